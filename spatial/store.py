@@ -1,0 +1,441 @@
+"""Persistence: reference layers, project versions and submissions (SQLAlchemy Core).
+
+The embedded default is a SQLite file (``var/spatial.db``; ``DATABASE_URL`` overrides it).
+Geometry is stored as WKB in lon-lat. Every change to a project is a new row of
+``project_versions`` with ``valid_from``/``valid_to``, who made it and from which submission,
+so the store can be read as of any instant. Every submission keeps its raw bytes and hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from spatial.crs import WGS84
+from spatial.layers import PROJECT_DATE_FIELDS, PROJECT_FIELDS, PROJECT_NUMERIC_FIELDS
+
+SCHEMA_VERSION = 1
+DEFAULT_DB_PATH = Path("var") / "spatial.db"
+
+# the shipped reference projects are taken as known from the programme's launch (2022-11-16),
+# so that the as-of view of shipped data is governed by the projects' own dates
+REFERENCE_KNOWN_FROM = datetime(2022, 11, 16)
+
+metadata = MetaData()
+
+meta_table = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+districts_table = Table(
+    "districts",
+    metadata,
+    Column("district_id", String(32), primary_key=True),
+    Column("name_zh", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("adcode", String(12)),
+    Column("quality", String(16), nullable=False),
+    Column("source", Text),
+    Column("geometry", LargeBinary),
+)
+
+parks_table = Table(
+    "parks",
+    metadata,
+    Column("park_id", String(32), primary_key=True),
+    Column("name_zh", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("name_status", String(16), nullable=False),
+    Column("district_ids", Text, nullable=False),
+    Column("planned_area_km2", Float),
+    Column("startup_area_km2", Float),
+    Column("lead_clusters", Text),
+    Column("zone", Text),
+    Column("boundary_quality", String(16), nullable=False),
+    Column("location_quality", String(16), nullable=False),
+    Column("location_note", Text),
+    Column("source", Text),
+    Column("geometry", LargeBinary),
+)
+
+control_lines_table = Table(
+    "control_lines",
+    metadata,
+    Column("line_id", String(32), primary_key=True),
+    Column("level", String(16), nullable=False),
+    Column("district_id", String(32)),
+    Column("area_m2", Float),
+    Column("quality", String(16), nullable=False),
+    Column("source", Text),
+    Column("geometry", LargeBinary),
+)
+
+submissions_table = Table(
+    "submissions",
+    metadata,
+    Column("submission_id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # seed | upload
+    Column("district_id", String(32)),
+    Column("user_name", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # received | rejected | committed | undone
+    Column("report", Text),
+)
+
+_project_columns = []
+for _name in PROJECT_FIELDS:
+    if _name == "project_id":
+        continue
+    if _name in PROJECT_NUMERIC_FIELDS:
+        _project_columns.append(Column(_name, Float))
+    elif _name in PROJECT_DATE_FIELDS:
+        _project_columns.append(Column(_name, String(10)))  # ISO date, YYYY-MM-DD
+    else:
+        _project_columns.append(Column(_name, Text))
+
+project_versions_table = Table(
+    "project_versions",
+    metadata,
+    Column("version_id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), nullable=False),
+    Column("valid_from", DateTime, nullable=False),
+    Column("valid_to", DateTime),
+    Column("submission_id", Integer, ForeignKey("submissions.submission_id")),
+    Column("changed_by", Text, nullable=False),
+    Column("change_kind", String(16), nullable=False),  # seed | create | update | delete | undo
+    Column("is_deleted", Boolean, nullable=False, default=False),
+    *_project_columns,
+    Column("geometry", LargeBinary),
+    Index("ix_project_versions_current", "project_id", "valid_to"),
+)
+
+REFERENCE_TABLES: dict[str, Table] = {
+    "districts": districts_table,
+    "parks": parks_table,
+    "control_lines": control_lines_table,
+}
+
+
+def default_database_url() -> str:
+    """``DATABASE_URL`` if set, else the embedded SQLite file ``var/spatial.db``."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def end_of_day(day: date) -> datetime:
+    """The instant that closes ``day``: versions valid then are the ones known on that date."""
+    return datetime.combine(day + timedelta(days=1), time.min)
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    submission_id: int
+    kind: str
+    district_id: str | None
+    user_name: str
+    filename: str
+    sha256: str
+    size_bytes: int
+    received_at: datetime
+    status: str
+
+
+def _wkb(geom) -> bytes | None:
+    if geom is None or (hasattr(geom, "is_empty") and geom.is_empty):
+        return None
+    return shapely.to_wkb(geom, output_dimension=2)
+
+
+def _geoms(values: pd.Series) -> list:
+    return [shapely.from_wkb(v) if v is not None else None for v in values]
+
+
+def _clean(value):
+    """pandas missing values -> None, numpy scalars -> Python, for the database driver."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+class Store:
+    """The product's database. Open with :func:`open_store`."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- schema ---------------------------------------------------------------------------------
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            existing = conn.execute(
+                select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).scalar()
+            if existing is None:
+                conn.execute(
+                    insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+
+    def is_empty(self) -> bool:
+        with self.engine.connect() as conn:
+            n = conn.execute(select(func.count()).select_from(districts_table)).scalar_one()
+            m = conn.execute(select(func.count()).select_from(project_versions_table)).scalar_one()
+        return n == 0 and m == 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: everything inside commits together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def revision(self) -> tuple[int, int]:
+        """Changes whenever anything is written; used as a cache key by the app."""
+        with self.engine.connect() as conn:
+            v = conn.execute(select(func.max(project_versions_table.c.version_id))).scalar() or 0
+            s = conn.execute(select(func.max(submissions_table.c.submission_id))).scalar() or 0
+        return int(v), int(s)
+
+    # -- submissions ------------------------------------------------------------------------------
+    def record_submission(
+        self,
+        content: bytes,
+        filename: str,
+        user_name: str,
+        kind: str = "upload",
+        district_id: str | None = None,
+        received_at: datetime | None = None,
+        conn: Connection | None = None,
+    ) -> int:
+        """Store raw bytes with hash, size, name, district, user and time. Returns its id."""
+        values = {
+            "kind": kind,
+            "district_id": district_id,
+            "user_name": user_name,
+            "filename": filename,
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "size_bytes": len(content),
+            "content": content,
+            "received_at": received_at or utcnow(),
+            "status": "received",
+        }
+        stmt = insert(submissions_table).values(**values)
+        if conn is not None:
+            return int(conn.execute(stmt).inserted_primary_key[0])
+        with self.engine.begin() as c:
+            return int(c.execute(stmt).inserted_primary_key[0])
+
+    def set_submission_status(
+        self, submission_id: int, status: str, report: dict | None = None, conn=None
+    ) -> None:
+        values: dict = {"status": status}
+        if report is not None:
+            values["report"] = json.dumps(report, ensure_ascii=False)
+        stmt = (
+            update(submissions_table)
+            .where(submissions_table.c.submission_id == submission_id)
+            .values(**values)
+        )
+        if conn is not None:
+            conn.execute(stmt)
+        else:
+            with self.engine.begin() as c:
+                c.execute(stmt)
+
+    def submissions(self) -> list[SubmissionRecord]:
+        cols = [c for c in submissions_table.c if c.name not in ("content", "report")]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).order_by(submissions_table.c.submission_id)).all()
+        return [SubmissionRecord(**row._mapping) for row in rows]
+
+    def submission_content(self, submission_id: int) -> bytes:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(submissions_table.c.content).where(
+                    submissions_table.c.submission_id == submission_id
+                )
+            ).scalar_one()
+
+    # -- reference layers -------------------------------------------------------------------------
+    def replace_reference_layer(
+        self, name: str, frame: gpd.GeoDataFrame, conn: Connection | None = None
+    ) -> None:
+        table = REFERENCE_TABLES[name]
+        columns = [c.name for c in table.c if c.name != "geometry"]
+        frame = frame.to_crs(WGS84)
+        rows = []
+        for rec, geom in zip(
+            frame[columns].to_dict("records"), frame.geometry.to_numpy(), strict=True
+        ):
+            rows.append({k: _clean(v) for k, v in rec.items()} | {"geometry": _wkb(geom)})
+
+        def write(c: Connection) -> None:
+            c.execute(table.delete())
+            if rows:
+                c.execute(insert(table), rows)
+
+        if conn is not None:
+            write(conn)
+        else:
+            with self.engine.begin() as c:
+                write(c)
+
+    def layer(self, name: str) -> gpd.GeoDataFrame:
+        table = REFERENCE_TABLES[name]
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(select(table), conn)
+        geoms = _geoms(frame.pop("geometry"))
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84)
+
+    # -- projects ---------------------------------------------------------------------------------
+    def _version_filter(self, at: datetime | None):
+        t = project_versions_table
+        if at is None:
+            return t.c.valid_to.is_(None)
+        return and_(t.c.valid_from <= at, or_(t.c.valid_to.is_(None), t.c.valid_to > at))
+
+    def projects(self, at: datetime | None = None, include_deleted: bool = False):
+        """The project versions valid at instant ``at`` (now when None), one row per project."""
+        t = project_versions_table
+        stmt = select(t).where(self._version_filter(at)).order_by(t.c.project_id)
+        if not include_deleted:
+            stmt = stmt.where(t.c.is_deleted.is_(False))
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(stmt, conn)
+        geoms = _geoms(frame.pop("geometry"))
+        for col in PROJECT_NUMERIC_FIELDS:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84)
+
+    def project_history(self, project_id: str) -> pd.DataFrame:
+        t = project_versions_table
+        stmt = select(t).where(t.c.project_id == project_id).order_by(t.c.version_id)
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(stmt, conn)
+        return frame.drop(columns=["geometry"])
+
+    def write_project_versions(
+        self,
+        conn: Connection,
+        frame: gpd.GeoDataFrame,
+        *,
+        at: datetime,
+        changed_by: str,
+        change_kind: str,
+        submission_id: int | None,
+        deleted: bool = False,
+    ) -> int:
+        """Close the current version of each project in ``frame`` and insert the new one.
+
+        Runs inside the caller's transaction (``conn``). Returns the number of versions written.
+        """
+        t = project_versions_table
+        ids = [str(i) for i in frame["project_id"]]
+        if not ids:
+            return 0
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            conn.execute(
+                update(t)
+                .where(t.c.project_id.in_(chunk), t.c.valid_to.is_(None))
+                .values(valid_to=at)
+            )
+        fields = [f for f in PROJECT_FIELDS if f in frame.columns]
+        frame = frame.to_crs(WGS84) if frame.crs is not None else frame
+        rows = []
+        for rec, geom in zip(frame[fields].to_dict("records"), frame.geometry.to_numpy(), strict=True):
+            row = {k: _clean(v) for k, v in rec.items()}
+            row["project_id"] = str(row["project_id"])
+            row |= {
+                "valid_from": at,
+                "valid_to": None,
+                "submission_id": submission_id,
+                "changed_by": changed_by,
+                "change_kind": change_kind,
+                "is_deleted": deleted,
+                "geometry": _wkb(geom),
+            }
+            rows.append(row)
+        conn.execute(insert(t), rows)
+        return len(rows)
+
+    # -- seeds ------------------------------------------------------------------------------------
+    def replace_table(self, name: str, frame: pd.DataFrame, conn: Connection) -> None:
+        """Reference tables from seeds/ (pledge, clusters, reports, sources), stored as given."""
+        frame.to_sql(f"seed_{name}", conn, if_exists="replace", index=False)
+
+    def table(self, name: str) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql(f"SELECT * FROM seed_{name}", conn)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open (and create the schema of) the store at ``url`` (default: :func:`default_database_url`)."""
+    url = url or default_database_url()
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if str(path) not in ("", ":memory:"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    store = Store(engine)
+    store.create_schema()
+    return store
