@@ -1,0 +1,146 @@
+"""Interface text in Chinese (default) and English. Code and identifiers stay in English."""
+
+from __future__ import annotations
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+TEXT: dict[str, tuple[str, str]] = {
+    "app_title": ("深圳工业用地与厂房空间规划平台", "Shenzhen industrial land & factory space"),
+    "language": ("语言 / Language", "Language / 语言"),
+    "nav_dashboard": ("总览", "Dashboard"),
+    "nav_map": ("地图", "Map"),
+    "nav_projects": ("项目", "Projects"),
+    "nav_coverage": ("数据说明", "Data coverage"),
+    "as_of": ("统计截止日", "As of"),
+    "stage": ("计入口径", "Counting stage"),
+    "this_year": ("{year}年已{stage}厂房面积", "Factory floor area {stage} in {year}"),
+    "of_target": ("年度目标 {target}", "of the {target} target"),
+    "cumulative": ("{start}—{end}年累计", "Cumulative {start}–{end}"),
+    "of_period_target": ("五年目标 {target}", "of the {target} five-year target"),
+    "required_pace": ("剩余每年需完成", "Needed each remaining year"),
+    "remaining_years": ("剩余 {n} 年", "{n} years left"),
+    "on_track": ("进度正常", "on track"),
+    "behind": ("落后于进度", "behind pace"),
+    "expected_to_date": ("按进度应完成 {value}", "pace requires {value} by now"),
+    "by_year": ("逐年目标与完成情况", "Target and progress by year"),
+    "by_district": ("按行政区", "By district"),
+    "by_park": ("按园区", "By park"),
+    "by_cluster": ("按产业集群", "By cluster"),
+    "control_share": ("区块线内外", "Inside vs outside control lines"),
+    "inside": ("区块线内", "inside"),
+    "outside": ("区块线外", "outside"),
+    "no_location": ("无位置", "no location"),
+    "overdue": ("逾期项目（预计竣工日期已过、尚未竣工）", "Overdue (expected completion passed, not completed)"),
+    "no_overdue": ("截至该日没有逾期项目。", "No overdue projects on that date."),
+    "counting_rule": ("统计口径", "Counting rule"),
+    "data_note": (
+        "数据说明：内置数据来自公开报道（{n} 个项目），不是官方台账；区块线为示意图层。"
+        "实际完成量以各区上传数据为准。",
+        "Data note: the shipped data come from public reporting ({n} projects), not an official "
+        "register; the control-line layer is illustrative. Figures become real as districts upload.",
+    ),
+    "reported_totals": ("公开报道的计划总量", "Programme totals reported in public sources"),
+    "before_period": ("2023年前已计入的面积（不计入承诺）", "Area counted before 2023 (outside the pledge)"),
+    "undated": ("状态已达到但缺少日期的项目（不计入任何年份）", "Projects at that stage with no date (counted in no year)"),
+    "no_area": ("缺少面积的项目", "Projects without a floor area"),
+    "target": ("目标", "target"),
+    "year": ("年份", "year"),
+    "area_m2": ("面积（㎡）", "area (m²)"),
+    "share": ("占比", "share"),
+    "projects_count": ("项目数", "projects"),
+    "unassigned": ("未归属", "unassigned"),
+    "filters": ("筛选", "Filters"),
+    "district": ("行政区", "District"),
+    "park": ("园区", "Park"),
+    "status": ("状态", "Status"),
+    "cluster": ("产业集群", "Cluster"),
+    "any_year": ("全部年份", "all years"),
+    "basemap": ("底图", "Basemap"),
+    "basemap_none": ("矢量底图（行政区，离线）", "Vector basemap (districts, offline)"),
+    "basemap_osm": ("OpenStreetMap（需联网）", "OpenStreetMap (online)"),
+    "basemap_tianditu": ("天地图（需密钥，需联网）", "Tianditu (key, online)"),
+    "basemap_amap": ("高德（GCJ-02，叠加图层仅显示时偏移）", "Amap (GCJ-02; overlays shifted for display only)"),
+    "basemap_custom": ("自定义瓦片地址（内网）", "Custom tile URL (intranet)"),
+    "tianditu_key": ("天地图密钥 tk", "Tianditu key (tk)"),
+    "custom_url": ("瓦片地址模板 {z}/{x}/{y}", "Tile URL template {z}/{x}/{y}"),
+    "custom_gcj": ("该瓦片为 GCJ-02 坐标", "These tiles are GCJ-02"),
+    "layer_districts": ("行政区", "Districts"),
+    "layer_parks": ("20大先进制造业园区（位置示意）", "20 manufacturing parks (approx. location)"),
+    "layer_control_level1": ("工业区块线 一级线（示意）", "Control lines level 1 (illustrative)"),
+    "layer_control_level2": ("工业区块线 二级线（示意）", "Control lines level 2 (illustrative)"),
+    "layer_projects": ("工业上楼项目", "工业上楼 projects"),
+    "legend": ("图例", "Legend"),
+    "legend_size": ("圆圈大小 ∝ 厂房面积", "circle size ∝ floor area"),
+    "legend_illustrative": ("示意，非官方", "illustrative, not official"),
+    "shown_projects": ("显示 {n} / {total} 个项目（{unlocated} 个无位置未上图）", "{n} of {total} projects shown ({unlocated} without location not on the map)"),
+    "name": ("名称", "Name"),
+    "floor_area": ("总建筑面积（㎡）", "Floor area (m²)"),
+    "factory_floor_area": ("厂房面积（㎡）", "Factory floor area (m²)"),
+    "land_area": ("用地面积（㎡）", "Land area (m²)"),
+    "plot_ratio": ("容积率", "Plot ratio"),
+    "start_date": ("开工日期", "Start date"),
+    "completion_date": ("竣工日期（实际/预计）", "Completion (actual/expected)"),
+    "delivery_date": ("交付日期", "Delivery date"),
+    "developer": ("建设/运营主体", "Developer"),
+    "industries": ("产业方向", "Industries"),
+    "confidence": ("可信度说明", "Confidence"),
+    "source": ("来源", "Source"),
+    "quality": ("数据质量", "Data quality"),
+    "location_quality": ("位置质量", "Location quality"),
+    "inside_control_line": ("位于区块线内", "Inside control line"),
+    "control_level": ("区块线级别", "Control-line level"),
+    "park_basis": ("园区归属依据", "Park basis"),
+    "basis_spatial": ("空间叠加", "spatial overlay"),
+    "basis_declared": ("来源所述", "stated by source"),
+    "basis_none": ("无", "none"),
+    "located_district": ("落点所在行政区", "District at location"),
+    "days_overdue": ("逾期天数", "Days overdue"),
+    "projects_title": ("工业上楼项目清单", "工业上楼 project list"),
+    "download_csv": ("下载 CSV", "Download CSV"),
+    "coverage_title": ("数据覆盖与来源", "Data coverage and sources"),
+    "coverage_intro": (
+        "下表列出每个图层有多少要素是官方、近似、示意或缺失的，以及来源。"
+        "请勿把近似位置或示意图层当作官方边界。",
+        "How many features of each layer are official, approximate, illustrative or missing, "
+        "and where they come from. Do not mistake an approximate location or an illustrative "
+        "layer for an official boundary.",
+    ),
+    "layer": ("图层", "Layer"),
+    "aspect": ("内容", "Aspect"),
+    "features": ("要素数", "Features"),
+    "official": ("官方", "official"),
+    "approximate": ("近似", "approximate"),
+    "illustrative": ("示意", "illustrative"),
+    "missing": ("缺失", "missing"),
+    "sources_title": ("来源列表", "Sources"),
+    "pledge_title": ("承诺目标表", "Pledge schedule"),
+    "clusters_title": ("“20+8”产业集群（2024年版）", "The \"20+8\" clusters (2024 version)"),
+    "parks_title": ("20大先进制造业园区", "The 20 advanced manufacturing parks"),
+    "name_status": ("名称核实", "Name"),
+    "name_confirmed": ("已核实", "confirmed"),
+    "name_inferred": ("推断", "inferred"),
+    "name_missing": ("未公开", "not public"),
+    "error_generic": (
+        "出错了：{what}。数据未被修改。请刷新页面重试；若反复出现，请联系管理员并提供时间 {when}。",
+        "Something went wrong: {what}. No data was changed. Reload and try again; if it keeps "
+        "happening, tell the administrator the time {when}.",
+    ),
+    "million_m2": ("{v:,.1f} 万㎡", "{v:,.2f} million m²"),
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
+    """The text for ``key`` in ``lang`` ('zh' or 'en'), formatted with ``values``."""
+    zh, en = TEXT[key]
+    text = zh if lang == "zh" else en
+    return text.format(**values) if values else text
+
+
+def fmt_area(m2: float, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An area for people: 万㎡ in Chinese, million m² in English."""
+    if m2 is None or m2 != m2:  # NaN
+        return "—"
+    if lang == "zh":
+        return t("million_m2", lang, v=m2 / 1e4)
+    return t("million_m2", lang, v=m2 / 1e6)

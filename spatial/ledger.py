@@ -1,0 +1,253 @@
+"""The pledge ledger: 20 million m² of new factory space a year, 2023–2027 (DESIGN.md §4).
+
+Counting rule (the same text is shown beside the figures in the app and in the README):
+
+* A project's **counted floor area** is its factory floor area (厂房面积) where the source
+  reports it separately, otherwise its total floor area (总建筑面积 / 计容建筑面积).
+* It counts toward the year of the **date of the chosen stage**: started (开工, ``start_date``),
+  completed (竣工, ``completion_date``) or delivered (交付, ``delivery_date``; the default).
+* A stage counts only when the project's status has reached it (在建 or later for started,
+  竣工 or later for completed, 交付 for delivered) **and** its date is on or before the as-of
+  date. A completion date of a project not yet completed is its expected date.
+* Dates known only to the month or year are stored as that period's last day, so a stage is
+  never counted before it can be sure to have happened.
+* As of a past date, each project is read in the version the store held on that date.
+* Overdue: expected completion date before the as-of date, and not completed by then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from spatial.layers import STAGE_DATE_COLUMN, STAGE_STATUS, STATUS_ORDER, Stage, Status
+
+COUNTING_RULE = {
+    "zh": (
+        "计入面积：来源单独报告厂房面积的取厂房面积，否则取总建筑面积。"
+        "计入年份：按所选口径的日期——开工（开工日期）、竣工（竣工日期）或交付（交付日期，默认）。"
+        "只有项目状态已达到该阶段（开工须为在建及以后，竣工须为竣工及以后，交付须为交付/运营），"
+        "且该日期不晚于统计截止日，才计入。未竣工项目的竣工日期为预计日期。"
+        "只知道年份或月份的日期按该年/月最后一天计。按截止日统计时，每个项目取当日数据库中的版本。"
+        "逾期：预计竣工日期早于截止日且截至当日仍未竣工。"
+    ),
+    "en": (
+        "Counted area: the factory floor area where the source reports it separately, otherwise "
+        "the total floor area. Year: the date of the chosen stage — started (start date), "
+        "completed (completion date) or delivered (delivery date, the default). A stage counts "
+        "only when the project's status has reached it (under construction or later for started, "
+        "completed or later for completed, delivered/operating for delivered) and its date is on "
+        "or before the as-of date. For a project not yet completed the completion date is the "
+        "expected one. Dates known only to the month or year count on that period's last day. "
+        "As of a past date each project is read in the version the store held on that date. "
+        "Overdue: expected completion before the as-of date and not completed by then."
+    ),
+}
+
+STAGES: tuple[Stage, ...] = (Stage.STARTED, Stage.COMPLETED, Stage.DELIVERED)
+
+
+def counted_area(projects: pd.DataFrame) -> pd.Series:
+    """Factory floor area where reported, else total floor area (m²); NaN when neither is."""
+    factory = pd.to_numeric(projects["factory_floor_area_m2"], errors="coerce")
+    total = pd.to_numeric(projects["floor_area_m2"], errors="coerce")
+    return factory.where(factory.notna(), total).astype(float)
+
+
+def area_basis(projects: pd.DataFrame) -> pd.Series:
+    factory = pd.to_numeric(projects["factory_floor_area_m2"], errors="coerce")
+    total = pd.to_numeric(projects["floor_area_m2"], errors="coerce")
+    return pd.Series(
+        np.where(factory.notna(), "factory", np.where(total.notna(), "total", "none")),
+        index=projects.index,
+    )
+
+
+def _dates(projects: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_datetime(projects[column], errors="coerce", format="%Y-%m-%d")
+
+
+def _status_rank(projects: pd.DataFrame) -> pd.Series:
+    ranks = {s.value: r for s, r in STATUS_ORDER.items()}
+    return projects["status"].map(ranks).fillna(-1).astype(int)
+
+
+def stage_reached(projects: pd.DataFrame, stage: Stage, as_of: date) -> pd.Series:
+    """True where the project had reached ``stage`` on ``as_of`` (status and dated on or before)."""
+    needed = STATUS_ORDER[STAGE_STATUS[stage]]
+    when = _dates(projects, STAGE_DATE_COLUMN[stage])
+    return (_status_rank(projects) >= needed) & when.notna() & (when <= pd.Timestamp(as_of))
+
+
+def stage_undated(projects: pd.DataFrame, stage: Stage) -> pd.Series:
+    """Projects whose status says the stage was reached but with no date: counted in no year."""
+    needed = STATUS_ORDER[STAGE_STATUS[stage]]
+    when = _dates(projects, STAGE_DATE_COLUMN[stage])
+    return (_status_rank(projects) >= needed) & when.isna()
+
+
+def stage_year(projects: pd.DataFrame, stage: Stage, as_of: date) -> pd.Series:
+    """The ledger year a project's area counts in for ``stage`` (NaN where it does not count)."""
+    when = _dates(projects, STAGE_DATE_COLUMN[stage])
+    return when.dt.year.where(stage_reached(projects, stage, as_of))
+
+
+def overdue(projects: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Projects whose expected completion passed before ``as_of`` and that were not completed."""
+    expected = _dates(projects, "completion_date")
+    late = expected.notna() & (expected < pd.Timestamp(as_of))
+    late &= ~stage_reached(projects, Stage.COMPLETED, as_of)
+    out = projects.loc[late].copy()
+    out["days_overdue"] = (pd.Timestamp(as_of) - expected[late]).dt.days
+    return out.sort_values("days_overdue", ascending=False)
+
+
+@dataclass(frozen=True)
+class PledgeSummary:
+    as_of: date
+    stage: Stage
+    year: int
+    year_target_m2: float
+    year_counted_m2: float
+    period_start: int
+    period_end: int
+    period_target_m2: float
+    cumulative_m2: float
+    expected_to_date_m2: float
+    gap_m2: float
+    remaining_years: int
+    required_pace_m2: float
+    on_track: bool
+    before_period_m2: float
+    undated_projects: int
+    projects_without_area: int
+    overdue_count: int
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Everything the dashboard and ``spatial ledger`` show, for one stage and as-of date."""
+
+    stage: Stage
+    as_of: date
+    by_year: pd.DataFrame
+    summary: PledgeSummary
+    projects: pd.DataFrame = field(repr=False)
+    overdue: pd.DataFrame = field(repr=False)
+
+
+def ledger_by_year(
+    projects: pd.DataFrame, pledge: pd.DataFrame, stage: Stage, as_of: date
+) -> pd.DataFrame:
+    """Per pledge year: target, started, completed, delivered, and for ``stage``: cumulative,
+    cumulative target, gap (cumulative target − cumulative) and the required pace (what each year
+    from this one to the end must add, on average, to reach the period total)."""
+    years = pledge["year"].astype(int).to_numpy()
+    target = pledge["target_m2"].astype(float).to_numpy()
+    area = counted_area(projects).fillna(0.0)
+    table = pd.DataFrame({"year": years, "target_m2": target})
+    for s in STAGES:
+        yr = stage_year(projects, s, as_of)
+        sums = area.groupby(yr).sum()
+        table[f"{s.value}_m2"] = [float(sums.get(float(y), 0.0)) for y in years]
+    measure = table[f"{stage.value}_m2"]
+    table["cumulative_m2"] = measure.cumsum()
+    table["cumulative_target_m2"] = table["target_m2"].cumsum()
+    table["gap_m2"] = table["cumulative_target_m2"] - table["cumulative_m2"]
+    total_target = float(table["target_m2"].sum())
+    before = table["cumulative_m2"].shift(1, fill_value=0.0)
+    remaining_years = len(years) - np.arange(len(years))
+    table["required_pace_m2"] = np.maximum(total_target - before, 0.0) / remaining_years
+    return table
+
+
+def build_ledger(
+    projects: gpd.GeoDataFrame | pd.DataFrame,
+    pledge: pd.DataFrame,
+    stage: Stage = Stage.DELIVERED,
+    as_of: date | None = None,
+) -> Ledger:
+    as_of = as_of or date.today()
+    stage = Stage(stage)
+    table = ledger_by_year(projects, pledge, stage, as_of)
+    years = table["year"].tolist()
+    start, end = years[0], years[-1]
+    area = counted_area(projects)
+    yr = stage_year(projects, stage, as_of)
+    this_year = min(max(as_of.year, start), end)
+    row = table.set_index("year").loc[this_year]
+    cumulative = float(area[(yr >= start) & (yr <= as_of.year) & (yr <= end)].sum())
+    period_target = float(table["target_m2"].sum())
+    targets = table.set_index("year")["target_m2"]
+    if as_of.year < start:
+        expected = 0.0
+    elif as_of.year > end:
+        expected = period_target
+    else:
+        elapsed = float(targets.loc[start : as_of.year - 1].sum())
+        day_fraction = (as_of.timetuple().tm_yday) / (366 if _leap(as_of.year) else 365)
+        expected = elapsed + float(targets.loc[as_of.year]) * day_fraction
+    remaining_years = max(end - max(as_of.year, start) + 1, 0) if as_of.year <= end else 0
+    gap = max(period_target - cumulative, 0.0)
+    late = overdue(projects, as_of)
+    summary = PledgeSummary(
+        as_of=as_of,
+        stage=stage,
+        year=this_year,
+        year_target_m2=float(row["target_m2"]),
+        year_counted_m2=float(row[f"{stage.value}_m2"]) if as_of.year >= start else 0.0,
+        period_start=start,
+        period_end=end,
+        period_target_m2=period_target,
+        cumulative_m2=cumulative,
+        expected_to_date_m2=expected,
+        gap_m2=gap,
+        remaining_years=remaining_years,
+        required_pace_m2=gap / remaining_years if remaining_years else gap,
+        on_track=cumulative >= expected,
+        before_period_m2=float(area[yr < start].sum()),
+        undated_projects=int(stage_undated(projects, stage).sum()),
+        projects_without_area=int(area.isna().sum()),
+        overdue_count=len(late),
+    )
+    detail = projects.copy()
+    detail["counted_area_m2"] = area
+    detail["area_basis"] = area_basis(projects)
+    detail["ledger_year"] = yr
+    return Ledger(stage=stage, as_of=as_of, by_year=table, summary=summary, projects=detail, overdue=late)
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def split_by(ledger: Ledger, key: str, labels: dict | None = None) -> pd.DataFrame:
+    """Counted area inside the pledge period up to the as-of date, grouped by ``key``.
+
+    Rows with no value for ``key`` are grouped as '' (shown as "unassigned").
+    """
+    detail = ledger.projects
+    s = ledger.summary
+    in_period = detail["ledger_year"].between(s.period_start, s.period_end)
+    frame = detail.loc[in_period, [key, "counted_area_m2"]].copy()
+    frame[key] = frame[key].fillna("").astype(str)
+    grouped = (
+        frame.groupby(key, dropna=False)["counted_area_m2"]
+        .agg(["sum", "count"])
+        .rename(columns={"sum": "area_m2", "count": "projects"})
+        .reset_index()
+        .sort_values("area_m2", ascending=False)
+    )
+    total = grouped["area_m2"].sum()
+    grouped["share"] = grouped["area_m2"] / total if total else 0.0
+    if labels is not None:
+        grouped["label"] = grouped[key].map(labels).fillna(grouped[key])
+    return grouped.reset_index(drop=True)
+
+
+def required_status_for(stage: Stage) -> Status:
+    return STAGE_STATUS[Stage(stage)]

@@ -1,0 +1,87 @@
+"""Leaflet and jQuery from installed packages, so the map works with no internet.
+
+Two ways to hand them to a page:
+
+* ``static``: copied under the app's ``static/vendor/`` and served by Streamlit's static file
+  serving (same origin as the streamlit-folium iframe, cached by the browser);
+* ``inline``: ``data:`` URIs, for a standalone HTML file that must open anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+from pathlib import Path
+
+import folium
+import xstatic.pkg.jquery as xs_jquery
+import xstatic.pkg.leaflet as xs_leaflet
+
+STATIC_URL = "/app/static/vendor"
+
+_LEAFLET_DIR = Path(xs_leaflet.BASE_DIR)
+_JQUERY_DIR = Path(xs_jquery.BASE_DIR)
+
+# name in static/vendor -> file in the installed package
+VENDOR_FILES: dict[str, Path] = {
+    "leaflet.js": _LEAFLET_DIR / "leaflet.js",
+    "leaflet.css": _LEAFLET_DIR / "leaflet.css",
+    "jquery.min.js": _JQUERY_DIR / "jquery.min.js",
+    "images/layers.png": _LEAFLET_DIR / "images" / "layers.png",
+    "images/layers-2x.png": _LEAFLET_DIR / "images" / "layers-2x.png",
+    "images/marker-icon.png": _LEAFLET_DIR / "images" / "marker-icon.png",
+    "images/marker-icon-2x.png": _LEAFLET_DIR / "images" / "marker-icon-2x.png",
+    "images/marker-shadow.png": _LEAFLET_DIR / "images" / "marker-shadow.png",
+}
+
+
+def install_static_assets(static_dir: Path) -> Path:
+    """Copy the vendor files into ``static_dir/vendor`` (only those missing or changed)."""
+    vendor = static_dir / "vendor"
+    for name, src in VENDOR_FILES.items():
+        dest = vendor / name
+        if dest.exists() and dest.stat().st_size == src.stat().st_size:
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    return vendor
+
+
+def _data_uri(path: Path, mime: str) -> str:
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _inline_css() -> str:
+    css = VENDOR_FILES["leaflet.css"].read_text(encoding="utf-8")
+
+    def embed(match: re.Match) -> str:
+        name = match.group(1)
+        path = VENDOR_FILES.get(name)
+        return f"url({_data_uri(path, 'image/png')})" if path else match.group(0)
+
+    css = re.sub(r"url\((images/[\w\-.]+\.png)\)", embed, css)
+    return "data:text/css;base64," + base64.b64encode(css.encode("utf-8")).decode("ascii")
+
+
+def asset_links(mode: str = "static", base_url: str = STATIC_URL) -> tuple[list, list]:
+    """(js, css) lists in folium's ``default_js``/``default_css`` form."""
+    if mode == "inline":
+        js = [
+            ("leaflet", _data_uri(VENDOR_FILES["leaflet.js"], "text/javascript")),
+            ("jquery", _data_uri(VENDOR_FILES["jquery.min.js"], "text/javascript")),
+        ]
+        return js, [("leaflet_css", _inline_css())]
+    if mode != "static":
+        raise ValueError(f"unknown asset mode {mode!r}: use 'static' or 'inline'")
+    base = base_url.rstrip("/")
+    js = [("leaflet", f"{base}/leaflet.js"), ("jquery", f"{base}/jquery.min.js")]
+    return js, [("leaflet_css", f"{base}/leaflet.css")]
+
+
+def use_local_assets(m: folium.Map, mode: str = "static", base_url: str = STATIC_URL) -> None:
+    """Point a folium map at local Leaflet/jQuery instead of the CDNs (no bootstrap/fontawesome:
+    the map uses neither)."""
+    js, css = asset_links(mode, base_url)
+    m.default_js = js
+    m.default_css = css

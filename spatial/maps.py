@@ -1,0 +1,395 @@
+"""The interactive map: folium layers, styles, popups, legend and basemaps.
+
+Every text that reaches the page is HTML-escaped here (folium inserts feature properties into
+popups and tooltips as raw HTML). Overlays are shifted to GCJ-02 only when the chosen basemap is
+a GCJ-02 tile service; the stored data never changes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from spatial.crs import frame_to_gcj02
+from spatial.i18n import fmt_area, t
+from spatial.layers import (
+    CONTROL_LEVEL_LABELS,
+    QUALITY_LABELS,
+    STATUS_COLOURS,
+    STATUS_LABELS,
+    ControlLevel,
+    Quality,
+    Status,
+    label,
+)
+from spatial.map_assets import STATIC_URL, use_local_assets
+
+SHENZHEN_CENTRE = (22.64, 114.10)
+DISPLAY_SIMPLIFY_DEG = 0.0002  # ~20 m: district outlines for display only
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """A tile basemap. ``gcj02`` tiles make the overlays shift for display."""
+
+    key: str
+    url: str | None = None
+    attribution: str = ""
+    subdomains: str = "abc"
+    gcj02: bool = False
+    max_zoom: int = 18
+
+    @staticmethod
+    def vector_only() -> Basemap:
+        return Basemap("none")
+
+    @staticmethod
+    def openstreetmap() -> Basemap:
+        return Basemap(
+            "osm",
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "© OpenStreetMap contributors",
+            subdomains="abc",
+            max_zoom=19,
+        )
+
+    @staticmethod
+    def tianditu(key: str) -> Basemap:
+        return Basemap(
+            "tianditu",
+            "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+            f"&TILECOL={{x}}&tk={key}",
+            "© 天地图 Tianditu",
+            subdomains="01234567",
+        )
+
+    @staticmethod
+    def amap() -> Basemap:
+        return Basemap(
+            "amap",
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+            "&x={x}&y={y}&z={z}",
+            "© 高德 AutoNavi",
+            subdomains="1234",
+            gcj02=True,
+        )
+
+    @staticmethod
+    def custom(url: str, gcj02: bool = False, attribution: str = "intranet tiles") -> Basemap:
+        return Basemap("custom", url, attribution, subdomains="abc", gcj02=gcj02)
+
+
+def esc(value) -> str:
+    """Escape any value for HTML (None/NaN → '—')."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return html.escape(str(value), quote=True)
+
+
+def _rows_html(rows: list[tuple[str, object]]) -> str:
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f'<table class="sz-popup">{cells}</table>'
+
+
+def _num(value, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{float(value):,.{digits}f}"
+
+
+def project_popup_html(p: pd.Series, lang: str, district_names: dict, park_names: dict) -> str:
+    status = label(STATUS_LABELS, p.get("status"), lang)
+    level = p.get("control_level")
+    rows = [
+        (t("name", lang), p.get("name_zh") if lang == "zh" else p.get("name_en") or p.get("name_zh")),
+        ("ID", p.get("project_id")),
+        (t("district", lang), district_names.get(p.get("district_id"), p.get("district_id"))),
+        (t("park", lang), park_names.get(p.get("park_id"), "—") if p.get("park_id") else "—"),
+        (t("status", lang), status),
+        (t("floor_area", lang), _num(p.get("floor_area_m2"))),
+        (t("factory_floor_area", lang), _num(p.get("factory_floor_area_m2"))),
+        (t("land_area", lang), _num(p.get("land_area_m2"))),
+        (t("plot_ratio", lang), _num(p.get("plot_ratio"), 2)),
+        (t("start_date", lang), p.get("start_date")),
+        (t("completion_date", lang), p.get("completion_date")),
+        (t("delivery_date", lang), p.get("delivery_date")),
+        (t("developer", lang), p.get("developer")),
+        (t("industries", lang), p.get("industries")),
+        (
+            t("control_level", lang),
+            label(CONTROL_LEVEL_LABELS, level, lang) if level not in (None, "none") else "—",
+        ),
+        (t("location_quality", lang), label(QUALITY_LABELS, p.get("location_quality"), lang)),
+        (t("source", lang), p.get("source")),
+    ]
+    return _rows_html(rows)
+
+
+def _radius(area: pd.Series) -> np.ndarray:
+    a = pd.to_numeric(area, errors="coerce").fillna(0.0).to_numpy()
+    return np.clip(4.0 + np.sqrt(a) / 120.0, 4.0, 24.0)
+
+
+class Legend(MacroElement):
+    """A Leaflet control with the legend. The HTML is built escaped in Python and passed as a
+    JSON string, so it works both inside streamlit-folium and in a standalone page."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: 'bottomright'});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create('div', 'sz-legend');
+                div.innerHTML = {{ this.html_json }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, legend_html: str):
+        super().__init__()
+        self._name = "Legend"
+        self.html_json = json.dumps(legend_html).replace("</", "<\\/")
+
+
+def legend_html(lang: str) -> str:
+    items = []
+    for status in Status:
+        items.append(
+            f'<div><span class="dot" style="background:{STATUS_COLOURS[status]}"></span>'
+            f"{esc(label(STATUS_LABELS, status, lang))}</div>"
+        )
+    items.append(f'<div class="note">{esc(t("legend_size", lang))}</div>')
+    items.append(
+        '<div><span class="box" style="border:2px solid #c0392b;background:rgba(192,57,43,.18)">'
+        f"</span>{esc(t('layer_control_level1', lang))}</div>"
+    )
+    items.append(
+        '<div><span class="box" style="border:2px dashed #e67e22;background:rgba(230,126,34,.10)">'
+        f"</span>{esc(t('layer_control_level2', lang))}</div>"
+    )
+    items.append(
+        '<div><span class="dot" style="background:#fff;border:2px dashed #6c3483"></span>'
+        f"{esc(t('layer_parks', lang))}</div>"
+    )
+    style = (
+        "<style>.sz-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.5 "
+        "sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
+        ".sz-legend .dot{display:inline-block;width:10px;height:10px;border-radius:50%;"
+        "margin-right:6px;vertical-align:middle}.sz-legend .box{display:inline-block;width:14px;"
+        "height:10px;margin-right:6px;vertical-align:middle}.sz-legend .note{color:#555}"
+        ".sz-popup th{text-align:left;padding-right:8px;color:#555;font-weight:normal;"
+        "white-space:nowrap;vertical-align:top}.sz-popup td{max-width:260px;word-break:break-all}"
+        "</style>"
+    )
+    return style + f"<b>{esc(t('legend', lang))}</b>" + "".join(items)
+
+
+def _geojson_layer(
+    frame: gpd.GeoDataFrame,
+    name: str,
+    style_columns: list[str],
+    marker: folium.CircleMarker | None = None,
+    id_column: str | None = None,
+) -> folium.GeoJson:
+    keep = [id_column] if id_column else []
+    data = frame[[*keep, "popup_html", "tooltip_html", *style_columns, "geometry"]]
+
+    def style(feature):
+        props = feature["properties"]
+        return {c.removeprefix("style_"): props[c] for c in style_columns}
+
+    return folium.GeoJson(
+        data.to_json(drop_id=True),
+        name=name,
+        style_function=style,
+        marker=marker,
+        popup=folium.GeoJsonPopup(fields=["popup_html"], labels=False),
+        tooltip=folium.GeoJsonTooltip(fields=["tooltip_html"], labels=False),
+        highlight_function=None,
+    )
+
+
+def build_map(
+    *,
+    districts: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame,
+    control_lines: gpd.GeoDataFrame,
+    projects: gpd.GeoDataFrame,
+    lang: str = "zh",
+    basemap: Basemap | None = None,
+    asset_mode: str = "static",
+    asset_base_url: str = STATIC_URL,
+    height: int = 640,
+) -> folium.Map:
+    """The product map with districts, parks, control lines (一级/二级) and projects."""
+    basemap = basemap or Basemap.vector_only()
+    m = folium.Map(
+        location=SHENZHEN_CENTRE,
+        zoom_start=10,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,
+        height=height,
+    )
+    use_local_assets(m, asset_mode, asset_base_url)
+    if basemap.url:
+        folium.TileLayer(
+            tiles=basemap.url,
+            attr=basemap.attribution,
+            name=t(f"basemap_{basemap.key}", lang),
+            subdomains=basemap.subdomains,
+            max_zoom=basemap.max_zoom,
+            overlay=False,
+        ).add_to(m)
+    shift = frame_to_gcj02 if basemap.gcj02 else (lambda f: f)
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    district_names = dict(zip(districts["district_id"], districts[name_col], strict=True))
+    park_names = dict(zip(parks["park_id"], parks[name_col], strict=True))
+
+    # districts: the always-there vector basemap
+    d = districts[districts.geometry.notna()].copy()
+    d["geometry"] = d.geometry.simplify(DISPLAY_SIMPLIFY_DEG, preserve_topology=True)
+    d = shift(d)
+    d["tooltip_html"] = d[name_col].map(esc)
+    d["popup_html"] = [
+        _rows_html(
+            [
+                (t("district", lang), r[name_col]),
+                (t("quality", lang), label(QUALITY_LABELS, r["quality"], lang)),
+                (t("source", lang), r["source"]),
+            ]
+        )
+        for _, r in d.iterrows()
+    ]
+    d["style_color"] = "#7f8c8d"
+    d["style_weight"] = 1.2
+    d["style_fillColor"] = "#f3efe6" if not basemap.url else "#ffffff"
+    d["style_fillOpacity"] = 0.85 if not basemap.url else 0.05
+    _geojson_layer(
+        d,
+        t("layer_districts", lang),
+        ["style_color", "style_weight", "style_fillColor", "style_fillOpacity"],
+    ).add_to(m)
+
+    # control lines: level 1 and level 2 styled apart, each its own toggle
+    styles = {
+        ControlLevel.LEVEL1: ("#c0392b", 0.18, None, "layer_control_level1"),
+        ControlLevel.LEVEL2: ("#e67e22", 0.10, "6 4", "layer_control_level2"),
+    }
+    for level, (colour, opacity, dash, key) in styles.items():
+        c = control_lines[(control_lines["level"] == level.value) & control_lines.geometry.notna()]
+        if c.empty:
+            continue
+        c = shift(c.copy())
+        illustrative = (c["quality"] == Quality.ILLUSTRATIVE.value).any()
+        c["tooltip_html"] = [
+            esc(f"{label(CONTROL_LEVEL_LABELS, level, lang)} {lid}") for lid in c["line_id"]
+        ]
+        c["popup_html"] = [
+            _rows_html(
+                [
+                    ("ID", r["line_id"]),
+                    (t("control_level", lang), label(CONTROL_LEVEL_LABELS, r["level"], lang)),
+                    (t("district", lang), district_names.get(r["district_id"], r["district_id"])),
+                    (t("area_m2", lang), _num(r.get("area_m2"))),
+                    (t("quality", lang), label(QUALITY_LABELS, r["quality"], lang)),
+                    (t("source", lang), r["source"]),
+                ]
+            )
+            for _, r in c.iterrows()
+        ]
+        c["style_color"] = colour
+        c["style_weight"] = 1.5
+        c["style_fillColor"] = colour
+        c["style_fillOpacity"] = opacity
+        cols = ["style_color", "style_weight", "style_fillColor", "style_fillOpacity"]
+        if dash:
+            c["style_dashArray"] = dash
+            cols.append("style_dashArray")
+        name = t(key, lang) if illustrative else t(key, lang).replace("（示意）", "").replace(
+            " (illustrative)", ""
+        )
+        _geojson_layer(c, name, cols).add_to(m)
+
+    # parks: approximate locations (or polygons once uploaded)
+    pk = parks[parks.geometry.notna()].copy()
+    if not pk.empty:
+        pk = shift(pk)
+        pk["tooltip_html"] = pk[name_col].map(esc)
+        pk["popup_html"] = [
+            _rows_html(
+                [
+                    (t("park", lang), r[name_col]),
+                    ("ID", r["park_id"]),
+                    (t("name_status", lang), t(f"name_{r['name_status']}", lang)),
+                    (t("district", lang), "、".join(
+                        district_names.get(x, x) for x in str(r["district_ids"]).split(";")
+                    )),
+                    (t("industries", lang), r.get("lead_clusters") or "—"),
+                    (t("location_quality", lang), label(QUALITY_LABELS, r["location_quality"], lang)),
+                    ("", r.get("location_note")),
+                    (t("source", lang), r.get("source")),
+                ]
+            )
+            for _, r in pk.iterrows()
+        ]
+        pk["style_color"] = "#6c3483"
+        pk["style_weight"] = 2
+        pk["style_dashArray"] = "4 3"
+        pk["style_fillColor"] = "#ffffff"
+        pk["style_fillOpacity"] = 0.15
+        pk["style_radius"] = 11
+        _geojson_layer(
+            pk,
+            t("layer_parks", lang),
+            ["style_color", "style_weight", "style_dashArray", "style_fillColor",
+             "style_fillOpacity", "style_radius"],
+            marker=folium.CircleMarker(radius=11, fill=True),
+            id_column="park_id",
+        ).add_to(m)
+
+    # projects: sized by floor area, coloured by status
+    pr = projects[projects.geometry.notna()].copy()
+    if not pr.empty:
+        pr = shift(pr)
+        name = pr["name_zh"] if lang == "zh" else pr["name_en"].fillna(pr["name_zh"])
+        pr["tooltip_html"] = [
+            f"{esc(n)}<br>{esc(fmt_area(a, lang))}"
+            for n, a in zip(name, pd.to_numeric(pr["floor_area_m2"], errors="coerce"), strict=True)
+        ]
+        pr["popup_html"] = [
+            project_popup_html(r, lang, district_names, park_names) for _, r in pr.iterrows()
+        ]
+        colours = pr["status"].map({s.value: c for s, c in STATUS_COLOURS.items()})
+        pr["style_color"] = "#333333"
+        pr["style_weight"] = 1
+        pr["style_fillColor"] = colours.fillna("#999999")
+        pr["style_fillOpacity"] = 0.85
+        pr["style_radius"] = _radius(pr["floor_area_m2"])
+        _geojson_layer(
+            pr,
+            t("layer_projects", lang),
+            ["style_color", "style_weight", "style_fillColor", "style_fillOpacity",
+             "style_radius"],
+            marker=folium.CircleMarker(radius=6, fill=True),
+            id_column="project_id",
+        ).add_to(m)
+
+    Legend(legend_html(lang)).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
