@@ -55,6 +55,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "park": ("园区", "Park"),
     "status": ("状态", "Status"),
     "cluster": ("产业集群", "Cluster"),
+    "all": ("全部", "all"),
     "any_year": ("全部年份", "all years"),
     "basemap": ("底图", "Basemap"),
     "basemap_none": ("矢量底图（行政区，离线）", "Vector basemap (districts, offline)"),

@@ -225,12 +225,16 @@ def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def split_by(ledger: Ledger, key: str, labels: dict | None = None) -> pd.DataFrame:
+def split_by(
+    ledger: Ledger, key: str, labels: dict | None = None, detail: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Counted area inside the pledge period up to the as-of date, grouped by ``key``.
 
-    Rows with no value for ``key`` are grouped as '' (shown as "unassigned").
+    ``detail`` defaults to the ledger's projects; pass a derived frame (e.g. exploded by
+    cluster) to group by a column that the ledger does not carry. Rows with no value for
+    ``key`` are grouped as '' (shown as "unassigned").
     """
-    detail = ledger.projects
+    detail = ledger.projects if detail is None else detail
     s = ledger.summary
     in_period = detail["ledger_year"].between(s.period_start, s.period_end)
     frame = detail.loc[in_period, [key, "counted_area_m2"]].copy()

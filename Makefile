@@ -1,0 +1,51 @@
+# Two commands on a fresh machine with Python 3.11: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test install install-test system-deps lint bench reference clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## make run: install, create the embedded database with the shipped data if empty, start the app
+run: install
+	$(VENV)/bin/spatial init
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+## system packages the tests need (Chromium, CJK fonts); installed with apt when run as root
+system-deps:
+	bash scripts/install-system-deps.sh
+
+## make test: install everything the tests need and run the whole suite
+test: install-test system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check spatial tests app.py scripts benchmarks
+
+bench: install
+	$(PY) benchmarks/bench_map_payload.py
+	$(PY) benchmarks/bench_ledger.py
+
+## rebuild geodata/ and seeds/projects.csv from ../shared (maintainers only)
+reference: install
+	$(PY) scripts/build_reference.py
+
+clean:
+	rm -rf $(VENV) var static/vendor .pytest_cache

@@ -1,0 +1,153 @@
+"""The ``spatial`` command: the same library functions the app uses, for scripts and jobs.
+
+    spatial init                      create the database and load the shipped data if empty
+    spatial ledger [--measure delivered|completed|started] [--as-of YYYY-MM-DD] [--json]
+    spatial layers [--json]           layers with feature counts and data coverage
+
+``--database-url`` (or ``DATABASE_URL``) chooses the store; default ``sqlite:///var/spatial.db``.
+Exit codes: 0 success, 1 failure reported to the user, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+from spatial.i18n import fmt_area
+from spatial.layers import LAYERS, Stage
+from spatial.ledger import COUNTING_RULE
+from spatial.map_assets import install_static_assets
+from spatial.reference import PACKAGE_ROOT
+from spatial.seed import ensure_seeded
+from spatial.snapshot import coverage, take_snapshot
+from spatial.store import default_database_url, open_store
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {text!r}"
+        ) from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spatial", description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="default: $DATABASE_URL or var/spatial.db")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", help="create the database and load the shipped reference data if empty")
+
+    ledger = sub.add_parser("ledger", help="the pledge ledger, year by year")
+    ledger.add_argument(
+        "--measure", choices=[s.value for s in Stage], default=Stage.DELIVERED.value,
+        help="the stage whose date puts a project's area into a year (default: delivered)",
+    )
+    ledger.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+    ledger.add_argument("--json", action="store_true", help="machine-readable output")
+    ledger.add_argument("--lang", choices=["zh", "en"], default="zh")
+
+    layers = sub.add_parser("layers", help="layers with counts and coverage")
+    layers.add_argument("--json", action="store_true")
+    return parser
+
+
+def _open(args):
+    store = open_store(args.database_url or default_database_url())
+    ensure_seeded(store)
+    return store
+
+
+def cmd_init(args, out) -> int:
+    store = open_store(args.database_url or default_database_url())
+    seeded = ensure_seeded(store)
+    install_static_assets(PACKAGE_ROOT / "static")
+    url = store.engine.url.render_as_string(hide_password=True)
+    msg = "loaded the shipped reference data" if seeded else "already holds data; left as it is"
+    print(f"{url}: {msg}", file=out)
+    return 0
+
+
+def cmd_ledger(args, out) -> int:
+    store = _open(args)
+    snapshot = take_snapshot(store, args.as_of)
+    ledger = snapshot.ledger(Stage(args.measure))
+    s = ledger.summary
+    if args.json:
+        payload = {
+            "as_of": s.as_of.isoformat(),
+            "measure": s.stage.value,
+            "counting_rule": COUNTING_RULE["en"],
+            "years": ledger.by_year.to_dict(orient="records"),
+            "summary": {
+                k: (v.isoformat() if isinstance(v, date) else v.value if isinstance(v, Stage) else v)
+                for k, v in s.__dict__.items()
+            },
+            "overdue": ledger.overdue[["project_id", "name_zh", "completion_date", "days_overdue"]]
+            .to_dict(orient="records"),
+        }
+        json.dump(payload, out, ensure_ascii=False, indent=2, default=float)
+        print(file=out)
+        return 0
+    lang = args.lang
+    header = ["year", "target", "started", "completed", "delivered", "cumulative", "gap", "required pace"]
+    print(f"pledge ledger as of {s.as_of.isoformat()}, measure: {s.stage.value} (m²)", file=out)
+    print("  ".join(f"{h:>14}" for h in header), file=out)
+    for row in ledger.by_year.itertuples(index=False):
+        cells = [row.target_m2, row.started_m2, row.completed_m2, row.delivered_m2,
+                 row.cumulative_m2, row.gap_m2, row.required_pace_m2]
+        print(f"{row.year:>14}  " + "  ".join(f"{c:>14,.0f}" for c in cells), file=out)
+    print(
+        f"{s.year}: {fmt_area(s.year_counted_m2, lang)} / {fmt_area(s.year_target_m2, lang)}; "
+        f"{s.period_start}-{s.period_end} cumulative {fmt_area(s.cumulative_m2, lang)} / "
+        f"{fmt_area(s.period_target_m2, lang)}; needed each remaining year "
+        f"{fmt_area(s.required_pace_m2, lang)} ({'on track' if s.on_track else 'behind pace'}); "
+        f"overdue projects: {s.overdue_count}",
+        file=out,
+    )
+    return 0
+
+
+def cmd_layers(args, out) -> int:
+    store = _open(args)
+    snapshot = take_snapshot(store)
+    table = coverage(snapshot)
+    counts = {name: len(getattr(snapshot, name)) for name in LAYERS}
+    if args.json:
+        json.dump(
+            {"layers": counts, "coverage": table.to_dict(orient="records")},
+            out, ensure_ascii=False, indent=2,
+        )
+        print(file=out)
+        return 0
+    for name, spec in LAYERS.items():
+        print(f"{name:<14} {counts[name]:>5}  {spec.label_zh} / {spec.label_en}", file=out)
+        for row in table[table["layer"] == name].itertuples(index=False):
+            print(
+                f"    {row.aspect:<9} official {row.official:>3}  approximate {row.approximate:>3}  "
+                f"illustrative {row.illustrative:>3}  missing {row.missing:>3}",
+                file=out,
+            )
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "ledger": cmd_ledger, "layers": cmd_layers}
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    out = out or sys.stdout
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, out)
+    except BrokenPipeError:  # output piped into `head` and closed early
+        return 0
+    except Exception as exc:  # a traceback shown to a user is a bug: say what failed instead
+        print(f"失败 / failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""项目 Projects: the filterable table of 工业上楼 projects with their derived attributes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from spatial.i18n import t
+from spatial.layers import CONTROL_LEVEL_LABELS, QUALITY_LABELS, STATUS_LABELS, label
+from spatial.ledger import counted_area
+from spatial.snapshot import Snapshot
+from spatial.ui.common import as_of_input, lang, snapshot
+from spatial.ui.mapview import project_filter_inputs
+
+
+def project_table(snap: Snapshot, projects: pd.DataFrame, lg: str) -> pd.DataFrame:
+    """The projects as a table for people: localised headers and values, no geometry.
+
+    Values stay plain text; st.dataframe and CSV never interpret them as HTML.
+    """
+    districts = snap.district_names(lg)
+    parks = snap.park_names(lg)
+    clusters = snap.cluster_names(lg)
+    yes, no = ("是", "否") if lg == "zh" else ("yes", "no")
+    inside = projects["inside_control_line"].map({True: yes, False: no}).fillna("—")
+    return pd.DataFrame(
+        {
+            "ID": projects["project_id"],
+            t("name", lg): projects["name_zh"] if lg == "zh" else projects["name_en"],
+            t("district", lg): projects["district_id"].map(districts),
+            t("located_district", lg): projects["located_district_id"].map(districts),
+            t("park", lg): projects["park_id"].map(parks),
+            t("park_basis", lg): projects["park_basis"].map(lambda b: t(f"basis_{b}", lg)),
+            t("inside_control_line", lg): inside,
+            t("control_level", lg): projects["control_level"].map(
+                lambda v: label(CONTROL_LEVEL_LABELS, v, lg) if v not in (None, "none") else "—"
+            ),
+            t("status", lg): projects["status"].map(lambda v: label(STATUS_LABELS, v, lg)),
+            t("floor_area", lg): projects["floor_area_m2"],
+            t("factory_floor_area", lg): projects["factory_floor_area_m2"],
+            ("计入面积（㎡）" if lg == "zh" else "Counted area (m²)"): counted_area(projects),
+            t("land_area", lg): projects["land_area_m2"],
+            t("plot_ratio", lg): projects["plot_ratio"],
+            t("start_date", lg): projects["start_date"],
+            t("completion_date", lg): projects["completion_date"],
+            t("delivery_date", lg): projects["delivery_date"],
+            t("cluster", lg): projects["clusters"].fillna("").map(
+                lambda codes: "、".join(clusters.get(c, c) for c in codes.split(";") if c)
+            ),
+            t("developer", lg): projects["developer"],
+            t("quality", lg): projects["quality"].map(lambda v: label(QUALITY_LABELS, v, lg)),
+            t("location_quality", lg): projects["location_quality"].map(
+                lambda v: label(QUALITY_LABELS, v, lg)
+            ),
+            t("confidence", lg): projects["confidence"],
+            t("source", lg): projects["source"],
+        }
+    )
+
+
+def render() -> None:
+    lg = lang()
+    st.title(t("projects_title", lg))
+    as_of = as_of_input()
+    snap = snapshot(as_of)
+    flt = project_filter_inputs(snap, lg, "projects")
+    shown = flt.apply(snap.projects)
+    table = project_table(snap, shown, lg)
+    st.caption(f"{len(shown)} / {len(snap.projects)}")
+    st.dataframe(table, hide_index=True, use_container_width=True, height=560)
+    st.download_button(
+        t("download_csv", lg),
+        table.to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"projects_{as_of.isoformat()}.csv",
+        mime="text/csv",
+    )
