@@ -3,21 +3,21 @@
 import streamlit as st
 
 from spatial.i18n import t
-from spatial.ui import coverage, dashboard, mapview, projects
-from spatial.ui.common import guarded, lang, language_switch
+from spatial.ui.common import lang, language_switch
 
 st.set_page_config(page_title="深圳工业空间 · Shenzhen industrial space", layout="wide")
 language_switch()
 lg = lang()
 st.sidebar.markdown(f"**{t('app_title', lg)}**")
 
+PAGES = "spatial/ui/pages"
 navigation = st.navigation(
     [
-        st.Page(guarded(dashboard.render), title=t("nav_dashboard", lg), url_path="dashboard",
+        st.Page(f"{PAGES}/dashboard.py", title=t("nav_dashboard", lg), url_path="dashboard",
                 default=True),
-        st.Page(guarded(mapview.render), title=t("nav_map", lg), url_path="map"),
-        st.Page(guarded(projects.render), title=t("nav_projects", lg), url_path="projects"),
-        st.Page(guarded(coverage.render), title=t("nav_coverage", lg), url_path="coverage"),
+        st.Page(f"{PAGES}/mapview.py", title=t("nav_map", lg), url_path="map"),
+        st.Page(f"{PAGES}/projects.py", title=t("nav_projects", lg), url_path="projects"),
+        st.Page(f"{PAGES}/coverage.py", title=t("nav_coverage", lg), url_path="coverage"),
     ]
 )
 navigation.run()

@@ -10,6 +10,7 @@ Two ways to hand them to a page:
 from __future__ import annotations
 
 import base64
+import os
 import re
 import shutil
 from pathlib import Path
@@ -44,7 +45,9 @@ def install_static_assets(static_dir: Path) -> Path:
         if dest.exists() and dest.stat().st_size == src.stat().st_size:
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
+        partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+        shutil.copyfile(src, partial)
+        os.replace(partial, dest)  # atomic: a concurrent reader never sees half a file
     return vendor
 
 

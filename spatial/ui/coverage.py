@@ -34,7 +34,7 @@ def render() -> None:
             t("source", lg): table["source"],
         }
     )
-    st.dataframe(shown, hide_index=True, use_container_width=True)
+    st.dataframe(shown, hide_index=True, width="stretch")
 
     st.subheader(t("parks_title", lg))
     parks = snap.parks
@@ -57,12 +57,12 @@ def render() -> None:
             }
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
 
     st.subheader(t("pledge_title", lg))
-    st.dataframe(snap.pledge, hide_index=True, use_container_width=True)
+    st.dataframe(snap.pledge, hide_index=True, width="stretch")
     st.subheader(t("clusters_title", lg))
-    st.dataframe(snap.clusters, hide_index=True, use_container_width=True)
+    st.dataframe(snap.clusters, hide_index=True, width="stretch")
     st.subheader(t("sources_title", lg))
-    st.dataframe(snap.sources, hide_index=True, use_container_width=True)
+    st.dataframe(snap.sources, hide_index=True, width="stretch")

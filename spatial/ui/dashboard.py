@@ -100,9 +100,9 @@ def render() -> None:
     st.warning(t("data_note", lg, n=len(snap.projects)))
 
     st.subheader(t("by_year", lg))
-    st.altair_chart(_year_chart(ledger.by_year, lg), use_container_width=True)
+    st.altair_chart(_year_chart(ledger.by_year, lg), width="stretch")
     table = ledger.by_year.rename(columns={"year": t("year", lg)})
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
 
     left, right = st.columns(2)
     with left:
@@ -119,14 +119,14 @@ def render() -> None:
                 )
                 .properties(height=max(120, 28 * len(by_d)))
             )
-            st.altair_chart(chart, use_container_width=True)
+            st.altair_chart(chart, width="stretch")
         st.dataframe(_split_table(by_d, t("district", lg), lg), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
     with right:
         st.subheader(t("by_park", lg))
         by_p = split_by(ledger, "park_id", snap.park_names(lg))
         st.dataframe(_split_table(by_p, t("park", lg), lg), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
         st.subheader(t("control_share", lg))
         detail = ledger.projects.copy()
         detail["inside_label"] = detail["inside_control_line"].map(
@@ -135,7 +135,7 @@ def render() -> None:
         by_c = split_by(ledger, "inside_label", detail=detail)
         by_c["label"] = by_c["inside_label"]
         st.dataframe(_split_table(by_c, t("control_share", lg), lg), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
         quality = detail["control_lines_quality"].iloc[0] if len(detail) else "missing"
         if "illustrative" in str(quality):
             st.caption(t("legend_illustrative", lg) + " — " + t("layer_control_level1", lg))
@@ -149,7 +149,7 @@ def render() -> None:
         "一个项目涉及多个集群时，面积计入每个集群，合计可能超过总量。" if lg == "zh"
         else "A project in several clusters counts in each; the column can add up to more than the total."
     )
-    st.dataframe(_split_table(by_k, t("cluster", lg), lg), hide_index=True, use_container_width=True)
+    st.dataframe(_split_table(by_k, t("cluster", lg), lg), hide_index=True, width="stretch")
 
     st.subheader(t("overdue", lg))
     if ledger.overdue.empty:
@@ -169,11 +169,11 @@ def render() -> None:
                 }
             ),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
 
     with st.expander(t("reported_totals", lg)):
-        st.dataframe(snap.programme_reports, hide_index=True, use_container_width=True)
+        st.dataframe(snap.programme_reports, hide_index=True, width="stretch")
     st.caption(
         f"{t('before_period', lg)}: {fmt_area(s.before_period_m2, lg)} · "
         f"{t('undated', lg)}: {s.undated_projects} · {t('no_area', lg)}: {s.projects_without_area}"

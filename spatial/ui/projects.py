@@ -67,7 +67,7 @@ def render() -> None:
     shown = flt.apply(snap.projects)
     table = project_table(snap, shown, lg)
     st.caption(f"{len(shown)} / {len(snap.projects)}")
-    st.dataframe(table, hide_index=True, use_container_width=True, height=560)
+    st.dataframe(table, hide_index=True, width="stretch", height=560)
     st.download_button(
         t("download_csv", lg),
         table.to_csv(index=False).encode("utf-8-sig"),

@@ -1,0 +1,103 @@
+"""Each page of the app through streamlit.testing.v1.AppTest, on a real seeded SQLite file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+PAGES = "spatial/ui/pages"
+
+
+@pytest.fixture
+def app(db_url, seeded_store, monkeypatch) -> AppTest:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    return at.run()
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_dashboard_in_chinese(app):
+    no_errors(app)
+    assert app.title[0].value == "总览"
+    labels = [m.label for m in app.metric]
+    assert any("已交付" in label for label in labels)
+    assert any("2023—2027" in label for label in labels)
+    values = [m.value for m in app.metric]
+    assert all("万㎡" in v for v in values)
+    assert any("统计口径" in i.value for i in app.info)  # the counting rule beside the figures
+
+
+def test_dashboard_stage_and_as_of(app):
+    app.sidebar.radio(key="stage").set_value("started").run()
+    no_errors(app)
+    assert "已开工" in app.metric[0].label
+    from datetime import date
+    app.sidebar.date_input(key="as_of").set_value(date(2024, 6, 30)).run()
+    no_errors(app)
+    assert "2024年" in app.metric[0].label
+
+
+def test_english_switch(app):
+    app.sidebar.radio(key="lang").set_value("en").run()
+    no_errors(app)
+    assert app.title[0].value == "Dashboard"
+    assert any("million m²" in m.value for m in app.metric)
+
+
+def _map_args(at: AppTest) -> dict:
+    for element in at.main:
+        proto = getattr(element, "proto", None)
+        if proto is not None and hasattr(proto, "json_args") and "streamlit_folium" in str(
+            getattr(proto, "component_name", "")
+        ):
+            return json.loads(proto.json_args)
+    raise AssertionError("no streamlit-folium component on the page")
+
+
+def test_map_page(app):
+    app.switch_page(f"{PAGES}/mapview.py").run()
+    no_errors(app)
+    args = _map_args(app)
+    assert all(link.startswith("/app/static/vendor/") for link in args["js_links"] + args["css_links"])
+    script = args["script"]
+    assert script.count("L.geoJson(") == 5
+    assert "sz-legend" in script
+
+
+def test_map_filters(app):
+    app.switch_page(f"{PAGES}/mapview.py").run()
+    app.sidebar.multiselect(key="map_district").set_value(["guangming"]).run()
+    no_errors(app)
+    assert "显示 " in app.caption[0].value
+    script = _map_args(app)["script"]
+    assert "REF-017" in script and "REF-001" not in script  # 光明 in, 宝安 out
+
+
+def test_projects_page(app):
+    app.switch_page(f"{PAGES}/projects.py").run()
+    no_errors(app)
+    table = app.dataframe[0].value
+    assert len(table) == 34
+    for column in ("园区", "位于区块线内", "数据质量", "来源"):
+        assert column in table.columns
+    app.sidebar.multiselect(key="projects_status").set_value(["delivered"]).run()
+    assert set(app.dataframe[0].value["状态"]) == {"交付/运营"}
+
+
+def test_coverage_page(app):
+    app.switch_page(f"{PAGES}/coverage.py").run()
+    no_errors(app)
+    table = app.dataframe[0].value
+    lines = table[table["图层"] == "工业区块线"].iloc[0]
+    assert lines["示意"] == 24 and lines["官方"] == 0
+    parks = app.dataframe[1].value
+    assert (parks["名称核实"] == "未公开").sum() == 10

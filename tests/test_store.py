@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from spatial.seed import ensure_seeded
+from spatial.store import open_store, project_versions_table
+
+
+def dump(store) -> pd.DataFrame:
+    with store.engine.connect() as conn:
+        return pd.read_sql(select(project_versions_table).order_by("version_id"), conn)
+
+
+def test_seeding_once_and_only_once(empty_store, reference):
+    assert ensure_seeded(empty_store) is True
+    before = dump(empty_store)
+    assert ensure_seeded(empty_store) is False
+    pd.testing.assert_frame_equal(before, dump(empty_store))
+    assert len(empty_store.projects()) == len(reference.projects)
+    for name in ("districts", "parks", "control_lines"):
+        assert len(empty_store.layer(name)) == len(getattr(reference, name))
+
+
+def test_seed_is_a_submission_with_its_bytes(seeded_store):
+    (sub,) = seeded_store.submissions()
+    content = seeded_store.submission_content(sub.submission_id)
+    assert sub.kind == "seed" and sub.status == "committed"
+    assert hashlib.sha256(content).hexdigest() == sub.sha256
+    assert len(content) == sub.size_bytes
+    versions = dump(seeded_store)
+    assert (versions["submission_id"] == sub.submission_id).all()
+
+
+def test_raw_bytes_are_kept_exactly(seeded_store):
+    payload = b'\xef\xbb\xbf{"type": "FeatureCollection", \x00 broken'
+    sid = seeded_store.record_submission(payload, "upload.geojson", "officer", district_id="baoan")
+    assert seeded_store.submission_content(sid) == payload
+
+
+def test_new_version_closes_the_old_one(seeded_store):
+    current = seeded_store.projects()
+    one = current[current["project_id"] == "REF-003"].copy()
+    one["status"] = "completed"
+    at = datetime(2026, 1, 1)
+    with seeded_store.transaction() as conn:
+        assert seeded_store.write_project_versions(
+            conn, one, at=at, changed_by="t", change_kind="update", submission_id=None
+        ) == 1
+    history = seeded_store.project_history("REF-003")
+    assert len(history) == 2
+    assert history["valid_to"].iloc[0] == at and pd.isna(history["valid_to"].iloc[1])
+    assert seeded_store.projects(at=datetime(2025, 6, 1)).set_index("project_id").loc[
+        "REF-003", "status"] == "delivered"
+    assert len(seeded_store.projects()) == len(current)
+
+
+def test_failed_write_leaves_the_store_as_it_was(seeded_store):
+    before = dump(seeded_store)
+    current = seeded_store.projects()
+    with pytest.raises(RuntimeError), seeded_store.transaction() as conn:
+        seeded_store.write_project_versions(
+            conn, current, at=datetime(2026, 2, 1), changed_by="t", change_kind="update",
+            submission_id=None,
+        )
+        raise RuntimeError("disk full, say")
+    pd.testing.assert_frame_equal(before, dump(seeded_store))
+
+
+def test_reopening_keeps_data(db_url, seeded_store):
+    again = open_store(db_url)
+    assert len(again.projects()) == len(seeded_store.projects())
+    assert again.revision() == seeded_store.revision()
