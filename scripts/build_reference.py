@@ -92,7 +92,11 @@ CURATION: dict[int, dict] = {
         "delivery": "2024-04",
         "note": "phase 1 only; site 444,000 m2 covers 3 phases; opening month inferred",
     },
-    2: {"status": "completed", "completion": "2023-12", "note": "phase 1 ~2023-03, phase 2 due 2023-12"},
+    2: {
+        "status": "completed",
+        "completion": "2023-12",
+        "note": "phase 1 ~2023-03, phase 2 due 2023-12",
+    },
     3: {
         "factory_floor_area_m2": 495000,
         "status": "delivered",
@@ -131,7 +135,12 @@ CURATION: dict[int, dict] = {
     15: {"status": "under_construction", "start": "2024-11-15"},
     16: {"status": "under_construction", "start": "2024-11-15"},
     17: {"status": "planned"},
-    18: {"status": "delivered", "completion": "2018", "delivery": "2018", "note": "before the programme"},
+    18: {
+        "status": "delivered",
+        "completion": "2018",
+        "delivery": "2018",
+        "note": "before the programme",
+    },
     19: {"status": "delivered"},
     20: {"status": "under_construction", "start": "2020-08-25"},
     21: {"status": "under_construction"},
@@ -215,7 +224,11 @@ def build_parks(shared: Path) -> gpd.GeoDataFrame:
             raw = r["name_zh"]
             if raw.startswith("UNKNOWN"):
                 slot = re.search(r"\((.*)\)", raw).group(1)
-                name_zh, name_en, name_status = f"名称未公开（{slot}）", f"Name not public ({slot})", "missing"
+                name_zh, name_en, name_status = (
+                    f"名称未公开（{slot}）",
+                    f"Name not public ({slot})",
+                    "missing",
+                )
             else:
                 name_zh, name_status = _clean_park_name(raw)
                 name_en = re.sub(r"\s*\(.*inferred\)\s*$", "", r["name_en"]).strip()
@@ -229,7 +242,9 @@ def build_parks(shared: Path) -> gpd.GeoDataFrame:
                     "district_ids": DISTRICT_BY_ZH[r["district"]],
                     "planned_area_km2": _num(r["area_km2"]),
                     "startup_area_km2": _num(r["startup_area_km2"]),
-                    "lead_clusters": "" if r["lead_industries"] == "unknown" else r["lead_industries"],
+                    "lead_clusters": ""
+                    if r["lead_industries"] == "unknown"
+                    else r["lead_industries"],
                     "zone": "",
                     "boundary_quality": "missing",
                     "location_quality": "approximate" if lon is not None else "missing",
@@ -282,7 +297,9 @@ def build_projects(shared: Path, parks: gpd.GeoDataFrame) -> pd.DataFrame:
                 if part.get("note"):
                     notes.insert(0, part["note"])
                 rec["status_note"] = r["status"]
-                rec["confidence"] = r["confidence"] + ("; curation: " + "; ".join(notes) if notes else "")
+                rec["confidence"] = r["confidence"] + (
+                    "; curation: " + "; ".join(notes) if notes else ""
+                )
                 rec["quality"] = "approximate"
                 rec["location_quality"] = "approximate" if rec["lon"] is not None else "missing"
                 out.append(rec)
@@ -298,7 +315,9 @@ def main() -> None:
     parks = build_parks(args.shared)
     write_layer(districts, ROOT / "geodata/districts.geojson")
     write_layer(parks, ROOT / "geodata/parks.geojson")
-    write_layer(illustrative_control_lines(parks, districts), ROOT / "geodata/control_lines.geojson")
+    write_layer(
+        illustrative_control_lines(parks, districts), ROOT / "geodata/control_lines.geojson"
+    )
     projects = build_projects(args.shared, parks)
     projects.to_csv(ROOT / "seeds/projects.csv", index=False, encoding="utf-8")
     print(f"districts {len(districts)}, parks {len(parks)}, projects {len(projects)}")

@@ -1,3 +1,3 @@
-"""Shenzhen industrial land and factory space: the library behind the app and the `spatial` command."""
+"""Shenzhen industrial land and factory space: the library behind the app and `spatial`."""
 
 __version__ = "0.1.0"

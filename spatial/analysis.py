@@ -75,7 +75,9 @@ def enrich_projects(
     return out
 
 
-def cluster_codes(industries: pd.Series, aliases: pd.DataFrame, clusters: pd.DataFrame) -> pd.Series:
+def cluster_codes(
+    industries: pd.Series, aliases: pd.DataFrame, clusters: pd.DataFrame
+) -> pd.Series:
     """Map free-text industry lists ('生物医药;智能制造') to "20+8" codes ('C06').
 
     A cluster matches when its name, or one of its aliases, occurs in the text. Returns a
@@ -95,7 +97,9 @@ def cluster_codes(industries: pd.Series, aliases: pd.DataFrame, clusters: pd.Dat
     )
     for alias, code in names.itertuples(index=False):
         matches[code] |= text.str.contains(alias, regex=False)
-    joined = matches.astype(object).dot(pd.Series([c + ";" for c in matches.columns], index=matches.columns))
+    joined = matches.astype(object).dot(
+        pd.Series([c + ";" for c in matches.columns], index=matches.columns)
+    )
     return joined.astype(str).str.rstrip(";").replace("0", "")
 
 

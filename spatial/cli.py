@@ -36,14 +36,18 @@ def _date(text: str) -> date:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spatial", description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=None, help="default: $DATABASE_URL or var/spatial.db")
+    parser.add_argument(
+        "--database-url", default=None, help="default: $DATABASE_URL or var/spatial.db"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("init", help="create the database and load the shipped reference data if empty")
 
     ledger = sub.add_parser("ledger", help="the pledge ledger, year by year")
     ledger.add_argument(
-        "--measure", choices=[s.value for s in Stage], default=Stage.DELIVERED.value,
+        "--measure",
+        choices=[s.value for s in Stage],
+        default=Stage.DELIVERED.value,
         help="the stage whose date puts a project's area into a year (default: delivered)",
     )
     ledger.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
@@ -83,22 +87,41 @@ def cmd_ledger(args, out) -> int:
             "counting_rule": COUNTING_RULE["en"],
             "years": ledger.by_year.to_dict(orient="records"),
             "summary": {
-                k: (v.isoformat() if isinstance(v, date) else v.value if isinstance(v, Stage) else v)
+                k: (
+                    v.isoformat() if isinstance(v, date) else v.value if isinstance(v, Stage) else v
+                )
                 for k, v in s.__dict__.items()
             },
-            "overdue": ledger.overdue[["project_id", "name_zh", "completion_date", "days_overdue"]]
-            .to_dict(orient="records"),
+            "overdue": ledger.overdue[
+                ["project_id", "name_zh", "completion_date", "days_overdue"]
+            ].to_dict(orient="records"),
         }
         json.dump(payload, out, ensure_ascii=False, indent=2, default=float)
         print(file=out)
         return 0
     lang = args.lang
-    header = ["year", "target", "started", "completed", "delivered", "cumulative", "gap", "required pace"]
+    header = [
+        "year",
+        "target",
+        "started",
+        "completed",
+        "delivered",
+        "cumulative",
+        "gap",
+        "required pace",
+    ]
     print(f"pledge ledger as of {s.as_of.isoformat()}, measure: {s.stage.value} (m²)", file=out)
     print("  ".join(f"{h:>14}" for h in header), file=out)
     for row in ledger.by_year.itertuples(index=False):
-        cells = [row.target_m2, row.started_m2, row.completed_m2, row.delivered_m2,
-                 row.cumulative_m2, row.gap_m2, row.required_pace_m2]
+        cells = [
+            row.target_m2,
+            row.started_m2,
+            row.completed_m2,
+            row.delivered_m2,
+            row.cumulative_m2,
+            row.gap_m2,
+            row.required_pace_m2,
+        ]
         print(f"{row.year:>14}  " + "  ".join(f"{c:>14,.0f}" for c in cells), file=out)
     print(
         f"{s.year}: {fmt_area(s.year_counted_m2, lang)} / {fmt_area(s.year_target_m2, lang)}; "
@@ -119,7 +142,9 @@ def cmd_layers(args, out) -> int:
     if args.json:
         json.dump(
             {"layers": counts, "coverage": table.to_dict(orient="records")},
-            out, ensure_ascii=False, indent=2,
+            out,
+            ensure_ascii=False,
+            indent=2,
         )
         print(file=out)
         return 0
@@ -127,7 +152,8 @@ def cmd_layers(args, out) -> int:
         print(f"{name:<14} {counts[name]:>5}  {spec.label_zh} / {spec.label_en}", file=out)
         for row in table[table["layer"] == name].itertuples(index=False):
             print(
-                f"    {row.aspect:<9} official {row.official:>3}  approximate {row.approximate:>3}  "
+                f"    {row.aspect:<9} official {row.official:>3}  "
+                f"approximate {row.approximate:>3}  "
                 f"illustrative {row.illustrative:>3}  missing {row.missing:>3}",
                 file=out,
             )

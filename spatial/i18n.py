@@ -31,18 +31,28 @@ TEXT: dict[str, tuple[str, str]] = {
     "inside": ("区块线内", "inside"),
     "outside": ("区块线外", "outside"),
     "no_location": ("无位置", "no location"),
-    "overdue": ("逾期项目（预计竣工日期已过、尚未竣工）", "Overdue (expected completion passed, not completed)"),
+    "overdue": (
+        "逾期项目（预计竣工日期已过、尚未竣工）",
+        "Overdue (expected completion passed, not completed)",
+    ),
     "no_overdue": ("截至该日没有逾期项目。", "No overdue projects on that date."),
     "counting_rule": ("统计口径", "Counting rule"),
     "data_note": (
         "数据说明：内置数据来自公开报道（{n} 个项目），不是官方台账；区块线为示意图层。"
         "实际完成量以各区上传数据为准。",
         "Data note: the shipped data come from public reporting ({n} projects), not an official "
-        "register; the control-line layer is illustrative. Figures become real as districts upload.",
+        "register; the control-line layer is illustrative. Figures become real as districts "
+        "upload.",
     ),
     "reported_totals": ("公开报道的计划总量", "Programme totals reported in public sources"),
-    "before_period": ("2023年前已计入的面积（不计入承诺）", "Area counted before 2023 (outside the pledge)"),
-    "undated": ("状态已达到但缺少日期的项目（不计入任何年份）", "Projects at that stage with no date (counted in no year)"),
+    "before_period": (
+        "2023年前已计入的面积（不计入承诺）",
+        "Area counted before 2023 (outside the pledge)",
+    ),
+    "undated": (
+        "状态已达到但缺少日期的项目（不计入任何年份）",
+        "Projects at that stage with no date (counted in no year)",
+    ),
     "no_area": ("缺少面积的项目", "Projects without a floor area"),
     "target": ("目标", "target"),
     "year": ("年份", "year"),
@@ -61,7 +71,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "basemap_none": ("矢量底图（行政区，离线）", "Vector basemap (districts, offline)"),
     "basemap_osm": ("OpenStreetMap（需联网）", "OpenStreetMap (online)"),
     "basemap_tianditu": ("天地图（需密钥，需联网）", "Tianditu (key, online)"),
-    "basemap_amap": ("高德（GCJ-02，叠加图层仅显示时偏移）", "Amap (GCJ-02; overlays shifted for display only)"),
+    "basemap_amap": (
+        "高德（GCJ-02，叠加图层仅显示时偏移）",
+        "Amap (GCJ-02; overlays shifted for display only)",
+    ),
     "basemap_custom": ("自定义瓦片地址（内网）", "Custom tile URL (intranet)"),
     "tianditu_key": ("天地图密钥 tk", "Tianditu key (tk)"),
     "custom_url": ("瓦片地址模板 {z}/{x}/{y}", "Tile URL template {z}/{x}/{y}"),
@@ -74,7 +87,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "legend": ("图例", "Legend"),
     "legend_size": ("圆圈大小 ∝ 厂房面积", "circle size ∝ floor area"),
     "legend_illustrative": ("示意，非官方", "illustrative, not official"),
-    "shown_projects": ("显示 {n} / {total} 个项目（{unlocated} 个无位置未上图）", "{n} of {total} projects shown ({unlocated} without location not on the map)"),
+    "shown_projects": (
+        "显示 {n} / {total} 个项目（{unlocated} 个无位置未上图）",
+        "{n} of {total} projects shown ({unlocated} without location not on the map)",
+    ),
     "name": ("名称", "Name"),
     "floor_area": ("总建筑面积（㎡）", "Floor area (m²)"),
     "factory_floor_area": ("厂房面积（㎡）", "Factory floor area (m²)"),
@@ -116,7 +132,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "missing": ("缺失", "missing"),
     "sources_title": ("来源列表", "Sources"),
     "pledge_title": ("承诺目标表", "Pledge schedule"),
-    "clusters_title": ("“20+8”产业集群（2024年版）", "The \"20+8\" clusters (2024 version)"),
+    "clusters_title": ("“20+8”产业集群（2024年版）", 'The "20+8" clusters (2024 version)'),
     "parks_title": ("20大先进制造业园区", "The 20 advanced manufacturing parks"),
     "name_status": ("名称核实", "Name"),
     "name_confirmed": ("已核实", "confirmed"),

@@ -1,4 +1,4 @@
-"""The product's layers and their vocabularies: project lifecycle, data quality, control-line levels.
+"""The product's layers and vocabularies: project lifecycle, data quality, control-line levels.
 
 Every value that is shown to a user has a Chinese and an English label here.
 """

@@ -67,43 +67,67 @@ def area_basis(projects: pd.DataFrame) -> pd.Series:
     )
 
 
-def _dates(projects: pd.DataFrame, column: str) -> pd.Series:
-    return pd.to_datetime(projects[column], errors="coerce", format="%Y-%m-%d")
+@dataclass(frozen=True)
+class _Prepared:
+    """Status ranks and parsed stage dates, computed once per frame (vectorised)."""
 
+    rank: np.ndarray
+    dates: dict[str, pd.Series]
 
-def _status_rank(projects: pd.DataFrame) -> pd.Series:
-    ranks = {s.value: r for s, r in STATUS_ORDER.items()}
-    return projects["status"].map(ranks).fillna(-1).astype(int)
+    @classmethod
+    def of(cls, projects: pd.DataFrame) -> _Prepared:
+        order = [s.value for s in sorted(STATUS_ORDER, key=STATUS_ORDER.get)]
+        rank = pd.Categorical(projects["status"], categories=order).codes  # -1 when unknown
+        dates = {
+            column: pd.to_datetime(projects[column], errors="coerce", format="%Y-%m-%d")
+            for column in STAGE_DATE_COLUMN.values()
+        }
+        return cls(rank=np.asarray(rank), dates=dates)
+
+    def reached(self, stage: Stage, as_of: date) -> pd.Series:
+        when = self.dates[STAGE_DATE_COLUMN[stage]]
+        needed = STATUS_ORDER[STAGE_STATUS[stage]]
+        return (self.rank >= needed) & when.notna() & (when <= pd.Timestamp(as_of))
+
+    def undated(self, stage: Stage) -> pd.Series:
+        when = self.dates[STAGE_DATE_COLUMN[stage]]
+        return (self.rank >= STATUS_ORDER[STAGE_STATUS[stage]]) & when.isna()
+
+    def year(self, stage: Stage, as_of: date) -> pd.Series:
+        when = self.dates[STAGE_DATE_COLUMN[stage]]
+        return when.dt.year.where(self.reached(stage, as_of))
+
+    def overdue_mask(self, as_of: date) -> pd.Series:
+        expected = self.dates["completion_date"]
+        late = expected.notna() & (expected < pd.Timestamp(as_of))
+        return late & ~self.reached(Stage.COMPLETED, as_of)
 
 
 def stage_reached(projects: pd.DataFrame, stage: Stage, as_of: date) -> pd.Series:
     """True where the project had reached ``stage`` on ``as_of`` (status and dated on or before)."""
-    needed = STATUS_ORDER[STAGE_STATUS[stage]]
-    when = _dates(projects, STAGE_DATE_COLUMN[stage])
-    return (_status_rank(projects) >= needed) & when.notna() & (when <= pd.Timestamp(as_of))
+    return _Prepared.of(projects).reached(stage, as_of)
 
 
 def stage_undated(projects: pd.DataFrame, stage: Stage) -> pd.Series:
     """Projects whose status says the stage was reached but with no date: counted in no year."""
-    needed = STATUS_ORDER[STAGE_STATUS[stage]]
-    when = _dates(projects, STAGE_DATE_COLUMN[stage])
-    return (_status_rank(projects) >= needed) & when.isna()
+    return _Prepared.of(projects).undated(stage)
 
 
 def stage_year(projects: pd.DataFrame, stage: Stage, as_of: date) -> pd.Series:
     """The ledger year a project's area counts in for ``stage`` (NaN where it does not count)."""
-    when = _dates(projects, STAGE_DATE_COLUMN[stage])
-    return when.dt.year.where(stage_reached(projects, stage, as_of))
+    return _Prepared.of(projects).year(stage, as_of)
+
+
+def _overdue(projects: pd.DataFrame, prepared: _Prepared, as_of: date) -> pd.DataFrame:
+    late = prepared.overdue_mask(as_of)
+    out = projects.loc[late].copy()
+    out["days_overdue"] = (pd.Timestamp(as_of) - prepared.dates["completion_date"][late]).dt.days
+    return out.sort_values("days_overdue", ascending=False)
 
 
 def overdue(projects: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Projects whose expected completion passed before ``as_of`` and that were not completed."""
-    expected = _dates(projects, "completion_date")
-    late = expected.notna() & (expected < pd.Timestamp(as_of))
-    late &= ~stage_reached(projects, Stage.COMPLETED, as_of)
-    out = projects.loc[late].copy()
-    out["days_overdue"] = (pd.Timestamp(as_of) - expected[late]).dt.days
-    return out.sort_values("days_overdue", ascending=False)
+    return _overdue(projects, _Prepared.of(projects), as_of)
 
 
 @dataclass(frozen=True)
@@ -141,17 +165,22 @@ class Ledger:
 
 
 def ledger_by_year(
-    projects: pd.DataFrame, pledge: pd.DataFrame, stage: Stage, as_of: date
+    projects: pd.DataFrame,
+    pledge: pd.DataFrame,
+    stage: Stage,
+    as_of: date,
+    _prepared: _Prepared | None = None,
 ) -> pd.DataFrame:
     """Per pledge year: target, started, completed, delivered, and for ``stage``: cumulative,
     cumulative target, gap (cumulative target − cumulative) and the required pace (what each year
     from this one to the end must add, on average, to reach the period total)."""
     years = pledge["year"].astype(int).to_numpy()
     target = pledge["target_m2"].astype(float).to_numpy()
+    prepared = _prepared or _Prepared.of(projects)
     area = counted_area(projects).fillna(0.0)
     table = pd.DataFrame({"year": years, "target_m2": target})
     for s in STAGES:
-        yr = stage_year(projects, s, as_of)
+        yr = prepared.year(s, as_of)
         sums = area.groupby(yr).sum()
         table[f"{s.value}_m2"] = [float(sums.get(float(y), 0.0)) for y in years]
     measure = table[f"{stage.value}_m2"]
@@ -173,11 +202,12 @@ def build_ledger(
 ) -> Ledger:
     as_of = as_of or date.today()
     stage = Stage(stage)
-    table = ledger_by_year(projects, pledge, stage, as_of)
+    prepared = _Prepared.of(projects)
+    table = ledger_by_year(projects, pledge, stage, as_of, _prepared=prepared)
     years = table["year"].tolist()
     start, end = years[0], years[-1]
     area = counted_area(projects)
-    yr = stage_year(projects, stage, as_of)
+    yr = prepared.year(stage, as_of)
     this_year = min(max(as_of.year, start), end)
     row = table.set_index("year").loc[this_year]
     cumulative = float(area[(yr >= start) & (yr <= as_of.year) & (yr <= end)].sum())
@@ -193,7 +223,7 @@ def build_ledger(
         expected = elapsed + float(targets.loc[as_of.year]) * day_fraction
     remaining_years = max(end - max(as_of.year, start) + 1, 0) if as_of.year <= end else 0
     gap = max(period_target - cumulative, 0.0)
-    late = overdue(projects, as_of)
+    late = _overdue(projects, prepared, as_of)
     summary = PledgeSummary(
         as_of=as_of,
         stage=stage,
@@ -210,7 +240,7 @@ def build_ledger(
         required_pace_m2=gap / remaining_years if remaining_years else gap,
         on_track=cumulative >= expected,
         before_period_m2=float(area[yr < start].sum()),
-        undated_projects=int(stage_undated(projects, stage).sum()),
+        undated_projects=int(prepared.undated(stage).sum()),
         projects_without_area=int(area.isna().sum()),
         overdue_count=len(late),
     )
@@ -218,7 +248,9 @@ def build_ledger(
     detail["counted_area_m2"] = area
     detail["area_basis"] = area_basis(projects)
     detail["ledger_year"] = yr
-    return Ledger(stage=stage, as_of=as_of, by_year=table, summary=summary, projects=detail, overdue=late)
+    return Ledger(
+        stage=stage, as_of=as_of, by_year=table, summary=summary, projects=detail, overdue=late
+    )
 
 
 def _leap(year: int) -> bool:

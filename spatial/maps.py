@@ -111,7 +111,10 @@ def project_popup_html(p: pd.Series, lang: str, district_names: dict, park_names
     status = label(STATUS_LABELS, p.get("status"), lang)
     level = p.get("control_level")
     rows = [
-        (t("name", lang), p.get("name_zh") if lang == "zh" else p.get("name_en") or p.get("name_zh")),
+        (
+            t("name", lang),
+            p.get("name_zh") if lang == "zh" else p.get("name_en") or p.get("name_zh"),
+        ),
         ("ID", p.get("project_id")),
         (t("district", lang), district_names.get(p.get("district_id"), p.get("district_id"))),
         (t("park", lang), park_names.get(p.get("park_id"), "—") if p.get("park_id") else "—"),
@@ -321,8 +324,10 @@ def build_map(
         if dash:
             c["style_dashArray"] = dash
             cols.append("style_dashArray")
-        name = t(key, lang) if illustrative else t(key, lang).replace("（示意）", "").replace(
-            " (illustrative)", ""
+        name = (
+            t(key, lang)
+            if illustrative
+            else t(key, lang).replace("（示意）", "").replace(" (illustrative)", "")
         )
         _geojson_layer(c, name, cols).add_to(m)
 
@@ -337,11 +342,17 @@ def build_map(
                     (t("park", lang), r[name_col]),
                     ("ID", r["park_id"]),
                     (t("name_status", lang), t(f"name_{r['name_status']}", lang)),
-                    (t("district", lang), "、".join(
-                        district_names.get(x, x) for x in str(r["district_ids"]).split(";")
-                    )),
+                    (
+                        t("district", lang),
+                        "、".join(
+                            district_names.get(x, x) for x in str(r["district_ids"]).split(";")
+                        ),
+                    ),
                     (t("industries", lang), r.get("lead_clusters") or "—"),
-                    (t("location_quality", lang), label(QUALITY_LABELS, r["location_quality"], lang)),
+                    (
+                        t("location_quality", lang),
+                        label(QUALITY_LABELS, r["location_quality"], lang),
+                    ),
                     ("", r.get("location_note")),
                     (t("source", lang), r.get("source")),
                 ]
@@ -357,8 +368,14 @@ def build_map(
         _geojson_layer(
             pk,
             t("layer_parks", lang),
-            ["style_color", "style_weight", "style_dashArray", "style_fillColor",
-             "style_fillOpacity", "style_radius"],
+            [
+                "style_color",
+                "style_weight",
+                "style_dashArray",
+                "style_fillColor",
+                "style_fillOpacity",
+                "style_radius",
+            ],
             marker=folium.CircleMarker(radius=11, fill=True),
             id_column="park_id",
         ).add_to(m)
@@ -384,8 +401,7 @@ def build_map(
         _geojson_layer(
             pr,
             t("layer_projects", lang),
-            ["style_color", "style_weight", "style_fillColor", "style_fillOpacity",
-             "style_radius"],
+            ["style_color", "style_weight", "style_fillColor", "style_fillOpacity", "style_radius"],
             marker=folium.CircleMarker(radius=6, fill=True),
             id_column="project_id",
         ).add_to(m)

@@ -65,9 +65,7 @@ def _csv(name: str, seeds_dir: Path) -> pd.DataFrame:
     return pd.read_csv(seeds_dir / name, dtype=str, keep_default_na=False, encoding="utf-8")
 
 
-def load_reference(
-    geodata_dir: Path = GEODATA_DIR, seeds_dir: Path = SEEDS_DIR
-) -> ReferenceData:
+def load_reference(geodata_dir: Path = GEODATA_DIR, seeds_dir: Path = SEEDS_DIR) -> ReferenceData:
     projects = pd.read_csv(seeds_dir / "projects.csv", encoding="utf-8", keep_default_na=False)
     projects = projects.replace({"": None})
     return ReferenceData(

@@ -13,8 +13,8 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial.analysis import cluster_codes, enrich_projects
-from spatial.ledger import Ledger, build_ledger
 from spatial.layers import Quality, Stage
+from spatial.ledger import Ledger, build_ledger
 from spatial.store import Store, end_of_day
 
 

@@ -392,7 +392,9 @@ class Store:
         fields = [f for f in PROJECT_FIELDS if f in frame.columns]
         frame = frame.to_crs(WGS84) if frame.crs is not None else frame
         rows = []
-        for rec, geom in zip(frame[fields].to_dict("records"), frame.geometry.to_numpy(), strict=True):
+        for rec, geom in zip(
+            frame[fields].to_dict("records"), frame.geometry.to_numpy(), strict=True
+        ):
             row = {k: _clean(v) for k, v in rec.items()}
             row["project_id"] = str(row["project_id"])
             row |= {
@@ -427,7 +429,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def open_store(url: str | None = None) -> Store:
-    """Open (and create the schema of) the store at ``url`` (default: :func:`default_database_url`)."""
+    """Open the store at ``url`` (default: :func:`default_database_url`), creating its schema."""
     url = url or default_database_url()
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))

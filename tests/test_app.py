@@ -41,6 +41,7 @@ def test_dashboard_stage_and_as_of(app):
     no_errors(app)
     assert "已开工" in app.metric[0].label
     from datetime import date
+
     app.sidebar.date_input(key="as_of").set_value(date(2024, 6, 30)).run()
     no_errors(app)
     assert "2024年" in app.metric[0].label
@@ -56,8 +57,10 @@ def test_english_switch(app):
 def _map_args(at: AppTest) -> dict:
     for element in at.main:
         proto = getattr(element, "proto", None)
-        if proto is not None and hasattr(proto, "json_args") and "streamlit_folium" in str(
-            getattr(proto, "component_name", "")
+        if (
+            proto is not None
+            and hasattr(proto, "json_args")
+            and "streamlit_folium" in str(getattr(proto, "component_name", ""))
         ):
             return json.loads(proto.json_args)
     raise AssertionError("no streamlit-folium component on the page")
@@ -67,7 +70,9 @@ def test_map_page(app):
     app.switch_page(f"{PAGES}/mapview.py").run()
     no_errors(app)
     args = _map_args(app)
-    assert all(link.startswith("/app/static/vendor/") for link in args["js_links"] + args["css_links"])
+    assert all(
+        link.startswith("/app/static/vendor/") for link in args["js_links"] + args["css_links"]
+    )
     script = args["script"]
     assert script.count("L.geoJson(") == 5
     assert "sz-legend" in script

@@ -45,8 +45,9 @@ def test_ledger_table(env_db, measure):
 
 def test_usage_errors_exit_2(env_db):
     for argv in (["ledger", "--as-of", "2026-13-01"], ["ledger", "--measure", "sold"], ["nope"]):
-        proc = subprocess.run([sys.executable, "-m", "spatial.cli", *argv], capture_output=True,
-                              text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "spatial.cli", *argv], capture_output=True, text=True
+        )
         assert proc.returncode == 2, argv
         assert "Traceback" not in proc.stderr
 
@@ -55,7 +56,8 @@ def test_failure_is_one_line_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/no/such/dir/../../x.db")
     (tmp_path / "blocker").write_text("a file where a folder should be")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/blocker/x.db")
-    proc = subprocess.run([sys.executable, "-m", "spatial.cli", "ledger"], capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "spatial.cli", "ledger"], capture_output=True, text=True
+    )
     assert proc.returncode == 1
     assert "failed" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+import coordTransform as ct
 import geopandas as gpd
 import numpy as np
 import pytest
-import coordTransform as ct
 from pyproj import Geod
 from shapely.geometry import Polygon, box
 
@@ -27,7 +27,9 @@ PLACES = [(114.0579, 22.5431), (113.80, 22.71), (114.52, 22.58), (113.93, 22.77)
 @pytest.mark.parametrize("side_m", [100.0, 1000.0, 5000.0])
 def test_square_built_in_metres_has_its_area(lon, lat, side_m):
     centre = gpd.GeoSeries.from_xy([lon], [lat], crs=WGS84).to_crs(METRIC).iloc[0]
-    square = box(centre.x - side_m / 2, centre.y - side_m / 2, centre.x + side_m / 2, centre.y + side_m / 2)
+    square = box(
+        centre.x - side_m / 2, centre.y - side_m / 2, centre.x + side_m / 2, centre.y + side_m / 2
+    )
     lonlat = gpd.GeoSeries([square], crs=METRIC).to_crs(WGS84)
     assert area_m2(lonlat)[0] == pytest.approx(side_m**2, rel=1e-9)
     assert length_m(lonlat.boundary)[0] == pytest.approx(4 * side_m, rel=1e-9)

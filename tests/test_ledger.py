@@ -38,10 +38,17 @@ def fixture_projects() -> gpd.GeoDataFrame:
     for pid, status, total, factory, start, done, delivered, district in FIXTURE:
         row = dict.fromkeys(PROJECT_FIELDS)
         row |= {
-            "project_id": pid, "name_zh": f"项目{pid}", "name_en": f"Project {pid}",
-            "status": status, "floor_area_m2": total, "factory_floor_area_m2": factory,
-            "start_date": start, "completion_date": done, "delivery_date": delivered,
-            "district_id": district, "quality": "approximate",
+            "project_id": pid,
+            "name_zh": f"项目{pid}",
+            "name_en": f"Project {pid}",
+            "status": status,
+            "floor_area_m2": total,
+            "factory_floor_area_m2": factory,
+            "start_date": start,
+            "completion_date": done,
+            "delivery_date": delivered,
+            "district_id": district,
+            "quality": "approximate",
         }
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -122,14 +129,26 @@ def test_as_of_reads_the_version_the_store_held(empty_store):
     projects = fixture_projects()
     with store.transaction() as conn:
         store.replace_table("pledge", PLEDGE.astype(str), conn)
-        store.write_project_versions(conn, projects, at=datetime(2023, 1, 1), changed_by="test",
-                                     change_kind="create", submission_id=None)
+        store.write_project_versions(
+            conn,
+            projects,
+            at=datetime(2023, 1, 1),
+            changed_by="test",
+            change_kind="create",
+            submission_id=None,
+        )
     update = projects[projects["project_id"] == "C"].copy()
     update["status"] = "completed"
     update["completion_date"] = "2025-02-20"
     with store.transaction() as conn:
-        store.write_project_versions(conn, update, at=datetime(2025, 3, 1), changed_by="test",
-                                     change_kind="update", submission_id=None)
+        store.write_project_versions(
+            conn,
+            update,
+            at=datetime(2025, 3, 1),
+            changed_by="test",
+            change_kind="update",
+            submission_id=None,
+        )
 
     def completed_2025(as_of: date) -> float:
         frame = store.projects(at=end_of_day(as_of))
@@ -145,8 +164,11 @@ def test_as_of_reads_the_version_the_store_held(empty_store):
 def _independent_totals(as_of: date) -> dict[str, dict[int, float]]:
     """Re-derive the ledger from seeds/projects.csv with plain Python, not the library."""
     rank = {"planned": 0, "under_construction": 1, "completed": 2, "delivered": 3}
-    needs = {"started": ("start_date", 1), "completed": ("completion_date", 2),
-             "delivered": ("delivery_date", 3)}
+    needs = {
+        "started": ("start_date", 1),
+        "completed": ("completion_date", 2),
+        "delivered": ("delivery_date", 3),
+    }
     totals = {stage: dict.fromkeys(range(2023, 2028), 0.0) for stage in needs}
     with open(SEEDS_DIR / "projects.csv", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):

@@ -22,8 +22,11 @@ def snapshot(seeded_store):
 
 def render(snapshot, projects=None, **kwargs) -> str:
     m = build_map(
-        districts=snapshot.districts, parks=snapshot.parks, control_lines=snapshot.control_lines,
-        projects=snapshot.projects if projects is None else projects, **kwargs,
+        districts=snapshot.districts,
+        parks=snapshot.parks,
+        control_lines=snapshot.control_lines,
+        projects=snapshot.projects if projects is None else projects,
+        **kwargs,
     )
     return m.get_root().render()
 
@@ -32,9 +35,19 @@ def render(snapshot, projects=None, **kwargs) -> str:
 def test_all_layers_and_legend(snapshot, lang):
     html = render(snapshot, lang=lang)
     names = (
-        ["行政区", "工业区块线 一级线（示意）", "工业区块线 二级线（示意）", "20大先进制造业园区（位置示意）", "工业上楼项目"]
+        [
+            "行政区",
+            "工业区块线 一级线（示意）",
+            "工业区块线 二级线（示意）",
+            "20大先进制造业园区（位置示意）",
+            "工业上楼项目",
+        ]
         if lang == "zh"
-        else ["Districts", "Control lines level 1 (illustrative)", "Control lines level 2 (illustrative)"]
+        else [
+            "Districts",
+            "Control lines level 1 (illustrative)",
+            "Control lines level 2 (illustrative)",
+        ]
     )
     for name in names:
         assert json.dumps(name)[1:-1] in html or name in html
@@ -42,8 +55,19 @@ def test_all_layers_and_legend(snapshot, lang):
     assert html.count("L.geoJson(") == 5
 
 
-@pytest.mark.parametrize("field", ["name_zh", "name_en", "developer", "industries", "source",
-                                   "street", "status_note", "confidence"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "name_zh",
+        "name_en",
+        "developer",
+        "industries",
+        "source",
+        "street",
+        "status_note",
+        "confidence",
+    ],
+)
 def test_text_from_data_is_escaped(snapshot, field):
     projects = snapshot.projects.copy()
     projects.loc[projects.index[0], field] = HOSTILE
@@ -73,8 +97,9 @@ def test_assets_are_local(snapshot):
 
 
 def _coordinates(html: str) -> np.ndarray:
-    return np.array([[float(x), float(y)] for x, y in
-                     re.findall(r"\[(11[345]\.\d+), (22\.\d+)\]", html)])
+    return np.array(
+        [[float(x), float(y)] for x, y in re.findall(r"\[(11[345]\.\d+), (22\.\d+)\]", html)]
+    )
 
 
 def test_amap_basemap_shifts_overlays_for_display_only(snapshot, seeded_store):

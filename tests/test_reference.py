@@ -28,8 +28,15 @@ def test_twenty_parks_without_invented_names(reference):
     assert (located["location_quality"] == "approximate").all()
     assert (parks["boundary_quality"] == "missing").all()
     counts = parks["district_ids"].str.split(";").str[0].value_counts().to_dict()
-    assert counts == {"baoan": 4, "guangming": 4, "longgang": 3, "longhua": 3, "pingshan": 3,
-                      "yantian": 1, "shenshan": 2}
+    assert counts == {
+        "baoan": 4,
+        "guangming": 4,
+        "longgang": 3,
+        "longhua": 3,
+        "pingshan": 3,
+        "yantian": 1,
+        "shenshan": 2,
+    }
 
 
 def test_every_reference_project_is_shipped(reference):
@@ -64,5 +71,7 @@ def test_seeds(reference):
     assert reports.loc["planned_factory_floor_area", "value"] == "23065000"
     assert reports.loc["projects_started", "value"] == "43"
     ids = set(reference.sources["source_id"])
-    for cell in list(reference.pledge["source_ids"]) + list(reference.programme_reports["source_ids"]):
+    for cell in list(reference.pledge["source_ids"]) + list(
+        reference.programme_reports["source_ids"]
+    ):
         assert set(cell.split(";")) <= ids

@@ -48,14 +48,21 @@ def test_new_version_closes_the_old_one(seeded_store):
     one["status"] = "completed"
     at = datetime(2026, 1, 1)
     with seeded_store.transaction() as conn:
-        assert seeded_store.write_project_versions(
-            conn, one, at=at, changed_by="t", change_kind="update", submission_id=None
-        ) == 1
+        assert (
+            seeded_store.write_project_versions(
+                conn, one, at=at, changed_by="t", change_kind="update", submission_id=None
+            )
+            == 1
+        )
     history = seeded_store.project_history("REF-003")
     assert len(history) == 2
     assert history["valid_to"].iloc[0] == at and pd.isna(history["valid_to"].iloc[1])
-    assert seeded_store.projects(at=datetime(2025, 6, 1)).set_index("project_id").loc[
-        "REF-003", "status"] == "delivered"
+    assert (
+        seeded_store.projects(at=datetime(2025, 6, 1))
+        .set_index("project_id")
+        .loc["REF-003", "status"]
+        == "delivered"
+    )
     assert len(seeded_store.projects()) == len(current)
 
 
@@ -64,7 +71,11 @@ def test_failed_write_leaves_the_store_as_it_was(seeded_store):
     current = seeded_store.projects()
     with pytest.raises(RuntimeError), seeded_store.transaction() as conn:
         seeded_store.write_project_versions(
-            conn, current, at=datetime(2026, 2, 1), changed_by="t", change_kind="update",
+            conn,
+            current,
+            at=datetime(2026, 2, 1),
+            changed_by="t",
+            change_kind="update",
             submission_id=None,
         )
         raise RuntimeError("disk full, say")

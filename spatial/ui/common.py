@@ -73,8 +73,14 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
             render()
         except Exception as exc:  # a traceback shown to a user is a bug
             log.error("page failed: %s\n%s", exc, traceback.format_exc())
-            st.error(t("error_generic", lang(), what=type(exc).__name__,
-                       when=datetime.now().isoformat(timespec="seconds")))
+            st.error(
+                t(
+                    "error_generic",
+                    lang(),
+                    what=type(exc).__name__,
+                    when=datetime.now().isoformat(timespec="seconds"),
+                )
+            )
 
     page.__name__ = render.__name__
     return page

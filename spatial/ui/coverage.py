@@ -1,4 +1,4 @@
-"""数据说明 Data coverage: for each layer, what is official, approximate, illustrative or missing."""
+"""数据说明 Data coverage: per layer, what is official, approximate, illustrative or missing."""
 
 from __future__ import annotations
 
@@ -20,8 +20,13 @@ def render() -> None:
     snap = snapshot(date.today())
     table = coverage(snap)
     layer_names = {k: (v.label_zh if lg == "zh" else v.label_en) for k, v in LAYERS.items()}
-    aspects_zh = {"boundary": "边界", "name": "名称", "location": "位置", "polygon": "范围",
-                  "figures": "数字"}
+    aspects_zh = {
+        "boundary": "边界",
+        "name": "名称",
+        "location": "位置",
+        "polygon": "范围",
+        "figures": "数字",
+    }
     shown = pd.DataFrame(
         {
             t("layer", lg): table["layer"].map(layer_names),

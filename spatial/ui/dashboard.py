@@ -95,8 +95,11 @@ def render() -> None:
         delta_arrow="off",
     )
     st.caption(t("expected_to_date", lg, value=fmt_area(s.expected_to_date_m2, lg)))
-    st.info(f"**{t('counting_rule', lg)}**：{COUNTING_RULE[lg]}" if lg == "zh"
-            else f"**{t('counting_rule', lg)}**: {COUNTING_RULE[lg]}")
+    st.info(
+        f"**{t('counting_rule', lg)}**：{COUNTING_RULE[lg]}"
+        if lg == "zh"
+        else f"**{t('counting_rule', lg)}**: {COUNTING_RULE[lg]}"
+    )
     st.warning(t("data_note", lg, n=len(snap.projects)))
 
     st.subheader(t("by_year", lg))
@@ -120,22 +123,23 @@ def render() -> None:
                 .properties(height=max(120, 28 * len(by_d)))
             )
             st.altair_chart(chart, width="stretch")
-        st.dataframe(_split_table(by_d, t("district", lg), lg), hide_index=True,
-                     width="stretch")
+        st.dataframe(_split_table(by_d, t("district", lg), lg), hide_index=True, width="stretch")
     with right:
         st.subheader(t("by_park", lg))
         by_p = split_by(ledger, "park_id", snap.park_names(lg))
-        st.dataframe(_split_table(by_p, t("park", lg), lg), hide_index=True,
-                     width="stretch")
+        st.dataframe(_split_table(by_p, t("park", lg), lg), hide_index=True, width="stretch")
         st.subheader(t("control_share", lg))
         detail = ledger.projects.copy()
-        detail["inside_label"] = detail["inside_control_line"].map(
-            {True: t("inside", lg), False: t("outside", lg)}
-        ).fillna(t("no_location", lg))
+        detail["inside_label"] = (
+            detail["inside_control_line"]
+            .map({True: t("inside", lg), False: t("outside", lg)})
+            .fillna(t("no_location", lg))
+        )
         by_c = split_by(ledger, "inside_label", detail=detail)
         by_c["label"] = by_c["inside_label"]
-        st.dataframe(_split_table(by_c, t("control_share", lg), lg), hide_index=True,
-                     width="stretch")
+        st.dataframe(
+            _split_table(by_c, t("control_share", lg), lg), hide_index=True, width="stretch"
+        )
         quality = detail["control_lines_quality"].iloc[0] if len(detail) else "missing"
         if "illustrative" in str(quality):
             st.caption(t("legend_illustrative", lg) + " — " + t("layer_control_level1", lg))
@@ -146,8 +150,10 @@ def render() -> None:
     ).explode("cluster")
     by_k = split_by(ledger, "cluster", snap.cluster_names(lg), detail=exploded)
     st.caption(
-        "一个项目涉及多个集群时，面积计入每个集群，合计可能超过总量。" if lg == "zh"
-        else "A project in several clusters counts in each; the column can add up to more than the total."
+        "一个项目涉及多个集群时，面积计入每个集群，合计可能超过总量。"
+        if lg == "zh"
+        else "A project in several clusters counts in each; the column can add up to more than "
+        "the total."
     )
     st.dataframe(_split_table(by_k, t("cluster", lg), lg), hide_index=True, width="stretch")
 

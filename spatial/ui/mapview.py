@@ -22,11 +22,17 @@ def project_filter_inputs(snap: Snapshot, lg: str, key: str) -> ProjectFilter:
     clusters = snap.cluster_names(lg)
     with st.sidebar.expander(t("filters", lg), expanded=True):
         chosen_districts = st.multiselect(
-            t("district", lg), list(districts), format_func=districts.get, key=f"{key}_district",
+            t("district", lg),
+            list(districts),
+            format_func=districts.get,
+            key=f"{key}_district",
             placeholder=t("all", lg),
         )
         chosen_parks = st.multiselect(
-            t("park", lg), list(parks), format_func=parks.get, key=f"{key}_park",
+            t("park", lg),
+            list(parks),
+            format_func=parks.get,
+            key=f"{key}_park",
             placeholder=t("all", lg),
         )
         chosen_status = st.multiselect(
@@ -37,7 +43,10 @@ def project_filter_inputs(snap: Snapshot, lg: str, key: str) -> ProjectFilter:
             placeholder=t("all", lg),
         )
         chosen_clusters = st.multiselect(
-            t("cluster", lg), list(clusters), format_func=clusters.get, key=f"{key}_cluster",
+            t("cluster", lg),
+            list(clusters),
+            format_func=clusters.get,
+            key=f"{key}_cluster",
             placeholder=t("all", lg),
         )
         year = st.selectbox(
@@ -91,6 +100,12 @@ def render() -> None:
     )
     unlocated = int(shown.geometry.isna().sum())
     st.caption(
-        t("shown_projects", lg, n=len(shown) - unlocated, total=len(snap.projects), unlocated=unlocated)
+        t(
+            "shown_projects",
+            lg,
+            n=len(shown) - unlocated,
+            total=len(snap.projects),
+            unlocated=unlocated,
+        )
     )
     st_folium(m, height=640, use_container_width=True, returned_objects=[], key="main_map")

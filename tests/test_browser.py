@@ -1,0 +1,221 @@
+"""The real app in headless Chromium (Debian's /usr/bin/chromium driven by Playwright), with
+every request that leaves this machine blocked."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from playwright.sync_api import sync_playwright
+from shapely.geometry import Point
+
+from spatial.crs import WGS84
+from spatial.i18n import fmt_area
+from spatial.layers import PROJECT_FIELDS
+from spatial.snapshot import take_snapshot
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HOSTILE_NAME = '<script>window.__xss=1</script>危险<img src=x onerror="window.__xss=2">'
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _add_hostile_project(store) -> None:
+    row = dict.fromkeys(PROJECT_FIELDS)
+    row |= {
+        "project_id": "XSS-1",
+        "name_zh": HOSTILE_NAME,
+        "name_en": HOSTILE_NAME,
+        "district_id": "futian",
+        "status": "delivered",
+        "floor_area_m2": 1_000_000.0,
+        "start_date": "2024-01-01",
+        "completion_date": "2025-05-01",
+        "delivery_date": "2025-06-01",
+        "developer": "<b>bold?</b>",
+        "quality": "approximate",
+        "location_quality": "approximate",
+        "source": "test",
+    }
+    frame = gpd.GeoDataFrame([row], geometry=[Point(114.055, 22.535)], crs=WGS84)
+    with store.transaction() as conn:
+        store.write_project_versions(
+            conn,
+            frame,
+            at=datetime(2024, 1, 1),
+            changed_by="test",
+            change_kind="create",
+            submission_id=None,
+        )
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    from spatial.seed import seed_store
+    from spatial.store import open_store
+
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'spatial.db'}"
+    store = open_store(url)
+    seed_store(store)
+    _add_hostile_project(store)
+    port = _free_port()
+    env = os.environ | {"DATABASE_URL": url}
+    log = open(folder / "streamlit.log", "w")  # noqa: SIM115 - held open for the server's life
+    subprocess.run(
+        [sys.executable, "-m", "spatial.cli", "init"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + (folder / "streamlit.log").read_text())
+    yield base, store, folder
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture
+def page(app_server):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: `make test` installs Debian's chromium (as root)")
+    blocked: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+
+        def route(r):
+            if r.request.url.startswith(LOCAL):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+
+        context.route("**/*", route)
+        pg = context.new_page()
+        pg.blocked = blocked
+        yield pg
+        context.close()
+        browser.close()
+
+
+def test_dashboard_kpis_render(app_server, page):
+    base, store, folder = app_server
+    page.goto(f"{base}/dashboard")
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    page.wait_for_timeout(500)
+    text = page.locator('[data-testid="stMetric"]').all_inner_texts()
+    summary = take_snapshot(store, date.today()).ledger().summary
+    assert any(fmt_area(summary.cumulative_m2, "zh") in t for t in text), text
+    assert any("年已交付厂房面积" in t for t in text)
+    page.screenshot(path=str(folder / "dashboard.png"), full_page=False)
+    assert page.blocked == []
+
+
+def test_map_layers_render_offline(app_server, page):
+    base, store, folder = app_server
+    page.goto(f"{base}/map")
+    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
+    frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    paths = frame.locator("path.leaflet-interactive").count()
+    located = store.projects().geometry.notna().sum()
+    assert paths >= located + 10  # every located project, districts, parks, control lines
+    control = frame.locator(".leaflet-control-layers").inner_text()
+    for name in ("行政区", "一级线", "二级线", "20大先进制造业园区", "工业上楼项目"):
+        assert name in control
+    assert "示意" in frame.locator(".sz-legend").inner_text()
+    page.screenshot(path=str(folder / "map.png"))
+    assert page.blocked == []
+
+
+def test_popup_shows_hostile_text_without_running_it(app_server, page):
+    base, _, folder = app_server
+    page.goto(f"{base}/map")
+    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
+    handle = page.locator("iframe[title='streamlit_folium.st_folium']").element_handle()
+    frame = handle.content_frame()
+    frame.wait_for_selector("path.leaflet-interactive", timeout=60_000)
+    frame.wait_for_function("window.map !== undefined")
+    # bring the hostile project into view, then click it like a user
+    point = frame.evaluate(
+        """() => {
+            let target = null;
+            window.map.eachLayer(l => {
+                if (l.feature && l.feature.properties.project_id === 'XSS-1') target = l;
+            });
+            window.map.setView(target.getLatLng(), 14, {animate: false});
+            const p = window.map.latLngToContainerPoint(target.getLatLng());
+            return {x: p.x, y: p.y};
+        }"""
+    )
+    page.wait_for_timeout(300)
+    box = handle.bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    popup = frame.wait_for_selector(".leaflet-popup-content", timeout=10_000)
+    text = popup.inner_text()
+    assert "<script>window.__xss=1</script>危险" in text
+    assert "<b>bold?</b>" in text
+    assert frame.evaluate("window.__xss") is None
+    assert page.evaluate("window.__xss") is None
+    assert popup.query_selector("script") is None and popup.query_selector("img") is None
+    page.screenshot(path=str(folder / "popup.png"))
