@@ -13,12 +13,7 @@ st.sidebar.markdown(f"**{t('app_title', lg)}**")
 PAGES = "spatial/ui/pages"
 navigation = st.navigation(
     [
-        st.Page(
-            f"{PAGES}/dashboard.py",
-            title=t("nav_dashboard", lg),
-            url_path="dashboard",
-            default=True,
-        ),
+        st.Page(f"{PAGES}/dashboard.py", title=t("nav_dashboard", lg), default=True),
         st.Page(f"{PAGES}/mapview.py", title=t("nav_map", lg), url_path="map"),
         st.Page(f"{PAGES}/projects.py", title=t("nav_projects", lg), url_path="projects"),
         st.Page(f"{PAGES}/coverage.py", title=t("nav_coverage", lg), url_path="coverage"),

@@ -160,13 +160,14 @@ def page(app_server):
 
 def test_dashboard_kpis_render(app_server, page):
     base, store, folder = app_server
-    page.goto(f"{base}/dashboard")
+    page.goto(f"{base}/")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
     page.wait_for_timeout(500)
     text = page.locator('[data-testid="stMetric"]').all_inner_texts()
     summary = take_snapshot(store, date.today()).ledger().summary
     assert any(fmt_area(summary.cumulative_m2, "zh") in t for t in text), text
     assert any("年已交付厂房面积" in t for t in text)
+    assert page.get_by_text("Page not found").count() == 0
     page.screenshot(path=str(folder / "dashboard.png"), full_page=False)
     assert page.blocked == []
 
@@ -177,6 +178,7 @@ def test_map_layers_render_offline(app_server, page):
     page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
     frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
     frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    assert page.get_by_text("Page not found").count() == 0
     paths = frame.locator("path.leaflet-interactive").count()
     located = store.projects().geometry.notna().sum()
     assert paths >= located + 10  # every located project, districts, parks, control lines

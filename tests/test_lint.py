@@ -15,6 +15,8 @@ def test_ruff_clean():
     assert ruff, "ruff is installed by the [test] extras"
     proc = subprocess.run(
         [ruff, "check", "spatial", "tests", "app.py", "scripts", "benchmarks"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -26,7 +26,7 @@ def _year_chart(by_year: pd.DataFrame, lg: str) -> alt.Chart:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X("year:N", title=t("year", lg)),
+            x=alt.X("year:N", title=t("year", lg), axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("series:N", sort=list(names.values())),
             y=alt.Y("m2:Q", title=t("area_m2", lg)),
             color=alt.Color(
@@ -104,7 +104,8 @@ def render() -> None:
 
     st.subheader(t("by_year", lg))
     st.altair_chart(_year_chart(ledger.by_year, lg), width="stretch")
-    table = ledger.by_year.rename(columns={"year": t("year", lg)})
+    names = {c: t(f"col_{c}", lg) for c in ledger.by_year.columns if c != "year"}
+    table = ledger.by_year.rename(columns={"year": t("year", lg), **names}).round(0)
     st.dataframe(table, hide_index=True, width="stretch")
 
     left, right = st.columns(2)
