@@ -291,11 +291,31 @@ class Store:
             with self.engine.begin() as c:
                 c.execute(stmt)
 
-    def submissions(self) -> list[SubmissionRecord]:
+    def submissions(self, district_id: str | None = None) -> list[SubmissionRecord]:
+        cols = [c for c in submissions_table.c if c.name not in ("content", "report")]
+        stmt = select(*cols).order_by(submissions_table.c.submission_id)
+        if district_id is not None:
+            stmt = stmt.where(submissions_table.c.district_id == district_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [SubmissionRecord(**row._mapping) for row in rows]
+
+    def submission(self, submission_id: int) -> SubmissionRecord | None:
         cols = [c for c in submissions_table.c if c.name not in ("content", "report")]
         with self.engine.connect() as conn:
-            rows = conn.execute(select(*cols).order_by(submissions_table.c.submission_id)).all()
-        return [SubmissionRecord(**row._mapping) for row in rows]
+            row = conn.execute(
+                select(*cols).where(submissions_table.c.submission_id == submission_id)
+            ).first()
+        return SubmissionRecord(**row._mapping) if row else None
+
+    def submission_report(self, submission_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                select(submissions_table.c.report).where(
+                    submissions_table.c.submission_id == submission_id
+                )
+            ).scalar()
+        return json.loads(text) if text else None
 
     def submission_content(self, submission_id: int) -> bytes:
         with self.engine.connect() as conn:
@@ -362,6 +382,35 @@ class Store:
         with self.engine.connect() as conn:
             frame = pd.read_sql(stmt, conn)
         return frame.drop(columns=["geometry"])
+
+    def versions_of_submission(self, submission_id: int, conn: Connection | None = None):
+        """All versions a submission wrote (any kind), oldest first."""
+        t = project_versions_table
+        stmt = select(t).where(t.c.submission_id == submission_id).order_by(t.c.version_id)
+        if conn is not None:
+            return pd.read_sql(stmt, conn)
+        with self.engine.connect() as c:
+            return pd.read_sql(stmt, c)
+
+    def previous_versions(self, version_ids: list[int], conn: Connection) -> pd.DataFrame:
+        """For each version id, the version of the same project that it replaced (if any)."""
+        t = project_versions_table
+        newer = t.alias("newer")
+        stmt = (
+            select(t, newer.c.version_id.label("replaced_by"))
+            .join(
+                newer,
+                and_(
+                    newer.c.project_id == t.c.project_id,
+                    t.c.valid_to == newer.c.valid_from,
+                    t.c.version_id < newer.c.version_id,
+                ),
+            )
+            .where(newer.c.version_id.in_(version_ids))
+            .order_by(t.c.version_id)
+        )
+        frame = pd.read_sql(stmt, conn)
+        return frame.drop_duplicates("replaced_by", keep="last")
 
     def write_project_versions(
         self,

@@ -1,0 +1,248 @@
+"""Project fields as districts write them: Chinese or English headers, areas like ``12万㎡``,
+statuses like ``在建``, dates like ``2024年3月``. Everything here is vectorised over columns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from spatial.layers import Status
+
+# canonical field -> accepted headers (compared after normalise_header)
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "project_id": ("project_id", "id", "项目编号", "项目id", "编号", "项目代码", "project id"),
+    "name_zh": ("name_zh", "name", "项目名称", "名称", "项目名", "中文名称"),
+    "name_en": ("name_en", "英文名称", "english name", "name (en)"),
+    "district": ("district", "district_id", "行政区", "所属区", "所在区", "区"),
+    "street": ("street", "街道", "所属街道"),
+    "park": ("park", "park_id", "园区", "所属园区"),
+    "land_area_m2": ("land_area_m2", "land_area", "用地面积", "占地面积", "宗地面积"),
+    "floor_area_m2": (
+        "floor_area_m2",
+        "floor_area",
+        "gfa",
+        "总建筑面积",
+        "建筑面积",
+        "计容建筑面积",
+    ),
+    "factory_floor_area_m2": (
+        "factory_floor_area_m2",
+        "factory_area",
+        "厂房面积",
+        "厂房建筑面积",
+        "产业用房面积",
+    ),
+    "plot_ratio": ("plot_ratio", "far", "容积率"),
+    "storeys": ("storeys", "floors", "层数", "楼层数", "地上层数"),
+    "height_m": ("height_m", "height", "建筑高度", "高度"),
+    "status": ("status", "状态", "项目状态", "建设状态"),
+    "start_date": ("start_date", "开工日期", "开工时间"),
+    "completion_date": ("completion_date", "竣工日期", "竣工时间", "预计竣工日期", "计划竣工日期"),
+    "delivery_date": ("delivery_date", "交付日期", "交付时间"),
+    "developer": ("developer", "建设单位", "实施主体", "开发主体", "建设主体"),
+    "industries": ("industries", "产业方向", "主导产业", "产业"),
+    "clusters": ("clusters", "产业集群"),
+    "source": ("source", "来源", "数据来源"),
+    "lon": ("lon", "lng", "longitude", "经度", "x"),
+    "lat": ("lat", "latitude", "纬度", "y"),
+    "wkt": ("wkt", "geometry", "geom", "几何", "the_geom"),
+}
+REQUIRED_FIELDS = ("project_id", "name_zh", "status", "floor_area_m2")
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "project_id": ("项目编号", "project id"),
+    "name_zh": ("项目名称", "project name"),
+    "name_en": ("英文名称", "English name"),
+    "district": ("行政区", "district"),
+    "street": ("街道", "street"),
+    "park": ("园区", "park"),
+    "land_area_m2": ("用地面积（㎡）", "land area (m²)"),
+    "floor_area_m2": ("总建筑面积（㎡）", "total floor area (m²)"),
+    "factory_floor_area_m2": ("厂房面积（㎡）", "factory floor area (m²)"),
+    "plot_ratio": ("容积率", "plot ratio"),
+    "storeys": ("层数", "storeys"),
+    "height_m": ("建筑高度（m）", "height (m)"),
+    "status": ("状态", "status"),
+    "start_date": ("开工日期", "start date"),
+    "completion_date": ("竣工日期", "completion date"),
+    "delivery_date": ("交付日期", "delivery date"),
+    "developer": ("建设单位", "developer"),
+    "industries": ("产业方向", "industries"),
+    "clusters": ("产业集群", "clusters"),
+    "source": ("来源", "source"),
+}
+NUMERIC_FIELDS = (
+    "land_area_m2",
+    "floor_area_m2",
+    "factory_floor_area_m2",
+    "plot_ratio",
+    "storeys",
+    "height_m",
+)
+DATE_FIELDS = ("start_date", "completion_date", "delivery_date")
+TEXT_FIELDS = (
+    "project_id",
+    "name_zh",
+    "name_en",
+    "district",
+    "street",
+    "park",
+    "developer",
+    "industries",
+    "clusters",
+    "source",
+)
+
+STATUS_ALIASES: dict[str, Status] = {}
+for _status, _names in {
+    Status.PLANNED: (
+        "planned",
+        "planning",
+        "plan",
+        "规划",
+        "计划",
+        "拟建",
+        "筹建",
+        "前期",
+        "规划中",
+        "未开工",
+    ),
+    Status.UNDER_CONSTRUCTION: (
+        "under_construction",
+        "under construction",
+        "construction",
+        "started",
+        "building",
+        "在建",
+        "施工",
+        "施工中",
+        "建设中",
+        "开工",
+        "已开工",
+        "在建中",
+    ),
+    Status.COMPLETED: (
+        "completed",
+        "complete",
+        "built",
+        "finished",
+        "竣工",
+        "已竣工",
+        "完工",
+        "建成",
+        "已建成",
+    ),
+    Status.DELIVERED: (
+        "delivered",
+        "operating",
+        "in operation",
+        "handed over",
+        "交付",
+        "已交付",
+        "运营",
+        "运营中",
+        "投产",
+        "已投产",
+        "投入使用",
+        "交付/运营",
+    ),
+}.items():
+    for _name in _names:
+        STATUS_ALIASES[_name] = _status
+
+
+def normalise_header(name: str) -> str:
+    text = str(name).strip().lower()
+    text = re.sub(r"[（(][^）)]*[）)]", "", text)  # units in brackets: 用地面积(㎡)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text
+
+
+def map_columns(columns) -> tuple[dict[str, str], list[str]]:
+    """{original header: canonical field} and the headers that matched nothing."""
+    lookup = {alias: field for field, aliases in FIELD_ALIASES.items() for alias in aliases}
+    mapping, unknown, taken = {}, [], set()
+    for col in columns:
+        field = lookup.get(normalise_header(col))
+        if field and field not in taken:
+            mapping[col] = field
+            taken.add(field)
+        else:
+            unknown.append(col)
+    return mapping, unknown
+
+
+_UNITS = re.compile(r"(平方米|平米|㎡|m²|m\^?2|sqm|米|m)$", re.I)
+
+
+def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse '12万', '12万㎡', '120,000', '1.2e5', 120000 → float. Returns (numbers, bad) where
+    ``bad`` marks non-empty values that are not numbers."""
+    raw = values.astype("object")
+    text = raw.where(raw.notna(), "").astype(str).str.strip()
+    empty = text.isin(["", "nan", "None", "NaN", "-", "—", "/"])
+    cleaned = text.str.replace(r"[,，\s]", "", regex=True).str.replace(_UNITS, "", regex=True)
+    multiplier = np.where(
+        cleaned.str.endswith("亿"), 1e8, np.where(cleaned.str.endswith("万"), 1e4, 1.0)
+    )
+    cleaned = cleaned.str.rstrip("万亿")
+    numbers = pd.to_numeric(cleaned, errors="coerce") * multiplier
+    numbers = numbers.where(~empty)
+    bad = ~empty & numbers.isna()
+    return numbers.astype(float), bad
+
+
+def parse_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Chinese or English status names → Status values. Returns (statuses, bad)."""
+    text = values.astype("object").where(values.notna(), "").astype(str).str.strip().str.lower()
+    text = text.str.replace(r"\s+", " ", regex=True)
+    mapped = text.map({k: v.value for k, v in STATUS_ALIASES.items()})
+    bad = (text != "") & mapped.isna()
+    return mapped, bad
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """'2024-03-05', '2024/3/5', '2024年3月5日', '2024-03', '2024年', 2024, Excel serials →
+    ISO dates. A year or month alone becomes its last day. Returns (iso, bad, partial)."""
+    raw = values.astype("object")
+    text = raw.where(raw.notna(), "").astype(str).str.strip()
+    text = text.str.replace(r"\.0$", "", regex=True)
+    empty = text.isin(["", "nan", "None", "NaT", "-", "—", "/"])
+    norm = (
+        text.str.replace("年", "-", regex=False)
+        .str.replace("月", "-", regex=False)
+        .str.replace("日", "", regex=False)
+        .str.replace(r"[/.]", "-", regex=True)
+        .str.replace(r"\s.*$", "", regex=True)
+        .str.strip("-")
+    )
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    partial = pd.Series(False, index=values.index)
+    full = norm.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")
+    out[full] = pd.to_datetime(norm[full], format="%Y-%m-%d", errors="coerce")
+    month = norm.str.fullmatch(r"\d{4}-\d{1,2}")
+    month_start = pd.to_datetime(norm[month] + "-1", format="%Y-%m-%d", errors="coerce")
+    out[month] = month_start + pd.offsets.MonthEnd(0)
+    year = norm.str.fullmatch(r"(19|20)\d{2}")
+    out[year] = pd.to_datetime(norm[year] + "-12-31", format="%Y-%m-%d", errors="coerce")
+    serial = norm.str.fullmatch(r"[2-6]\d{4}")  # Excel day numbers 1954–2064
+    out[serial] = pd.Timestamp("1899-12-30") + pd.to_timedelta(
+        pd.to_numeric(norm[serial]), unit="D"
+    )
+    partial[month | year] = True
+    iso = out.dt.strftime("%Y-%m-%d").where(out.notna())
+    bad = ~empty & out.isna()
+    return iso, bad, partial & out.notna()
+
+
+@dataclass(frozen=True)
+class FieldLabel:
+    zh: str
+    en: str
+
+
+def field_label(field: str) -> FieldLabel:
+    zh, en = FIELD_LABELS.get(field, (field, field))
+    return FieldLabel(zh, en)

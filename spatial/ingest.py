@@ -1,0 +1,631 @@
+"""From an uploaded file to validated, normalised project rows and a report (DESIGN.md §6).
+
+read (``spatial.formats``) → resolve the CRS (``spatial.crs_detect``) → check geometry and
+attributes, vectorised over all features → a :class:`CheckedUpload` with one finding per
+problem (feature, field, what is wrong, how to fix it; Chinese and English). Errors block a
+commit; warnings do not. Nothing here writes to the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatial.crs import METRIC
+from spatial.crs_detect import AUTO, resolve_crs
+from spatial.fields import (
+    DATE_FIELDS,
+    NUMERIC_FIELDS,
+    REQUIRED_FIELDS,
+    field_label,
+    map_columns,
+    parse_dates,
+    parse_numbers,
+    parse_statuses,
+)
+from spatial.findings import UploadRejected, ValidationReport, error, warning
+from spatial.formats import read_upload
+from spatial.layers import PROJECT_FIELDS, Quality, Status
+from spatial.limits import UploadLimits
+
+PROJECT_GEOMETRY_TYPES = ("Point", "Polygon", "MultiPolygon")
+DISTRICT_TOLERANCE_DEG = 0.001  # ~100 m: outlines are approximate
+MAX_SITE_FAR = 20.0  # floor area / site area above this is not a building in Shenzhen
+PLOT_RATIO_TOLERANCE = 0.2
+INTERNAL = ("_feature", "_id", "_broken", "_outside_shenzhen")
+
+
+@dataclass
+class UploadOptions:
+    district_id: str
+    crs_choice: str = AUTO
+    repair_invalid: bool = False
+    limits: UploadLimits = field(default_factory=UploadLimits.from_env)
+
+
+@dataclass
+class CheckedUpload:
+    report: ValidationReport
+    projects: gpd.GeoDataFrame  # normalised rows (PROJECT_FIELDS + geometry, lon-lat)
+    row_ok: pd.Series  # rows without errors
+    repaired: gpd.GeoSeries | None = None  # repaired shapes offered for invalid geometries
+    source_frame: gpd.GeoDataFrame | None = None  # lon-lat, the file's own columns
+    present_fields: frozenset[str] = frozenset()  # project fields the file has a column for
+
+    @property
+    def accepted(self) -> bool:
+        return self.report.accepted
+
+
+def _empty_projects() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {f: pd.Series(dtype=object) for f in PROJECT_FIELDS}, geometry=[], crs="EPSG:4326"
+    )
+
+
+class _Rows:
+    """Collects per-row findings for a frame whose rows carry ``_feature`` and an id."""
+
+    def __init__(self, report: ValidationReport, positions: pd.Series, ids: pd.Series):
+        self.report = report
+        self.positions = positions
+        self.ids = ids
+        self.bad = pd.Series(False, index=positions.index)
+
+    def _where(self, idx, fld):
+        fid = self.ids.get(idx)
+        fid = None if fid is None or (isinstance(fid, float) and np.isnan(fid)) else str(fid)
+        return {"feature": int(self.positions[idx]), "feature_id": fid, "field": fld}
+
+    def error(self, mask: pd.Series, code, zh, en, fix_zh="", fix_en="", fld=None, fmt=None):
+        for idx in mask[mask].index:
+            extra = fmt(idx) if fmt else {}
+            self.report.add(
+                error(
+                    code,
+                    zh.format(**extra),
+                    en.format(**extra),
+                    fix_zh,
+                    fix_en,
+                    **self._where(idx, fld),
+                )
+            )
+        self.bad |= mask
+
+    def warn(self, mask: pd.Series, code, zh, en, fix_zh="", fix_en="", fld=None, fmt=None):
+        for idx in mask[mask].index:
+            extra = fmt(idx) if fmt else {}
+            self.report.add(
+                warning(
+                    code,
+                    zh.format(**extra),
+                    en.format(**extra),
+                    fix_zh,
+                    fix_en,
+                    **self._where(idx, fld),
+                )
+            )
+
+
+def _district_of(points: gpd.GeoSeries, districts: gpd.GeoDataFrame) -> pd.Series:
+    polys = districts[districts.geometry.notna()][["district_id", "geometry"]]
+    frame = gpd.GeoDataFrame(geometry=points, crs=points.crs)
+    joined = gpd.sjoin(frame, polys.to_crs(points.crs), how="left", predicate="within")
+    return joined[~joined.index.duplicated()]["district_id"].reindex(points.index)
+
+
+def check_upload(
+    filename: str,
+    data: bytes,
+    options: UploadOptions,
+    districts: gpd.GeoDataFrame,
+    existing: pd.DataFrame | None = None,
+) -> CheckedUpload:
+    """Validate an upload of district projects. ``existing`` is the store's current projects
+    (``project_id``, ``district_id``) so ids owned by another district are refused."""
+    report = ValidationReport(filename=filename)
+    empty = CheckedUpload(report, _empty_projects(), pd.Series(dtype=bool))
+    try:
+        raw = read_upload(filename, data, options.limits)
+    except UploadRejected as exc:
+        report.extend(exc.findings)
+        return empty
+    report.format = raw.format
+    report.features = len(raw.frame)
+    report.extend(raw.findings)
+    if raw.frame.empty:
+        report.add(
+            error(
+                "no_features",
+                "文件中没有任何要素",
+                "the file holds no features",
+                "检查导出范围。",
+                "Check what was exported.",
+            )
+        )
+        return empty
+
+    resolved = resolve_crs(raw.frame, raw.declared_crs, options.crs_choice, raw.format, districts)
+    report.extend(resolved.findings)
+    report.crs = resolved.crs_label
+    if resolved.fatal:
+        return empty
+    frame = resolved.frame.reset_index(drop=True)
+    names = {
+        d: (zh, en)
+        for d, zh, en in districts[["district_id", "name_zh", "name_en"]].itertuples(index=False)
+    }
+
+    # -- attributes ---------------------------------------------------------------------------
+    columns = [c for c in frame.columns if c not in INTERNAL and c != frame.geometry.name]
+    mapping, unknown = map_columns(columns)
+    attrs = pd.DataFrame(index=frame.index)
+    for original, canonical in mapping.items():
+        attrs[canonical] = frame[original]
+    if "project_id" not in attrs and frame["_id"].notna().any():
+        attrs["project_id"] = frame["_id"]
+    ids = attrs["project_id"] if "project_id" in attrs else frame["_id"]
+    ids = ids.astype("object").where(ids.notna(), None)
+    rows = _Rows(report, frame["_feature"], ids.map(lambda v: None if v is None else str(v)))
+    rows.bad |= frame["_broken"].astype(bool)
+    if unknown:
+        report.add(
+            warning(
+                "unknown_columns",
+                f"以下列无法识别，未导入：{'、'.join(map(str, unknown))}",
+                f"these columns are not recognised and are not imported: "
+                f"{', '.join(map(str, unknown))}",
+                "列名参照模板（中文或英文均可）。",
+                "Name the columns as in the template (Chinese or English).",
+            )
+        )
+    for req in REQUIRED_FIELDS:
+        if req not in attrs:
+            label = field_label(req)
+            report.add(
+                error(
+                    "missing_column",
+                    f"缺少必填字段“{label.zh}”",
+                    f"the required field '{label.en}' is missing",
+                    f"加上“{label.zh}”列（英文列名 {req}），可下载模板参考。",
+                    f"Add a '{req}' column (Chinese header {label.zh}); see the template.",
+                    field=req,
+                )
+            )
+            attrs[req] = None
+
+    def text(col: str) -> pd.Series:
+        if col not in attrs:
+            return pd.Series(None, index=frame.index, dtype=object)
+        s = attrs[col].astype("object")
+        s = s.where(s.notna(), None).map(lambda v: None if v is None else str(v).strip())
+        return s.where(s != "", None)
+
+    values = {
+        c: text(c)
+        for c in (
+            "project_id",
+            "name_zh",
+            "name_en",
+            "district",
+            "street",
+            "park",
+            "developer",
+            "industries",
+            "clusters",
+            "source",
+        )
+    }
+    for req, col in (("project_id", "project_id"), ("name_zh", "name_zh")):
+        if req in mapping.values() or req == "project_id":
+            label = field_label(req)
+            rows.error(
+                values[col].isna(),
+                "missing_value",
+                f"“{label.zh}”为空",
+                f"'{label.en}' is empty",
+                f"填写{label.zh}。",
+                f"Fill in the {label.en}.",
+                fld=req,
+            )
+
+    numbers: dict[str, pd.Series] = {}
+    for col in NUMERIC_FIELDS:
+        label = field_label(col)
+        if col not in attrs:
+            numbers[col] = pd.Series(np.nan, index=frame.index)
+            continue
+        parsed, bad = parse_numbers(attrs[col])
+        numbers[col] = parsed
+        rows.error(
+            bad,
+            "not_a_number",
+            f"“{label.zh}”的值 “{{value}}” 不是数字",
+            f"'{label.en}' value '{{value}}' is not a number",
+            "写成数字，可带单位或“万”，如 120000、12万、12万㎡。",
+            "Write a number, units and 万 allowed: 120000, 12万, 12万㎡.",
+            fld=col,
+            fmt=lambda i, c=col: {"value": str(attrs[c][i])[:40]},
+        )
+        rows.error(
+            parsed < 0,
+            "negative_value",
+            f"“{label.zh}”为负数 {{value}}",
+            f"'{label.en}' is negative ({{value}})",
+            "面积、高度等不能为负。",
+            "Areas and heights cannot be negative.",
+            fld=col,
+            fmt=lambda i, p=parsed: {"value": f"{p[i]:,.0f}"},
+        )
+    floor = numbers["floor_area_m2"]
+    if "floor_area_m2" in attrs:
+        rows.error(
+            floor.isna() & ~rows.bad,
+            "missing_value",
+            "“总建筑面积”为空",
+            "'total floor area' is empty",
+            "填写总建筑面积（㎡）。",
+            "Fill in the total floor area (m²).",
+            fld="floor_area_m2",
+        )
+        rows.error(
+            floor == 0,
+            "zero_area",
+            "总建筑面积为 0",
+            "the total floor area is 0",
+            "填写实际面积。",
+            "Fill in the real area.",
+            fld="floor_area_m2",
+        )
+    factory = numbers["factory_floor_area_m2"]
+    rows.error(
+        factory > floor * 1.0001,
+        "factory_exceeds_total",
+        "厂房面积 {f:,.0f} ㎡ 大于总建筑面积 {t:,.0f} ㎡",
+        "factory floor area {f:,.0f} m² exceeds the total floor area {t:,.0f} m²",
+        "厂房面积应不大于总建筑面积。",
+        "Factory floor area cannot exceed the total.",
+        fld="factory_floor_area_m2",
+        fmt=lambda i: {"f": factory[i], "t": floor[i]},
+    )
+    land, ratio = numbers["land_area_m2"], numbers["plot_ratio"]
+    computed = floor / land
+    inconsistent = (
+        (ratio > 0)
+        & (land > 0)
+        & (floor > 0)
+        & ((computed - ratio).abs() / ratio > PLOT_RATIO_TOLERANCE)
+    )
+    rows.error(
+        inconsistent,
+        "plot_ratio_inconsistent",
+        "容积率 {r:.2f} 与 总建筑面积/用地面积 = {c:.2f} 不一致",
+        "plot ratio {r:.2f} disagrees with floor area / land area = {c:.2f}",
+        "核对容积率、总建筑面积和用地面积（容积率 = 计容建筑面积 ÷ 用地面积）。",
+        "Check plot ratio, floor area and land area (ratio = floor area ÷ land area).",
+        fld="plot_ratio",
+        fmt=lambda i: {"r": ratio[i], "c": computed[i]},
+    )
+
+    status, bad_status = parse_statuses(
+        attrs["status"] if "status" in attrs else pd.Series(None, index=frame.index)
+    )
+    rows.error(
+        bad_status,
+        "unknown_status",
+        "状态 “{value}” 无法识别",
+        "status '{value}' is not recognised",
+        "可用：规划、在建、竣工、交付/运营（或 planned、under construction、completed、"
+        "delivered）。",
+        "Use 规划/在建/竣工/交付 or planned / under construction / completed / delivered.",
+        fld="status",
+        fmt=lambda i: {"value": str(attrs["status"][i])[:30]},
+    )
+    if "status" in attrs:
+        rows.error(
+            status.isna() & ~bad_status,
+            "missing_value",
+            "“状态”为空",
+            "'status' is empty",
+            "填写项目状态。",
+            "Fill in the status.",
+            fld="status",
+        )
+
+    dates: dict[str, pd.Series] = {}
+    partial_any = pd.Series(False, index=frame.index)
+    for col in DATE_FIELDS:
+        label = field_label(col)
+        if col not in attrs:
+            dates[col] = pd.Series(None, index=frame.index, dtype=object)
+            continue
+        iso, bad, partial = parse_dates(attrs[col])
+        dates[col] = iso
+        partial_any |= partial
+        rows.error(
+            bad,
+            "bad_date",
+            f"“{label.zh}” “{{value}}” 不是有效日期",
+            f"'{label.en}' '{{value}}' is not a date",
+            "写成 2024-03-05、2024/3/5、2024年3月5日 或 2024-03。",
+            "Write 2024-03-05, 2024/3/5, 2024年3月5日 or 2024-03.",
+            fld=col,
+            fmt=lambda i, c=col: {"value": str(attrs[c][i])[:30]},
+        )
+    start = pd.to_datetime(dates["start_date"], errors="coerce")
+    done = pd.to_datetime(dates["completion_date"], errors="coerce")
+    handed = pd.to_datetime(dates["delivery_date"], errors="coerce")
+    rows.error(
+        done < start,
+        "completion_before_start",
+        "竣工日期 {d} 早于开工日期 {s}",
+        "completion {d} is before the start {s}",
+        "核对开工和竣工日期。",
+        "Check the start and completion dates.",
+        fld="completion_date",
+        fmt=lambda i: {"d": dates["completion_date"][i], "s": dates["start_date"][i]},
+    )
+    rows.error(
+        handed < done,
+        "delivery_before_completion",
+        "交付日期 {h} 早于竣工日期 {d}",
+        "delivery {h} is before completion {d}",
+        "核对竣工和交付日期。",
+        "Check the completion and delivery dates.",
+        fld="delivery_date",
+        fmt=lambda i: {"h": dates["delivery_date"][i], "d": dates["completion_date"][i]},
+    )
+    rows.warn(
+        (status == Status.DELIVERED.value) & handed.isna(),
+        "delivered_without_date",
+        "状态为交付但没有交付日期，该项目不会计入任何年份",
+        "status is delivered but there is no delivery date; it counts in no year",
+        "补充交付日期。",
+        "Add the delivery date.",
+        fld="delivery_date",
+    )
+    if partial_any.any():
+        report.add(
+            warning(
+                "partial_dates",
+                f"{int(partial_any.sum())} 个要素的日期只写到年或月，按该年/月最后一天计",
+                f"{int(partial_any.sum())} features have dates to the year or month only; "
+                "they count on that period's last day",
+                "尽量填写到日。",
+                "Give full dates where known.",
+            )
+        )
+
+    # -- geometry -----------------------------------------------------------------------------
+    geoms = frame.geometry
+    missing = geoms.isna() | geoms.is_empty
+    rows.error(
+        missing & ~frame["_broken"].astype(bool),
+        "empty_geometry",
+        "没有位置（几何为空）",
+        "no location (empty or null geometry)",
+        "为项目加上点位或用地红线。",
+        "Give the project a point or a site polygon.",
+        fld="geometry",
+    )
+    single = geoms.geom_type.eq("MultiPoint") & (shapely.get_num_geometries(geoms.to_numpy()) == 1)
+    if single.any():
+        frame.loc[single, frame.geometry.name] = shapely.get_geometry(geoms[single].to_numpy(), 0)
+        geoms = frame.geometry
+    wrong = ~missing & ~geoms.geom_type.isin(PROJECT_GEOMETRY_TYPES)
+    rows.error(
+        wrong,
+        "wrong_geometry_type",
+        "几何类型 {t} 不适用于项目图层",
+        "geometry type {t} does not fit the projects layer",
+        "项目用点（位置）或面（用地红线）表示。",
+        "Use a point (location) or a polygon (site) for a project.",
+        fld="geometry",
+        fmt=lambda i: {"t": geoms[i].geom_type},
+    )
+    usable = ~missing & ~wrong
+    reasons = pd.Series(shapely.is_valid_reason(geoms.to_numpy()), index=frame.index)
+    invalid = usable & (reasons != "Valid Geometry")
+    repaired = None
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid].to_numpy())
+        polygonal = [
+            shapely.union_all(
+                [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+            )
+            for g in fixed
+        ]
+        repaired = gpd.GeoSeries(polygonal, index=geoms[invalid].index, crs=frame.crs)
+        repaired_area = repaired.to_crs(METRIC).area
+
+        def describe(i):
+            return {"reason": reasons[i], "area": float(repaired_area.loc[i])}
+
+        if options.repair_invalid:
+            rows.warn(
+                invalid,
+                "geometry_repaired",
+                "几何无效（{reason}），已按修复后的形状导入",
+                "invalid geometry ({reason}); the repaired shape is used",
+                "",
+                "",
+                fld="geometry",
+                fmt=describe,
+            )
+            frame.loc[invalid, frame.geometry.name] = repaired.to_numpy()
+            geoms = frame.geometry
+        else:
+            rows.error(
+                invalid,
+                "invalid_geometry",
+                "几何无效：{reason}；可采用修复后的形状（面积 {area:,.0f} ㎡）",
+                "invalid geometry: {reason}; a repaired shape is offered ({area:,.0f} m²)",
+                "在 GIS 中修正自相交，或在上传页选择“采用修复后的形状”。",
+                "Fix the self-intersection in your GIS, or choose 'use the repaired "
+                "shapes' on the upload page.",
+                fld="geometry",
+                fmt=describe,
+            )
+    outside = frame.get("_outside_shenzhen", pd.Series(False, index=frame.index)).astype(bool)
+    rows.error(
+        outside & usable,
+        "outside_shenzhen",
+        "位置不在深圳范围内",
+        "the location is outside Shenzhen",
+        "核对坐标和坐标系。",
+        "Check the coordinates and the coordinate system.",
+        fld="geometry",
+    )
+
+    # in the chosen district?
+    probe = gpd.GeoSeries(
+        shapely.point_on_surface(geoms.to_numpy()), index=frame.index, crs=frame.crs
+    )
+    target = districts[districts["district_id"] == options.district_id]
+    located = _district_of(probe.where(usable), districts)
+    if not target.empty and target.geometry.notna().all():
+        area = shapely.buffer(shapely.union_all(target.geometry.to_numpy()), DISTRICT_TOLERANCE_DEG)
+        inside = pd.Series(
+            shapely.contains_xy(area, probe.x.fillna(0), probe.y.fillna(0)), index=frame.index
+        )
+        zh_name, en_name = names.get(options.district_id, (options.district_id,) * 2)
+        rows.error(
+            usable & ~inside & ~outside,
+            "outside_district",
+            f"位置在{{where_zh}}，不在所选的{zh_name}",
+            f"the location is in {{where_en}}, not in {en_name} as chosen",
+            "各区只能上传本区的项目；核对位置或所选行政区。",
+            "A district uploads only its own projects; check the location or the district.",
+            fld="geometry",
+            fmt=lambda i: {
+                "where_zh": names.get(located[i], ("其他区域",))[0]
+                if pd.notna(located[i])
+                else "行政区之外",
+                "where_en": names.get(located[i], ("", "another area"))[1]
+                if pd.notna(located[i])
+                else "no district",
+            },
+        )
+    declared_district = values["district"]
+    if declared_district.notna().any():
+        lookup = {}
+        for d, zh, en in districts[["district_id", "name_zh", "name_en"]].itertuples(index=False):
+            for key in (
+                d,
+                zh,
+                en,
+                zh.removesuffix("区"),
+                zh.removesuffix("新区"),
+                zh.removesuffix("特别合作区"),
+            ):
+                lookup[key.lower()] = d
+        declared_ids = declared_district.str.lower().map(lookup)
+        rows.error(
+            declared_district.notna() & (declared_ids != options.district_id),
+            "other_district",
+            "行政区字段为“{value}”，与所选行政区不符",
+            "the district field says '{value}', not the district chosen",
+            "各区只能上传本区的项目。",
+            "A district uploads only its own projects.",
+            fld="district",
+            fmt=lambda i: {"value": declared_district[i]},
+        )
+
+    # -- ids -----------------------------------------------------------------------------------
+    pid = values["project_id"]
+    dupes = pid.notna() & pid.duplicated(keep=False)
+    rows.error(
+        dupes,
+        "duplicate_id",
+        "项目编号 {value} 在文件中重复出现",
+        "project id {value} appears more than once in the file",
+        "每个项目使用唯一编号。",
+        "Give every project its own id.",
+        fld="project_id",
+        fmt=lambda i: {"value": pid[i]},
+    )
+    if existing is not None and not existing.empty:
+        owner = existing.set_index("project_id")["district_id"]
+        owner = owner[~owner.index.duplicated()]
+        other = pid.map(owner)
+        foreign = pid.notna() & other.notna() & (other != options.district_id)
+        rows.error(
+            foreign,
+            "id_of_other_district",
+            "项目编号 {value} 已属于{other}，不能由本区修改",
+            "project id {value} belongs to {other_en}; this district cannot change it",
+            "使用本区的项目编号；如需移交项目请联系管理员。",
+            "Use this district's ids; ask the administrator to transfer a project.",
+            fld="project_id",
+            fmt=lambda i: {
+                "value": pid[i],
+                "other": names.get(other[i], (other[i],))[0],
+                "other_en": names.get(other[i], ("", other[i]))[1],
+            },
+        )
+
+    # site plausibility: floor area against the site polygon
+    polys = usable & geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+    site_area = pd.Series(np.nan, index=frame.index)
+    if polys.any():
+        site_area[polys] = geoms[polys].to_crs(METRIC).area
+    site_far = floor / site_area
+    rows.error(
+        site_far > MAX_SITE_FAR,
+        "implausible_floor_area",
+        "总建筑面积 {f:,.0f} ㎡ 是用地红线面积 {s:,.0f} ㎡ 的 {r:.1f} 倍，不合理",
+        "floor area {f:,.0f} m² is {r:.1f} times the site polygon's {s:,.0f} m²; implausible",
+        "核对面积单位（㎡ 还是 万㎡）和用地红线。",
+        "Check the unit (m² or 万m²) and the site polygon.",
+        fld="floor_area_m2",
+        fmt=lambda i: {"f": floor[i], "s": site_area[i], "r": site_far[i]},
+    )
+    mismatch = polys & (land > 0) & ((site_area - land).abs() / land > 0.5)
+    rows.warn(
+        mismatch,
+        "land_area_vs_site",
+        "用地面积 {l:,.0f} ㎡ 与红线面积 {s:,.0f} ㎡ 相差较大",
+        "land area {l:,.0f} m² differs from the site polygon's {s:,.0f} m²",
+        "核对用地面积或红线。",
+        "Check the land area or the site polygon.",
+        fld="land_area_m2",
+        fmt=lambda i: {"l": land[i], "s": site_area[i]},
+    )
+
+    # -- normalised rows ------------------------------------------------------------------------
+    projects = gpd.GeoDataFrame(
+        {
+            "project_id": pid,
+            "name_zh": values["name_zh"],
+            "name_en": values["name_en"],
+            "district_id": options.district_id,
+            "street": values["street"],
+            "declared_park_id": values["park"],
+            **{c: numbers[c] for c in NUMERIC_FIELDS},
+            "status": status,
+            "status_note": None,
+            **{c: dates[c] for c in DATE_FIELDS},
+            "developer": values["developer"],
+            "clusters": values["clusters"],
+            "industries": values["industries"],
+            "quality": Quality.OFFICIAL.value,
+            "location_quality": Quality.OFFICIAL.value,
+            "confidence": None,
+            "source": values["source"].fillna(f"{options.district_id} upload: {filename}"),
+        },
+        geometry=geoms.to_numpy(),
+        crs="EPSG:4326",
+        index=frame.index,
+    )
+    projects[projects.geometry.name] = shapely.set_precision(
+        projects.geometry.to_numpy(), 1e-7, mode="pointwise"
+    )
+    report.features = len(frame)
+    present = {"project_id", "district_id", "quality", "location_quality", "geometry"}
+    present |= {"declared_park_id" if c == "park" else c for c in attrs.columns}
+    present |= {"source"}
+    return CheckedUpload(report, projects, ~rows.bad, repaired, frame, frozenset(present))

@@ -1,0 +1,298 @@
+"""A district's upload, from bytes to committed versions — and back (DESIGN.md §3, issue 3).
+
+1. :func:`receive` stores the raw bytes (hash, size, name, district, user, time) before any
+   parsing: nothing a district sends is ever lost.
+2. :func:`validate` reads them back, checks them and saves the report with the submission.
+3. :func:`preview` says what a commit would change: new, changed (field by field), unchanged,
+   and the district's projects absent from the file (kept, and listed).
+4. :func:`commit` writes every change as a version tied to the submission, in one transaction.
+5. :func:`undo` restores the versions a submission replaced (itself a recorded change).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from spatial.findings import ValidationReport, error
+from spatial.ingest import CheckedUpload, UploadOptions, check_upload
+from spatial.layers import PROJECT_FIELDS
+from spatial.store import Store, utcnow
+
+COMPARED_FIELDS = tuple(
+    f
+    for f in PROJECT_FIELDS
+    if f
+    not in ("project_id", "district_id", "quality", "location_quality", "confidence", "status_note")
+)
+
+
+class SubmissionError(Exception):
+    """A workflow step that cannot be done, with a message in Chinese and English."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh = zh
+        self.en = en
+
+    def text(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Preview:
+    new: pd.DataFrame  # project_id, name_zh
+    changed: pd.DataFrame  # project_id, field, before, after
+    unchanged: list[str]
+    absent: pd.DataFrame  # the district's stored projects not in the file (kept)
+
+    @property
+    def changed_ids(self) -> list[str]:
+        return sorted(set(self.changed["project_id"]))
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "new": len(self.new),
+            "changed": len(self.changed_ids),
+            "unchanged": len(self.unchanged),
+            "absent": len(self.absent),
+        }
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    submission_id: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _same(a, b) -> bool:
+    def missing(v):
+        return v is None or (isinstance(v, float) and math.isnan(v))
+
+    if missing(a) and missing(b):
+        return True
+    if missing(a) or missing(b):
+        return False
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
+    return str(a) == str(b)
+
+
+def _geom_text(g) -> str | None:
+    if g is None or (hasattr(g, "is_empty") and g.is_empty):
+        return None
+    return shapely.to_wkt(g, rounding_precision=7)
+
+
+def incoming_rows(store: Store, checked: CheckedUpload) -> gpd.GeoDataFrame:
+    """The rows a commit would write: the file's values, and for fields the file has no column
+    for, the values already stored (a file without an English-name column keeps the names)."""
+    rows = checked.projects[checked.row_ok.reindex(checked.projects.index, fill_value=False)]
+    rows = rows.copy()
+    absent = [f for f in PROJECT_FIELDS if f not in checked.present_fields]
+    if absent and not rows.empty:
+        current = store.projects().set_index("project_id")
+        known = rows["project_id"].isin(current.index)
+        for f in absent:
+            rows.loc[known, f] = rows.loc[known, "project_id"].map(current[f])
+    return rows
+
+
+def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
+    """What committing ``checked`` would do to the current store."""
+    incoming = incoming_rows(store, checked)
+    current = store.projects()
+    mine = current[current["district_id"] == district_id].set_index("project_id")
+    new_rows, changes, unchanged = [], [], []
+    for _, row in incoming.iterrows():
+        pid = row["project_id"]
+        if pid not in mine.index:
+            new_rows.append({"project_id": pid, "name_zh": row["name_zh"]})
+            continue
+        old = mine.loc[pid]
+        diffs = [
+            {"project_id": pid, "field": f, "before": old.get(f), "after": row.get(f)}
+            for f in COMPARED_FIELDS
+            if not _same(old.get(f), row.get(f))
+        ]
+        g_old, g_new = _geom_text(old.geometry), _geom_text(row.geometry)
+        if g_old != g_new:
+            diffs.append({"project_id": pid, "field": "geometry", "before": g_old, "after": g_new})
+        if diffs:
+            changes.extend(diffs)
+        else:
+            unchanged.append(pid)
+    in_file = set(incoming["project_id"])
+    absent = mine[~mine.index.isin(in_file)].reset_index()[["project_id", "name_zh", "status"]]
+    return Preview(
+        new=pd.DataFrame(new_rows, columns=["project_id", "name_zh"]),
+        changed=pd.DataFrame(changes, columns=["project_id", "field", "before", "after"]),
+        unchanged=unchanged,
+        absent=absent,
+    )
+
+
+def receive(store: Store, filename: str, data: bytes, district_id: str, user: str) -> int:
+    """Store the raw upload before anything else. Returns the submission id."""
+    return store.record_submission(data, filename, user, kind="upload", district_id=district_id)
+
+
+def validate(store: Store, submission_id: int, options: UploadOptions) -> CheckedUpload:
+    """Check a received submission against the store; save its report and status."""
+    record = store.submission(submission_id)
+    if record is None:
+        raise SubmissionError(
+            f"没有编号为 {submission_id} 的上传记录", f"there is no submission {submission_id}"
+        )
+    content = store.submission_content(submission_id)
+    try:
+        checked = check_upload(
+            record.filename,
+            content,
+            options,
+            store.layer("districts"),
+            store.projects()[["project_id", "district_id"]],
+        )
+    except Exception as exc:  # an unexpected failure still leaves a report behind
+        report = ValidationReport(filename=record.filename)
+        report.add(
+            error(
+                "internal_error",
+                f"检查时出现意外错误：{type(exc).__name__}",
+                f"an unexpected error occurred while checking: {type(exc).__name__}",
+                "原文件已保存；请联系管理员。",
+                "The original file is kept; tell the administrator.",
+            )
+        )
+        store.set_submission_status(submission_id, "rejected", report.to_dict())
+        raise
+    status = "validated" if checked.accepted else "rejected"
+    store.set_submission_status(submission_id, status, checked.report.to_dict())
+    return checked
+
+
+def commit(
+    store: Store,
+    submission_id: int,
+    checked: CheckedUpload,
+    user: str,
+    at: datetime | None = None,
+) -> CommitResult:
+    """Write new and changed projects as versions tied to the submission, in one transaction."""
+    record = store.submission(submission_id)
+    if record is None:
+        raise SubmissionError(
+            f"没有编号为 {submission_id} 的上传记录", f"there is no submission {submission_id}"
+        )
+    if record.status == "committed":
+        raise SubmissionError("该上传已经提交过", "this submission was already committed")
+    if not checked.accepted:
+        raise SubmissionError(
+            "文件有错误，不能提交；请先修正", "the file has errors; fix them first"
+        )
+    plan = preview(store, checked, record.district_id)
+    at = at or utcnow()
+    rows = incoming_rows(store, checked)
+    new_ids = set(plan.new["project_id"])
+    changed_ids = set(plan.changed_ids)
+    with store.transaction() as conn:
+        created = store.write_project_versions(
+            conn,
+            rows[rows["project_id"].isin(new_ids)],
+            at=at,
+            changed_by=user,
+            change_kind="create",
+            submission_id=submission_id,
+        )
+        updated = store.write_project_versions(
+            conn,
+            rows[rows["project_id"].isin(changed_ids)],
+            at=at,
+            changed_by=user,
+            change_kind="update",
+            submission_id=submission_id,
+        )
+        report = checked.report.to_dict() | {"commit": plan.summary()}
+        store.set_submission_status(submission_id, "committed", report, conn=conn)
+    return CommitResult(submission_id, created, updated, len(plan.unchanged))
+
+
+def submit(
+    store: Store,
+    filename: str,
+    data: bytes,
+    options: UploadOptions,
+    user: str,
+) -> tuple[int, CheckedUpload, CommitResult | None]:
+    """receive → validate → commit when accepted (the command line's ``spatial import``)."""
+    submission_id = receive(store, filename, data, options.district_id, user)
+    checked = validate(store, submission_id, options)
+    if not checked.accepted:
+        return submission_id, checked, None
+    return submission_id, checked, commit(store, submission_id, checked, user)
+
+
+def undo(store: Store, submission_id: int, user: str, at: datetime | None = None) -> int:
+    """Restore what a committed submission replaced; projects it created are deleted.
+
+    Refused when a later change has touched the same projects (undo that one first). Returns
+    the number of projects restored or removed.
+    """
+    record = store.submission(submission_id)
+    if record is None:
+        raise SubmissionError(
+            f"没有编号为 {submission_id} 的上传记录", f"there is no submission {submission_id}"
+        )
+    if record.status != "committed" or record.kind != "upload":
+        raise SubmissionError(
+            f"只能撤销已提交的上传（该记录状态为 {record.status}）",
+            f"only committed uploads can be undone (this one is {record.status})",
+        )
+    at = at or utcnow()
+    with store.transaction() as conn:
+        versions = store.versions_of_submission(submission_id, conn)
+        versions = versions[versions["change_kind"].isin(["create", "update"])]
+        superseded = versions[versions["valid_to"].notna()]
+        if not superseded.empty:
+            ids = ", ".join(sorted(set(superseded["project_id"]))[:10])
+            raise SubmissionError(
+                f"这些项目在此之后又被修改过：{ids}；请先撤销之后的上传",
+                f"these projects were changed again later: {ids}; undo the later upload first",
+            )
+        previous = store.previous_versions(versions["version_id"].tolist(), conn)
+        restored_ids = set(previous["project_id"])
+
+        def as_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+            geoms = [shapely.from_wkb(g) if g is not None else None for g in frame["geometry"]]
+            return gpd.GeoDataFrame(
+                frame.drop(columns=["geometry"]), geometry=geoms, crs="EPSG:4326"
+            )
+
+        restore = previous[~previous["is_deleted"].astype(bool)]
+        count = store.write_project_versions(
+            conn,
+            as_frame(restore),
+            at=at,
+            changed_by=user,
+            change_kind="undo",
+            submission_id=submission_id,
+        )
+        created = versions[~versions["project_id"].isin(restored_ids)]
+        count += store.write_project_versions(
+            conn,
+            as_frame(created),
+            at=at,
+            changed_by=user,
+            change_kind="undo",
+            submission_id=submission_id,
+            deleted=True,
+        )
+        store.set_submission_status(submission_id, "undone", conn=conn)
+    return count
