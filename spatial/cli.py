@@ -3,6 +3,11 @@
     spatial init                      create the database and load the shipped data if empty
     spatial ledger [--measure delivered|completed|started] [--as-of YYYY-MM-DD] [--json]
     spatial layers [--json]           layers with feature counts and data coverage
+    spatial validate FILE [--district D] [--crs CRS] [--json]   exit 0 accepted, 1 rejected
+    spatial import FILE --district D [--user U] [--crs CRS] [--repair]
+    spatial submissions [--district D] [--json]
+    spatial undo ID [--user U]
+    spatial original ID -o PATH       the uploaded file, byte for byte
 
 ``--database-url`` (or ``DATABASE_URL``) chooses the store; default ``sqlite:///var/spatial.db``.
 Exit codes: 0 success, 1 failure reported to the user, 2 usage error.
@@ -12,10 +17,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
+from pathlib import Path
 
+from spatial import submissions
+from spatial.crs_detect import AUTO, CRS_CHOICES
 from spatial.i18n import fmt_area
+from spatial.ingest import UploadOptions, check_upload
 from spatial.layers import LAYERS, Stage
 from spatial.ledger import COUNTING_RULE
 from spatial.map_assets import install_static_assets
@@ -56,6 +66,36 @@ def _parser() -> argparse.ArgumentParser:
 
     layers = sub.add_parser("layers", help="layers with counts and coverage")
     layers.add_argument("--json", action="store_true")
+
+    crs_help = "coordinate system: " + ", ".join(CRS_CHOICES) + " (default: auto)"
+    validate = sub.add_parser("validate", help="check a district file without storing it")
+    validate.add_argument("file", type=Path)
+    validate.add_argument("--district", default=None, help="district id, e.g. baoan")
+    validate.add_argument("--crs", default=AUTO, choices=list(CRS_CHOICES), help=crs_help)
+    validate.add_argument("--repair", action="store_true", help="use repaired shapes")
+    validate.add_argument("--json", action="store_true")
+    validate.add_argument("--lang", choices=["zh", "en"], default="zh")
+
+    imp = sub.add_parser("import", help="store, check and commit a district file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--district", required=True, help="district id, e.g. baoan")
+    imp.add_argument("--user", default=None, help="who uploads (default: $USER)")
+    imp.add_argument("--crs", default=AUTO, choices=list(CRS_CHOICES), help=crs_help)
+    imp.add_argument("--repair", action="store_true", help="use repaired shapes")
+    imp.add_argument("--json", action="store_true")
+    imp.add_argument("--lang", choices=["zh", "en"], default="zh")
+
+    subs = sub.add_parser("submissions", help="uploads with their status")
+    subs.add_argument("--district", default=None)
+    subs.add_argument("--json", action="store_true")
+
+    undo = sub.add_parser("undo", help="undo a committed upload")
+    undo.add_argument("submission_id", type=int)
+    undo.add_argument("--user", default=None)
+
+    original = sub.add_parser("original", help="write an uploaded file back out, byte for byte")
+    original.add_argument("submission_id", type=int)
+    original.add_argument("-o", "--output", type=Path, required=True)
     return parser
 
 
@@ -160,7 +200,135 @@ def cmd_layers(args, out) -> int:
     return 0
 
 
-COMMANDS = {"init": cmd_init, "ledger": cmd_ledger, "layers": cmd_layers}
+def _district(store, district: str | None) -> str | None:
+    if district is None:
+        return None
+    ids = set(store.layer("districts")["district_id"])
+    if district not in ids:
+        raise UsageError(
+            f"未知行政区 {district!r}；可用：{', '.join(sorted(ids))} / unknown district "
+            f"{district!r}; use one of: {', '.join(sorted(ids))}"
+        )
+    return district
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"无法读取文件 / cannot read {path}: {exc.strerror}") from exc
+
+
+def _print_report(report, args, out, extra: dict | None = None) -> None:
+    if args.json:
+        json.dump(report.to_dict() | (extra or {}), out, ensure_ascii=False, indent=2)
+        print(file=out)
+    else:
+        print(report.to_text(args.lang), file=out)
+
+
+def cmd_validate(args, out) -> int:
+    store = _open(args)
+    data = _read_file(args.file)
+    options = UploadOptions(_district(store, args.district), args.crs, args.repair)
+    checked = check_upload(
+        args.file.name,
+        data,
+        options,
+        store.layer("districts"),
+        store.projects()[["project_id", "district_id"]],
+    )
+    _print_report(checked.report, args, out)
+    return 0 if checked.accepted else 1
+
+
+def cmd_import(args, out) -> int:
+    store = _open(args)
+    data = _read_file(args.file)
+    user = args.user or os.environ.get("USER") or "cli"
+    options = UploadOptions(_district(store, args.district), args.crs, args.repair)
+    submission_id, checked, result = submissions.submit(store, args.file.name, data, options, user)
+    extra = {
+        "submission_id": submission_id,
+        "committed": None if result is None else result.__dict__,
+    }
+    _print_report(checked.report, args, out, extra)
+    if not args.json:
+        if result is None:
+            print(
+                f"上传 #{submission_id} 已拒收，原文件已保存 / submission #{submission_id} "
+                "rejected; the original file is kept",
+                file=out,
+            )
+        else:
+            print(
+                f"上传 #{submission_id} 已提交：新增 {result.created}，更新 {result.updated}，"
+                f"未变 {result.unchanged} / committed: {result.created} new, {result.updated} "
+                f"changed, {result.unchanged} unchanged",
+                file=out,
+            )
+    return 0 if result is not None else 1
+
+
+def cmd_submissions(args, out) -> int:
+    store = _open(args)
+    records = store.submissions(args.district)
+    if args.json:
+        json.dump([r.__dict__ for r in records], out, ensure_ascii=False, indent=2, default=str)
+        print(file=out)
+        return 0
+    for r in records:
+        print(
+            f"#{r.submission_id:<5} {r.received_at:%Y-%m-%d %H:%M}  {r.status:<10} "
+            f"{r.district_id or '-':<10} {r.user_name:<20} {r.size_bytes:>10,d} B  "
+            f"{r.sha256[:12]}  {r.filename}",
+            file=out,
+        )
+    return 0
+
+
+def cmd_undo(args, out) -> int:
+    store = _open(args)
+    user = args.user or os.environ.get("USER") or "cli"
+    try:
+        n = submissions.undo(store, args.submission_id, user)
+    except submissions.SubmissionError as exc:
+        print(f"{exc.zh} / {exc.en}", file=sys.stderr)
+        return 1
+    print(
+        f"已撤销上传 #{args.submission_id}（{n} 个项目恢复或删除） / undid submission "
+        f"#{args.submission_id} ({n} projects restored or removed)",
+        file=out,
+    )
+    return 0
+
+
+def cmd_original(args, out) -> int:
+    store = _open(args)
+    if store.submission(args.submission_id) is None:
+        print(
+            f"没有上传 #{args.submission_id} / no submission #{args.submission_id}", file=sys.stderr
+        )
+        return 1
+    args.output.write_bytes(store.submission_content(args.submission_id))
+    print(f"{args.output}", file=out)
+    return 0
+
+
+class UsageError(Exception):
+    pass
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "ledger": cmd_ledger,
+    "layers": cmd_layers,
+    "validate": cmd_validate,
+    "import": cmd_import,
+    "submissions": cmd_submissions,
+    "undo": cmd_undo,
+    "original": cmd_original,
+}
 
 
 def main(argv: list[str] | None = None, out=None) -> int:
@@ -170,6 +338,9 @@ def main(argv: list[str] | None = None, out=None) -> int:
         return COMMANDS[args.command](args, out)
     except BrokenPipeError:  # output piped into `head` and closed early
         return 0
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     except Exception as exc:  # a traceback shown to a user is a bug: say what failed instead
         print(f"失败 / failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -66,6 +66,7 @@ def _frame_from_geojson(parsed) -> gpd.GeoDataFrame:
     frame.insert(0, "_feature", [f["index"] for f in feats])
     frame.insert(1, "_id", [f["id"] for f in feats])
     frame["_broken"] = [f["broken"] for f in feats]
+    frame["_bbox"] = [f.get("bbox") for f in feats]
     return frame
 
 

@@ -98,6 +98,7 @@ class _Walker:
         self.index = 0  # 1-based feature position, set while walking a feature
         self.fid: str | None = None
         self.precision_warned = False
+        self.heights_warned = False
 
     # -- helpers --------------------------------------------------------------------------------
     def err(self, code, zh, en, fix_zh="", fix_en="", **kw):
@@ -256,14 +257,14 @@ class _Walker:
                 return None
             sizes = {len(p) for p in parts}
             if len(sizes) > 1:
-                self.err(
+                self.warn(
                     "mixed_dimensions",
-                    f"{kind} 的坐标维数不一致（有的 2 个数，有的 3 个数）",
-                    f"the positions of the {kind} mix 2 and 3 numbers",
+                    f"{kind} 的坐标维数不一致（有的 2 个数，有的 3 个数）；高程将被忽略",
+                    f"the positions of the {kind} mix 2 and 3 numbers; heights are dropped",
                     "所有坐标统一为 [经度, 纬度] 或统一为 [经度, 纬度, 高程]。",
                     "Make every position [lon, lat] or every one [lon, lat, height].",
                 )
-                return None
+                return np.array([np.pad(p, (0, 3 - len(p)), constant_values=np.nan) for p in parts])
             return np.asarray(parts, dtype=float) if parts else np.empty((0, 2))
         out = []
         for part in coords:
@@ -302,6 +303,15 @@ class _Walker:
         return arr
 
     def precision(self, arr: np.ndarray) -> None:
+        if not self.heights_warned and arr.size and arr.shape[-1] == 3:
+            self.heights_warned = True
+            self.warn(
+                "heights_dropped",
+                "坐标带有高程（第三个数），本系统只保存平面位置，高程将被忽略",
+                "positions carry heights (a third number); only the plane position is kept",
+                "如需记录建筑高度，请填写“建筑高度”字段。",
+                "Record building height in the 'height' field instead.",
+            )
         if self.precision_warned or arr.size == 0:
             return
         scaled = arr * _PRECISION_SCALE
@@ -357,7 +367,7 @@ class _Walker:
                     )
                     ok = False
                     continue
-                if ring.shape[1] != len(ring[0]) or not np.array_equal(ring[0], ring[-1]):
+                if not np.array_equal(ring[0], ring[-1], equal_nan=True):
                     self.err(
                         "ring_not_closed",
                         f"{kind} 的一个环首尾坐标不同，没有闭合",
@@ -521,8 +531,16 @@ class _Walker:
         else:
             geom = self.geometry(obj["geometry"])
             broken = broken or geom is None
+        box = obj.get("bbox")
         self.features.append(
-            {"index": position, "id": fid, "properties": props, "geometry": geom, "broken": broken}
+            {
+                "index": position,
+                "id": fid,
+                "properties": props,
+                "geometry": geom,
+                "broken": broken,
+                "bbox": box if isinstance(box, list) else None,
+            }
         )
 
     def root(self, doc) -> str:

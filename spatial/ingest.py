@@ -36,12 +36,13 @@ PROJECT_GEOMETRY_TYPES = ("Point", "Polygon", "MultiPolygon")
 DISTRICT_TOLERANCE_DEG = 0.001  # ~100 m: outlines are approximate
 MAX_SITE_FAR = 20.0  # floor area / site area above this is not a building in Shenzhen
 PLOT_RATIO_TOLERANCE = 0.2
-INTERNAL = ("_feature", "_id", "_broken", "_outside_shenzhen")
+INTERNAL = ("_feature", "_id", "_broken", "_outside_shenzhen", "_bbox")
+MANY_VERTICES = 1_000
 
 
 @dataclass
 class UploadOptions:
-    district_id: str
+    district_id: str | None  # None: check the file alone (``spatial validate`` without --district)
     crs_choice: str = AUTO
     repair_invalid: bool = False
     limits: UploadLimits = field(default_factory=UploadLimits.from_env)
@@ -109,6 +110,147 @@ class _Rows:
                     **self._where(idx, fld),
                 )
             )
+
+
+def geometry_checks(frame: gpd.GeoDataFrame, rows: _Rows, geographic: bool) -> pd.Series:
+    """Checks every layer's geometry needs, vectorised. Returns GEOS's validity reasons."""
+    geoms = frame.geometry
+    arr = geoms.to_numpy()
+    missing = (geoms.isna() | geoms.is_empty).to_numpy()
+    reasons = pd.Series(shapely.is_valid_reason(arr), index=frame.index)
+    present = pd.Series(~missing, index=frame.index)
+    if geographic:
+        bounds = pd.DataFrame(
+            shapely.bounds(arr), index=frame.index, columns=["minx", "miny", "maxx", "maxy"]
+        )
+        out = present & (
+            (bounds["minx"] < -180)
+            | (bounds["maxx"] > 180)
+            | (bounds["miny"] < -90)
+            | (bounds["maxy"] > 90)
+        )
+        rows.error(
+            out,
+            "coordinates_out_of_range",
+            "坐标超出经纬度范围（经度 ±180°，纬度 ±90°）",
+            "coordinates outside longitude ±180° / latitude ±90°",
+            "检查坐标是否为经纬度、顺序是否为 [经度, 纬度]。",
+            "Check the coordinates are lon-lat, in [lon, lat] order.",
+            fld="geometry",
+        )
+    counts = pd.Series(shapely.get_num_coordinates(arr), index=frame.index)
+    coords, owner = shapely.get_coordinates(arr, return_index=True)
+    same = np.all(coords[1:] == coords[:-1], axis=1) & (owner[1:] == owner[:-1])
+    repeats = pd.Series(np.bincount(owner[1:][same], minlength=len(arr)), index=frame.index)
+    rows.warn(
+        present & (repeats > 0) & (reasons == "Valid Geometry"),
+        "duplicate_vertices",
+        "几何中有重复的连续顶点，已去除",
+        "the geometry repeats consecutive vertices; removed",
+        "",
+        "",
+        fld="geometry",
+    )
+    rows.warn(
+        present & (counts > MANY_VERTICES),
+        "many_vertices",
+        "几何有 {n:,} 个顶点，建议简化",
+        "the geometry has {n:,} vertices; consider simplifying",
+        "在 GIS 中简化（容差 0.5 米即可）。",
+        "Simplify it in your GIS (0.5 m tolerance is enough).",
+        fld="geometry",
+        fmt=lambda i: {"n": int(counts[i])},
+    )
+    multi = geoms.geom_type.isin(["MultiPoint", "MultiLineString", "MultiPolygon"])
+    rows.warn(
+        present & multi & (pd.Series(shapely.get_num_geometries(arr), index=frame.index) == 1),
+        "single_part_multi",
+        "多部件几何只含一个部件",
+        "a multi-part geometry holds a single part",
+        "",
+        "",
+        fld="geometry",
+    )
+    lines = geoms.geom_type.eq("LineString") & present
+    simple = pd.Series(True, index=frame.index)
+    if lines.any():
+        simple[lines] = shapely.is_simple(arr[lines.to_numpy()])
+    rows.warn(
+        lines & ~simple & (reasons == "Valid Geometry"),
+        "self_crossing_line",
+        "线自身交叉",
+        "the line crosses itself",
+        "",
+        "",
+        fld="geometry",
+    )
+    if "_bbox" in frame:
+        boxes = frame["_bbox"]
+        has_box = boxes.map(lambda b: isinstance(b, list) and len(b) in (4, 6)) & present
+        if has_box.any():
+            b = np.array([[v[0], v[1], v[len(v) // 2], v[len(v) // 2 + 1]] for v in boxes[has_box]])
+            gb = shapely.bounds(arr[has_box.to_numpy()])
+            eps = 1e-9
+            outside = (
+                (gb[:, 0] < b[:, 0] - eps)
+                | (gb[:, 1] < b[:, 1] - eps)
+                | (gb[:, 2] > b[:, 2] + eps)
+                | (gb[:, 3] > b[:, 3] + eps)
+            )
+            mask = pd.Series(False, index=frame.index)
+            mask[has_box] = outside
+            rows.warn(
+                mask,
+                "bbox_mismatch",
+                "bbox 未包含整个几何",
+                "the bbox does not contain the geometry",
+                "删除 bbox 或按几何重新计算。",
+                "Delete the bbox or compute it from the geometry.",
+                fld="bbox",
+            )
+    return reasons
+
+
+def check_file(filename: str, data: bytes, limits: UploadLimits | None = None) -> ValidationReport:
+    """Is this file valid spatial data at all (format, structure, geometry)? No layer rules,
+    no coordinate system checks: what a GeoJSON validator would say."""
+    report = ValidationReport(filename=filename)
+    try:
+        raw = read_upload(filename, data, limits or UploadLimits.from_env())
+    except UploadRejected as exc:
+        report.extend(exc.findings)
+        return report
+    report.format, report.features = raw.format, len(raw.frame)
+    report.extend(raw.findings)
+    frame = raw.frame
+    rows = _Rows(report, frame["_feature"], frame["_id"])
+    geoms = frame.geometry
+    missing = (geoms.isna() | geoms.is_empty) & ~frame["_broken"].astype(bool)
+    rows.warn(
+        missing,
+        "null_geometry",
+        "要素没有几何（位置为空）",
+        "the feature has no geometry",
+        "",
+        "",
+        fld="geometry",
+    )
+    reasons = geometry_checks(
+        frame, rows, geographic=raw.declared_crs in (None, "OGC:CRS84", "EPSG:4326")
+    )
+    present = ~(geoms.isna() | geoms.is_empty)
+    invalid = present & (reasons != "Valid Geometry")
+    rows.error(
+        invalid,
+        "invalid_geometry",
+        "几何无效：{reason}",
+        "invalid geometry: {reason}",
+        "在 GIS 中修正（如自相交），或上传时采用修复后的形状。",
+        "Fix it in your GIS (e.g. the self-intersection), or use the repaired shape.",
+        fld="geometry",
+        fmt=lambda i: {"reason": reasons[i]},
+    )
+    return report
 
 
 def _district_of(points: gpd.GeoSeries, districts: gpd.GeoDataFrame) -> pd.Series:
@@ -428,7 +570,7 @@ def check_upload(
         fmt=lambda i: {"t": geoms[i].geom_type},
     )
     usable = ~missing & ~wrong
-    reasons = pd.Series(shapely.is_valid_reason(geoms.to_numpy()), index=frame.index)
+    reasons = geometry_checks(frame, rows, geographic=True)
     invalid = usable & (reasons != "Valid Geometry")
     repaired = None
     if invalid.any():
@@ -487,7 +629,7 @@ def check_upload(
     )
     target = districts[districts["district_id"] == options.district_id]
     located = _district_of(probe.where(usable), districts)
-    if not target.empty and target.geometry.notna().all():
+    if options.district_id is not None and not target.empty and target.geometry.notna().all():
         area = shapely.buffer(shapely.union_all(target.geometry.to_numpy()), DISTRICT_TOLERANCE_DEG)
         inside = pd.Series(
             shapely.contains_xy(area, probe.x.fillna(0), probe.y.fillna(0)), index=frame.index
@@ -511,7 +653,7 @@ def check_upload(
             },
         )
     declared_district = values["district"]
-    if declared_district.notna().any():
+    if options.district_id is not None and declared_district.notna().any():
         lookup = {}
         for d, zh, en in districts[["district_id", "name_zh", "name_en"]].itertuples(index=False):
             for key in (
@@ -548,7 +690,7 @@ def check_upload(
         fld="project_id",
         fmt=lambda i: {"value": pid[i]},
     )
-    if existing is not None and not existing.empty:
+    if options.district_id is not None and existing is not None and not existing.empty:
         owner = existing.set_index("project_id")["district_id"]
         owner = owner[~owner.index.duplicated()]
         other = pid.map(owner)

@@ -1,0 +1,423 @@
+"""spatial.ingest: every validator fixture, GEOS validity cases, and the project rules."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from spatial.ingest import UploadOptions, check_file, check_upload
+
+from conftest import SHARED
+
+FIXTURES = SHARED / "data" / "fixtures"
+
+# The verdict a folder implies: rejected for bad/invalid/false, accepted otherwise.
+REJECTING_FOLDERS = {"bad", "invalid", "invalid_geometries", "invalid_structure", "false"}
+
+# Files whose verdict differs from their folder's, each with the finding that must name the
+# problem and the reason a planner would accept. No file is skipped.
+DEVIATIONS: dict[str, tuple[str, str, str]] = {
+    "geojsonhint/bad/bad-polygon-interiorring-rhr.geojson": (
+        "accepted",
+        "winding_order",
+        "RFC 7946 §3.1.6: parsers SHOULD NOT reject polygons that break the right-hand rule; "
+        "the rings are reoriented and the officer is told.",
+    ),
+    "geojsonhint/bad/polygon_winding_order.geojson": (
+        "accepted",
+        "winding_order",
+        "as above: winding order is a SHOULD, not a MUST.",
+    ),
+    "geojson-validator/invalid_geometries/invalid_exterior_not_ccw.geojson": (
+        "accepted",
+        "winding_order",
+        "as above: winding order is a SHOULD, not a MUST.",
+    ),
+    "geojson-validator/invalid_geometries/invalid_interior_not_cw.geojson": (
+        "accepted",
+        "winding_order",
+        "as above: winding order is a SHOULD, not a MUST.",
+    ),
+    "geojsonhint/bad/excessive_precision_truncated.geojson": (
+        "accepted",
+        "excess_precision",
+        "extra decimals lose nothing: the store keeps 7 decimals (~1 cm) and says so.",
+    ),
+    "geojsonhint/bad/geometrycollection_single.geojson": (
+        "accepted",
+        "single_member_collection",
+        "RFC 7946 allows a one-member GeometryCollection; geojsonhint itself only hints.",
+    ),
+    "geojson-validator/invalid_structure/invalid_geometry_geometrycollection_single.geojson": (
+        "accepted",
+        "single_member_collection",
+        "a one-member GeometryCollection is legal GeoJSON; it is only hinted at.",
+    ),
+    "geojson-validator/invalid_structure/invalid_featurecollection_crs_defined.geojson": (
+        "accepted",
+        "legacy_crs_member",
+        "Shenzhen data arrives with legacy crs members (UTM, CGCS2000); DESIGN.md §5 and the "
+        "issue require a declared CRS to be honoured, so it is read and reported.",
+    ),
+    "geojson-validator/problematic_geometries/problematic_crosses_antimeridian.geojson": (
+        "rejected",
+        "coordinates_out_of_range",
+        "longitude −227° does not exist; RFC 7946 coordinates are WGS84 lon-lat.",
+    ),
+    "geojson-validator/problematic_geometries/problematic_outside_lat_lon_boundaries.geojson": (
+        "rejected",
+        "ring_not_closed",
+        "its ring starts at −190° and ends elsewhere: not closed (and out of range).",
+    ),
+    "geojson-validator/problematic_geometries/problematic_self_intersection_large.geojson": (
+        "rejected",
+        "invalid_geometry",
+        "a self-intersecting polygon has no defined area; the repaired shape is offered.",
+    ),
+    "geojson-validator/problematic_geometries/problematic_self_intersection_small.geojson": (
+        "rejected",
+        "invalid_geometry",
+        "a small self-intersection is still an invalid polygon; the repaired shape is offered.",
+    ),
+    "geojson-validator/problematic_geometries/problematic_zero_length_linestring.geojson": (
+        "rejected",
+        "invalid_geometry",
+        "a line whose two points coincide is not a valid geometry (GEOS: too few points).",
+    ),
+    "geojsonhint/good/issue82.geojson": (
+        "rejected",
+        "coordinates_out_of_range",
+        "latitude −141° does not exist; geojsonhint checks structure only.",
+    ),
+    # GDAL's own test files: no folder verdict, each stated here
+    "gdal/crs_32631_fc_only.json": (
+        "accepted",
+        "legacy_crs_member",
+        "valid GeoJSON with a JSON-FG coordRefSys, honoured.",
+    ),
+    "gdal/esripolygon.json": ("rejected", "esri_json", "Esri JSON is not GeoJSON."),
+    "gdal/feature_with_type_Topology_property.json": (
+        "accepted",
+        "legacy_crs_member",
+        "a property named 'type' is just a property.",
+    ),
+    "gdal/featuretype.json": ("accepted", "legacy_crs_member", "valid, EPSG:4326 declared."),
+    "gdal/ids_0_1_null_1_null.json": (
+        "accepted",
+        "null_geometry",
+        "valid GeoJSON; duplicate ids matter only to a layer that needs ids (projects).",
+    ),
+    "gdal/nullvalues.geojson": (
+        "rejected",
+        "changed_semantics",
+        "a GeometryCollection may not carry 'features'.",
+    ),
+    "gdal/ogr_geojson_14.geojson": (
+        "rejected",
+        "position_not_numbers",
+        "null coordinates are not positions.",
+    ),
+    "gdal/point_with_utf8bom.json": (
+        "rejected",
+        "missing_properties",
+        "a Feature must have 'properties'; the BOM is only warned.",
+    ),
+    "gdal/pointz.json": ("accepted", "heights_dropped", "a bare 3D point is valid GeoJSON."),
+    "gdal/srs_name.geojson": ("accepted", "legacy_crs_member", "valid; its crs is honoured."),
+    # turf's kinks inputs: polygons with kinks are invalid, lines that cross themselves are not
+    "turf/turf-kinks/in/hourglass.geojson": (
+        "rejected",
+        "invalid_geometry",
+        "a bow-tie polygon crosses itself: invalid.",
+    ),
+    "turf/turf-kinks/in/multi-polygon.geojson": (
+        "rejected",
+        "invalid_geometry",
+        "its polygons cross themselves (kinks): invalid.",
+    ),
+    "turf/turf-kinks/in/switzerlandKinked.geojson": (
+        "rejected",
+        "invalid_geometry",
+        "a real outline with self-intersections: invalid.",
+    ),
+    "turf/turf-kinks/in/triple.geojson": (
+        "rejected",
+        "invalid_geometry",
+        "its polygon crosses itself three times.",
+    ),
+    "turf/turf-kinks/in/open-hourglass.geojson": (
+        "accepted",
+        "self_crossing_line",
+        "a line may cross itself (OGC: valid, not simple); it is warned.",
+    ),
+    "turf/turf-boolean-valid/false/GeometryCollection/empty-geometry-collection.geojson": (
+        "accepted",
+        "null_geometry",
+        "RFC 7946 §3.1.8 allows an empty GeometryCollection; it is reported as no location.",
+    ),
+}
+
+
+def _fixture_files() -> list[Path]:
+    return sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.suffix != ".xml")
+
+
+def _expected(relative: str) -> tuple[str, str | None]:
+    if relative in DEVIATIONS:
+        verdict, code, _ = DEVIATIONS[relative]
+        return verdict, code
+    folders = set(Path(relative).parts[:-1])
+    return ("rejected" if folders & REJECTING_FOLDERS else "accepted"), None
+
+
+@pytest.mark.parametrize("path", _fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_every_fixture(path: Path):
+    relative = str(path.relative_to(FIXTURES))
+    verdict, code = _expected(relative)
+    report = check_file(path.name, path.read_bytes())
+    if verdict == "rejected":
+        assert not report.accepted, f"{relative} should be rejected"
+        for finding in report.errors:  # each error names the problem, in both languages
+            assert finding.message_zh and finding.message_en and finding.code
+    else:
+        assert report.accepted, report.to_text("en")
+    if code is not None:
+        assert code in report.codes(), report.to_text("en")
+    for finding in report.findings:
+        assert finding.text("zh") and finding.text("en")
+
+
+def test_every_deviation_names_a_real_file():
+    names = {str(p.relative_to(FIXTURES)) for p in _fixture_files()}
+    assert set(DEVIATIONS) <= names
+    assert all(len(reason) > 10 for _, _, reason in DEVIATIONS.values())
+
+
+def _geos_cases() -> list[tuple[str, str, bool]]:
+    cases = []
+    for xml in sorted((FIXTURES / "geos").glob("*.xml")):
+        root = ET.parse(xml).getroot()
+        for n, case in enumerate(root.iter("case")):
+            a = case.find("a")
+            test = case.find("test/op")
+            if a is None or test is None or test.get("name", "").lower() != "isvalid":
+                continue
+            cases.append((f"{xml.stem}-{n}", a.text.strip(), test.text.strip().lower() == "true"))
+    return cases
+
+
+GEOS_CASES = _geos_cases()
+
+
+def test_geos_cases_found():
+    assert len(GEOS_CASES) > 50
+
+
+@pytest.mark.parametrize("name,wkt,valid", GEOS_CASES, ids=[c[0] for c in GEOS_CASES])
+def test_geos_validity_cases(name, wkt, valid):
+    """GEOS's IsValid suite through the upload path (as a CSV with a WKT column)."""
+    csv = 'id,wkt\n1,"' + wkt.replace("\n", " ") + '"\n'
+    report = check_file("case.csv", csv.encode())
+    invalid = "invalid_geometry" in report.codes()
+    assert invalid == (not valid), report.to_text("en")
+    if invalid:
+        assert any(re.search(r"[A-Za-z]", f.message_en) for f in report.errors)
+
+
+# -- the projects layer -----------------------------------------------------------------------
+def feature(pid, props=None, geometry=None):
+    base = {"项目编号": pid, "项目名称": f"项目{pid}", "状态": "在建", "总建筑面积": "12万㎡"}
+    return {
+        "type": "Feature",
+        "properties": base | (props or {}),
+        "geometry": geometry or {"type": "Point", "coordinates": [113.87, 22.755]},
+    }
+
+
+def upload(features, store, district="baoan", **options):
+    data = json.dumps(
+        {"type": "FeatureCollection", "features": features}, ensure_ascii=False
+    ).encode()
+    return check_upload(
+        "t.geojson",
+        data,
+        UploadOptions(district, **options),
+        store.layer("districts"),
+        store.projects()[["project_id", "district_id"]],
+    )
+
+
+@pytest.mark.parametrize(
+    "props,geometry,code,field",
+    [
+        ({"总建筑面积": "abc"}, None, "not_a_number", "floor_area_m2"),
+        ({"总建筑面积": -10}, None, "negative_value", "floor_area_m2"),
+        ({"状态": "建设中啦"}, None, "unknown_status", "status"),
+        (
+            {"开工日期": "2025-01-01", "竣工日期": "2024-01-01"},
+            None,
+            "completion_before_start",
+            "completion_date",
+        ),
+        ({"竣工日期": "2025-13-45"}, None, "bad_date", "completion_date"),
+        (
+            {"容积率": 9.0, "用地面积": 30000, "总建筑面积": 120000},
+            None,
+            "plot_ratio_inconsistent",
+            "plot_ratio",
+        ),
+        ({"厂房面积": 200000}, None, "factory_exceeds_total", "factory_floor_area_m2"),
+        ({}, {"type": "Point", "coordinates": [114.06, 22.54]}, "outside_district", "geometry"),
+        (
+            {},
+            {"type": "LineString", "coordinates": [[113.87, 22.75], [113.88, 22.76]]},
+            "wrong_geometry_type",
+            "geometry",
+        ),
+        ({"行政区": "南山区"}, None, "other_district", "district"),
+        (
+            {"总建筑面积": 5_000_000},
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [113.870, 22.750],
+                        [113.871, 22.750],
+                        [113.871, 22.751],
+                        [113.870, 22.751],
+                        [113.870, 22.750],
+                    ]
+                ],
+            },
+            "implausible_floor_area",
+            "floor_area_m2",
+        ),
+    ],
+)
+def test_project_rules(seeded_store, props, geometry, code, field):
+    checked = upload([feature("BA-1", props, geometry)], seeded_store)
+    assert not checked.accepted
+    hits = [f for f in checked.report.errors if f.code == code]
+    assert hits, checked.report.to_text("en")
+    assert hits[0].field == field and hits[0].feature == 1 and hits[0].feature_id == "BA-1"
+    assert hits[0].fix_zh and hits[0].fix_en
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("12万", 120000),
+        ("12万㎡", 120000),
+        ("120,000", 120000),
+        ("1.2e5", 120000),
+        (120000, 120000),
+        ("3.5 万平方米", 35000),
+    ],
+)
+def test_floor_area_spellings(seeded_store, text, value):
+    checked = upload([feature("BA-1", {"总建筑面积": text})], seeded_store)
+    assert checked.accepted, checked.report.to_text("en")
+    assert checked.projects["floor_area_m2"].iloc[0] == value
+
+
+@pytest.mark.parametrize(
+    "text,status",
+    [
+        ("规划", "planned"),
+        ("在建", "under_construction"),
+        ("竣工", "completed"),
+        ("交付", "delivered"),
+        ("Under Construction", "under_construction"),
+        ("operating", "delivered"),
+    ],
+)
+def test_status_names(seeded_store, text, status):
+    props = {
+        "状态": text,
+        "交付日期": "2025-06-30",
+        "竣工日期": "2025-06-01",
+        "开工日期": "2023-01-01",
+    }
+    checked = upload([feature("BA-1", props)], seeded_store)
+    assert checked.accepted, checked.report.to_text("en")
+    assert checked.projects["status"].iloc[0] == status
+
+
+def test_duplicates_and_missing_fields(seeded_store):
+    broken = feature("BA-1")
+    del broken["properties"]["项目名称"]
+    checked = upload([feature("BA-1"), broken], seeded_store)
+    codes = [f.code for f in checked.report.errors]
+    assert codes.count("duplicate_id") == 2
+    no_status = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"项目编号": "X"},
+                "geometry": {"type": "Point", "coordinates": [113.87, 22.755]},
+            }
+        ],
+    }
+    report = check_upload(
+        "x.geojson",
+        json.dumps(no_status).encode(),
+        UploadOptions("baoan"),
+        seeded_store.layer("districts"),
+    ).report
+    missing = {f.field for f in report.errors if f.code == "missing_column"}
+    assert missing == {"name_zh", "status", "floor_area_m2"}
+
+
+def test_ids_of_another_district_are_refused(seeded_store):
+    checked = upload([feature("REF-005")], seeded_store)  # 南山 project id
+    finding = next(f for f in checked.report.errors if f.code == "id_of_other_district")
+    assert "南山区" in finding.message_zh and "Nanshan" in finding.message_en
+
+
+def test_self_intersection_offers_the_repaired_shape(seeded_store):
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [113.870, 22.750],
+                [113.872, 22.752],
+                [113.872, 22.750],
+                [113.870, 22.752],
+                [113.870, 22.750],
+            ]
+        ],
+    }
+    checked = upload([feature("BA-1", {"总建筑面积": 1000}, bowtie)], seeded_store)
+    assert "invalid_geometry" in checked.report.codes()
+    assert checked.repaired is not None and checked.repaired.iloc[0].is_valid
+    again = upload(
+        [feature("BA-1", {"总建筑面积": 1000}, bowtie)], seeded_store, repair_invalid=True
+    )
+    assert again.accepted and "geometry_repaired" in again.report.codes()
+    assert again.projects.geometry.iloc[0].is_valid
+
+
+def test_hostile_text_is_kept_as_text(seeded_store):
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    checked = upload([feature("BA-1", {"项目名称": hostile, "建设单位": hostile})], seeded_store)
+    assert checked.accepted
+    assert checked.projects["name_zh"].iloc[0] == hostile
+
+
+def test_validate_without_district_checks_the_file_alone(seeded_store):
+    data = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                feature("F-1", geometry={"type": "Point", "coordinates": [114.06, 22.54]})
+            ],
+        },
+        ensure_ascii=False,
+    ).encode()
+    checked = check_upload("t.geojson", data, UploadOptions(None), seeded_store.layer("districts"))
+    assert checked.accepted, checked.report.to_text("en")
