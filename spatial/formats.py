@@ -88,6 +88,16 @@ def read_geojson(data: bytes, limits: UploadLimits) -> RawLayer:
 
 
 # -- archives ---------------------------------------------------------------------------------
+def _damaged(exc: Exception) -> UploadRejected:
+    return _reject(
+        "bad_zip",
+        f"压缩包已损坏（{exc}）",
+        f"the archive is damaged ({exc})",
+        "重新压缩后上传。",
+        "Zip the files again and upload.",
+    )
+
+
 def safe_members(data: bytes, limits: UploadLimits) -> dict[str, bytes]:
     """Read a zip archive's members into memory after checking every bound.
 
@@ -155,9 +165,16 @@ def safe_members(data: bytes, limits: UploadLimits) -> dict[str, bytes]:
         if base.startswith(".") or base.startswith("__MACOSX"):
             continue
         chunks = []
-        with archive.open(info) as fh:
+        try:
+            fh = archive.open(info)
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
+            raise _damaged(exc) from exc
+        with fh:
             while True:
-                chunk = fh.read(1 << 20)
+                try:
+                    chunk = fh.read(1 << 20)
+                except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                    raise _damaged(exc) from exc
                 if not chunk:
                     break
                 used += len(chunk)
@@ -183,12 +200,64 @@ def _mojibake(frame: pd.DataFrame) -> bool:
     return "\ufffd" in sample or bool(re.search(r"[\u00c0-\u00ff]{2,}", sample))
 
 
+def repair_dbf_field_names(dbf: Path) -> bool:
+    """Cut DBF field names back to whole UTF-8 characters, in place (our private copy).
+
+    The DBF format allows 10 bytes per field name; a writer that cuts 项目名称 (12 bytes)
+    leaves half a character, which no reader can decode. Returns True when a name was changed.
+    """
+    data = bytearray(dbf.read_bytes())
+    header_len = int.from_bytes(data[8:10], "little")
+    changed, seen = False, set()
+    for offset in range(32, min(header_len, len(data)) - 1, 32):
+        if data[offset] == 0x0D:
+            break
+        raw = bytes(data[offset : offset + 11]).split(b"\0", 1)[0]
+        name = raw
+        while name:
+            try:
+                name.decode("utf-8")
+                break
+            except UnicodeDecodeError:
+                name = name[:-1]
+        text = name.decode("utf-8") or "field"
+        base, n = text, 1
+        while text in seen:
+            suffix = str(n)
+            text = base[: max(1, len(base) - len(suffix))] + suffix
+            n += 1
+        seen.add(text)
+        fixed = text.encode("utf-8")[:10]
+        if fixed != raw:
+            data[offset : offset + 11] = fixed.ljust(11, b"\0")
+            changed = True
+    if changed:
+        dbf.write_bytes(bytes(data))
+    return changed
+
+
 def _read_gdal(path: Path, fmt: str) -> RawLayer:
     findings: list[Finding] = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frame = pyogrio.read_dataframe(path)
+            try:
+                frame = pyogrio.read_dataframe(path)
+            except UnicodeDecodeError:
+                dbf = next(iter(path.parent.glob(path.stem + ".[dD][bB][fF]")), None)
+                if dbf is None or not repair_dbf_field_names(dbf):
+                    raise
+                frame = pyogrio.read_dataframe(path)
+                findings.append(
+                    warning(
+                        "truncated_field_names",
+                        "有字段名超过 Shapefile 的 10 字节限制被截断，截断处的半个汉字已去掉",
+                        "some field names were cut by the Shapefile 10-byte limit; the half "
+                        "character at the cut was dropped",
+                        "用 GeoPackage 或 GeoJSON 上传，可保留完整的中文字段名。",
+                        "Upload GeoPackage or GeoJSON to keep full Chinese field names.",
+                    )
+                )
             if fmt == "Shapefile" and _mojibake(frame):
                 frame = pyogrio.read_dataframe(path, encoding="cp936")
                 findings.append(

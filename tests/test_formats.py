@@ -1,0 +1,236 @@
+"""spatial.formats: every upload format read back through real GDAL files, and hostile input."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import Point
+
+from spatial.findings import UploadRejected
+from spatial.formats import read_upload, safe_members
+from spatial.limits import UploadLimits
+
+from conftest import SHARED
+
+SZ = SHARED / "data" / "shenzhen"
+PROJECTS = gpd.GeoDataFrame(
+    {
+        "项目编号": ["BA-1", "BA-2"],
+        "项目名称": ["燕罗二期", "新桥东三期"],
+        "状态": ["在建", "规划"],
+        "总建筑面积": [120000.0, 80000.0],
+    },
+    geometry=[Point(113.87, 22.755), Point(113.86, 22.725)],
+    crs="EPSG:4326",
+)
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in files.items():
+            z.writestr(name, content)
+    return buf.getvalue()
+
+
+def folder_zip(folder: Path) -> bytes:
+    return zipped({p.name: p.read_bytes() for p in folder.iterdir()})
+
+
+def written(tmp_path: Path, driver: str, suffix: str, **kwargs) -> Path:
+    path = tmp_path / f"projects{suffix}"
+    pyogrio.write_dataframe(PROJECTS, path, driver=driver, **kwargs)
+    return path
+
+
+@pytest.mark.parametrize(
+    "driver,suffix,fmt",
+    [
+        ("GPKG", ".gpkg", "GeoPackage"),
+        ("KML", ".kml", "KML"),
+        ("GeoJSON", ".geojson", "GeoJSON"),
+        ("GeoJSONSeq", ".geojsonl", "GeoJSON"),
+        ("FlatGeobuf", ".fgb", "FlatGeobuf"),
+    ],
+)
+def test_gdal_formats_read_back(tmp_path, driver, suffix, fmt):
+    path = written(tmp_path, driver, suffix)
+    layer = read_upload(path.name, path.read_bytes())
+    assert layer.format.startswith(fmt)
+    assert len(layer.frame) == 2
+    names = layer.frame.get("项目名称", layer.frame.get("name"))
+    if driver == "KML":
+        assert "燕罗二期" in set(layer.frame["name"]) | set(layer.frame.get("项目名称", []))
+    else:
+        assert list(names) == ["燕罗二期", "新桥东三期"]
+    xy = layer.frame.geometry.get_coordinates().round(6).to_numpy().tolist()
+    assert xy == [[113.87, 22.755], [113.86, 22.725]]
+
+
+def test_kmz_from_bytes(tmp_path):
+    kml = written(tmp_path, "KML", ".kml")
+    data = zipped({"doc.kml": kml.read_bytes()})
+    layer = read_upload("projects.kmz", data)
+    assert layer.format == "KMZ" and len(layer.frame) == 2
+    assert layer.declared_crs == "EPSG:4326"
+
+
+def test_zipped_shapefile_with_chinese_fields(tmp_path):
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    short = PROJECTS.rename(columns={"项目编号": "编号", "项目名称": "名称"})  # ≤ 10 bytes
+    pyogrio.write_dataframe(short, folder / "projects.shp", encoding="UTF-8")
+    layer = read_upload("projects.zip", folder_zip(folder))
+    assert layer.format == "Shapefile" and list(layer.frame["名称"]) == ["燕罗二期", "新桥东三期"]
+    assert layer.frame["_id"].tolist() == ["BA-1", "BA-2"]
+
+
+def test_shapefile_field_names_cut_mid_character(tmp_path):
+    """GDAL cuts 项目名称 (12 UTF-8 bytes) at 10 bytes, in the middle of a character."""
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    pyogrio.write_dataframe(PROJECTS, folder / "projects.shp", encoding="UTF-8")
+    layer = read_upload("projects.zip", folder_zip(folder))
+    assert "truncated_field_names" in {f.code for f in layer.findings}
+    assert "燕罗二期" in set(layer.frame["项目名"])
+
+
+def test_gbk_dbf_without_cpg_decodes_chinese(tmp_path):
+    """The real GBK shapefile without .cpg; and the same with its code-page byte wiped, so the
+    reader has nothing to go on but the bytes themselves."""
+    src = SZ / "boundaries" / "opengl_qt_qu_szlocal"
+    layer = read_upload("qu.zip", folder_zip(src))
+    assert "南山" in set(layer.frame["JDNAME"])
+    files = {p.name: p.read_bytes() for p in src.iterdir()}
+    dbf = bytearray(files["qu.dbf"])
+    dbf[29] = 0  # language driver id: unknown
+    files["qu.dbf"] = bytes(dbf)
+    layer = read_upload("qu.zip", zipped(files))
+    assert "南山" in set(layer.frame["JDNAME"]) and "龙华新区" in set(layer.frame["JDNAME"])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize("headers", ["zh", "en"])
+def test_tables_with_coordinates(tmp_path, suffix, headers):
+    table = pd.DataFrame(
+        {"项目编号": ["BA-1"], "项目名称": ["燕罗二期"], "经度": [113.87], "纬度": [22.755]}
+        if headers == "zh"
+        else {"project_id": ["BA-1"], "name": ["燕罗二期"], "lon": [113.87], "lat": [22.755]}
+    )
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".csv":
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+    else:
+        table.to_excel(path, index=False)
+    layer = read_upload(path.name, path.read_bytes())
+    assert layer.frame.geometry.iloc[0].equals(Point(113.87, 22.755))
+    assert layer.frame["_id"].iloc[0] == "BA-1"
+
+
+def test_gbk_csv_and_wkt_column():
+    csv = "编号,名称,WKT\nA,宝安,POINT (113.87 22.755)\nB,坏,POINT (abc)\n".encode("gb18030")
+    layer = read_upload("t.csv", csv)
+    assert layer.frame["名称"].iloc[0] == "宝安"
+    assert [f.code for f in layer.findings] == ["bad_wkt"] and layer.findings[0].feature == 2
+
+
+def test_table_without_coordinates_is_rejected():
+    with pytest.raises(UploadRejected) as exc:
+        read_upload("t.csv", "项目编号,项目名称\nA,B\n".encode())
+    assert exc.value.findings[0].code == "no_coordinates"
+
+
+# -- hostile input ----------------------------------------------------------------------------
+def test_zip_bomb_is_rejected():
+    bomb = zipped({"a.geojson": b"0" * (50 * 1024 * 1024)})  # 50 MB of zeros, ~50 KB zipped
+    assert len(bomb) < 200_000
+    with pytest.raises(UploadRejected) as exc:
+        read_upload("bomb.zip", bomb)
+    assert exc.value.findings[0].code == "zip_bomb"
+
+
+def test_zip_bomb_with_lying_sizes_is_stopped_while_reading():
+    bomb = bytearray(zipped({"a.geojson": b"0" * (8 * 1024 * 1024)}))
+    # forge the sizes in the central directory to look tiny
+    cd = bomb.rfind(b"PK\x01\x02")
+    bomb[cd + 24 : cd + 28] = (100).to_bytes(4, "little")
+    lh = bomb.find(b"PK\x03\x04")
+    bomb[lh + 22 : lh + 26] = (100).to_bytes(4, "little")
+    with pytest.raises(UploadRejected) as exc:
+        safe_members(bytes(bomb), UploadLimits(max_expansion_ratio=20))
+    assert exc.value.findings[0].code in ("zip_bomb", "bad_zip")
+
+
+@pytest.mark.parametrize(
+    "name", ["../evil.shp", "/etc/evil.shp", "a/../../evil.dbf", "C:/evil.shp"]
+)
+def test_path_traversal_is_rejected(tmp_path, name, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = zipped({name: b"x", "ok.shp": b"y"})
+    with pytest.raises(UploadRejected) as exc:
+        read_upload("evil.zip", data)
+    assert exc.value.findings[0].code == "zip_path_traversal"
+    assert not any(tmp_path.rglob("evil*")) and not Path("/etc/evil.shp").exists()
+
+
+def test_nested_archives_and_member_count():
+    with pytest.raises(UploadRejected) as exc:
+        read_upload("n.zip", zipped({"inner.zip": zipped({"a.txt": b"x"})}))
+    assert exc.value.findings[0].code == "zip_nested"
+    many = zipped({f"f{i}.txt": b"x" for i in range(100)})
+    with pytest.raises(UploadRejected) as exc:
+        read_upload("m.zip", many)
+    assert exc.value.findings[0].code == "zip_too_many_members"
+
+
+def test_size_limit():
+    data = b'{"type":"FeatureCollection","features":[]}' + b" " * 2048
+    with pytest.raises(UploadRejected) as exc:
+        read_upload("big.geojson", data, UploadLimits(max_bytes=1024))
+    assert exc.value.findings[0].code == "too_large"
+
+
+def test_truncated_files():
+    whole = PROJECTS.to_json().encode()
+    with pytest.raises(UploadRejected) as exc:
+        read_upload("cut.geojson", whole[: len(whole) // 2])
+    finding = exc.value.findings[0]
+    assert finding.code == "json_syntax" and finding.line == 1 and finding.column > 1
+    with pytest.raises(UploadRejected):
+        read_upload("cut.zip", zipped({"a.geojson": whole})[:100])
+
+
+def test_empty_and_unknown():
+    for name, data, code in [
+        ("e.geojson", b"  ", "empty_file"),
+        ("x.dwg", b"\x00\x01AC1027", "unknown_format"),
+        ("p.shp", b"\x00\x00\x27\x0a", "shapefile_alone"),
+    ]:
+        with pytest.raises(UploadRejected) as exc:
+            read_upload(name, data)
+        assert exc.value.findings[0].code == code
+
+
+def test_syntax_error_position():
+    text = '{\n  "type": "FeatureCollection",\n  "features": [\n    {"type": "Feature",, }\n'
+    with pytest.raises(UploadRejected) as exc:
+        read_upload("bad.geojson", text.encode())
+    finding = exc.value.findings[0]
+    assert (finding.line, finding.column) == (4, 24)
+    assert "第 4 行第 24 列" in finding.text("zh") and "line 4, column 24" in finding.text("en")
+
+
+def test_bare_feature_array_and_geojson_lines():
+    feats = json.loads(PROJECTS.to_json())["features"]
+    layer = read_upload("a.json", json.dumps(feats).encode())
+    assert len(layer.frame) == 2 and "bare_feature_array" in {f.code for f in layer.findings}
+    lines = "\n".join(json.dumps(f) for f in feats).encode()
+    layer = read_upload("a.geojsonl", lines)
+    assert layer.format == "GeoJSON (GeoJSONSeq)" and len(layer.frame) == 2
