@@ -392,6 +392,25 @@ class Store:
         with self.engine.connect() as c:
             return pd.read_sql(stmt, c)
 
+    def later_committed_changes(
+        self, project_ids: list[str], after_version: int, submission_id: int, conn: Connection
+    ) -> list[str]:
+        """Projects among ``project_ids`` that a still-committed upload other than
+        ``submission_id`` changed after version ``after_version``."""
+        t, s = project_versions_table, submissions_table
+        stmt = (
+            select(t.c.project_id)
+            .join(s, s.c.submission_id == t.c.submission_id)
+            .where(
+                t.c.project_id.in_(project_ids),
+                t.c.version_id > after_version,
+                t.c.change_kind.in_(["create", "update"]),
+                t.c.submission_id != submission_id,
+                s.c.status == "committed",
+            )
+        )
+        return [row[0] for row in conn.execute(stmt)]
+
     def previous_versions(self, version_ids: list[int], conn: Connection) -> pd.DataFrame:
         """For each version id, the version of the same project that it replaced (if any)."""
         t = project_versions_table

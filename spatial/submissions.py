@@ -100,8 +100,10 @@ def incoming_rows(store: Store, checked: CheckedUpload) -> gpd.GeoDataFrame:
     if absent and not rows.empty:
         current = store.projects().set_index("project_id")
         known = rows["project_id"].isin(current.index)
-        for f in absent:
-            rows.loc[known, f] = rows.loc[known, "project_id"].map(current[f])
+        if known.any():
+            for f in absent:
+                stored = rows["project_id"].map(current[f]).astype(object)
+                rows[f] = stored.where(known, rows[f].astype(object))
     return rows
 
 
@@ -259,9 +261,18 @@ def undo(store: Store, submission_id: int, user: str, at: datetime | None = None
     with store.transaction() as conn:
         versions = store.versions_of_submission(submission_id, conn)
         versions = versions[versions["change_kind"].isin(["create", "update"])]
-        superseded = versions[versions["valid_to"].notna()]
-        if not superseded.empty:
-            ids = ", ".join(sorted(set(superseded["project_id"]))[:10])
+        later = (
+            store.later_committed_changes(
+                versions["project_id"].tolist(),
+                int(versions["version_id"].min()),
+                submission_id,
+                conn,
+            )
+            if not versions.empty
+            else []
+        )
+        if later:
+            ids = ", ".join(sorted(set(later))[:10])
             raise SubmissionError(
                 f"这些项目在此之后又被修改过：{ids}；请先撤销之后的上传",
                 f"these projects were changed again later: {ids}; undo the later upload first",
