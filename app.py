@@ -16,6 +16,7 @@ navigation = st.navigation(
         st.Page(f"{PAGES}/dashboard.py", title=t("nav_dashboard", lg), default=True),
         st.Page(f"{PAGES}/mapview.py", title=t("nav_map", lg), url_path="map"),
         st.Page(f"{PAGES}/projects.py", title=t("nav_projects", lg), url_path="projects"),
+        st.Page(f"{PAGES}/upload.py", title=t("nav_upload", lg), url_path="upload"),
         st.Page(f"{PAGES}/coverage.py", title=t("nav_coverage", lg), url_path="coverage"),
     ]
 )

@@ -12,6 +12,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav_map": ("地图", "Map"),
     "nav_projects": ("项目", "Projects"),
     "nav_coverage": ("数据说明", "Data coverage"),
+    "nav_upload": ("上传", "Upload"),
     "as_of": ("统计截止日", "As of"),
     "stage": ("计入口径", "Counting stage"),
     "this_year": ("{year}年已{stage}厂房面积", "Factory floor area {stage} in {year}"),

@@ -8,6 +8,7 @@ commit; warnings do not. Nothing here writes to the store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -266,9 +267,13 @@ def check_upload(
     options: UploadOptions,
     districts: gpd.GeoDataFrame,
     existing: pd.DataFrame | None = None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> CheckedUpload:
     """Validate an upload of district projects. ``existing`` is the store's current projects
-    (``project_id``, ``district_id``) so ids owned by another district are refused."""
+    (``project_id``, ``district_id``) so ids owned by another district are refused.
+    ``progress(fraction, stage)`` is called as the stages pass (for a progress bar)."""
+    step = progress or (lambda fraction, stage: None)
+    step(0.05, "read")
     report = ValidationReport(filename=filename)
     empty = CheckedUpload(report, _empty_projects(), pd.Series(dtype=bool))
     try:
@@ -291,6 +296,7 @@ def check_upload(
         )
         return empty
 
+    step(0.4, "crs")
     resolved = resolve_crs(raw.frame, raw.declared_crs, options.crs_choice, raw.format, districts)
     report.extend(resolved.findings)
     report.crs = resolved.crs_label
@@ -302,6 +308,7 @@ def check_upload(
         for d, zh, en in districts[["district_id", "name_zh", "name_en"]].itertuples(index=False)
     }
 
+    step(0.55, "attributes")
     # -- attributes ---------------------------------------------------------------------------
     columns = [c for c in frame.columns if c not in INTERNAL and c != frame.geometry.name]
     mapping, unknown = map_columns(columns)
@@ -542,6 +549,7 @@ def check_upload(
             )
         )
 
+    step(0.75, "geometry")
     # -- geometry -----------------------------------------------------------------------------
     geoms = frame.geometry
     missing = geoms.isna() | geoms.is_empty
@@ -767,6 +775,7 @@ def check_upload(
         projects.geometry.to_numpy(), 1e-7, mode="pointwise"
     )
     report.features = len(frame)
+    step(1.0, "done")
     present = {"project_id", "district_id", "quality", "location_quality", "geometry"}
     present |= {"declared_park_id" if c == "park" else c for c in attrs.columns}
     present |= {"source"}

@@ -146,7 +146,9 @@ def receive(store: Store, filename: str, data: bytes, district_id: str, user: st
     return store.record_submission(data, filename, user, kind="upload", district_id=district_id)
 
 
-def validate(store: Store, submission_id: int, options: UploadOptions) -> CheckedUpload:
+def validate(
+    store: Store, submission_id: int, options: UploadOptions, progress=None
+) -> CheckedUpload:
     """Check a received submission against the store; save its report and status."""
     record = store.submission(submission_id)
     if record is None:
@@ -161,6 +163,7 @@ def validate(store: Store, submission_id: int, options: UploadOptions) -> Checke
             options,
             store.layer("districts"),
             store.projects()[["project_id", "district_id"]],
+            progress=progress,
         )
     except Exception as exc:  # an unexpected failure still leaves a report behind
         report = ValidationReport(filename=record.filename)
@@ -175,6 +178,8 @@ def validate(store: Store, submission_id: int, options: UploadOptions) -> Checke
         )
         store.set_submission_status(submission_id, "rejected", report.to_dict())
         raise
+    if record.status in ("committed", "undone"):
+        return checked  # checking again never rewrites what was decided
     status = "validated" if checked.accepted else "rejected"
     store.set_submission_status(submission_id, status, checked.report.to_dict())
     return checked

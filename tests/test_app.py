@@ -106,3 +106,57 @@ def test_coverage_page(app):
     assert lines["示意"] == 24 and lines["官方"] == 0
     parks = app.dataframe[1].value
     assert (parks["名称核实"] == "未公开").sum() == 10
+
+
+UPLOAD = json.dumps(
+    {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "项目编号": "BA-900",
+                    "项目名称": "上传测试园<script>x</script>",
+                    "状态": "交付",
+                    "总建筑面积": "50万㎡",
+                    "开工日期": "2023-02-01",
+                    "竣工日期": "2025-01-15",
+                    "交付日期": "2025-02-01",
+                },
+                "geometry": {"type": "Point", "coordinates": [113.87, 22.755]},
+            }
+        ],
+    },
+    ensure_ascii=False,
+).encode()
+
+
+def test_upload_page_commit_moves_the_dashboard(app, seeded_store):
+    before = app.metric[1].value
+    app.switch_page(f"{PAGES}/upload.py").run()
+    no_errors(app)
+    app.selectbox(key="upload_district").set_value("baoan")
+    app.text_input(key="upload_user").input("宝安区 测试员")
+    app.get("file_uploader")[0].upload("baoan.geojson", UPLOAD, "application/geo+json")
+    app.run()
+    no_errors(app)
+    assert any("检查通过" in s.value for s in app.success)
+    assert [m.value for m in app.metric][:2] == ["1", "0"]  # preview: 1 new, 0 changed
+    app.button(key="commit").click().run()
+    assert any("已提交" in s.value for s in app.success)
+    record = seeded_store.submissions("baoan")[-1]
+    assert (record.status, record.user_name) == ("committed", "宝安区 测试员")
+    app.switch_page(f"{PAGES}/dashboard.py").run()
+    assert app.metric[1].value != before  # cumulative delivered grew by 50万㎡
+
+
+def test_upload_page_shows_the_report_of_a_bad_file(app, seeded_store):
+    app.switch_page(f"{PAGES}/upload.py").run()
+    app.selectbox(key="upload_district").set_value("baoan")
+    bad = UPLOAD.replace("50万㎡".encode(), b"abc")
+    app.get("file_uploader")[0].upload("bad.geojson", bad, "application/geo+json").run()
+    assert not app.exception
+    assert any("拒收" in e.value for e in app.error)
+    findings = app.dataframe(key="findings").value
+    assert "不是数字" in " ".join(findings["问题"])
+    assert seeded_store.submissions("baoan")[-1].status == "rejected"

@@ -1,0 +1,334 @@
+"""上传 Upload: a district officer sends a file, reads the report, previews, commits, undoes."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from spatial import submissions as sub
+from spatial.crs_detect import CRS_CHOICES
+from spatial.fields import field_label
+from spatial.findings import Severity
+from spatial.ingest import CheckedUpload, UploadOptions
+from spatial.maps import build_map
+from spatial.templates import excel_template, field_table, geojson_template
+from spatial.ui.common import lang, snapshot, store
+
+ACCEPTED_TYPES = [
+    "geojson",
+    "json",
+    "geojsonl",
+    "ndjson",
+    "zip",
+    "gpkg",
+    "kml",
+    "kmz",
+    "csv",
+    "xlsx",
+    "xls",
+    "fgb",
+]
+STAGES = {
+    "read": ("读取文件", "reading the file"),
+    "crs": ("识别坐标系", "coordinate system"),
+    "attributes": ("检查属性", "checking attributes"),
+    "geometry": ("检查几何", "checking geometry"),
+    "done": ("完成", "done"),
+}
+STATUS_TEXT = {
+    "received": ("已接收", "received"),
+    "validated": ("检查通过，未提交", "checked, not committed"),
+    "rejected": ("拒收", "rejected"),
+    "committed": ("已提交", "committed"),
+    "undone": ("已撤销", "undone"),
+}
+
+
+def T(zh: str, en: str) -> str:  # noqa: N802 - short for the many page texts
+    return zh if lang() == "zh" else en
+
+
+def findings_table(checked_report: dict, lg: str) -> pd.DataFrame:
+    rows = []
+    for f in checked_report["findings"]:
+        label = field_label(f["field"]) if f.get("field") else None
+        rows.append(
+            {
+                T("级别", "level"): T("错误", "error")
+                if f["severity"] == Severity.ERROR
+                else T("警告", "warning"),
+                T("要素", "feature"): f.get("feature"),
+                "ID": f.get("feature_id"),
+                T("字段", "field"): (label.zh if lg == "zh" else label.en) if label else "",
+                T("行", "line"): f.get("line"),
+                T("列", "column"): f.get("column"),
+                T("问题", "problem"): f["message_zh"] if lg == "zh" else f["message_en"],
+                T("修改方法", "how to fix"): f["fix_zh"] if lg == "zh" else f["fix_en"],
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame = frame.sort_values([T("要素", "feature"), T("级别", "level")], na_position="first")
+    return frame
+
+
+def _templates(lg: str) -> None:
+    with st.expander(T("字段说明与模板下载", "Fields and templates"), expanded=False):
+        st.dataframe(field_table(lg), hide_index=True, width="stretch")
+        c1, c2, c3, c4 = st.columns(4)
+        c1.download_button(
+            "GeoJSON 模板（中文列名）",
+            geojson_template("zh"),
+            "template_zh.geojson",
+            "application/geo+json",
+        )
+        c2.download_button(
+            "GeoJSON template (English)",
+            geojson_template("en"),
+            "template_en.geojson",
+            "application/geo+json",
+        )
+        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        c3.download_button("Excel 模板（中文列名）", excel_template("zh"), "template_zh.xlsx", xlsx)
+        c4.download_button(
+            "Excel template (English)", excel_template("en"), "template_en.xlsx", xlsx
+        )
+        st.caption(
+            T(
+                "支持：GeoJSON（含要素数组、GeoJSON Lines）、压缩的 Shapefile"
+                "（.zip，含 GBK 编码）、GeoPackage、KML/KMZ、Excel/CSV（经度/纬度或 WKT 列）。"
+                "坐标系可自动识别，也可手动选择。",
+                "Accepted: GeoJSON (also bare feature arrays, GeoJSON Lines), zipped Shapefile "
+                "(GBK too), GeoPackage, KML/KMZ, Excel/CSV with lon/lat or WKT columns. The "
+                "coordinate system is detected or chosen.",
+            )
+        )
+
+
+def _check(submission_id: int, options: UploadOptions, lg: str) -> CheckedUpload:
+    bar = st.progress(0.0, text=T("检查中…", "checking…"))
+
+    def progress(fraction: float, stage: str) -> None:
+        zh, en = STAGES.get(stage, (stage, stage))
+        bar.progress(min(max(fraction, 0.0), 1.0), text=zh if lg == "zh" else en)
+
+    checked = sub.validate(store(), submission_id, options, progress=progress)
+    bar.empty()
+    return checked
+
+
+def _report(checked: CheckedUpload, lg: str) -> None:
+    report = checked.report
+    summary = T(
+        f"{report.format or '未知格式'}，{report.features} 个要素，坐标系 {report.crs or '—'}；"
+        f"{len(report.errors)} 个错误，{len(report.warnings)} 个警告",
+        f"{report.format or 'unknown format'}, {report.features} features, CRS "
+        f"{report.crs or '—'}; {len(report.errors)} errors, {len(report.warnings)} warnings",
+    )
+    if report.accepted:
+        st.success(T("检查通过：", "Accepted: ") + summary)
+    else:
+        st.error(
+            T(
+                "拒收（修正错误后重新上传；原文件已保存）：",
+                "Rejected (fix the errors and upload again; the file is kept): ",
+            )
+            + summary
+        )
+    table = findings_table(report.to_dict(), lg)
+    if not table.empty:
+        st.dataframe(table, hide_index=True, width="stretch", key="findings")
+    st.download_button(
+        T("下载检查报告（JSON）", "Download the report (JSON)"),
+        json.dumps(report.to_dict(), ensure_ascii=False, indent=1).encode("utf-8"),
+        f"report_{report.filename}.json",
+        "application/json",
+    )
+
+
+def _preview(checked: CheckedUpload, district_id: str, lg: str) -> sub.Preview:
+    plan = sub.preview(store(), checked, district_id)
+    s = plan.summary()
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(T("新增", "new"), s["new"])
+    c2.metric(T("变更", "changed"), s["changed"])
+    c3.metric(T("未变", "unchanged"), s["unchanged"])
+    c4.metric(T("本区其他项目（保留）", "not in file (kept)"), s["absent"])
+    if not plan.new.empty:
+        st.markdown(T("**新增项目**", "**New projects**"))
+        st.dataframe(plan.new, hide_index=True, width="stretch")
+    if not plan.changed.empty:
+        st.markdown(T("**变更（逐字段对比）**", "**Changes, field by field**"))
+        changed = plan.changed.assign(
+            field=plan.changed["field"].map(
+                lambda f: field_label(f).zh if lg == "zh" else field_label(f).en
+            ),
+            before=plan.changed["before"].astype(str),
+            after=plan.changed["after"].astype(str),
+        )
+        st.dataframe(changed, hide_index=True, width="stretch")
+    if not plan.absent.empty:
+        st.markdown(
+            T(
+                "**本区已有但文件中没有的项目（保留不动）**",
+                "**Projects of this district not in the file (kept as they are)**",
+            )
+        )
+        st.dataframe(plan.absent, hide_index=True, width="stretch")
+    snap = snapshot(pd.Timestamp.today().date())
+    incoming = checked.projects[checked.row_ok]
+    if not incoming.empty:
+        enriched = incoming.assign(park_id=None, control_level=None, clusters="")
+        m = build_map(
+            districts=snap.districts,
+            parks=snap.parks.iloc[0:0],
+            control_lines=snap.control_lines.iloc[0:0],
+            projects=enriched,
+            lang=lg,
+            height=420,
+        )
+        st_folium(m, height=420, use_container_width=True, returned_objects=[], key="preview_map")
+    return plan
+
+
+def _history(district_id: str, lg: str) -> None:
+    st.subheader(T("本区上传记录", "This district's uploads"))
+    records = store().submissions(district_id)
+    if not records:
+        st.caption(T("还没有上传。", "No uploads yet."))
+        return
+    table = pd.DataFrame(
+        [
+            {
+                "#": r.submission_id,
+                T("时间（UTC）", "time (UTC)"): f"{r.received_at:%Y-%m-%d %H:%M}",
+                T("文件", "file"): r.filename,
+                T("上传人", "user"): r.user_name,
+                T("大小（字节）", "bytes"): r.size_bytes,
+                "SHA-256": r.sha256[:16],
+                T("状态", "status"): STATUS_TEXT.get(r.status, (r.status, r.status))[
+                    0 if lg == "zh" else 1
+                ],
+            }
+            for r in reversed(records)
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch", key="history")
+    chosen = st.selectbox(
+        T("查看上传", "Open upload"),
+        [r.submission_id for r in reversed(records)],
+        format_func=lambda i: f"#{i}",
+        key="history_pick",
+    )
+    record = store().submission(chosen)
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        T("下载原文件", "Download the original file"),
+        store().submission_content(chosen),
+        record.filename,
+        key=f"original_{chosen}",
+    )
+    undo_clicked = record.status == "committed" and c2.button(
+        T("撤销此次上传", "Undo this upload"), key=f"undo_{chosen}"
+    )
+    if undo_clicked:
+        try:
+            n = sub.undo(store(), chosen, st.session_state.get("upload_user") or "district")
+            st.success(
+                T(
+                    f"已撤销，{n} 个项目已恢复或删除。",
+                    f"Undone: {n} projects restored or removed.",
+                )
+            )
+        except sub.SubmissionError as exc:
+            st.error(exc.text(lg))
+    report = store().submission_report(chosen)
+    if report:
+        st.dataframe(
+            findings_table(report, lg),
+            hide_index=True,
+            width="stretch",
+            key=f"history_findings_{chosen}",
+        )
+
+
+def render() -> None:
+    lg = lang()
+    st.title(T("上传本区项目", "Upload your district's projects"))
+    _templates(lg)
+    snap = snapshot(pd.Timestamp.today().date())
+    names = snap.district_names(lg)
+    district_id = st.selectbox(
+        T("行政区", "District"), list(names), format_func=names.get, key="upload_district"
+    )
+    user = st.text_input(
+        T("上传人", "Your name"),
+        key="upload_user",
+        placeholder=T("如：宝安区工信局 张三", "e.g. Bao'an industry bureau"),
+    )
+    crs_choice = st.selectbox(
+        T("坐标系", "Coordinate system"),
+        list(CRS_CHOICES),
+        format_func=lambda k: CRS_CHOICES[k][0 if lg == "zh" else 1],
+        key="upload_crs",
+    )
+    repair = st.checkbox(
+        T("几何无效时采用修复后的形状", "Use repaired shapes for invalid geometry"),
+        key="upload_repair",
+    )
+    upload = st.file_uploader(
+        T("选择文件", "Choose a file"), type=ACCEPTED_TYPES, key="upload_file"
+    )
+    if upload is not None:
+        received = st.session_state.setdefault("received", {})
+        key = f"{upload.file_id}:{district_id}"
+        if key not in received:  # store the raw bytes first, once per uploaded file
+            received[key] = sub.receive(
+                store(),
+                upload.name,
+                upload.getvalue(),
+                district_id,
+                user or T("区用户", "district user"),
+            )
+        submission_id = received[key]
+        record = store().submission(submission_id)
+        st.caption(
+            T(
+                f"已保存原文件：上传 #{submission_id}，{record.size_bytes:,} 字节，"
+                f"SHA-256 {record.sha256[:16]}…",
+                f"Original stored: upload #{submission_id}, {record.size_bytes:,} bytes, "
+                f"SHA-256 {record.sha256[:16]}…",
+            )
+        )
+        options = UploadOptions(district_id, crs_choice, repair)
+        cache = st.session_state.setdefault("checked", {})
+        check_key = (submission_id, crs_choice, repair)
+        if check_key not in cache:  # check once per file and options, not on every rerun
+            cache.clear()
+            cache[check_key] = _check(submission_id, options, lg)
+        checked = cache[check_key]
+        _report(checked, lg)
+        if record.status == "committed":
+            st.info(T("这个文件已经提交。", "This file is committed."))
+        elif checked.accepted:
+            st.subheader(T("提交前预览", "Preview before committing"))
+            _preview(checked, district_id, lg)
+            if st.button(T("确认提交", "Commit"), type="primary", key="commit"):
+                try:
+                    result = sub.commit(
+                        store(), submission_id, checked, user or T("区用户", "district user")
+                    )
+                    st.success(
+                        T(
+                            f"已提交：新增 {result.created}，更新 {result.updated}，"
+                            f"未变 {result.unchanged}。总览已更新。",
+                            f"Committed: {result.created} new, {result.updated} changed, "
+                            f"{result.unchanged} unchanged. The dashboard is updated.",
+                        )
+                    )
+                except sub.SubmissionError as exc:
+                    st.error(exc.text(lg))
+    _history(district_id, lg)
