@@ -157,6 +157,6 @@ def test_upload_page_shows_the_report_of_a_bad_file(app, seeded_store):
     app.get("file_uploader")[0].upload("bad.geojson", bad, "application/geo+json").run()
     assert not app.exception
     assert any("拒收" in e.value for e in app.error)
-    findings = app.dataframe(key="findings").value
+    findings = next(d.value for d in app.dataframe if "问题" in d.value.columns)
     assert "不是数字" in " ".join(findings["问题"])
     assert seeded_store.submissions("baoan")[-1].status == "rejected"
