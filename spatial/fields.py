@@ -72,6 +72,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "industries": ("产业方向", "industries"),
     "clusters": ("产业集群", "clusters"),
     "source": ("来源", "source"),
+    "geometry": ("位置/几何", "location / geometry"),
+    "bbox": ("bbox 范围框", "bbox"),
 }
 NUMERIC_FIELDS = (
     "land_area_m2",

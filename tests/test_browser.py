@@ -41,6 +41,17 @@ HOSTILE_NAME = '<script>window.__xss=1</script>危险<img src=x onerror="window.
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
 
 
+def settle(page) -> None:
+    """Wait until Streamlit has finished the rerun a widget change started."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText === ''",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(300)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -221,3 +232,67 @@ def test_popup_shows_hostile_text_without_running_it(app_server, page):
     assert page.evaluate("window.__xss") is None
     assert popup.query_selector("script") is None and popup.query_selector("img") is None
     page.screenshot(path=str(folder / "popup.png"))
+
+
+def test_officer_uploads_reviews_commits_and_the_dashboard_moves(app_server, page):
+    base, store, folder = app_server
+    page.goto(f"{base}/")
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    cumulative = page.locator('[data-testid="stMetric"]').nth(1)
+    before = cumulative.inner_text()
+    page.goto(f"{base}/upload")
+    page.wait_for_selector("text=上传本区项目", timeout=60_000)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="行政区").click()
+    page.get_by_role("option", name="宝安区").click()
+    settle(page)
+    page.get_by_label("上传人").fill("宝安区工信局 浏览器测试")
+    page.get_by_label("上传人").press("Enter")
+    settle(page)
+    upload = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "项目编号": "BA-WEB-1",
+                    "项目名称": HOSTILE_NAME,
+                    "状态": "交付",
+                    "总建筑面积": "80万㎡",
+                    "开工日期": "2023-03-01",
+                    "竣工日期": "2025-03-01",
+                    "交付日期": "2025-04-01",
+                },
+                "geometry": {"type": "Point", "coordinates": [113.87, 22.755]},
+            }
+        ],
+    }
+    import json
+
+    page.locator("input[type=file]").set_input_files(
+        files=[
+            {
+                "name": "baoan.geojson",
+                "mimeType": "application/geo+json",
+                "buffer": json.dumps(upload, ensure_ascii=False).encode(),
+            }
+        ]
+    )
+    try:
+        page.wait_for_selector("text=检查通过", timeout=60_000)
+    finally:
+        page.screenshot(path=str(folder / "upload_report.png"), full_page=True)
+    page.wait_for_selector("text=提交前预览", timeout=30_000)
+    page.screenshot(path=str(folder / "upload_preview.png"), full_page=True)
+    assert page.evaluate("window.__xss") is None
+    page.get_by_role("button", name="确认提交").click()
+    page.wait_for_selector("text=已提交：新增 1", timeout=30_000)
+    record = store.submissions("baoan")[-1]
+    assert (record.status, record.user_name) == ("committed", "宝安区工信局 浏览器测试")
+    page.goto(f"{base}/")
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    page.wait_for_timeout(500)
+    after = page.locator('[data-testid="stMetric"]').nth(1).inner_text()
+    summary = take_snapshot(store, date.today()).ledger().summary
+    assert fmt_area(summary.cumulative_m2, "zh") in after
+    assert after != before
+    assert page.blocked == []

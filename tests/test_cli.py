@@ -61,3 +61,61 @@ def test_failure_is_one_line_not_a_traceback(tmp_path, monkeypatch):
     )
     assert proc.returncode == 1
     assert "failed" in proc.stderr and "Traceback" not in proc.stderr
+
+
+UPLOAD = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {
+                "项目编号": "BA-CLI",
+                "项目名称": "命令行上传",
+                "状态": "在建",
+                "总建筑面积": "10万",
+                "开工日期": "2024-05-01",
+            },
+            "geometry": {"type": "Point", "coordinates": [113.87, 22.755]},
+        }
+    ],
+}
+
+
+def test_validate_import_submissions_undo(env_db, tmp_path):
+    good = tmp_path / "baoan.geojson"
+    good.write_text(json.dumps(UPLOAD, ensure_ascii=False), encoding="utf-8")
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps(UPLOAD, ensure_ascii=False).replace("10万", "abc"), encoding="utf-8")
+    assert run("validate", str(good), "--district", "baoan")[0] == 0
+    code, text = run("validate", str(bad), "--district", "baoan", "--json")
+    assert code == 1 and json.loads(text)["findings"][0]["code"] == "not_a_number"
+    code, text = run("validate", str(good), "--district", "futian", "--lang", "en")
+    assert code == 1 and "not in Futian" in text
+    code, text = run("import", str(good), "--district", "baoan", "--user", "officer")
+    assert code == 0 and "committed: 1 new" in text
+    code, text = run("import", str(bad), "--district", "baoan", "--user", "officer")
+    assert code == 1 and "rejected" in text
+    code, text = run("submissions", "--json")
+    records = json.loads(text)
+    assert [r["status"] for r in records] == ["committed", "committed", "rejected"]
+    original = tmp_path / "copy.geojson"
+    assert run("original", str(records[2]["submission_id"]), "-o", str(original))[0] == 0
+    assert original.read_bytes() == bad.read_bytes()
+    assert run("undo", str(records[1]["submission_id"]))[0] == 0
+    assert run("undo", str(records[1]["submission_id"]))[0] == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", "no-such-file.geojson"],
+        ["import", "x.geojson"],  # --district is required
+        ["validate", "x.geojson", "--crs", "EPSG:9999"],
+    ],
+)
+def test_upload_usage_errors_exit_2(env_db, argv):
+    proc = subprocess.run(
+        [sys.executable, "-m", "spatial.cli", *argv], capture_output=True, text=True
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr

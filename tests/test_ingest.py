@@ -421,3 +421,15 @@ def test_validate_without_district_checks_the_file_alone(seeded_store):
     ).encode()
     checked = check_upload("t.geojson", data, UploadOptions(None), seeded_store.layer("districts"))
     assert checked.accepted, checked.report.to_text("en")
+
+
+def test_real_self_intersecting_polygon(seeded_store):
+    """transbigdata_szarea1.json: a hand-drawn 宝安 polygon that crosses itself."""
+    raw = json.loads((SHARED / "data/shenzhen/sample_areas/transbigdata_szarea1.json").read_text())
+    report = check_file("szarea1.json", json.dumps(raw).encode())
+    assert "invalid_geometry" in report.codes()
+    assert "Self-intersection" in report.errors[0].message_en
+    geometry = raw["features"][0]["geometry"]
+    checked = upload([feature("BA-SZ", {"总建筑面积": 100000}, geometry)], seeded_store)
+    finding = next(f for f in checked.report.errors if f.code == "invalid_geometry")
+    assert "㎡" in finding.message_zh and checked.repaired.iloc[0].is_valid

@@ -157,9 +157,17 @@ def _preview(checked: CheckedUpload, district_id: str, lg: str) -> sub.Preview:
     c2.metric(T("变更", "changed"), s["changed"])
     c3.metric(T("未变", "unchanged"), s["unchanged"])
     c4.metric(T("本区其他项目（保留）", "not in file (kept)"), s["absent"])
+    headers = {
+        "project_id": T("项目编号", "project id"),
+        "name_zh": T("项目名称", "name"),
+        "status": T("状态", "status"),
+        "field": T("字段", "field"),
+        "before": T("原值", "before"),
+        "after": T("新值", "after"),
+    }
     if not plan.new.empty:
         st.markdown(T("**新增项目**", "**New projects**"))
-        st.dataframe(plan.new, hide_index=True, width="stretch")
+        st.dataframe(plan.new.rename(columns=headers), hide_index=True, width="stretch")
     if not plan.changed.empty:
         st.markdown(T("**变更（逐字段对比）**", "**Changes, field by field**"))
         changed = plan.changed.assign(
@@ -169,7 +177,7 @@ def _preview(checked: CheckedUpload, district_id: str, lg: str) -> sub.Preview:
             before=plan.changed["before"].astype(str),
             after=plan.changed["after"].astype(str),
         )
-        st.dataframe(changed, hide_index=True, width="stretch")
+        st.dataframe(changed.rename(columns=headers), hide_index=True, width="stretch")
     if not plan.absent.empty:
         st.markdown(
             T(
@@ -177,7 +185,7 @@ def _preview(checked: CheckedUpload, district_id: str, lg: str) -> sub.Preview:
                 "**Projects of this district not in the file (kept as they are)**",
             )
         )
-        st.dataframe(plan.absent, hide_index=True, width="stretch")
+        st.dataframe(plan.absent.rename(columns=headers), hide_index=True, width="stretch")
     snap = snapshot(pd.Timestamp.today().date())
     incoming = checked.projects[checked.row_ok]
     if not incoming.empty:
