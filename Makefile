@@ -42,6 +42,7 @@ lint: install-test
 bench: install
 	$(PY) benchmarks/bench_map_payload.py
 	$(PY) benchmarks/bench_ledger.py
+	$(PY) benchmarks/bench_ingest.py
 
 ## rebuild geodata/ and seeds/projects.csv from ../shared (maintainers only)
 reference: install
