@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the test suite needs: Debian's Chromium (driven by Playwright from PyPI;
-# never `playwright install`) and CJK fonts so Chinese renders in screenshots.
+# Playwright never downloads a browser of its own) and CJK fonts so Chinese renders.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -68,22 +68,22 @@ def _parser() -> argparse.ArgumentParser:
     layers.add_argument("--json", action="store_true")
 
     crs_help = "coordinate system: " + ", ".join(CRS_CHOICES) + " (default: auto)"
-    validate = sub.add_parser("validate", help="check a district file without storing it")
-    validate.add_argument("file", type=Path)
-    validate.add_argument("--district", default=None, help="district id, e.g. baoan")
-    validate.add_argument("--crs", default=AUTO, choices=list(CRS_CHOICES), help=crs_help)
-    validate.add_argument("--repair", action="store_true", help="use repaired shapes")
-    validate.add_argument("--json", action="store_true")
-    validate.add_argument("--lang", choices=["zh", "en"], default="zh")
 
-    imp = sub.add_parser("import", help="store, check and commit a district file")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--district", required=True, help="district id, e.g. baoan")
+    def upload_args(command, help_text: str, district_required: bool):
+        p = sub.add_parser(command, help=help_text)
+        p.add_argument("file", type=Path)
+        p.add_argument(
+            "--district", required=district_required, default=None, help="district id, e.g. baoan"
+        )
+        p.add_argument("--crs", default=AUTO, choices=list(CRS_CHOICES), help=crs_help)
+        p.add_argument("--repair", action="store_true", help="use repaired shapes")
+        p.add_argument("--json", action="store_true")
+        p.add_argument("--lang", choices=["zh", "en"], default="zh")
+        return p
+
+    upload_args("validate", "check a district file without storing it", False)
+    imp = upload_args("import", "store, check and commit a district file", True)
     imp.add_argument("--user", default=None, help="who uploads (default: $USER)")
-    imp.add_argument("--crs", default=AUTO, choices=list(CRS_CHOICES), help=crs_help)
-    imp.add_argument("--repair", action="store_true", help="use repaired shapes")
-    imp.add_argument("--json", action="store_true")
-    imp.add_argument("--lang", choices=["zh", "en"], default="zh")
 
     subs = sub.add_parser("submissions", help="uploads with their status")
     subs.add_argument("--district", default=None)

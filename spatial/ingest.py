@@ -22,6 +22,7 @@ from spatial.fields import (
     DATE_FIELDS,
     NUMERIC_FIELDS,
     REQUIRED_FIELDS,
+    TEXT_FIELDS,
     field_label,
     map_columns,
     parse_dates,
@@ -83,11 +84,11 @@ class _Rows:
         fid = None if fid is None or (isinstance(fid, float) and np.isnan(fid)) else str(fid)
         return {"feature": int(self.positions[idx]), "feature_id": fid, "field": fld}
 
-    def error(self, mask: pd.Series, code, zh, en, fix_zh="", fix_en="", fld=None, fmt=None):
+    def _add(self, make, mask: pd.Series, code, zh, en, fix_zh, fix_en, fld, fmt) -> None:
         for idx in mask[mask].index:
             extra = fmt(idx) if fmt else {}
             self.report.add(
-                error(
+                make(
                     code,
                     zh.format(**extra),
                     en.format(**extra),
@@ -96,21 +97,15 @@ class _Rows:
                     **self._where(idx, fld),
                 )
             )
+
+    def error(self, mask: pd.Series, code, zh, en, fix_zh="", fix_en="", fld=None, fmt=None):
+        """One error finding per True row of ``mask``; those rows cannot be committed."""
+        self._add(error, mask, code, zh, en, fix_zh, fix_en, fld, fmt)
         self.bad |= mask
 
     def warn(self, mask: pd.Series, code, zh, en, fix_zh="", fix_en="", fld=None, fmt=None):
-        for idx in mask[mask].index:
-            extra = fmt(idx) if fmt else {}
-            self.report.add(
-                warning(
-                    code,
-                    zh.format(**extra),
-                    en.format(**extra),
-                    fix_zh,
-                    fix_en,
-                    **self._where(idx, fld),
-                )
-            )
+        """One warning per True row of ``mask``."""
+        self._add(warning, mask, code, zh, en, fix_zh, fix_en, fld, fmt)
 
 
 def geometry_checks(frame: gpd.GeoDataFrame, rows: _Rows, geographic: bool) -> pd.Series:
@@ -354,21 +349,7 @@ def check_upload(
         s = s.where(s.notna(), None).map(lambda v: None if v is None else str(v).strip())
         return s.where(s != "", None)
 
-    values = {
-        c: text(c)
-        for c in (
-            "project_id",
-            "name_zh",
-            "name_en",
-            "district",
-            "street",
-            "park",
-            "developer",
-            "industries",
-            "clusters",
-            "source",
-        )
-    }
+    values = {c: text(c) for c in TEXT_FIELDS}
     for req, col in (("project_id", "project_id"), ("name_zh", "name_zh")):
         if req in mapping.values() or req == "project_id":
             label = field_label(req)
