@@ -8,6 +8,9 @@
     spatial submissions [--district D] [--json]
     spatial undo ID [--user U]
     spatial original ID -o PATH       the uploaded file, byte for byte
+    spatial user add NAME --role admin|planner|district|viewer [--district D]
+    spatial user list
+    spatial audit [--user U] [--action A] [--json]
 
 ``--database-url`` (or ``DATABASE_URL``) chooses the store; default ``sqlite:///var/spatial.db``.
 Exit codes: 0 success, 1 failure reported to the user, 2 usage error.
@@ -22,7 +25,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from spatial import submissions
+from spatial import accounts, submissions
+from spatial.auth import PermissionDenied, Principal, Role
 from spatial.crs_detect import AUTO, CRS_CHOICES
 from spatial.i18n import fmt_area
 from spatial.ingest import UploadOptions, check_upload
@@ -83,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
     upload_args("validate", "check a district file without storing it", False)
     imp = upload_args("import", "store, check and commit a district file", True)
-    imp.add_argument("--user", default=None, help="who uploads (default: $USER)")
+    imp.add_argument("--user", default="admin", help="the user acting (default: admin)")
 
     subs = sub.add_parser("submissions", help="uploads with their status")
     subs.add_argument("--district", default=None)
@@ -91,7 +95,20 @@ def _parser() -> argparse.ArgumentParser:
 
     undo = sub.add_parser("undo", help="undo a committed upload")
     undo.add_argument("submission_id", type=int)
-    undo.add_argument("--user", default=None)
+    undo.add_argument("--user", default="admin", help="the user acting (default: admin)")
+
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create a user; prints a one-time password")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--district", default=None)
+    user_sub.add_parser("list", help="list users")
+
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit.add_argument("--user", default=None)
+    audit.add_argument("--action", default=None)
+    audit.add_argument("--json", action="store_true")
 
     original = sub.add_parser("original", help="write an uploaded file back out, byte for byte")
     original.add_argument("submission_id", type=int)
@@ -102,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
 def _open(args):
     store = open_store(args.database_url or default_database_url())
     ensure_seeded(store)
+    password = accounts.ensure_admin(store)
+    if password:  # first run without `spatial init`: the one-time password is shown once
+        print(f"首个管理员 admin 的一次性密码 / one-time password for 'admin': {password}",
+              file=sys.stderr)
     return store
 
 
@@ -112,6 +133,13 @@ def cmd_init(args, out) -> int:
     url = store.engine.url.render_as_string(hide_password=True)
     msg = "loaded the shipped reference data" if seeded else "already holds data; left as it is"
     print(f"{url}: {msg}", file=out)
+    password = accounts.ensure_admin(store)
+    if password:
+        print(
+            f"首个管理员 admin 的一次性密码 / one-time password for the first admin 'admin': "
+            f"{password}\n（首次登录后须修改 / it must be changed at first sign-in）",
+            file=out,
+        )
     return 0
 
 
@@ -242,12 +270,25 @@ def cmd_validate(args, out) -> int:
     return 0 if checked.accepted else 1
 
 
+def _actor(store, name: str):
+    try:
+        return accounts.principal_of(store, name)
+    except accounts.AccountError as exc:
+        raise UsageError(f"{exc.zh} / {exc.en}（spatial user add …）") from exc
+
+
 def cmd_import(args, out) -> int:
     store = _open(args)
     data = _read_file(args.file)
-    user = args.user or os.environ.get("USER") or "cli"
+    actor = _actor(store, args.user)
     options = UploadOptions(_district(store, args.district), args.crs, args.repair)
-    submission_id, checked, result = submissions.submit(store, args.file.name, data, options, user)
+    try:
+        submission_id, checked, result = submissions.submit(
+            store, args.file.name, data, options, actor
+        )
+    except PermissionDenied as exc:
+        print(f"{exc.zh} / {exc.en}", file=sys.stderr)
+        return 1
     extra = {
         "submission_id": submission_id,
         "committed": None if result is None else result.__dict__,
@@ -289,10 +330,10 @@ def cmd_submissions(args, out) -> int:
 
 def cmd_undo(args, out) -> int:
     store = _open(args)
-    user = args.user or os.environ.get("USER") or "cli"
+    actor = _actor(store, args.user)
     try:
-        n = submissions.undo(store, args.submission_id, user)
-    except submissions.SubmissionError as exc:
+        n = submissions.undo(store, args.submission_id, actor)
+    except (submissions.SubmissionError, PermissionDenied) as exc:
         print(f"{exc.zh} / {exc.en}", file=sys.stderr)
         return 1
     print(
@@ -315,6 +356,40 @@ def cmd_original(args, out) -> int:
     return 0
 
 
+def cmd_user(args, out) -> int:
+    store = _open(args)
+    if args.user_command == "list":
+        for u in store.users():
+            print(
+                f"{u['user_name']:<24} {u['role']:<9} {u['district_id'] or '-':<10} "
+                f"{'active' if u['active'] else 'disabled'}",
+                file=out,
+            )
+        return 0
+    operator = Principal(f"cli:{os.environ.get('USER') or 'operator'}", Role.ADMIN)
+    try:
+        password = accounts.add_user(store, operator, args.name, args.role, args.district)
+    except accounts.AccountError as exc:
+        raise UsageError(f"{exc.zh} / {exc.en}") from exc
+    print(f"{args.name} 的一次性密码 / one-time password: {password}", file=out)
+    return 0
+
+
+def cmd_audit(args, out) -> int:
+    store = _open(args)
+    events = store.audit(args.user, args.action)
+    if args.json:
+        print(events.to_json(orient="records", force_ascii=False, date_format="iso"), file=out)
+        return 0
+    for e in events.itertuples(index=False):
+        print(
+            f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user_name:<20} {e.action:<16} "
+            f"{'ok ' if e.ok else 'NO '} {e.target or ''}  {e.detail or ''}",
+            file=out,
+        )
+    return 0
+
+
 class UsageError(Exception):
     pass
 
@@ -328,6 +403,8 @@ COMMANDS = {
     "submissions": cmd_submissions,
     "undo": cmd_undo,
     "original": cmd_original,
+    "user": cmd_user,
+    "audit": cmd_audit,
 }
 
 

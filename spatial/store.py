@@ -123,6 +123,31 @@ submissions_table = Table(
     Column("report", Text),
 )
 
+users_table = Table(
+    "users",
+    metadata,
+    Column("user_name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("district_id", String(32)),
+    Column("password_hash", Text, nullable=False),
+    Column("must_change_password", Boolean, nullable=False, default=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+audit_table = Table(
+    "audit",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("user_name", Text, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", Text),
+    Column("ok", Boolean, nullable=False),
+    Column("detail", Text),
+    Index("ix_audit_at", "at"),
+)
+
 _project_columns = []
 for _name in PROJECT_FIELDS:
     if _name == "project_id":
@@ -477,6 +502,70 @@ class Store:
             rows.append(row)
         conn.execute(insert(t), rows)
         return len(rows)
+
+    # -- users and audit ------------------------------------------------------------------------
+    def add_user(self, conn: Connection, **values) -> None:
+        conn.execute(insert(users_table).values(**values))
+
+    def user(self, user_name: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(users_table).where(users_table.c.user_name == user_name)
+            ).first()
+        return dict(row._mapping) if row else None
+
+    def users(self) -> list[dict]:
+        cols = [c for c in users_table.c if c.name != "password_hash"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).order_by(users_table.c.user_name)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def update_user(self, user_name: str, conn: Connection | None = None, **values) -> None:
+        stmt = update(users_table).where(users_table.c.user_name == user_name).values(**values)
+        if conn is not None:
+            conn.execute(stmt)
+        else:
+            with self.engine.begin() as c:
+                c.execute(stmt)
+
+    def count_users(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(users_table)).scalar_one()
+
+    def record_event(
+        self,
+        user_name: str,
+        action: str,
+        target: str | None = None,
+        ok: bool = True,
+        detail: dict | None = None,
+        conn: Connection | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Append one audit event (GB/T 39972 强制留痕). Inside ``conn`` it commits with the
+        change it describes; without, in its own transaction."""
+        values = {
+            "at": at or datetime.now(UTC).replace(tzinfo=None),
+            "user_name": user_name,
+            "action": action,
+            "target": target,
+            "ok": ok,
+            "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+        }
+        if conn is not None:
+            conn.execute(insert(audit_table).values(**values))
+        else:
+            with self.engine.begin() as c:
+                c.execute(insert(audit_table).values(**values))
+
+    def audit(self, user_name: str | None = None, action: str | None = None) -> pd.DataFrame:
+        stmt = select(audit_table).order_by(audit_table.c.event_id)
+        if user_name:
+            stmt = stmt.where(audit_table.c.user_name == user_name)
+        if action:
+            stmt = stmt.where(audit_table.c.action == action)
+        with self.engine.connect() as conn:
+            return pd.read_sql(stmt, conn)
 
     # -- seeds ------------------------------------------------------------------------------------
     def replace_table(self, name: str, frame: pd.DataFrame, conn: Connection) -> None:

@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from spatial.auth import Action, Principal, require
 from spatial.findings import ValidationReport, error
 from spatial.ingest import CheckedUpload, UploadOptions, check_upload
 from spatial.layers import PROJECT_FIELDS
@@ -141,9 +142,33 @@ def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
     )
 
 
-def receive(store: Store, filename: str, data: bytes, district_id: str, user: str) -> int:
-    """Store the raw upload before anything else. Returns the submission id."""
-    return store.record_submission(data, filename, user, kind="upload", district_id=district_id)
+def receive(store: Store, filename: str, data: bytes, district_id: str, actor: Principal) -> int:
+    """Store the raw upload before anything else. Returns the submission id.
+
+    Refused (and audited) when ``actor`` may not upload for ``district_id``."""
+    try:
+        require(actor, Action.UPLOAD, district_id)
+    except Exception:
+        store.record_event(
+            actor.user_name,
+            "upload",
+            filename,
+            ok=False,
+            detail={"district_id": district_id, "reason": "permission"},
+        )
+        raise
+    with store.transaction() as conn:
+        submission_id = store.record_submission(
+            data, filename, actor.user_name, kind="upload", district_id=district_id, conn=conn
+        )
+        store.record_event(
+            actor.user_name,
+            "upload",
+            f"submission {submission_id}",
+            detail={"district_id": district_id, "filename": filename, "bytes": len(data)},
+            conn=conn,
+        )
+    return submission_id
 
 
 def validate(
@@ -185,19 +210,41 @@ def validate(
     return checked
 
 
-def commit(
-    store: Store,
-    submission_id: int,
-    checked: CheckedUpload,
-    user: str,
-    at: datetime | None = None,
-) -> CommitResult:
-    """Write new and changed projects as versions tied to the submission, in one transaction."""
+def _record_or_fail(store: Store, submission_id: int):
     record = store.submission(submission_id)
     if record is None:
         raise SubmissionError(
             f"没有编号为 {submission_id} 的上传记录", f"there is no submission {submission_id}"
         )
+    return record
+
+
+def _require(store: Store, actor: Principal, action: Action, record) -> None:
+    try:
+        require(actor, action, record.district_id)
+    except Exception:
+        store.record_event(
+            actor.user_name,
+            action.value,
+            f"submission {record.submission_id}",
+            ok=False,
+            detail={"district_id": record.district_id, "reason": "permission"},
+        )
+        raise
+
+
+def commit(
+    store: Store,
+    submission_id: int,
+    checked: CheckedUpload,
+    actor: Principal,
+    at: datetime | None = None,
+) -> CommitResult:
+    """Write new and changed projects as versions tied to the submission, in one transaction.
+    Only for a principal who may commit in the submission's district."""
+    record = _record_or_fail(store, submission_id)
+    _require(store, actor, Action.COMMIT, record)
+    user = actor.user_name
     if record.status == "committed":
         raise SubmissionError("该上传已经提交过", "this submission was already committed")
     if not checked.accepted:
@@ -228,6 +275,13 @@ def commit(
         )
         report = checked.report.to_dict() | {"commit": plan.summary()}
         store.set_submission_status(submission_id, "committed", report, conn=conn)
+        store.record_event(
+            user,
+            "commit",
+            f"submission {submission_id}",
+            detail={"district_id": record.district_id} | plan.summary(),
+            conn=conn,
+        )
     return CommitResult(submission_id, created, updated, len(plan.unchanged))
 
 
@@ -236,27 +290,26 @@ def submit(
     filename: str,
     data: bytes,
     options: UploadOptions,
-    user: str,
+    actor: Principal,
 ) -> tuple[int, CheckedUpload, CommitResult | None]:
     """receive → validate → commit when accepted (the command line's ``spatial import``)."""
-    submission_id = receive(store, filename, data, options.district_id, user)
+    submission_id = receive(store, filename, data, options.district_id, actor)
     checked = validate(store, submission_id, options)
     if not checked.accepted:
         return submission_id, checked, None
-    return submission_id, checked, commit(store, submission_id, checked, user)
+    return submission_id, checked, commit(store, submission_id, checked, actor)
 
 
-def undo(store: Store, submission_id: int, user: str, at: datetime | None = None) -> int:
+def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None = None) -> int:
     """Restore what a committed submission replaced; projects it created are deleted.
 
-    Refused when a later change has touched the same projects (undo that one first). Returns
-    the number of projects restored or removed.
+    Refused when a later change has touched the same projects (undo that one first), or when
+    ``actor`` may not undo in the submission's district. Returns the number of projects
+    restored or removed.
     """
-    record = store.submission(submission_id)
-    if record is None:
-        raise SubmissionError(
-            f"没有编号为 {submission_id} 的上传记录", f"there is no submission {submission_id}"
-        )
+    record = _record_or_fail(store, submission_id)
+    _require(store, actor, Action.UNDO, record)
+    user = actor.user_name
     if record.status != "committed" or record.kind != "upload":
         raise SubmissionError(
             f"只能撤销已提交的上传（该记录状态为 {record.status}）",
@@ -311,4 +364,11 @@ def undo(store: Store, submission_id: int, user: str, at: datetime | None = None
             deleted=True,
         )
         store.set_submission_status(submission_id, "undone", conn=conn)
+        store.record_event(
+            user,
+            "undo",
+            f"submission {submission_id}",
+            detail={"district_id": record.district_id, "projects": count},
+            conn=conn,
+        )
     return count

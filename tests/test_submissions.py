@@ -10,10 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from spatial import submissions as sub
+from spatial.auth import PermissionDenied, Principal, Role
 from spatial.ingest import UploadOptions
 from spatial.limits import UploadLimits
 from spatial.snapshot import take_snapshot
 from spatial.store import project_versions_table
+
+
+OFFICER = Principal("officer", Role.DISTRICT, "baoan")
 
 
 def dump(store) -> pd.DataFrame:
@@ -47,7 +51,7 @@ def feature(pid, **props):
 def test_accepted_upload_commits_and_moves_the_ledger(seeded_store):
     before = take_snapshot(seeded_store).ledger().summary.cumulative_m2
     data = fc(feature("BA-100"), feature("REF-003", 总建筑面积=400000, 厂房面积=300000))
-    sid = sub.receive(seeded_store, "baoan.geojson", data, "baoan", "officer")
+    sid = sub.receive(seeded_store, "baoan.geojson", data, "baoan", OFFICER)
     checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
     assert checked.accepted
     plan = sub.preview(seeded_store, checked, "baoan")
@@ -57,7 +61,7 @@ def test_accepted_upload_commits_and_moves_the_ledger(seeded_store):
     assert changed.loc["factory_floor_area_m2", "before"] == 265000
     assert changed.loc["factory_floor_area_m2", "after"] == 300000
     assert "REF-001" in set(plan.absent["project_id"])  # kept, and listed
-    result = sub.commit(seeded_store, sid, checked, "officer")
+    result = sub.commit(seeded_store, sid, checked, OFFICER)
     assert (result.created, result.updated) == (1, 1)
     after = take_snapshot(seeded_store).ledger().summary.cumulative_m2
     # BA-100 delivered 2025 (+100,000) and REF-003 delivered 2024 (265,000 → 300,000)
@@ -74,11 +78,11 @@ def test_accepted_upload_commits_and_moves_the_ledger(seeded_store):
 def test_rejected_upload_keeps_the_bytes_and_changes_nothing(seeded_store):
     before = dump(seeded_store)
     data = fc(feature("BA-1", 总建筑面积="abc"))
-    sid = sub.receive(seeded_store, "bad.geojson", data, "baoan", "officer")
+    sid = sub.receive(seeded_store, "bad.geojson", data, "baoan", OFFICER)
     checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
     assert not checked.accepted
     with pytest.raises(sub.SubmissionError):
-        sub.commit(seeded_store, sid, checked, "officer")
+        sub.commit(seeded_store, sid, checked, OFFICER)
     pd.testing.assert_frame_equal(before, dump(seeded_store))
     record = seeded_store.submission(sid)
     assert record.status == "rejected"
@@ -107,7 +111,7 @@ def test_every_rejection_keeps_the_raw_file(seeded_store, name, data):
             z.writestr("a.geojson", b"0" * (20 * 1024 * 1024))
         data = buf.getvalue()
     before = dump(seeded_store)
-    sid = sub.receive(seeded_store, name, data, "baoan", "officer")
+    sid = sub.receive(seeded_store, name, data, "baoan", OFFICER)
     checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
     assert not checked.accepted and checked.report.errors
     assert seeded_store.submission_content(sid) == data
@@ -116,7 +120,7 @@ def test_every_rejection_keeps_the_raw_file(seeded_store, name, data):
 
 def test_a_200_mb_file_is_refused_by_the_limit_but_recorded(seeded_store):
     data = b'{"type":"FeatureCollection","features":[]}' + b" " * (200 * 1024 * 1024)
-    sid = sub.receive(seeded_store, "huge.geojson", data, "baoan", "officer")
+    sid = sub.receive(seeded_store, "huge.geojson", data, "baoan", OFFICER)
     checked = sub.validate(seeded_store, sid, UploadOptions("baoan", limits=UploadLimits()))
     assert [f.code for f in checked.report.errors] == ["too_large"]
     record = seeded_store.submission(sid)
@@ -127,7 +131,7 @@ def test_a_200_mb_file_is_refused_by_the_limit_but_recorded(seeded_store):
 def test_a_failure_inside_the_commit_leaves_the_store_as_it_was(seeded_store, monkeypatch):
     before = dump(seeded_store)
     sid = sub.receive(
-        seeded_store, "ok.geojson", fc(feature("BA-1"), feature("REF-003")), "baoan", "officer"
+        seeded_store, "ok.geojson", fc(feature("BA-1"), feature("REF-003")), "baoan", OFFICER
     )
     checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
     calls = {"n": 0}
@@ -141,7 +145,7 @@ def test_a_failure_inside_the_commit_leaves_the_store_as_it_was(seeded_store, mo
 
     monkeypatch.setattr(seeded_store, "write_project_versions", flaky)
     with pytest.raises(OSError):
-        sub.commit(seeded_store, sid, checked, "officer")
+        sub.commit(seeded_store, sid, checked, OFFICER)
     pd.testing.assert_frame_equal(before, dump(seeded_store))
     assert seeded_store.submission(sid).status == "validated"
     assert seeded_store.submission_content(sid)
@@ -163,10 +167,10 @@ def test_undo_restores_and_removes(seeded_store):
         "u.geojson",
         fc(feature("BA-200"), feature("REF-003", 总建筑面积=1)),
         UploadOptions("baoan"),
-        "officer",
+        OFFICER,
     )
     assert result is not None
-    assert sub.undo(seeded_store, sid, "officer") == 2
+    assert sub.undo(seeded_store, sid, OFFICER) == 2
     after = seeded_store.projects().drop(
         columns=[
             "version_id",
@@ -182,35 +186,65 @@ def test_undo_restores_and_removes(seeded_store):
     kinds = seeded_store.project_history("BA-200")["change_kind"].tolist()
     assert kinds == ["create", "undo"]
     with pytest.raises(sub.SubmissionError):
-        sub.undo(seeded_store, sid, "officer")
+        sub.undo(seeded_store, sid, OFFICER)
 
 
 def test_undo_refused_when_a_later_upload_changed_the_same_projects(seeded_store):
     first, _, _ = sub.submit(
-        seeded_store, "a.geojson", fc(feature("BA-300")), UploadOptions("baoan"), "officer"
+        seeded_store, "a.geojson", fc(feature("BA-300")), UploadOptions("baoan"), OFFICER
     )
     second, _, done = sub.submit(
         seeded_store,
         "b.geojson",
         fc(feature("BA-300", 总建筑面积=5000)),
         UploadOptions("baoan"),
-        "officer",
+        OFFICER,
     )
     assert done is not None
     with pytest.raises(sub.SubmissionError) as exc:
-        sub.undo(seeded_store, first, "officer")
+        sub.undo(seeded_store, first, OFFICER)
     assert "BA-300" in exc.value.zh and "later" in exc.value.en
-    sub.undo(seeded_store, second, "officer")
-    sub.undo(seeded_store, first, "officer")
+    sub.undo(seeded_store, second, OFFICER)
+    sub.undo(seeded_store, first, OFFICER)
     assert "BA-300" not in set(seeded_store.projects()["project_id"])
 
 
 def test_reuploading_the_same_file_changes_nothing(seeded_store):
     data = fc(feature("BA-400"))
-    sub.submit(seeded_store, "a.geojson", data, UploadOptions("baoan"), "officer")
+    sub.submit(seeded_store, "a.geojson", data, UploadOptions("baoan"), OFFICER)
     before = dump(seeded_store)
     sid, checked, result = sub.submit(
-        seeded_store, "a.geojson", data, UploadOptions("baoan"), "officer"
+        seeded_store, "a.geojson", data, UploadOptions("baoan"), OFFICER
     )
     assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
     pd.testing.assert_frame_equal(before, dump(seeded_store))
+
+
+@pytest.mark.parametrize(
+    "actor,allowed",
+    [
+        (Principal("ba", Role.DISTRICT, "baoan"), True),
+        (Principal("ns", Role.DISTRICT, "nanshan"), False),
+        (Principal("pl", Role.PLANNER), False),
+        (Principal("vw", Role.VIEWER), False),
+        (Principal("ad", Role.ADMIN), True),
+    ],
+)
+def test_only_the_district_or_an_admin_changes_a_district(seeded_store, actor, allowed):
+    before = dump(seeded_store)
+    if not allowed:
+        with pytest.raises(PermissionDenied) as exc:
+            sub.receive(seeded_store, "x.geojson", fc(feature("BA-1")), "baoan", actor)
+        assert actor.user_name in exc.value.zh and "may not upload" in exc.value.en
+        # nor can they commit or undo what the district itself uploaded
+        sid, checked, _ = sub.submit(seeded_store, "a.geojson", fc(feature("BA-9")),
+                                     UploadOptions("baoan"), OFFICER)
+        with pytest.raises(PermissionDenied):
+            sub.undo(seeded_store, sid, actor)
+        events = seeded_store.audit(actor.user_name)
+        assert set(events["action"]) == {"upload", "undo"} and not events["ok"].any()
+        return
+    sid, checked, result = sub.submit(seeded_store, "a.geojson", fc(feature("BA-1")),
+                                      UploadOptions("baoan"), actor)
+    assert result is not None and len(dump(seeded_store)) == len(before) + 1
+    assert sub.undo(seeded_store, sid, actor) == 1
