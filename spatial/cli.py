@@ -121,8 +121,10 @@ def _open(args):
     ensure_seeded(store)
     password = accounts.ensure_admin(store)
     if password:  # first run without `spatial init`: the one-time password is shown once
-        print(f"首个管理员 admin 的一次性密码 / one-time password for 'admin': {password}",
-              file=sys.stderr)
+        print(
+            f"首个管理员 admin 的一次性密码 / one-time password for 'admin': {password}",
+            file=sys.stderr,
+        )
     return store
 
 

@@ -7,17 +7,28 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from spatial.auth import Principal, Role
+
 from conftest import ROOT
 
 PAGES = "spatial/ui/pages"
 
 
-@pytest.fixture
-def app(db_url, seeded_store, monkeypatch) -> AppTest:
+ADMIN = Principal("admin", Role.ADMIN)
+
+
+def signed_in(db_url, monkeypatch, who: Principal | None) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    if who is not None:
+        at.session_state["principal"] = who
     return at.run()
+
+
+@pytest.fixture
+def app(db_url, seeded_store, monkeypatch) -> AppTest:
+    return signed_in(db_url, monkeypatch, ADMIN)
 
 
 def no_errors(at: AppTest) -> None:
@@ -136,7 +147,6 @@ def test_upload_page_commit_moves_the_dashboard(app, seeded_store):
     app.switch_page(f"{PAGES}/upload.py").run()
     no_errors(app)
     app.selectbox(key="upload_district").set_value("baoan")
-    app.text_input(key="upload_user").input("宝安区 测试员")
     app.get("file_uploader")[0].upload("baoan.geojson", UPLOAD, "application/geo+json")
     app.run()
     no_errors(app)
@@ -145,7 +155,7 @@ def test_upload_page_commit_moves_the_dashboard(app, seeded_store):
     app.button(key="commit").click().run()
     assert any("已提交" in s.value for s in app.success)
     record = seeded_store.submissions("baoan")[-1]
-    assert (record.status, record.user_name) == ("committed", "宝安区 测试员")
+    assert (record.status, record.user_name) == ("committed", "admin")
     app.switch_page(f"{PAGES}/dashboard.py").run()
     assert app.metric[1].value != before  # cumulative delivered grew by 50万㎡
 
@@ -160,3 +170,43 @@ def test_upload_page_shows_the_report_of_a_bad_file(app, seeded_store):
     findings = next(d.value for d in app.dataframe if "问题" in d.value.columns)
     assert "不是数字" in " ".join(findings["问题"])
     assert seeded_store.submissions("baoan")[-1].status == "rejected"
+
+
+def test_sign_in_is_required(db_url, seeded_store, monkeypatch):
+    from spatial import accounts
+
+    at = signed_in(db_url, monkeypatch, None)
+    assert not at.exception and not at.metric  # nothing but the sign-in form
+    password = accounts.add_user(seeded_store, ADMIN, "ba", "district", "baoan")
+    at.text_input[0].input("ba")
+    at.text_input[1].input("wrong")
+    at.button[0].click().run()
+    assert any("不正确" in e.value for e in at.error)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    assert any("修改一次性密码" in i.value for i in at.info)  # forced change first
+    at.text_input[0].input(password)
+    at.text_input[1].input("a-new-long-password")
+    at.button[0].click().run()
+    assert at.session_state["principal"].user_name == "ba"
+    assert at.metric  # the dashboard
+    actions = list(seeded_store.audit("ba")["action"])
+    assert actions == ["sign_in", "sign_in", "password_changed"]
+
+
+def test_district_user_sees_and_uploads_only_their_district(db_url, seeded_store, monkeypatch):
+    at = signed_in(db_url, monkeypatch, Principal("ba", Role.DISTRICT, "baoan"))
+    at.switch_page(f"{PAGES}/projects.py").run()
+    no_errors(at)
+    assert set(at.dataframe[0].value["行政区"]) == {"宝安区"}
+    at.switch_page(f"{PAGES}/upload.py").run()
+    assert at.selectbox(key="upload_district").options == ["宝安区"]
+
+
+def test_audit_page_is_for_admins(db_url, seeded_store, monkeypatch):
+    at = signed_in(db_url, monkeypatch, ADMIN)
+    at.switch_page(f"{PAGES}/audit.py").run()
+    no_errors(at)
+    viewer = signed_in(db_url, monkeypatch, Principal("v", Role.VIEWER))
+    with pytest.raises(ValueError):  # not even registered as a page for a viewer
+        viewer.switch_page(f"{PAGES}/audit.py").run()

@@ -20,6 +20,7 @@ from shapely.geometry import Point
 from spatial.crs import WGS84
 from spatial.i18n import fmt_area
 from spatial.layers import PROJECT_FIELDS
+from spatial.ledger import build_ledger
 from spatial.snapshot import take_snapshot
 
 from conftest import ROOT
@@ -39,6 +40,21 @@ ARGS = [
 ]
 HOSTILE_NAME = '<script>window.__xss=1</script>危险<img src=x onerror="window.__xss=2">'
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+PASSWORD = "browser-test-password"
+
+
+def go(page, title: str) -> None:
+    """Navigate inside the app (a reload would start a new, signed-out session)."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    settle(page)
+
+
+def sign_in(page, base: str, name: str) -> None:
+    page.goto(f"{base}/")
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector("text=退出登录", timeout=60_000)
 
 
 def settle(page) -> None:
@@ -97,6 +113,13 @@ def app_server(tmp_path_factory):
     store = open_store(url)
     seed_store(store)
     _add_hostile_project(store)
+    from spatial import accounts
+    from spatial.auth import Principal, Role
+
+    admin = Principal("admin", Role.ADMIN)
+    for name, role, district in (("planner", "planner", None), ("ba-officer", "district", "baoan")):
+        once = accounts.add_user(store, admin, name, role, district)
+        accounts.change_password(store, Principal(name, Role(role), district), once, PASSWORD)
     port = _free_port()
     env = os.environ | {"DATABASE_URL": url}
     log = open(folder / "streamlit.log", "w")  # noqa: SIM115 - held open for the server's life
@@ -171,7 +194,7 @@ def page(app_server):
 
 def test_dashboard_kpis_render(app_server, page):
     base, store, folder = app_server
-    page.goto(f"{base}/")
+    sign_in(page, base, "planner")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
     page.wait_for_timeout(500)
     text = page.locator('[data-testid="stMetric"]').all_inner_texts()
@@ -185,7 +208,8 @@ def test_dashboard_kpis_render(app_server, page):
 
 def test_map_layers_render_offline(app_server, page):
     base, store, folder = app_server
-    page.goto(f"{base}/map")
+    sign_in(page, base, "planner")
+    go(page, "地图")
     page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
     frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
     frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
@@ -203,7 +227,8 @@ def test_map_layers_render_offline(app_server, page):
 
 def test_popup_shows_hostile_text_without_running_it(app_server, page):
     base, _, folder = app_server
-    page.goto(f"{base}/map")
+    sign_in(page, base, "planner")
+    go(page, "地图")
     page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
     handle = page.locator("iframe[title='streamlit_folium.st_folium']").element_handle()
     frame = handle.content_frame()
@@ -236,17 +261,12 @@ def test_popup_shows_hostile_text_without_running_it(app_server, page):
 
 def test_officer_uploads_reviews_commits_and_the_dashboard_moves(app_server, page):
     base, store, folder = app_server
-    page.goto(f"{base}/")
+    sign_in(page, base, "ba-officer")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
     cumulative = page.locator('[data-testid="stMetric"]').nth(1)
     before = cumulative.inner_text()
-    page.goto(f"{base}/upload")
+    go(page, "上传")
     page.wait_for_selector("text=上传本区项目", timeout=60_000)
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="行政区").click()
-    page.get_by_role("option", name="宝安区").click()
-    settle(page)
-    page.get_by_label("上传人").fill("宝安区工信局 浏览器测试")
-    page.get_by_label("上传人").press("Enter")
     settle(page)
     upload = {
         "type": "FeatureCollection",
@@ -287,12 +307,14 @@ def test_officer_uploads_reviews_commits_and_the_dashboard_moves(app_server, pag
     page.get_by_role("button", name="确认提交").click()
     page.wait_for_selector("text=已提交：新增 1", timeout=30_000)
     record = store.submissions("baoan")[-1]
-    assert (record.status, record.user_name) == ("committed", "宝安区工信局 浏览器测试")
-    page.goto(f"{base}/")
+    assert (record.status, record.user_name) == ("committed", "ba-officer")
+    go(page, "总览")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
     page.wait_for_timeout(500)
     after = page.locator('[data-testid="stMetric"]').nth(1).inner_text()
-    summary = take_snapshot(store, date.today()).ledger().summary
+    snap = take_snapshot(store, date.today())
+    baoan = snap.projects[snap.projects["district_id"] == "baoan"]
+    summary = build_ledger(baoan, snap.pledge, as_of=date.today()).summary  # what ba-officer reads
     assert fmt_area(summary.cumulative_m2, "zh") in after
     assert after != before
     assert page.blocked == []

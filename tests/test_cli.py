@@ -91,6 +91,11 @@ def test_validate_import_submissions_undo(env_db, tmp_path):
     assert code == 1 and json.loads(text)["findings"][0]["code"] == "not_a_number"
     code, text = run("validate", str(good), "--district", "futian", "--lang", "en")
     assert code == 1 and "not in Futian" in text
+    code, text = run("user", "add", "officer", "--role", "district", "--district", "baoan")
+    assert code == 0 and "one-time password" in text
+    assert run("user", "add", "ns", "--role", "district", "--district", "nanshan")[0] == 0
+    assert run("import", str(good), "--district", "baoan", "--user", "ns")[0] == 1  # refused
+    assert run("import", str(good), "--district", "baoan", "--user", "nobody")[0] == 2
     code, text = run("import", str(good), "--district", "baoan", "--user", "officer")
     assert code == 0 and "committed: 1 new" in text
     code, text = run("import", str(bad), "--district", "baoan", "--user", "officer")
@@ -98,11 +103,19 @@ def test_validate_import_submissions_undo(env_db, tmp_path):
     code, text = run("submissions", "--json")
     records = json.loads(text)
     assert [r["status"] for r in records] == ["committed", "committed", "rejected"]
+    assert records[1]["user_name"] == "officer"
     original = tmp_path / "copy.geojson"
     assert run("original", str(records[2]["submission_id"]), "-o", str(original))[0] == 0
     assert original.read_bytes() == bad.read_bytes()
-    assert run("undo", str(records[1]["submission_id"]))[0] == 0
+    assert run("undo", str(records[1]["submission_id"]), "--user", "ns")[0] == 1  # not theirs
+    assert run("undo", str(records[1]["submission_id"]), "--user", "officer")[0] == 0
     assert run("undo", str(records[1]["submission_id"]))[0] == 1
+    code, text = run("audit", "--json")
+    events = json.loads(text)
+    trail = [(e["user_name"], e["action"], e["ok"]) for e in events]
+    assert ("ns", "upload", False) in trail and ("officer", "commit", True) in trail
+    assert ("ns", "undo", False) in trail and ("officer", "undo", True) in trail
+    assert [e["action"] for e in events if e["user_name"] == "system"] == ["user_created"]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,6 @@ from spatial.limits import UploadLimits
 from spatial.snapshot import take_snapshot
 from spatial.store import project_versions_table
 
-
 OFFICER = Principal("officer", Role.DISTRICT, "baoan")
 
 
@@ -237,14 +236,16 @@ def test_only_the_district_or_an_admin_changes_a_district(seeded_store, actor, a
             sub.receive(seeded_store, "x.geojson", fc(feature("BA-1")), "baoan", actor)
         assert actor.user_name in exc.value.zh and "may not upload" in exc.value.en
         # nor can they commit or undo what the district itself uploaded
-        sid, checked, _ = sub.submit(seeded_store, "a.geojson", fc(feature("BA-9")),
-                                     UploadOptions("baoan"), OFFICER)
+        sid, checked, _ = sub.submit(
+            seeded_store, "a.geojson", fc(feature("BA-9")), UploadOptions("baoan"), OFFICER
+        )
         with pytest.raises(PermissionDenied):
             sub.undo(seeded_store, sid, actor)
         events = seeded_store.audit(actor.user_name)
         assert set(events["action"]) == {"upload", "undo"} and not events["ok"].any()
         return
-    sid, checked, result = sub.submit(seeded_store, "a.geojson", fc(feature("BA-1")),
-                                      UploadOptions("baoan"), actor)
+    sid, checked, result = sub.submit(
+        seeded_store, "a.geojson", fc(feature("BA-1")), UploadOptions("baoan"), actor
+    )
     assert result is not None and len(dump(seeded_store)) == len(before) + 1
     assert sub.undo(seeded_store, sid, actor) == 1

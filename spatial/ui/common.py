@@ -10,6 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from spatial import accounts
+from spatial.auth import ROLE_LABELS, Action, Principal
 from spatial.i18n import DEFAULT_LANGUAGE, t
 from spatial.map_assets import install_static_assets
 from spatial.seed import ensure_seeded
@@ -25,6 +27,10 @@ APP_DIR = Path(__file__).resolve().parent.parent.parent
 def _store(url: str) -> Store:
     store = open_store(url)
     ensure_seeded(store)
+    password = accounts.ensure_admin(store)
+    if password:  # no `spatial init` ran: the one-time password goes to the server log, once
+        log.warning("first admin 'admin' created; one-time password: %s", password)
+        print(f"首个管理员 admin 的一次性密码 / one-time password for 'admin': {password}")
     install_static_assets(APP_DIR / "static")
     return store
 
@@ -38,10 +44,93 @@ def _snapshot(url: str, revision: tuple[int, int], as_of: date) -> Snapshot:
     return take_snapshot(_store(url), as_of)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _readable_snapshot(
+    url: str, revision: tuple[int, int], as_of: date, readable: tuple[str, ...] | None
+) -> Snapshot:
+    snap = _snapshot(url, revision, as_of)
+    if readable is None:
+        return snap
+    keep = snap.projects["district_id"].isin(readable)
+    return Snapshot(**{**snap.__dict__, "projects": snap.projects[keep]})
+
+
 def snapshot(as_of: date) -> Snapshot:
-    """The store as of a date, cached until anything is written (the revision changes)."""
+    """The store as of a date, as the signed-in user may read it (a district user sees their
+    district's projects; reference layers are for everyone). Cached until anything is
+    written (the revision changes)."""
     s = store()
-    return _snapshot(default_database_url(), s.revision(), as_of)
+    who = principal()
+    readable = None
+    if who is not None and not who.can(Action.READ, None):
+        readable = tuple(d for d in s.layer("districts")["district_id"] if who.can(Action.READ, d))
+    return _readable_snapshot(default_database_url(), s.revision(), as_of, readable)
+
+
+def principal() -> Principal | None:
+    return st.session_state.get("principal")
+
+
+def sign_in_page() -> None:
+    """The only page before signing in; also forces the first password change."""
+    lg = lang()
+    st.title(t("app_title", lg))
+    pending = st.session_state.get("pending_principal")
+    if pending is not None:
+        st.info(
+            "首次登录请修改一次性密码。"
+            if lg == "zh"
+            else "Change your one-time password to continue."
+        )
+        with st.form("change_password"):
+            old = st.text_input("原密码" if lg == "zh" else "Current password", type="password")
+            new = st.text_input(
+                "新密码（至少 10 个字符）" if lg == "zh" else "New password (10+ characters)",
+                type="password",
+            )
+            if st.form_submit_button("修改并进入" if lg == "zh" else "Change and continue"):
+                try:
+                    accounts.change_password(store(), pending, old, new)
+                except accounts.AccountError as exc:
+                    st.error(exc.text(lg))
+                else:
+                    st.session_state["principal"] = pending
+                    del st.session_state["pending_principal"]
+                    st.rerun()
+        return
+    with st.form("sign_in"):
+        name = st.text_input("用户名" if lg == "zh" else "User name")
+        password = st.text_input("密码" if lg == "zh" else "Password", type="password")
+        if st.form_submit_button("登录" if lg == "zh" else "Sign in"):
+            try:
+                who, must_change = accounts.sign_in(store(), name.strip(), password)
+            except accounts.AccountError as exc:
+                st.error(exc.text(lg))
+            else:
+                if must_change:
+                    st.session_state["pending_principal"] = who
+                else:
+                    st.session_state["principal"] = who
+                st.rerun()
+    st.caption(
+        "首次安装时，管理员账号 admin 的一次性密码由 `make run`（spatial init）打印在终端。"
+        if lg == "zh"
+        else "On a new installation the one-time password of 'admin' is printed by `make run` "
+        "(spatial init) in the terminal."
+    )
+
+
+def account_box() -> None:
+    who = principal()
+    if who is None:
+        return
+    lg = lang()
+    zh, en = ROLE_LABELS[who.role]
+    where = f" · {who.district_id}" if who.district_id else ""
+    st.sidebar.caption(f"{who.user_name} · {zh if lg == 'zh' else en}{where}")
+    if st.sidebar.button("退出登录" if lg == "zh" else "Sign out", key="sign_out"):
+        st.session_state.pop("principal", None)
+        st.rerun()
 
 
 def lang() -> str:

@@ -9,13 +9,14 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from spatial import submissions as sub
+from spatial.auth import Action, PermissionDenied
 from spatial.crs_detect import CRS_CHOICES
 from spatial.fields import field_label
 from spatial.findings import Severity
 from spatial.ingest import CheckedUpload, UploadOptions
 from spatial.maps import build_map
 from spatial.templates import excel_template, field_table, geojson_template
-from spatial.ui.common import lang, snapshot, store
+from spatial.ui.common import lang, principal, snapshot, store
 
 ACCEPTED_TYPES = [
     "geojson",
@@ -244,14 +245,14 @@ def _history(district_id: str, lg: str) -> None:
     )
     if undo_clicked:
         try:
-            n = sub.undo(store(), chosen, st.session_state.get("upload_user") or "district")
+            n = sub.undo(store(), chosen, principal())
             st.success(
                 T(
                     f"已撤销，{n} 个项目已恢复或删除。",
                     f"Undone: {n} projects restored or removed.",
                 )
             )
-        except sub.SubmissionError as exc:
+        except (sub.SubmissionError, PermissionDenied) as exc:
             st.error(exc.text(lg))
     report = store().submission_report(chosen)
     if report:
@@ -269,14 +270,15 @@ def render() -> None:
     _templates(lg)
     snap = snapshot(pd.Timestamp.today().date())
     names = snap.district_names(lg)
+    who = principal()
+    allowed = [d for d in names if who.can(Action.UPLOAD, d)]
+    if not allowed:
+        st.warning(T("您的账号不能上传。", "Your account cannot upload."))
+        return
     district_id = st.selectbox(
-        T("行政区", "District"), list(names), format_func=names.get, key="upload_district"
+        T("行政区", "District"), allowed, format_func=names.get, key="upload_district"
     )
-    user = st.text_input(
-        T("上传人", "Your name"),
-        key="upload_user",
-        placeholder=T("如：宝安区工信局 张三", "e.g. Bao'an industry bureau"),
-    )
+    st.caption(T(f"上传人：{who.user_name}", f"Uploading as {who.user_name}"))
     crs_choice = st.selectbox(
         T("坐标系", "Coordinate system"),
         list(CRS_CHOICES),
@@ -299,7 +301,7 @@ def render() -> None:
                 upload.name,
                 upload.getvalue(),
                 district_id,
-                user or T("区用户", "district user"),
+                who,
             )
         submission_id = received[key]
         record = store().submission(submission_id)
@@ -326,9 +328,7 @@ def render() -> None:
             _preview(checked, district_id, lg)
             if st.button(T("确认提交", "Commit"), type="primary", key="commit"):
                 try:
-                    result = sub.commit(
-                        store(), submission_id, checked, user or T("区用户", "district user")
-                    )
+                    result = sub.commit(store(), submission_id, checked, who)
                     st.success(
                         T(
                             f"已提交：新增 {result.created}，更新 {result.updated}，"
@@ -337,6 +337,6 @@ def render() -> None:
                             f"{result.unchanged} unchanged. The dashboard is updated.",
                         )
                     )
-                except sub.SubmissionError as exc:
+                except (sub.SubmissionError, PermissionDenied) as exc:
                     st.error(exc.text(lg))
     _history(district_id, lg)
