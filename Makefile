@@ -32,9 +32,12 @@ run: install
 system-deps:
 	bash scripts/install-system-deps.sh
 
-## make test: install everything the tests need and run the whole suite
+## make test: install everything the tests need and run the whole suite, on SQLite and on a
+## throw-away PostgreSQL + PostGIS server started (and stopped) here
 test: install-test system-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@url=$$(bash scripts/pg-test-server.sh start) || exit 1; \
+	TEST_POSTGRES_URL="$$url" $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	bash scripts/pg-test-server.sh stop; exit $$status
 
 lint: install-test
 	$(VENV)/bin/ruff check spatial tests app.py scripts benchmarks

@@ -21,6 +21,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import (
+    DDL,
     Boolean,
     Column,
     Connection,
@@ -44,6 +45,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.types import UserDefinedType
 
 from spatial.crs import WGS84
 from spatial.layers import PROJECT_DATE_FIELDS, PROJECT_FIELDS, PROJECT_NUMERIC_FIELDS
@@ -54,6 +56,36 @@ DEFAULT_DB_PATH = Path("var") / "spatial.db"
 # the shipped reference projects are taken as known from the programme's launch (2022-11-16),
 # so that the as-of view of shipped data is governed by the projects' own dates
 REFERENCE_KNOWN_FROM = datetime(2022, 11, 16)
+
+class PostGISGeometry(UserDefinedType):
+    """``geometry(Geometry, 4326)`` on PostgreSQL, exchanged as WKB like the SQLite BLOB, so the
+    same code reads and writes both backends."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw) -> str:
+        return "geometry(Geometry, 4326)"
+
+    def bind_expression(self, bindvalue):
+        return func.ST_GeomFromWKB(bindvalue, 4326)
+
+    def column_expression(self, col):
+        return func.ST_AsBinary(col)
+
+    def bind_processor(self, dialect):
+        return None
+
+    def result_processor(self, dialect, coltype):
+        def process(value):
+            return bytes(value) if value is not None else None
+
+        return process
+
+
+def Geometry():  # noqa: N802 - reads as a column type
+    """WKB in lon-lat: a BLOB in SQLite, a PostGIS geometry (GiST-indexed) in PostgreSQL."""
+    return LargeBinary().with_variant(PostGISGeometry(), "postgresql")
+
 
 metadata = MetaData()
 
@@ -73,7 +105,7 @@ districts_table = Table(
     Column("adcode", String(12)),
     Column("quality", String(16), nullable=False),
     Column("source", Text),
-    Column("geometry", LargeBinary),
+    Column("geometry", Geometry()),
 )
 
 parks_table = Table(
@@ -92,7 +124,7 @@ parks_table = Table(
     Column("location_quality", String(16), nullable=False),
     Column("location_note", Text),
     Column("source", Text),
-    Column("geometry", LargeBinary),
+    Column("geometry", Geometry()),
 )
 
 control_lines_table = Table(
@@ -104,7 +136,7 @@ control_lines_table = Table(
     Column("area_m2", Float),
     Column("quality", String(16), nullable=False),
     Column("source", Text),
-    Column("geometry", LargeBinary),
+    Column("geometry", Geometry()),
 )
 
 submissions_table = Table(
@@ -171,9 +203,17 @@ project_versions_table = Table(
     Column("change_kind", String(16), nullable=False),  # seed | create | update | delete | undo
     Column("is_deleted", Boolean, nullable=False, default=False),
     *_project_columns,
-    Column("geometry", LargeBinary),
+    Column("geometry", Geometry()),
     Index("ix_project_versions_current", "project_id", "valid_to"),
 )
+
+for _table in ("districts", "parks", "control_lines", "project_versions"):
+    event.listen(
+        metadata.tables[_table],
+        "after_create",
+        DDL(f"CREATE INDEX IF NOT EXISTS ix_{_table}_geometry ON {_table} USING GIST (geometry)")
+        .execute_if(dialect="postgresql"),
+    )
 
 REFERENCE_TABLES: dict[str, Table] = {
     "districts": districts_table,

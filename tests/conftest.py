@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from spatial.reference import ReferenceData, load_reference
 from spatial.seed import seed_store
@@ -19,9 +22,34 @@ def reference() -> ReferenceData:
     return load_reference()
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'spatial.db'}"
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgres"]
+
+
+def postgres_url() -> str:
+    if not POSTGRES_URL:
+        pytest.fail(
+            "TEST_POSTGRES_URL is not set: `make test` starts a throw-away PostGIS server "
+            "(scripts/pg-test-server.sh) and sets it; every store test runs on both backends"
+        )
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path: Path):
+    """A fresh, empty database: a SQLite file, or a private schema on the PostGIS server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'spatial.db'}"
+        return
+    base = postgres_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{base}?options=-csearch_path%3D{schema},public"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture
