@@ -43,6 +43,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.types import UserDefinedType
@@ -56,6 +57,7 @@ DEFAULT_DB_PATH = Path("var") / "spatial.db"
 # the shipped reference projects are taken as known from the programme's launch (2022-11-16),
 # so that the as-of view of shipped data is governed by the projects' own dates
 REFERENCE_KNOWN_FROM = datetime(2022, 11, 16)
+
 
 class PostGISGeometry(UserDefinedType):
     """``geometry(Geometry, 4326)`` on PostgreSQL, exchanged as WKB like the SQLite BLOB, so the
@@ -211,8 +213,9 @@ for _table in ("districts", "parks", "control_lines", "project_versions"):
     event.listen(
         metadata.tables[_table],
         "after_create",
-        DDL(f"CREATE INDEX IF NOT EXISTS ix_{_table}_geometry ON {_table} USING GIST (geometry)")
-        .execute_if(dialect="postgresql"),
+        DDL(
+            f"CREATE INDEX IF NOT EXISTS ix_{_table}_geometry ON {_table} USING GIST (geometry)"
+        ).execute_if(dialect="postgresql"),
     )
 
 REFERENCE_TABLES: dict[str, Table] = {
@@ -228,7 +231,8 @@ def default_database_url() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    """Naive UTC with microseconds: versions written in the same second still order."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def end_of_day(day: date) -> datetime:
@@ -298,10 +302,28 @@ class Store:
         return n == 0 and m == 0
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One transaction: everything inside commits together or not at all."""
-        with self.engine.begin() as conn:
-            yield conn
+    def transaction(self, lock: str | None = None) -> Iterator[Connection]:
+        """One transaction: everything inside commits together or not at all.
+
+        With ``lock``, writers holding the same lock name run one after another: SQLite takes
+        its write lock at the start (BEGIN IMMEDIATE; waiters wait up to the busy timeout
+        instead of failing), PostgreSQL a transaction-scoped advisory lock. A writer that
+        reads the store after taking the lock sees every change committed before it."""
+        if lock is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": lock})
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
     def revision(self) -> tuple[int, int]:
         """Changes whenever anything is written; used as a cache key by the app."""
@@ -372,6 +394,13 @@ class Store:
                 select(*cols).where(submissions_table.c.submission_id == submission_id)
             ).first()
         return SubmissionRecord(**row._mapping) if row else None
+
+    def submission_status(self, submission_id: int, conn: Connection) -> str | None:
+        return conn.execute(
+            select(submissions_table.c.status).where(
+                submissions_table.c.submission_id == submission_id
+            )
+        ).scalar()
 
     def submission_report(self, submission_id: int) -> dict | None:
         with self.engine.connect() as conn:

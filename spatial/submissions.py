@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import math
+import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +33,15 @@ COMPARED_FIELDS = tuple(
     if f
     not in ("project_id", "district_id", "quality", "location_quality", "confidence", "status_note")
 )
+
+
+def fault_pause(stage: str) -> None:
+    """Fault injection for the crash-consistency test: with ``SPATIAL_FAULT_PAUSE=commit:5``
+    the process sleeps 5 s at the end of the commit transaction, before it commits, so a test
+    can kill it there. Unset in normal use."""
+    spec = os.environ.get("SPATIAL_FAULT_PAUSE", "")
+    if spec.startswith(stage + ":"):
+        time.sleep(float(spec.split(":", 1)[1]))
 
 
 class SubmissionError(Exception):
@@ -245,21 +256,20 @@ def commit(
     record = _record_or_fail(store, submission_id)
     _require(store, actor, Action.COMMIT, record)
     user = actor.user_name
-    if record.status == "committed":
-        raise SubmissionError("该上传已经提交过", "this submission was already committed")
     if not checked.accepted:
         raise SubmissionError(
             "文件有错误，不能提交；请先修正", "the file has errors; fix them first"
         )
-    plan = preview(store, checked, record.district_id)
-    at = at or utcnow()
-    rows = incoming_rows(store, checked)
-    new_ids = set(plan.new["project_id"])
-    changed_ids = set(plan.changed_ids)
-    with store.transaction() as conn:
+    # one district's commits and undos run one after another; the plan is made under the lock
+    with store.transaction(lock=f"district:{record.district_id}") as conn:
+        if store.submission_status(submission_id, conn) == "committed":
+            raise SubmissionError("该上传已经提交过", "this submission was already committed")
+        plan = preview(store, checked, record.district_id)
+        at = at or utcnow()
+        rows = incoming_rows(store, checked)
         created = store.write_project_versions(
             conn,
-            rows[rows["project_id"].isin(new_ids)],
+            rows[rows["project_id"].isin(set(plan.new["project_id"]))],
             at=at,
             changed_by=user,
             change_kind="create",
@@ -267,7 +277,7 @@ def commit(
         )
         updated = store.write_project_versions(
             conn,
-            rows[rows["project_id"].isin(changed_ids)],
+            rows[rows["project_id"].isin(set(plan.changed_ids))],
             at=at,
             changed_by=user,
             change_kind="update",
@@ -282,6 +292,7 @@ def commit(
             detail={"district_id": record.district_id} | plan.summary(),
             conn=conn,
         )
+        fault_pause("commit")
     return CommitResult(submission_id, created, updated, len(plan.unchanged))
 
 
@@ -315,8 +326,10 @@ def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None
             f"只能撤销已提交的上传（该记录状态为 {record.status}）",
             f"only committed uploads can be undone (this one is {record.status})",
         )
-    at = at or utcnow()
-    with store.transaction() as conn:
+    with store.transaction(lock=f"district:{record.district_id}") as conn:
+        if store.submission_status(submission_id, conn) != "committed":
+            raise SubmissionError("该上传已被撤销", "this upload was undone already")
+        at = at or utcnow()
         versions = store.versions_of_submission(submission_id, conn)
         versions = versions[versions["change_kind"].isin(["create", "update"])]
         later = (
