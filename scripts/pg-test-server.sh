@@ -36,7 +36,7 @@ start() {
   chown postgres "$ROOT"
   as_postgres "$bin/initdb" -D "$ROOT/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
   as_postgres "$bin/pg_ctl" -D "$ROOT/data" -l "$ROOT/log" -w \
-    -o "-p $PORT -k $ROOT -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60" start >/dev/null
+    -o "-p $PORT -k $ROOT -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
   as_postgres "$bin/psql" -h 127.0.0.1 -p "$PORT" -U postgres -q -c "CREATE DATABASE spatial_test" >/dev/null
   as_postgres "$bin/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d spatial_test -q \
     -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null

@@ -21,7 +21,6 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import (
-    DDL,
     Boolean,
     Column,
     Connection,
@@ -46,12 +45,14 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import UserDefinedType
 
 from spatial.crs import WGS84
 from spatial.layers import PROJECT_DATE_FIELDS, PROJECT_FIELDS, PROJECT_NUMERIC_FIELDS
 
 SCHEMA_VERSION = 1
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB_PATH = Path("var") / "spatial.db"
 
 # the shipped reference projects are taken as known from the programme's launch (2022-11-16),
@@ -209,14 +210,16 @@ project_versions_table = Table(
     Index("ix_project_versions_current", "project_id", "valid_to"),
 )
 
-for _table in ("districts", "parks", "control_lines", "project_versions"):
-    event.listen(
-        metadata.tables[_table],
-        "after_create",
-        DDL(
-            f"CREATE INDEX IF NOT EXISTS ix_{_table}_geometry ON {_table} USING GIST (geometry)"
-        ).execute_if(dialect="postgresql"),
-    )
+comments_table = Table(
+    "comments",
+    metadata,
+    Column("comment_id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), nullable=False),
+    Column("user_name", Text, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_comments_project", "project_id"),
+)
 
 REFERENCE_TABLES: dict[str, Table] = {
     "districts": districts_table,
@@ -285,15 +288,33 @@ class Store:
 
     # -- schema ---------------------------------------------------------------------------------
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        """Bring the schema to the newest migration (Alembic); an upgrade keeps all data.
+
+        A database made before migrations existed (tables, no ``alembic_version``) is stamped
+        as the baseline first."""
+        from alembic import command
+        from alembic.config import Config
+        from sqlalchemy import inspect
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
         with self.engine.begin() as conn:
-            existing = conn.execute(
-                select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-            ).scalar()
-            if existing is None:
-                conn.execute(
-                    insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION))
-                )
+            config.attributes["connection"] = conn
+            tables = set(inspect(conn).get_table_names())
+            if "project_versions" in tables and "alembic_version" not in tables:
+                command.stamp(config, "0001")
+            command.upgrade(config, "head")
+        try:
+            with self.engine.begin() as conn:
+                existing = conn.execute(
+                    select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+                ).scalar()
+                if existing is None:
+                    conn.execute(
+                        insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION))
+                    )
+        except IntegrityError:
+            pass  # another process created the store at the same moment
 
     def is_empty(self) -> bool:
         with self.engine.connect() as conn:

@@ -53,8 +53,10 @@ def db_url(request, tmp_path: Path):
 
 
 @pytest.fixture
-def empty_store(db_url: str) -> Store:
-    return open_store(db_url)
+def empty_store(db_url: str):
+    store = open_store(db_url)
+    yield store
+    store.engine.dispose()  # give the connections back (PostgreSQL counts them)
 
 
 @pytest.fixture

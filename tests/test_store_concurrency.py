@@ -66,10 +66,11 @@ def versions(store) -> pd.DataFrame:
 def test_ten_uploads_at_the_same_time(db_url, seeded_store):
     # each thread opens its own store, as separate app sessions or processes would
     results, errors = {}, {}
-    barrier = threading.Barrier(10)
+    barrier = threading.Barrier(10, timeout=60)
+    stores = [open_store(db_url) for _ in range(10)]
 
     def one(n: int) -> None:
-        store = open_store(db_url)
+        store = stores[n]
         try:
             barrier.wait()
             results[n] = sub.submit(
@@ -85,6 +86,7 @@ def test_ten_uploads_at_the_same_time(db_url, seeded_store):
         t.start()
     for t in threads:
         t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
     assert errors == {}, errors
     assert all(result[2] is not None for result in results.values())  # all committed whole
     store = seeded_store
