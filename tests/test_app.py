@@ -210,3 +210,36 @@ def test_audit_page_is_for_admins(db_url, seeded_store, monkeypatch):
     viewer = signed_in(db_url, monkeypatch, Principal("v", Role.VIEWER))
     with pytest.raises(ValueError):  # not even registered as a page for a viewer
         viewer.switch_page(f"{PAGES}/audit.py").run()
+
+
+@pytest.mark.parametrize(
+    "who,upload_districts,audit,reads_all",
+    [
+        (Principal("ad", Role.ADMIN), "all", True, True),
+        (Principal("pl", Role.PLANNER), None, False, True),
+        (Principal("ba", Role.DISTRICT, "baoan"), ["宝安区"], False, False),
+        (Principal("ns", Role.DISTRICT, "nanshan"), ["南山区"], False, False),
+        (Principal("vw", Role.VIEWER), None, False, True),
+    ],
+)
+def test_role_matrix_in_the_app(
+    db_url, seeded_store, monkeypatch, who, upload_districts, audit, reads_all
+):
+    at = signed_in(db_url, monkeypatch, who)
+    no_errors(at)
+    if upload_districts is None:
+        with pytest.raises(ValueError):  # the page is not there for this role
+            at.switch_page(f"{PAGES}/upload.py")
+    else:
+        at.switch_page(f"{PAGES}/upload.py").run()
+        options = at.selectbox(key="upload_district").options
+        assert len(options) == 11 if upload_districts == "all" else options == upload_districts
+    if audit:
+        at.switch_page(f"{PAGES}/audit.py").run()
+        no_errors(at)
+    else:
+        with pytest.raises(ValueError):
+            at.switch_page(f"{PAGES}/audit.py")
+    at.switch_page(f"{PAGES}/projects.py").run()
+    districts = set(at.dataframe[0].value["行政区"])
+    assert (len(districts) > 1) == reads_all
