@@ -243,3 +243,19 @@ def test_role_matrix_in_the_app(
     at.switch_page(f"{PAGES}/projects.py").run()
     districts = set(at.dataframe[0].value["行政区"])
     assert (len(districts) > 1) == reads_all
+
+
+def test_planner_comments_and_viewer_cannot(db_url, seeded_store, monkeypatch):
+    at = signed_in(db_url, monkeypatch, Principal("pl", Role.PLANNER))
+    at.switch_page(f"{PAGES}/projects.py").run()
+    at.selectbox(key="comment_project").set_value("REF-003").run()
+    at.text_area(key="comment_text").input("<b>请核实</b>交付日期").run()
+    at.button(key="comment_add").click().run()
+    no_errors(at)
+    assert any("<b>请核实</b>交付日期" in t.value for t in at.text)  # shown as plain text
+    viewer = signed_in(db_url, monkeypatch, Principal("vw", Role.VIEWER))
+    viewer.switch_page(f"{PAGES}/projects.py").run()
+    viewer.selectbox(key="comment_project").set_value("REF-003").run()
+    assert not [w for w in viewer.text_area if w.key == "comment_text"]
+    assert any("请核实" in t.value for t in viewer.text)
+    assert list(seeded_store.audit("pl")["action"]) == ["comment"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from spatial import comments
+from spatial.auth import Action
 from spatial.i18n import t
 from spatial.layers import CONTROL_LEVEL_LABELS, QUALITY_LABELS, STATUS_LABELS, label
 from spatial.ledger import counted_area
 from spatial.snapshot import Snapshot
-from spatial.ui.common import as_of_input, lang, snapshot
+from spatial.ui.common import as_of_input, lang, principal, snapshot, store
 from spatial.ui.mapview import project_filter_inputs
 
 
@@ -74,3 +76,28 @@ def render() -> None:
         file_name=f"projects_{as_of.isoformat()}.csv",
         mime="text/csv",
     )
+    comment_box(snap, lg)
+
+
+def comment_box(snap: Snapshot, lg: str) -> None:
+    """Read a project's comments; planners and admins add one (each audited)."""
+    st.subheader("项目意见" if lg == "zh" else "Comments")
+    ids = snap.projects["project_id"].tolist()
+    if not ids:
+        return
+    names = dict(zip(snap.projects["project_id"], snap.projects["name_zh"], strict=True))
+    chosen = st.selectbox(
+        "项目" if lg == "zh" else "Project",
+        ids,
+        format_func=lambda i: f"{i} {names.get(i, '')}",
+        key="comment_project",
+    )
+    who = principal()
+    district = snap.projects.loc[snap.projects["project_id"] == chosen, "district_id"].iloc[0]
+    if who.can(Action.COMMENT, district):
+        text = st.text_area("新意见" if lg == "zh" else "New comment", key="comment_text")
+        if st.button("提交意见" if lg == "zh" else "Add comment", key="comment_add") and text:
+            comments.add_comment(store(), who, chosen, text)
+            st.success("已记录" if lg == "zh" else "Recorded")
+    for row in comments.comments(store(), who, chosen).itertuples():
+        st.text(f"{row.at:%Y-%m-%d %H:%M} {row.user_name}: {row.text}")  # plain text, no HTML
