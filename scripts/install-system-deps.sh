@@ -5,8 +5,9 @@ set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)  # an independent reader for exports
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system packages present: chromium, fonts-noto-cjk"
+  echo "system packages present: chromium, fonts-noto-cjk, gdal-bin"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then

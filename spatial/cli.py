@@ -11,6 +11,8 @@
     spatial user add NAME --role admin|planner|district|viewer [--district D]
     spatial user list
     spatial audit [--user U] [--action A] [--json]
+    spatial export --layer L|all --format F [--crs C] [--district D …] [--status S …]
+                   [--park P …] [--cluster C …] [--year Y] [--as-of DATE] [--user U] -o PATH
 
 ``--database-url`` (or ``DATABASE_URL``) chooses the store; default ``sqlite:///var/spatial.db``.
 Exit codes: 0 success, 1 failure reported to the user, 2 usage error.
@@ -28,6 +30,15 @@ from pathlib import Path
 from spatial import accounts, submissions
 from spatial.auth import PermissionDenied, Principal, Role
 from spatial.crs_detect import AUTO, CRS_CHOICES
+from spatial.export import (
+    CRS_OPTIONS,
+    FORMATS,
+    LAYER_NAMES,
+    ExportError,
+    ExportRequest,
+    export_layers,
+)
+from spatial.filters import ProjectFilter
 from spatial.i18n import fmt_area
 from spatial.ingest import UploadOptions, check_upload
 from spatial.layers import LAYERS, Stage
@@ -104,6 +115,19 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--district", default=None)
     user_sub.add_parser("list", help="list users")
+
+    exp = sub.add_parser("export", help="export layers (filtered, as of a date) to a file")
+    exp.add_argument("--layer", required=True, choices=[*LAYER_NAMES, "all"])
+    exp.add_argument("--format", required=True, choices=list(FORMATS))
+    exp.add_argument("--crs", default="wgs84", choices=list(CRS_OPTIONS))
+    exp.add_argument("--district", action="append", default=[])
+    exp.add_argument("--park", action="append", default=[])
+    exp.add_argument("--status", action="append", default=[])
+    exp.add_argument("--cluster", action="append", default=[])
+    exp.add_argument("--year", type=int, default=None)
+    exp.add_argument("--as-of", type=_date, default=None)
+    exp.add_argument("--user", default="admin", help="the user exporting (default: admin)")
+    exp.add_argument("-o", "--output", type=Path, required=True)
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit.add_argument("--user", default=None)
@@ -377,6 +401,36 @@ def cmd_user(args, out) -> int:
     return 0
 
 
+def cmd_export(args, out) -> int:
+    store = _open(args)
+    actor = _actor(store, args.user)
+    request = ExportRequest(
+        layers=LAYER_NAMES if args.layer == "all" else (args.layer,),
+        format=args.format,
+        crs=args.crs,
+        filters=ProjectFilter(
+            tuple(args.district),
+            tuple(args.park),
+            tuple(args.status),
+            tuple(args.cluster),
+            args.year,
+        ),
+        as_of=args.as_of,
+    )
+    try:
+        result = export_layers(store, actor, request)
+    except (ExportError, PermissionDenied) as exc:
+        print(f"{exc.zh} / {exc.en}", file=sys.stderr)
+        return 1
+    output = args.output
+    if output.is_dir():
+        output = output / result.filename
+    output.write_bytes(result.content)
+    rows = ", ".join(f"{k} {v}" for k, v in result.layers.items())
+    print(f"{output} ({len(result.content):,} bytes; {rows})", file=out)
+    return 0
+
+
 def cmd_audit(args, out) -> int:
     store = _open(args)
     events = store.audit(args.user, args.action)
@@ -407,6 +461,7 @@ COMMANDS = {
     "original": cmd_original,
     "user": cmd_user,
     "audit": cmd_audit,
+    "export": cmd_export,
 }
 
 

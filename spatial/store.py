@@ -302,6 +302,9 @@ class Store:
             config.attributes["connection"] = conn
             tables = set(inspect(conn).get_table_names())
             if "project_versions" in tables and "alembic_version" not in tables:
+                # made before migrations: complete the baseline tables, then adopt it
+                baseline = [t for name, t in metadata.tables.items() if name != "comments"]
+                metadata.create_all(conn, tables=baseline, checkfirst=True)
                 command.stamp(config, "0001")
             command.upgrade(config, "head")
         try:
