@@ -24,6 +24,11 @@ navigation = st.navigation(
         st.Page(f"{PAGES}/mapview.py", title=t("nav_map", lg), url_path="map"),
         st.Page(f"{PAGES}/projects.py", title=t("nav_projects", lg), url_path="projects"),
         *(
+            [st.Page(f"{PAGES}/exports.py", title=t("nav_export", lg), url_path="export")]
+            if who.can(Action.EXPORT, who.district_id)
+            else []
+        ),
+        *(
             [st.Page(f"{PAGES}/upload.py", title=t("nav_upload", lg), url_path="upload")]
             if may_upload
             else []

@@ -14,6 +14,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav_coverage": ("数据说明", "Data coverage"),
     "nav_upload": ("上传", "Upload"),
     "nav_audit": ("审计日志", "Audit trail"),
+    "nav_export": ("导出", "Export"),
     "as_of": ("统计截止日", "As of"),
     "stage": ("计入口径", "Counting stage"),
     "this_year": ("{year}年已{stage}厂房面积", "Factory floor area {stage} in {year}"),

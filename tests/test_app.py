@@ -259,3 +259,14 @@ def test_planner_comments_and_viewer_cannot(db_url, seeded_store, monkeypatch):
     assert not [w for w in viewer.text_area if w.key == "comment_text"]
     assert any("请核实" in t.value for t in viewer.text)
     assert list(seeded_store.audit("pl")["action"]) == ["comment"]
+
+
+def test_export_page_builds_a_download(app, seeded_store):
+    app.switch_page(f"{PAGES}/exports.py").run()
+    no_errors(app)
+    app.selectbox(key="export_format").set_value("gpkg")
+    app.selectbox(key="export_crs").set_value("epsg4547")
+    app.button(key="export_build").click().run()
+    no_errors(app)
+    assert any("EPSG4547.gpkg" in s.value for s in app.success)
+    assert seeded_store.audit(action="export")["user_name"].tolist() == ["admin"]
