@@ -11,6 +11,7 @@
     spatial user add NAME --role admin|planner|district|viewer [--district D]
     spatial user list
     spatial audit [--user U] [--action A] [--json]
+    spatial map [--district D …] [--status S …] [--as-of DATE] [--lang zh|en] -o FILE.html
     spatial export --layer L|all --format F [--crs C] [--district D …] [--status S …]
                    [--park P …] [--cluster C …] [--year Y] [--as-of DATE] [--user U] -o PATH
 
@@ -44,6 +45,7 @@ from spatial.ingest import UploadOptions, check_upload
 from spatial.layers import LAYERS, Stage
 from spatial.ledger import COUNTING_RULE
 from spatial.map_assets import install_static_assets
+from spatial.offline_map import offline_map_html
 from spatial.reference import PACKAGE_ROOT
 from spatial.seed import ensure_seeded
 from spatial.snapshot import coverage, take_snapshot
@@ -128,6 +130,14 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--as-of", type=_date, default=None)
     exp.add_argument("--user", default="admin", help="the user exporting (default: admin)")
     exp.add_argument("-o", "--output", type=Path, required=True)
+
+    omap = sub.add_parser("map", help="a standalone HTML map that opens with no internet")
+    omap.add_argument("--district", action="append", default=[])
+    omap.add_argument("--status", action="append", default=[])
+    omap.add_argument("--as-of", type=_date, default=None)
+    omap.add_argument("--lang", choices=["zh", "en"], default="zh")
+    omap.add_argument("--user", default="admin")
+    omap.add_argument("-o", "--output", type=Path, required=True)
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit.add_argument("--user", default=None)
@@ -431,6 +441,20 @@ def cmd_export(args, out) -> int:
     return 0
 
 
+def cmd_map(args, out) -> int:
+    store = _open(args)
+    actor = _actor(store, args.user)
+    flt = ProjectFilter(districts=tuple(args.district), statuses=tuple(args.status))
+    try:
+        content = offline_map_html(store, actor, flt, args.as_of, args.lang)
+    except PermissionDenied as exc:
+        print(f"{exc.zh} / {exc.en}", file=sys.stderr)
+        return 1
+    args.output.write_bytes(content)
+    print(f"{args.output} ({len(content):,} bytes)", file=out)
+    return 0
+
+
 def cmd_audit(args, out) -> int:
     store = _open(args)
     events = store.audit(args.user, args.action)
@@ -462,6 +486,7 @@ COMMANDS = {
     "user": cmd_user,
     "audit": cmd_audit,
     "export": cmd_export,
+    "map": cmd_map,
 }
 
 

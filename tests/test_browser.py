@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from shapely.geometry import Point
 
+from spatial.auth import Principal, Role
 from spatial.crs import WGS84
 from spatial.i18n import fmt_area
 from spatial.layers import PROJECT_FIELDS
@@ -39,7 +40,7 @@ ARGS = [
     "--no-first-run",
 ]
 HOSTILE_NAME = '<script>window.__xss=1</script>危险<img src=x onerror="window.__xss=2">'
-LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:", "file:")
 PASSWORD = "browser-test-password"
 
 
@@ -317,4 +318,22 @@ def test_officer_uploads_reviews_commits_and_the_dashboard_moves(app_server, pag
     summary = build_ledger(baoan, snap.pledge, as_of=date.today()).summary  # what ba-officer reads
     assert fmt_area(summary.cumulative_m2, "zh") in after
     assert after != before
+    assert page.blocked == []
+
+
+def test_offline_map_file_opens_with_no_network(app_server, page, tmp_path):
+    from spatial.offline_map import offline_map_html
+
+    _, store, folder = app_server
+    admin = Principal("planner", Role.PLANNER)
+    path = tmp_path / "map.html"
+    path.write_bytes(offline_map_html(store, admin))
+    assert b"http://" not in path.read_bytes().split(b"<body>")[0]  # no remote assets in <head>
+    page.goto(path.as_uri())
+    page.wait_for_selector("path.leaflet-interactive", timeout=30_000)
+    assert page.locator("path.leaflet-interactive").count() >= 30
+    assert "工业上楼项目" in page.locator(".leaflet-control-layers").inner_text()
+    assert "统计截止" in page.locator("#sz-stamp").inner_text()
+    assert page.evaluate("window.__xss") is None  # the hostile project stays text here too
+    page.screenshot(path=str(folder / "offline_map.png"))
     assert page.blocked == []

@@ -5,12 +5,14 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
+from spatial.auth import Action
 from spatial.filters import ProjectFilter
 from spatial.i18n import t
 from spatial.layers import STATUS_LABELS, Status, label
 from spatial.maps import Basemap, build_map
+from spatial.offline_map import offline_map_html
 from spatial.snapshot import Snapshot
-from spatial.ui.common import as_of_input, lang, snapshot
+from spatial.ui.common import as_of_input, lang, principal, snapshot, store
 
 BASEMAPS = ("none", "osm", "tianditu", "amap", "custom")
 
@@ -109,3 +111,16 @@ def render() -> None:
         )
     )
     st_folium(m, height=640, use_container_width=True, returned_objects=[], key="main_map")
+    who = principal()
+    if who is not None and who.can(Action.EXPORT, who.district_id):
+        label = (
+            "生成离线地图（HTML，无需联网）" if lg == "zh" else "Offline map (HTML, no internet)"
+        )
+        if st.button(label, key="offline_map"):
+            st.download_button(
+                "下载离线地图" if lg == "zh" else "Download the offline map",
+                offline_map_html(store(), who, flt, as_of, lg),
+                f"shenzhen_map_{as_of.isoformat()}.html",
+                "text/html",
+                key="offline_download",
+            )
