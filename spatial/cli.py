@@ -323,8 +323,7 @@ def cmd_import(args, out) -> int:
             store, args.file.name, data, options, actor
         )
     except PermissionDenied as exc:
-        print(f"{exc.zh} / {exc.en}", file=sys.stderr)
-        return 1
+        return _refused(exc)
     extra = {
         "submission_id": submission_id,
         "committed": None if result is None else result.__dict__,
@@ -370,8 +369,7 @@ def cmd_undo(args, out) -> int:
     try:
         n = submissions.undo(store, args.submission_id, actor)
     except (submissions.SubmissionError, PermissionDenied) as exc:
-        print(f"{exc.zh} / {exc.en}", file=sys.stderr)
-        return 1
+        return _refused(exc)
     print(
         f"已撤销上传 #{args.submission_id}（{n} 个项目恢复或删除） / undid submission "
         f"#{args.submission_id} ({n} projects restored or removed)",
@@ -430,8 +428,7 @@ def cmd_export(args, out) -> int:
     try:
         result = export_layers(store, actor, request)
     except (ExportError, PermissionDenied) as exc:
-        print(f"{exc.zh} / {exc.en}", file=sys.stderr)
-        return 1
+        return _refused(exc)
     output = args.output
     if output.is_dir():
         output = output / result.filename
@@ -448,8 +445,7 @@ def cmd_map(args, out) -> int:
     try:
         content = offline_map_html(store, actor, flt, args.as_of, args.lang)
     except PermissionDenied as exc:
-        print(f"{exc.zh} / {exc.en}", file=sys.stderr)
-        return 1
+        return _refused(exc)
     args.output.write_bytes(content)
     print(f"{args.output} ({len(content):,} bytes)", file=out)
     return 0
@@ -468,6 +464,12 @@ def cmd_audit(args, out) -> int:
             file=out,
         )
     return 0
+
+
+def _refused(exc) -> int:
+    """A refusal the user can act on (permission, export rule, workflow state): one line."""
+    print(f"{exc.zh} / {exc.en}", file=sys.stderr)
+    return 1
 
 
 class UsageError(Exception):

@@ -141,8 +141,6 @@ def _frames(snapshot: Snapshot, request: ExportRequest, actor: Principal) -> dic
         frame = getattr(snapshot, name).copy()
         if name == "projects":
             frame = request.filters.apply(frame)
-            readable = frame["district_id"].map(lambda d: actor.can(Action.READ, d))
-            frame = frame[readable.astype(bool)]
             frame = frame.drop(columns=[c for c in DROP if c in frame.columns])
         frames[name] = gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs="EPSG:4326")
     return frames
@@ -318,7 +316,7 @@ def export_layers(store: Store, actor: Principal, request: ExportRequest) -> Exp
     if unknown or not request.layers:
         raise ExportError(f"未知图层 {sorted(unknown)}", f"unknown layers {sorted(unknown)}")
     at = utcnow()
-    snapshot = take_snapshot(store, request.as_of)
+    snapshot = take_snapshot(store, request.as_of).readable_by(actor)
     crs_label = CRS_OPTIONS[crs_key][1]
     frames = {
         name: _reproject(_with_provenance(frame, request, actor, at, crs_label), crs_key)

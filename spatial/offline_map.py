@@ -23,9 +23,8 @@ def offline_map_html(
     """The map as one self-contained HTML file (vector basemap; no tiles to fetch)."""
     require(actor, Action.EXPORT, actor.district_id)
     filters = filters or ProjectFilter()
-    snap = take_snapshot(store, as_of)
+    snap = take_snapshot(store, as_of).readable_by(actor)
     projects = filters.apply(snap.projects)
-    projects = projects[projects["district_id"].map(lambda d: actor.can(Action.READ, d))]
     m = build_map(
         districts=snap.districts,
         parks=snap.parks,

@@ -6,13 +6,14 @@ same figures for the same date.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import geopandas as gpd
 import pandas as pd
 
 from spatial.analysis import cluster_codes, enrich_projects
+from spatial.auth import Principal
 from spatial.layers import Quality, Stage
 from spatial.ledger import Ledger, build_ledger
 from spatial.store import Store, end_of_day
@@ -29,6 +30,15 @@ class Snapshot:
     clusters: pd.DataFrame
     programme_reports: pd.DataFrame
     sources: pd.DataFrame
+
+    def readable_by(self, actor: Principal) -> Snapshot:
+        """The same snapshot with only the projects ``actor`` may read (reference layers are
+        for everyone). Used by the app, exports and the offline map alike."""
+        districts = set(actor.readable_districts(self.districts["district_id"]))
+        keep = self.projects["district_id"].isin(districts)
+        if keep.all():
+            return self
+        return replace(self, projects=self.projects[keep])
 
     def ledger(self, stage: Stage = Stage.DELIVERED) -> Ledger:
         return build_ledger(self.projects, self.pledge, Stage(stage), self.as_of)

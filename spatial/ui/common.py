@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from spatial import accounts
-from spatial.auth import ROLE_LABELS, Action, Principal
+from spatial.auth import ROLE_LABELS, Principal
 from spatial.i18n import DEFAULT_LANGUAGE, t
 from spatial.map_assets import install_static_assets
 from spatial.seed import ensure_seeded
@@ -44,27 +44,14 @@ def _snapshot(url: str, revision: tuple[int, int], as_of: date) -> Snapshot:
     return take_snapshot(_store(url), as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _readable_snapshot(
-    url: str, revision: tuple[int, int], as_of: date, readable: tuple[str, ...] | None
-) -> Snapshot:
-    snap = _snapshot(url, revision, as_of)
-    if readable is None:
-        return snap
-    keep = snap.projects["district_id"].isin(readable)
-    return Snapshot(**{**snap.__dict__, "projects": snap.projects[keep]})
-
-
 def snapshot(as_of: date) -> Snapshot:
     """The store as of a date, as the signed-in user may read it (a district user sees their
     district's projects; reference layers are for everyone). Cached until anything is
     written (the revision changes)."""
     s = store()
+    snap = _snapshot(default_database_url(), s.revision(), as_of)
     who = principal()
-    readable = None
-    if who is not None and not who.can(Action.READ, None):
-        readable = tuple(d for d in s.layer("districts")["district_id"] if who.can(Action.READ, d))
-    return _readable_snapshot(default_database_url(), s.revision(), as_of, readable)
+    return snap if who is None else snap.readable_by(who)
 
 
 def principal() -> Principal | None:
