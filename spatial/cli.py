@@ -12,6 +12,7 @@
     spatial user list
     spatial audit [--user U] [--action A] [--json]
     spatial map [--district D …] [--status S …] [--as-of DATE] [--lang zh|en] -o FILE.html
+    spatial report --year Y [--as-of DATE] [--stage S] [--lang zh|en] [--user U] -o FILE.html|.pdf
     spatial export --layer L|all --format F [--crs C] [--district D …] [--status S …]
                    [--park P …] [--cluster C …] [--year Y] [--as-of DATE] [--user U] -o PATH
 
@@ -46,7 +47,9 @@ from spatial.layers import LAYERS, Stage
 from spatial.ledger import COUNTING_RULE
 from spatial.map_assets import install_static_assets
 from spatial.offline_map import offline_map_html
+from spatial.printing import PrintError
 from spatial.reference import PACKAGE_ROOT
+from spatial.report import REPORT_FORMATS, ReportError, ReportRequest, progress_report
 from spatial.seed import ensure_seeded
 from spatial.snapshot import coverage, take_snapshot
 from spatial.store import default_database_url, open_store
@@ -138,6 +141,19 @@ def _parser() -> argparse.ArgumentParser:
     omap.add_argument("--lang", choices=["zh", "en"], default="zh")
     omap.add_argument("--user", default="admin")
     omap.add_argument("-o", "--output", type=Path, required=True)
+
+    rep = sub.add_parser(
+        "report", help="the progress report (进度报告) for a pledge year, as HTML or PDF"
+    )
+    rep.add_argument("--year", type=int, required=True)
+    rep.add_argument("--as-of", type=_date, default=None, help="default: today, or 31 Dec")
+    rep.add_argument("--stage", choices=[s.value for s in Stage], default=Stage.DELIVERED.value)
+    rep.add_argument("--lang", choices=["zh", "en"], default="zh")
+    rep.add_argument("--user", default="admin")
+    rep.add_argument(
+        "-o", "--output", type=Path, required=True, help="FILE.html or FILE.pdf (or a folder)"
+    )
+    rep.add_argument("--format", choices=list(REPORT_FORMATS), default=None, help="default: suffix")
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit.add_argument("--user", default=None)
@@ -451,6 +467,32 @@ def cmd_map(args, out) -> int:
     return 0
 
 
+def cmd_report(args, out) -> int:
+    suffix = args.output.suffix.lower().lstrip(".")
+    fmt = args.format or (suffix if suffix in REPORT_FORMATS else None)
+    if fmt is None:
+        raise UsageError(
+            "请用 .html 或 .pdf 结尾的文件名，或加 --format html|pdf / "
+            "name the output FILE.html or FILE.pdf, or add --format html|pdf"
+        )
+    store = _open(args)
+    actor = _actor(store, args.user)
+    request = ReportRequest(args.year, args.as_of, Stage(args.stage), args.lang, fmt)
+    try:
+        result = progress_report(store, actor, request)
+    except (ReportError, PrintError, PermissionDenied) as exc:
+        return _refused(exc)
+    output = args.output / result.filename if args.output.is_dir() else args.output
+    output.write_bytes(result.content)
+    st = result.report.status
+    print(
+        f"{output} ({len(result.content):,} bytes; {st.year} {st.stage.value} "
+        f"{st.year_counted_m2:,.0f} m² of {st.year_target_m2:,.0f}; as of {st.as_of})",
+        file=out,
+    )
+    return 0
+
+
 def cmd_audit(args, out) -> int:
     store = _open(args)
     events = store.audit(args.user, args.action)
@@ -489,6 +531,7 @@ COMMANDS = {
     "audit": cmd_audit,
     "export": cmd_export,
     "map": cmd_map,
+    "report": cmd_report,
 }
 
 

@@ -82,6 +82,15 @@ def take_snapshot(store: Store, as_of: date | None = None) -> Snapshot:
     )
 
 
+COVERAGE_ASPECTS: dict[str, tuple[str, str]] = {
+    "boundary": ("边界", "boundary"),
+    "name": ("名称", "name"),
+    "location": ("位置", "location"),
+    "polygon": ("范围", "polygon"),
+    "figures": ("数字", "figures"),
+}
+
+
 def coverage(snapshot: Snapshot) -> pd.DataFrame:
     """Per layer and aspect: how many features are official, approximate, illustrative, missing."""
     rows = []

@@ -9,7 +9,7 @@ import streamlit as st
 
 from spatial.i18n import t
 from spatial.layers import LAYERS, QUALITY_LABELS, label
-from spatial.snapshot import coverage
+from spatial.snapshot import COVERAGE_ASPECTS, coverage
 from spatial.ui.common import lang, snapshot
 
 
@@ -20,17 +20,10 @@ def render() -> None:
     snap = snapshot(date.today())
     table = coverage(snap)
     layer_names = {k: (v.label_zh if lg == "zh" else v.label_en) for k, v in LAYERS.items()}
-    aspects_zh = {
-        "boundary": "边界",
-        "name": "名称",
-        "location": "位置",
-        "polygon": "范围",
-        "figures": "数字",
-    }
     shown = pd.DataFrame(
         {
             t("layer", lg): table["layer"].map(layer_names),
-            t("aspect", lg): table["aspect"].map(aspects_zh) if lg == "zh" else table["aspect"],
+            t("aspect", lg): table["aspect"].map(lambda a: label(COVERAGE_ASPECTS, a, lg)),
             t("features", lg): table["features"],
             t("official", lg): table["official"],
             t("approximate", lg): table["approximate"],

@@ -2,43 +2,14 @@
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
+from spatial.charts import area_bars, year_chart
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_LABELS, STATUS_LABELS, Stage, label
 from spatial.ledger import COUNTING_RULE, split_by
 from spatial.ui.common import as_of_input, lang, snapshot
-
-
-def _year_chart(by_year: pd.DataFrame, lg: str) -> alt.Chart:
-    names = {
-        "target_m2": t("target", lg),
-        "started_m2": label(STAGE_LABELS, Stage.STARTED, lg),
-        "completed_m2": label(STAGE_LABELS, Stage.COMPLETED, lg),
-        "delivered_m2": label(STAGE_LABELS, Stage.DELIVERED, lg),
-    }
-    long = by_year.melt(id_vars="year", value_vars=list(names), var_name="series", value_name="m2")
-    long["series"] = long["series"].map(names)
-    long["year"] = long["year"].astype(str)
-    return (
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            x=alt.X("year:N", title=t("year", lg), axis=alt.Axis(labelAngle=0)),
-            xOffset=alt.XOffset("series:N", sort=list(names.values())),
-            y=alt.Y("m2:Q", title=t("area_m2", lg)),
-            color=alt.Color(
-                "series:N",
-                sort=list(names.values()),
-                scale=alt.Scale(range=["#bdc3c7", "#f39c12", "#2e86de", "#27ae60"]),
-                title=None,
-            ),
-            tooltip=["year", "series", alt.Tooltip("m2:Q", format=",.0f")],
-        )
-        .properties(height=320)
-    )
 
 
 def _split_table(frame: pd.DataFrame, key_label: str, lg: str) -> pd.DataFrame:
@@ -103,7 +74,7 @@ def render() -> None:
     st.warning(t("data_note", lg, n=len(snap.projects)))
 
     st.subheader(t("by_year", lg))
-    st.altair_chart(_year_chart(ledger.by_year, lg), width="stretch")
+    st.altair_chart(year_chart(ledger.by_year, lg), width="stretch")
     names = {c: t(f"col_{c}", lg) for c in ledger.by_year.columns if c != "year"}
     table = ledger.by_year.rename(columns={"year": t("year", lg), **names}).round(0)
     st.dataframe(table, hide_index=True, width="stretch")
@@ -113,17 +84,7 @@ def render() -> None:
         st.subheader(t("by_district", lg))
         by_d = split_by(ledger, "district_id", snap.district_names(lg))
         if not by_d.empty:
-            chart = (
-                alt.Chart(by_d.assign(label=by_d["label"].replace("", t("unassigned", lg))))
-                .mark_bar(color="#27ae60")
-                .encode(
-                    x=alt.X("area_m2:Q", title=t("area_m2", lg)),
-                    y=alt.Y("label:N", sort="-x", title=None),
-                    tooltip=["label", alt.Tooltip("area_m2:Q", format=",.0f"), "projects"],
-                )
-                .properties(height=max(120, 28 * len(by_d)))
-            )
-            st.altair_chart(chart, width="stretch")
+            st.altair_chart(area_bars(by_d, lg), width="stretch")
         st.dataframe(_split_table(by_d, t("district", lg), lg), hide_index=True, width="stretch")
     with right:
         st.subheader(t("by_park", lg))

@@ -1,0 +1,75 @@
+"""Charts of the pledge ledger, one definition for the dashboard and the progress report.
+
+The charts are Vega-Lite specifications built with Altair. The dashboard hands them to the
+browser; the report renders them to inline SVG with ``vl-convert`` (no JavaScript, no network),
+so the HTML report and its PDF show the same picture.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import vl_convert
+
+from spatial.i18n import t
+from spatial.layers import STAGE_LABELS, Stage, label
+
+STAGE_COLOURS = ["#bdc3c7", "#f39c12", "#2e86de", "#27ae60"]  # target, started, completed, deliv.
+FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+def year_chart(by_year: pd.DataFrame, lang: str, height: int = 320) -> alt.Chart:
+    """Grouped bars per pledge year: target beside started, completed and delivered (m²)."""
+    names = {
+        "target_m2": t("target", lang),
+        "started_m2": label(STAGE_LABELS, Stage.STARTED, lang),
+        "completed_m2": label(STAGE_LABELS, Stage.COMPLETED, lang),
+        "delivered_m2": label(STAGE_LABELS, Stage.DELIVERED, lang),
+    }
+    long = by_year.melt(id_vars="year", value_vars=list(names), var_name="series", value_name="m2")
+    long["series"] = long["series"].map(names)
+    long["year"] = long["year"].astype(int).astype(str)
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("year:N", title=t("year", lang), axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("series:N", sort=list(names.values())),
+            y=alt.Y("m2:Q", title=t("area_m2", lang)),
+            color=alt.Color(
+                "series:N",
+                sort=list(names.values()),
+                scale=alt.Scale(range=STAGE_COLOURS),
+                title=None,
+            ),
+            tooltip=["year", "series", alt.Tooltip("m2:Q", format=",.0f")],
+        )
+        .properties(height=height)
+    )
+
+
+def area_bars(
+    frame: pd.DataFrame,
+    lang: str,
+    value: str = "area_m2",
+    label_column: str = "label",
+    colour: str = "#27ae60",
+) -> alt.Chart:
+    """Horizontal bars of an area per group (district, park …), largest first."""
+    shown = frame.assign(**{label_column: frame[label_column].replace("", t("unassigned", lang))})
+    return (
+        alt.Chart(shown)
+        .mark_bar(color=colour)
+        .encode(
+            x=alt.X(f"{value}:Q", title=t("area_m2", lang)),
+            y=alt.Y(f"{label_column}:N", sort="-x", title=None),
+            tooltip=[label_column, alt.Tooltip(f"{value}:Q", format=",.0f")],
+        )
+        .properties(height=max(60, 26 * len(shown)))
+    )
+
+
+def chart_svg(chart: alt.Chart, width: int = 640) -> str:
+    """The chart as a standalone SVG string (rendered by vl-convert: no browser, no network)."""
+    spec = chart.properties(width=width).configure(font=FONT).to_dict()
+    return vl_convert.vegalite_to_svg(spec)

@@ -1,0 +1,477 @@
+"""进度报告 The progress report for leadership: the pledge for one year, as of a date.
+
+The pledge table and charts, progress by district and by park, the overdue list and the
+data-coverage note, as one self-contained HTML page (inline CSS and SVG charts, no script, a
+Content-Security-Policy that forbids every fetch) or as a PDF printed from that page by headless
+Chromium (:mod:`spatial.printing`). Chinese by default, English on request.
+
+The figures come from the same :class:`~spatial.snapshot.Snapshot` and ledger as the dashboard,
+so the report, the app and ``spatial ledger`` agree for the same date and stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from spatial.auth import Action, Principal, require
+from spatial.charts import area_bars, chart_svg, year_chart
+from spatial.i18n import TEXT, fmt_area, t
+from spatial.layers import LAYERS, QUALITY_LABELS, STAGE_LABELS, STATUS_LABELS, Stage, label
+from spatial.ledger import COUNTING_RULE, STAGES, Ledger, counted_area, stage_year
+from spatial.snapshot import COVERAGE_ASPECTS, Snapshot, coverage, take_snapshot
+from spatial.store import Store, utcnow
+
+REPORT_FORMATS: dict[str, tuple[str, str]] = {  # key -> (suffix, media type)
+    "html": (".html", "text/html"),
+    "pdf": (".pdf", "application/pdf"),
+}
+TEMPLATE = Path(__file__).with_name("report_template.html.j2")
+
+
+class ReportError(Exception):
+    """A report that cannot be made as asked; the message says why and what to do instead."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+    def text(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    year: int
+    as_of: date | None = None  # default: today in the year itself, 31 December for a past year
+    stage: Stage = Stage.DELIVERED
+    lang: str = "zh"
+    format: str = "html"
+
+
+@dataclass(frozen=True)
+class YearStatus:
+    """Where the pledge stands for the reporting year."""
+
+    year: int
+    as_of: date
+    stage: Stage
+    year_open: bool  # the as-of date falls before the reporting year's last day
+    year_target_m2: float
+    year_counted_m2: float  # at the chosen stage
+    period_start: int
+    period_end: int
+    period_target_m2: float
+    cumulative_m2: float  # period start to the reporting year, chosen stage
+    cumulative_target_m2: float
+    expected_m2: float  # what the pace requires by the as-of date (or by the year's end)
+    on_track: bool
+    remaining_m2: float
+    remaining_years: int  # pledge years left after this report's point in time
+    required_pace_m2: float
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    year: int
+    as_of: date
+    stage: Stage
+    scope: tuple[str, ...] | None  # district ids when the reader sees only some districts
+    status: YearStatus
+    by_year: pd.DataFrame
+    by_district: pd.DataFrame
+    by_park: pd.DataFrame
+    overdue: pd.DataFrame
+    coverage: pd.DataFrame
+    programme_reports: pd.DataFrame
+    sources: pd.DataFrame
+    projects: int
+    before_period_m2: float
+    undated_projects: int
+    projects_without_area: int
+
+
+def report_as_of(year: int, as_of: date | None, pledge: pd.DataFrame, today: date) -> date:
+    """The as-of date of a report on ``year``; refuses a year outside the pledge or not begun."""
+    years = sorted(pledge["year"].astype(int))
+    if year not in years:
+        raise ReportError(
+            f"{year} 年不在承诺期（{years[0]}—{years[-1]}年）内，请选择承诺期内的年份。",
+            f"{year} is outside the pledge period ({years[0]}–{years[-1]}); choose a year in it.",
+        )
+    if as_of is None:
+        if year > today.year:
+            raise ReportError(
+                f"{year} 年尚未开始（今天是 {today.isoformat()}），请选择已开始的年份。",
+                f"{year} has not begun (today is {today.isoformat()}); choose a year that has.",
+            )
+        as_of = today if year == today.year else date(year, 12, 31)
+    if as_of < date(year, 1, 1):
+        raise ReportError(
+            f"统计截止日 {as_of.isoformat()} 早于 {year} 年，请选择 {year}-01-01 或之后的日期。",
+            f"The as-of date {as_of.isoformat()} is before {year}; choose {year}-01-01 or later.",
+        )
+    return as_of
+
+
+def year_status(ledger: Ledger, year: int) -> YearStatus:
+    """The reporting year's figures: the ledger's summary while the year runs, the year's
+    closing position once the as-of date is past its end."""
+    s = ledger.summary
+    row = ledger.by_year.set_index("year").loc[year]
+    year_open = ledger.as_of.year == year and ledger.as_of < date(year, 12, 31)
+    cumulative = float(row["cumulative_m2"])
+    cumulative_target = float(row["cumulative_target_m2"])
+    expected = s.expected_to_date_m2 if year_open else cumulative_target
+    remaining = max(s.period_target_m2 - cumulative, 0.0)
+    remaining_years = s.period_end - year + (1 if year_open else 0)
+    return YearStatus(
+        year=year,
+        as_of=ledger.as_of,
+        stage=ledger.stage,
+        year_open=year_open,
+        year_target_m2=float(row["target_m2"]),
+        year_counted_m2=float(row[f"{ledger.stage.value}_m2"]),
+        period_start=s.period_start,
+        period_end=s.period_end,
+        period_target_m2=s.period_target_m2,
+        cumulative_m2=cumulative,
+        cumulative_target_m2=cumulative_target,
+        expected_m2=expected,
+        on_track=cumulative >= expected,
+        remaining_m2=remaining,
+        remaining_years=remaining_years,
+        required_pace_m2=remaining / remaining_years if remaining_years else 0.0,
+    )
+
+
+def progress_by(ledger: Ledger, key: str, year: int, names: dict[str, str]) -> pd.DataFrame:
+    """Per value of ``key`` (every one in ``names``, plus '' for projects with none): the area
+    started, completed and delivered in ``year``, the chosen stage's cumulative from the period
+    start to ``year``, the number of projects and of overdue projects. Largest first."""
+    detail = ledger.projects
+    start = ledger.summary.period_start
+    frame = pd.DataFrame(
+        {
+            key: detail[key].fillna("").astype(str),
+            "area": detail["counted_area_m2"].fillna(0.0),
+            "cumulative_m2": detail["counted_area_m2"]
+            .fillna(0.0)
+            .where(detail["ledger_year"].between(start, year), 0.0),
+            "overdue": detail["project_id"].isin(ledger.overdue["project_id"]).astype(int),
+        }
+    )
+    for s in STAGES:
+        frame[f"{s.value}_m2"] = frame["area"].where(stage_year(detail, s, ledger.as_of) == year, 0)
+    grouped = frame.groupby(key).agg(
+        **{f"{s.value}_m2": (f"{s.value}_m2", "sum") for s in STAGES},
+        cumulative_m2=("cumulative_m2", "sum"),
+        projects=("area", "size"),
+        overdue=("overdue", "sum"),
+    )
+    keys = list(names) + ([""] if "" in grouped.index else [])
+    table = grouped.reindex(keys, fill_value=0).rename_axis(key).reset_index()
+    table["label"] = table[key].map(names).fillna("")
+    measure = f"{ledger.stage.value}_m2"
+    total = table[measure].sum()
+    table["share"] = table[measure] / total if total else 0.0
+    ranked = table.sort_values([measure, "cumulative_m2", "projects"], ascending=False)
+    return ranked.sort_values(key, key=lambda k: k == "", kind="stable").reset_index(drop=True)
+
+
+def build_report(snapshot: Snapshot, year: int, stage: Stage = Stage.DELIVERED) -> ProgressReport:
+    """Everything the report shows, computed from one snapshot (pure: no store, no printing)."""
+    ledger = snapshot.ledger(Stage(stage))
+    s = ledger.summary
+    overdue = ledger.overdue
+    return ProgressReport(
+        year=year,
+        as_of=snapshot.as_of,
+        stage=Stage(stage),
+        scope=None,
+        status=year_status(ledger, year),
+        by_year=ledger.by_year,
+        by_district=progress_by(ledger, "district_id", year, snapshot.district_names("zh")),
+        by_park=progress_by(ledger, "park_id", year, snapshot.park_names("zh")),
+        overdue=overdue,
+        coverage=coverage(snapshot),
+        programme_reports=snapshot.programme_reports,
+        sources=snapshot.sources,
+        projects=len(snapshot.projects),
+        before_period_m2=s.before_period_m2,
+        undated_projects=s.undated_projects,
+        projects_without_area=s.projects_without_area,
+    )
+
+
+# -- HTML ---------------------------------------------------------------------------------------
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE.parent),
+        autoescape=True,  # every value from the store (uploaded names included) is escaped
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["m2"] = lambda v: "—" if v is None or v != v else f"{v:,.0f}"
+    env.filters["pct"] = lambda v: "—" if v is None or v != v else f"{v * 100:.1f}%"
+    return env
+
+
+def _texts(lang: str) -> dict[str, str]:
+    """Every label in ``lang``; templates use ``L.key`` for fixed text."""
+    i = 0 if lang == "zh" else 1
+    return {key: pair[i] for key, pair in TEXT.items() if "{" not in pair[i]}
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{part / whole * 100:.1f}%" if whole else "—"
+
+
+def report_html(
+    report: ProgressReport,
+    snapshot: Snapshot,
+    lang: str = "zh",
+    generated_by: str = "",
+    generated_at: datetime | None = None,
+) -> str:
+    """The report as one self-contained HTML page (print-ready: A4, page numbers)."""
+    lg = "zh" if lang == "zh" else "en"
+    st = report.status
+    stage = label(STAGE_LABELS, report.stage, lg)
+    districts = snapshot.district_names(lg)
+    parks = snapshot.park_names(lg)
+    scope = (
+        t("report_scope_city", lg)
+        if report.scope is None
+        else t(
+            "report_scope_some",
+            lg,
+            names=("、" if lg == "zh" else ", ").join(districts.get(d, d) for d in report.scope),
+        )
+    )
+    verdict = (
+        t("report_verdict_on_track", lg)
+        if st.on_track
+        else t("report_verdict_behind", lg, behind=fmt_area(st.expected_m2 - st.cumulative_m2, lg))
+    )
+    measure = f"{report.stage.value}_m2"
+    by_district = report.by_district.assign(
+        label=report.by_district["district_id"].map(districts).fillna(t("unassigned", lg))
+    )
+    by_park = report.by_park.assign(
+        label=report.by_park["park_id"].map(parks).fillna(t("report_not_in_park", lg))
+    )
+    parks_with_projects = by_park[by_park["projects"] > 0]
+    charts = {
+        "by_year": chart_svg(year_chart(report.by_year, lg, height=260), width=620),
+        "by_district": (
+            chart_svg(area_bars(by_district[by_district[measure] > 0], lg, value=measure), 560)
+            if (by_district[measure] > 0).any()
+            else None
+        ),
+    }
+    late = report.overdue.assign(counted_area_m2=counted_area(report.overdue))
+    overdue_rows = [
+        {
+            "id": r.project_id,
+            "name": r.name_zh if lg == "zh" else (r.name_en or r.name_zh),
+            "district": districts.get(r.district_id, r.district_id or ""),
+            "park": parks.get(r.park_id, "") if isinstance(r.park_id, str) else "",
+            "status": label(STATUS_LABELS, r.status, lg) if r.status else "",
+            "completion": r.completion_date,
+            "days": int(r.days_overdue),
+            "area": r.counted_area_m2,
+        }
+        for r in late.itertuples(index=False)
+    ]
+    layer_names = {k: (v.label_zh if lg == "zh" else v.label_en) for k, v in LAYERS.items()}
+    cov = report.coverage.assign(
+        layer=report.coverage["layer"].map(layer_names),
+        aspect=report.coverage["aspect"].map(lambda a: label(COVERAGE_ASPECTS, a, lg)),
+    )
+    generated_at = generated_at or utcnow()
+    context = {
+        "lang": "zh-CN" if lg == "zh" else "en",
+        "L": _texts(lg),
+        "title": t("report_title", lg, year=report.year),
+        "meta": t("report_meta", lg, as_of=report.as_of.isoformat(), stage=stage, scope=scope),
+        "generated": t(
+            "report_generated", lg, at=f"{generated_at:%Y-%m-%d %H:%M} UTC", user=generated_by
+        ),
+        "page_label": "第 {page} 页" if lg == "zh" else "page {page}",
+        "summary": t(
+            "report_summary",
+            lg,
+            as_of=report.as_of.isoformat(),
+            year=report.year,
+            stage=stage,
+            counted=fmt_area(st.year_counted_m2, lg),
+            target=fmt_area(st.year_target_m2, lg),
+            pct=_pct(st.year_counted_m2, st.year_target_m2),
+            start=st.period_start,
+            cumulative=fmt_area(st.cumulative_m2, lg),
+            verdict=verdict,
+        ),
+        "kpis": [
+            {
+                "label": t("report_year_counted", lg, year=report.year, stage=stage),
+                "value": fmt_area(st.year_counted_m2, lg),
+                "note": t(
+                    "report_of_year_target",
+                    lg,
+                    target=fmt_area(st.year_target_m2, lg),
+                    pct=_pct(st.year_counted_m2, st.year_target_m2),
+                ),
+                "id": "kpi-year",
+            },
+            {
+                "label": t(
+                    "report_cumulative", lg, start=st.period_start, year=report.year, stage=stage
+                ),
+                "value": fmt_area(st.cumulative_m2, lg),
+                "note": t(
+                    "report_of_cumulative_target",
+                    lg,
+                    target=fmt_area(st.cumulative_target_m2, lg),
+                    pct=_pct(st.cumulative_m2, st.cumulative_target_m2),
+                ),
+                "id": "kpi-cumulative",
+            },
+            {
+                "label": t("report_pace", lg),
+                "value": verdict,
+                "note": t("report_pace_expected", lg, value=fmt_area(st.expected_m2, lg))
+                + " · "
+                + (
+                    t("report_year_open", lg, year=report.year)
+                    if st.year_open
+                    else t("report_year_closed", lg, year=report.year)
+                ),
+                "id": "kpi-pace",
+                "alert": not st.on_track,
+            },
+            {
+                "label": t("required_pace", lg),
+                "value": fmt_area(st.required_pace_m2, lg)
+                if st.remaining_years
+                else t("report_period_over", lg),
+                "note": t(
+                    "report_required_note",
+                    lg,
+                    n=st.remaining_years,
+                    gap=fmt_area(st.remaining_m2, lg),
+                ),
+                "id": "kpi-required",
+            },
+        ],
+        "stage_column": measure,
+        "by_year": report.by_year.to_dict("records"),
+        "report_year": report.year,
+        "group_headers": {
+            "year": [
+                (
+                    f"{s.value}_m2",
+                    t("report_group_year", lg, year=report.year, stage=label(STAGE_LABELS, s, lg)),
+                )
+                for s in STAGES
+            ],
+            "cumulative": t(
+                "report_group_cumulative", lg, start=st.period_start, year=report.year, stage=stage
+            ),
+        },
+        "by_district": by_district.to_dict("records"),
+        "by_park": parks_with_projects.to_dict("records"),
+        "parks_without_projects": int((by_park["projects"] == 0).sum()),
+        "parks_note": t("report_parks_shown", lg, n=int((by_park["projects"] == 0).sum())),
+        "charts": charts,
+        "chart_district_title": t("report_chart_district", lg, year=report.year, stage=stage),
+        "no_area_year": t("report_no_area_year", lg, year=report.year, stage=stage),
+        "overdue": overdue_rows,
+        "no_overdue": t("no_overdue", lg),
+        "data_note": t("data_note", lg, n=report.projects),
+        "coverage": cov.to_dict("records"),
+        "counting_rule": COUNTING_RULE[lg],
+        "excluded": t(
+            "report_excluded",
+            lg,
+            stage=stage,
+            before=fmt_area(report.before_period_m2, lg),
+            undated=report.undated_projects,
+            no_area=report.projects_without_area,
+        ),
+        "quality_labels": {q.value: label(QUALITY_LABELS, q, lg) for q in QUALITY_LABELS},
+        "programme": report.programme_reports.to_dict("records"),
+        "sources": report.sources.to_dict("records"),
+    }
+    return _environment().get_template(TEMPLATE.name).render(**context)
+
+
+# -- the whole job: permission, snapshot, render, print, audit ----------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    content: bytes
+    filename: str
+    media_type: str
+    report: ProgressReport
+
+
+def progress_report(
+    store: Store, actor: Principal, request: ReportRequest, today: date | None = None
+) -> ReportFile:
+    """Make the report ``actor`` may read (their district only for a district officer), as HTML
+    or PDF, and record it in the audit trail."""
+    require(actor, Action.EXPORT, actor.district_id)
+    if request.format not in REPORT_FORMATS:
+        raise ReportError(
+            f"不支持的报告格式 {request.format!r}，可选 html 或 pdf。",
+            f"Unknown report format {request.format!r}; choose html or pdf.",
+        )
+    pledge = store.table("pledge")
+    as_of = report_as_of(request.year, request.as_of, pledge, today or date.today())
+    full = take_snapshot(store, as_of)
+    snap = full.readable_by(actor)
+    report = build_report(snap, request.year, request.stage)
+    readable = actor.readable_districts(full.districts["district_id"])
+    if len(readable) < len(full.districts):
+        report = _with_scope(report, tuple(readable))
+    page = report_html(report, snap, request.lang, actor.user_name)
+    content = page.encode("utf-8")
+    if request.format == "pdf":
+        from spatial.printing import html_to_pdf
+
+        content = html_to_pdf(page)
+    suffix, media_type = REPORT_FORMATS[request.format]
+    lang_tag = "" if request.lang == "zh" else "_en"
+    filename = f"progress_report_{request.year}_{as_of.isoformat()}{lang_tag}{suffix}"
+    store.record_event(
+        actor.user_name,
+        "export",
+        "progress_report",
+        detail={
+            "format": request.format,
+            "year": request.year,
+            "as_of": as_of.isoformat(),
+            "stage": report.stage.value,
+            "lang": request.lang,
+            "bytes": len(content),
+        },
+    )
+    return ReportFile(content, filename, media_type, report)
+
+
+def _with_scope(report: ProgressReport, districts: tuple[str, ...]) -> ProgressReport:
+    from dataclasses import replace
+
+    keep = report.by_district["district_id"].isin(districts)
+    return replace(report, scope=districts, by_district=report.by_district[keep])
