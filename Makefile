@@ -25,10 +25,12 @@ install-test: $(VENV)/.installed-test
 
 ## make run: install, create the embedded database with the shipped data if empty, start the app
 run: install
+	@bash scripts/install-system-deps.sh run || \
+	  echo "note: without Chromium the app makes HTML progress reports but not PDF ones" >&2
 	$(VENV)/bin/spatial init
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
-## system packages the tests need (Chromium, CJK fonts); installed with apt when run as root
+## system packages the tests need (Chromium, CJK fonts, gdal-bin); apt-installed when root
 system-deps:
 	bash scripts/install-system-deps.sh
 

@@ -337,3 +337,52 @@ def test_offline_map_file_opens_with_no_network(app_server, page, tmp_path):
     assert page.evaluate("window.__xss") is None  # the hostile project stays text here too
     page.screenshot(path=str(folder / "offline_map.png"))
     assert page.blocked == []
+
+
+def test_progress_report_downloaded_from_the_app_renders_offline(app_server, page, tmp_path):
+    """Planner builds the report on the export page, downloads the HTML and the PDF; the HTML
+    opens from file:// with the network blocked and the PDF reads back with its figures."""
+    import pypdfium2
+
+    from spatial.report import build_report
+
+    base, store, folder = app_server
+    sign_in(page, base, "planner")
+    go(page, "导出")
+    files = {}
+    for fmt in ("HTML（网页）", "PDF"):
+        page.get_by_text(fmt, exact=True).click()
+        settle(page)
+        page.get_by_role("button", name="生成进度报告").click()
+        page.get_by_role("button", name="下载进度报告").wait_for(timeout=60_000)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="下载进度报告").click()
+        path = tmp_path / download.value.suggested_filename
+        download.value.save_as(path)
+        files[path.suffix] = path
+    today = date.today()
+    report = build_report(take_snapshot(store, today), today.year)
+    s = report.status
+
+    page.goto(files[".html"].as_uri())
+    assert (
+        page.locator("#title").inner_text() == f"深圳市新增工业厂房空间进度报告（{today.year}年）"
+    )
+    assert fmt_area(s.year_counted_m2) in page.locator("#kpi-year").inner_text()
+    assert fmt_area(s.cumulative_m2) in page.locator("#kpi-cumulative").inner_text()
+    assert page.locator("#by-year svg").count() == 1  # the chart, drawn inline
+    first = report.by_district.iloc[0]
+    row = page.locator("#district-table tbody tr").first.inner_text()
+    assert f"{first['cumulative_m2']:,.0f}" in row
+    assert "统计口径" in page.locator("#coverage").inner_text()
+    assert page.evaluate("window.__xss") is None
+    page.screenshot(path=str(folder / "progress_report.png"), full_page=True)
+    assert page.blocked == []
+
+    pdf = pypdfium2.PdfDocument(files[".pdf"].read_bytes())
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    flat = "".join(text.split())
+    assert f"进度报告（{today.year}年）" in flat
+    assert "".join(fmt_area(s.year_counted_m2).split()) in flat
+    pdf[0].render(scale=1).to_pil().save(folder / "progress_report_page1.png")
+    assert list(store.audit("planner", "export")["target"]).count("progress_report") == 2
