@@ -11,7 +11,8 @@
     spatial user add NAME --role admin|planner|district|viewer [--district D]
     spatial user list
     spatial audit [--user U] [--action A] [--json]
-    spatial map [--district D …] [--status S …] [--as-of DATE] [--lang zh|en] -o FILE.html
+    spatial map [--district D …] [--status S …] [--as-of DATE] [--lang zh|en] [--bbox W,S,E,N]
+                -o FILE.html
     spatial report --year Y [--as-of DATE] [--stage S] [--lang zh|en] [--user U] -o FILE.html|.pdf
     spatial export --layer L|all --format F [--crs C] [--district D …] [--status S …]
                    [--park P …] [--cluster C …] [--year Y] [--as-of DATE] [--user U] -o PATH
@@ -46,6 +47,7 @@ from spatial.ingest import UploadOptions, check_upload
 from spatial.layers import LAYERS, Stage
 from spatial.ledger import COUNTING_RULE
 from spatial.map_assets import install_static_assets
+from spatial.maps import MapView
 from spatial.offline_map import offline_map_html
 from spatial.printing import PrintError
 from spatial.reference import PACKAGE_ROOT
@@ -62,6 +64,13 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(
             f"日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {text!r}"
         ) from exc
+
+
+def _view(text: str) -> MapView:
+    try:
+        return MapView.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -138,6 +147,9 @@ def _parser() -> argparse.ArgumentParser:
     omap.add_argument("--district", action="append", default=[])
     omap.add_argument("--status", action="append", default=[])
     omap.add_argument("--as-of", type=_date, default=None)
+    omap.add_argument(
+        "--bbox", type=_view, default=None, help="W,S,E,N in degrees: open on this view"
+    )
     omap.add_argument("--lang", choices=["zh", "en"], default="zh")
     omap.add_argument("--user", default="admin")
     omap.add_argument("-o", "--output", type=Path, required=True)
@@ -459,7 +471,7 @@ def cmd_map(args, out) -> int:
     actor = _actor(store, args.user)
     flt = ProjectFilter(districts=tuple(args.district), statuses=tuple(args.status))
     try:
-        content = offline_map_html(store, actor, flt, args.as_of, args.lang)
+        content = offline_map_html(store, actor, flt, args.as_of, args.lang, args.bbox)
     except PermissionDenied as exc:
         return _refused(exc)
     args.output.write_bytes(content)

@@ -19,7 +19,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from spatial.crs import frame_to_gcj02
+from spatial.crs import frame_to_gcj02, gcj02_to_wgs84, wgs84_to_gcj02
 from spatial.i18n import fmt_area, t
 from spatial.layers import (
     CONTROL_LEVEL_LABELS,
@@ -35,6 +35,59 @@ from spatial.map_assets import STATIC_URL, use_local_assets
 
 SHENZHEN_CENTRE = (22.64, 114.10)
 DISPLAY_SIMPLIFY_DEG = 0.0002  # ~20 m: district outlines for display only
+
+
+@dataclass(frozen=True)
+class MapView:
+    """The extent a user was looking at, in WGS84 lon-lat (what the offline map opens on)."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    def __post_init__(self) -> None:
+        if not (-180 <= self.west < self.east <= 180 and -90 <= self.south < self.north <= 90):
+            raise ValueError(
+                f"视图范围无效（须 西<东、南<北，经纬度）/ invalid view W,S,E,N = {self.west}, "
+                f"{self.south}, {self.east}, {self.north} (need W < E, S < N, lon-lat degrees)"
+            )
+
+    @classmethod
+    def from_leaflet(cls, bounds: dict | None, gcj02: bool = False) -> MapView | None:
+        """From Leaflet's ``{"_southWest": {"lat", "lng"}, "_northEast": …}`` as streamlit-folium
+        returns it; None when absent or degenerate. ``gcj02``: the map was drawn on GCJ-02 tiles
+        (overlays shifted), so the corners are turned back into WGS84."""
+        try:
+            sw, ne = bounds["_southWest"], bounds["_northEast"]
+            lon = np.array([float(sw["lng"]), float(ne["lng"])])
+            lat = np.array([float(sw["lat"]), float(ne["lat"])])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if gcj02:
+            lon, lat = gcj02_to_wgs84(lon, lat)
+        try:
+            return cls(float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1]))
+        except ValueError:
+            return None
+
+    @classmethod
+    def parse(cls, text: str) -> MapView:
+        """From ``"W,S,E,N"`` (the command line's ``--bbox``)."""
+        message = (
+            f"视图范围应为 W,S,E,N 四个经纬度数（西,南,东,北），例如 113.78,22.62,113.95,22.78 / "
+            f"the view must be W,S,E,N in degrees, e.g. 113.78,22.62,113.95,22.78: {text!r}"
+        )
+        try:
+            values = [float(p) for p in text.replace(" ", "").split(",")]
+        except ValueError:
+            raise ValueError(message) from None
+        if len(values) != 4:
+            raise ValueError(message)
+        return cls(*values)
+
+    def describe(self) -> str:
+        return f"{self.west:.4f},{self.south:.4f},{self.east:.4f},{self.north:.4f}"
 
 
 @dataclass(frozen=True)
@@ -238,8 +291,10 @@ def build_map(
     asset_mode: str = "static",
     asset_base_url: str = STATIC_URL,
     height: int = 640,
+    view: MapView | None = None,
 ) -> folium.Map:
-    """The product map with districts, parks, control lines (一级/二级) and projects."""
+    """The product map with districts, parks, control lines (一级/二级) and projects; opened on
+    ``view`` when given (in the display frame: shifted like the overlays on GCJ-02 tiles)."""
     basemap = basemap or Basemap.vector_only()
     m = folium.Map(
         location=SHENZHEN_CENTRE,
@@ -408,4 +463,9 @@ def build_map(
 
     Legend(legend_html(lang)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    if view is not None:
+        lon, lat = np.array([view.west, view.east]), np.array([view.south, view.north])
+        if basemap.gcj02:
+            lon, lat = wgs84_to_gcj02(lon, lat)
+        m.fit_bounds([[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]])
     return m

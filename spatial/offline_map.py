@@ -8,7 +8,7 @@ from datetime import date
 
 from spatial.auth import Action, Principal, require
 from spatial.filters import ProjectFilter
-from spatial.maps import Basemap, build_map
+from spatial.maps import Basemap, MapView, build_map
 from spatial.snapshot import take_snapshot
 from spatial.store import Store, utcnow
 
@@ -19,8 +19,10 @@ def offline_map_html(
     filters: ProjectFilter | None = None,
     as_of: date | None = None,
     lang: str = "zh",
+    view: MapView | None = None,
 ) -> bytes:
-    """The map as one self-contained HTML file (vector basemap; no tiles to fetch)."""
+    """The map as one self-contained HTML file (vector basemap; no tiles to fetch), opened on
+    ``view`` (the user's current extent) when given, else on the whole city."""
     require(actor, Action.EXPORT, actor.district_id)
     filters = filters or ProjectFilter()
     snap = take_snapshot(store, as_of).readable_by(actor)
@@ -34,13 +36,20 @@ def offline_map_html(
         basemap=Basemap.vector_only(),
         asset_mode="inline",
         height=900,
+        view=view,
     )
     title = "深圳工业空间地图" if lang == "zh" else "Shenzhen industrial space map"
+    extent = (
+        ("全市" if lang == "zh" else "whole city")
+        if view is None
+        else ("视图 " if lang == "zh" else "view ") + view.describe()
+    )
     stamp = (
-        f"{title} · 统计截止 {snap.as_of.isoformat()} · 导出 {utcnow():%Y-%m-%d %H:%M} UTC · "
-        f"{actor.user_name} · {len(projects)} 个项目（位置为近似/示意，非官方边界）"
+        f"{title} · {extent} · 统计截止 {snap.as_of.isoformat()} · "
+        f"导出 {utcnow():%Y-%m-%d %H:%M} UTC · {actor.user_name} · "
+        f"{len(projects)} 个项目（位置为近似/示意，非官方边界）"
         if lang == "zh"
-        else f"{title} · as of {snap.as_of.isoformat()} · exported "
+        else f"{title} · {extent} · as of {snap.as_of.isoformat()} · exported "
         f"{utcnow():%Y-%m-%d %H:%M} UTC by {actor.user_name} · {len(projects)} projects "
         "(approximate / illustrative locations)"
     )
@@ -62,6 +71,7 @@ def offline_map_html(
             "filters": filters.describe(),
             "as_of": snap.as_of.isoformat(),
             "projects": len(projects),
+            "view": None if view is None else view.describe(),
         },
     )
     return page.encode("utf-8")

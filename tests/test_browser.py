@@ -386,3 +386,43 @@ def test_progress_report_downloaded_from_the_app_renders_offline(app_server, pag
     assert "".join(fmt_area(s.year_counted_m2).split()) in flat
     pdf[0].render(scale=1).to_pil().save(folder / "progress_report_page1.png")
     assert list(store.audit("planner", "export")["target"]).count("progress_report") == 2
+
+
+LEAFLET_STATE = """() => {
+  const map = Object.values(window).find(v => v && typeof v.getBounds === 'function'
+                                            && typeof v.getZoom === 'function');
+  const c = map.getCenter();
+  return {zoom: map.getZoom(), lat: c.lat, lng: c.lng};
+}"""
+
+
+def test_offline_map_opens_on_the_view_the_planner_zoomed_to(app_server, page, tmp_path):
+    base, store, folder = app_server
+    sign_in(page, base, "planner")
+    go(page, "地图")
+    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
+    frame = page.locator("iframe[title='streamlit_folium.st_folium']").element_handle()
+    frame = frame.content_frame()
+    frame.wait_for_selector("path.leaflet-interactive", timeout=60_000)
+    start = frame.evaluate(LEAFLET_STATE)
+    for _ in range(3):
+        frame.click(".leaflet-control-zoom-in")
+        frame.wait_for_timeout(400)
+    settle(page)  # the map reported its bounds; the page ran again
+    live = frame.evaluate(LEAFLET_STATE)
+    assert live["zoom"] == start["zoom"] + 3  # the rerun did not reset the map
+    page.get_by_role("button", name="生成当前视图的离线地图（HTML，无需联网）").click()
+    page.get_by_role("button", name="下载离线地图").wait_for(timeout=60_000)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载离线地图").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(path.as_uri())
+    page.wait_for_selector("path.leaflet-interactive", timeout=30_000)
+    offline = page.evaluate(LEAFLET_STATE)
+    assert abs(offline["zoom"] - live["zoom"]) <= 1  # fitted to the same extent, other window
+    assert abs(offline["lat"] - live["lat"]) < 0.01 and abs(offline["lng"] - live["lng"]) < 0.01
+    assert "视图 " in page.locator("#sz-stamp").inner_text()
+    page.screenshot(path=str(folder / "offline_map_view.png"))
+    assert page.blocked == []

@@ -9,7 +9,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from spatial.maps import Basemap, build_map, esc, project_popup_html
+from spatial.crs import wgs84_to_gcj02
+from spatial.maps import Basemap, MapView, build_map, esc, project_popup_html
 from spatial.snapshot import take_snapshot
 
 HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
@@ -119,3 +120,56 @@ def test_tianditu_and_osm_are_not_shifted(snapshot):
         html = render(snapshot, basemap=basemap)
         np.testing.assert_allclose(_coordinates(html), plain)
         assert basemap.url.split("{")[0][:20] in html
+
+
+# -- the view the offline map opens on ---------------------------------------------------------
+
+NANSHAN_VIEW = MapView(113.90, 22.48, 114.00, 22.56)
+
+
+def _leaflet(west, south, east, north) -> dict:
+    return {"_southWest": {"lat": south, "lng": west}, "_northEast": {"lat": north, "lng": east}}
+
+
+def test_view_from_leaflet_bounds():
+    assert MapView.from_leaflet(_leaflet(113.9, 22.48, 114.0, 22.56)) == NANSHAN_VIEW
+    for bad in (None, {}, {"_southWest": None}, _leaflet(114.0, 22.5, 114.0, 22.5)):
+        assert MapView.from_leaflet(bad) is None  # before the first pan, or degenerate
+
+
+def test_view_drawn_on_gcj02_tiles_turns_back_into_wgs84():
+    lon, lat = wgs84_to_gcj02(np.array([113.90, 114.00]), np.array([22.48, 22.56]))
+    seen = MapView.from_leaflet(_leaflet(lon[0], lat[0], lon[1], lat[1]), gcj02=True)
+    assert abs(lon[0] - 113.90) > 0.003  # the GCJ-02 shift in Shenzhen is ~500 m
+    for got, want in zip(
+        (seen.west, seen.south, seen.east, seen.north), (113.90, 22.48, 114.00, 22.56), strict=True
+    ):
+        assert got == pytest.approx(want, abs=1e-7)  # ~1 cm
+
+
+@pytest.mark.parametrize(
+    "text,error",
+    [("113.9,22.48,114", "e.g."), ("114,22.48,113.9,22.56", "W < E"), ("a,b,c,d", "e.g.")],
+)
+def test_view_parse_refusals(text, error):
+    with pytest.raises(ValueError) as caught:
+        MapView.parse(text)
+    assert error in str(caught.value) and "W,S,E,N" in str(caught.value)
+
+
+@pytest.mark.parametrize("basemap", [Basemap.vector_only(), Basemap.amap()])
+def test_map_opens_on_the_view(snapshot, basemap):
+    page = render(snapshot, view=NANSHAN_VIEW, basemap=basemap)
+    fit = re.search(
+        r"fitBounds\(\s*\[\[([-\d.]+),\s*([-\d.]+)\],\s*\[([-\d.]+),\s*([-\d.]+)\]\]", page
+    )
+    assert fit, "no fitBounds in the page"
+    south, west, north, east = map(float, fit.groups())
+    if basemap.gcj02:  # drawn where the GCJ-02 tiles put the view
+        lon, lat = wgs84_to_gcj02(np.array([113.90, 114.00]), np.array([22.48, 22.56]))
+        assert (west, east) == pytest.approx(tuple(lon)) and (south, north) == pytest.approx(
+            tuple(lat)
+        )
+    else:
+        assert (west, south, east, north) == (113.90, 22.48, 114.00, 22.56)
+    assert "fitBounds" not in render(snapshot)  # no view: the whole city

@@ -9,7 +9,7 @@ from spatial.auth import Action
 from spatial.filters import ProjectFilter
 from spatial.i18n import t
 from spatial.layers import STATUS_LABELS, Status, label
-from spatial.maps import Basemap, build_map
+from spatial.maps import Basemap, MapView, build_map
 from spatial.offline_map import offline_map_html
 from spatial.snapshot import Snapshot
 from spatial.ui.common import as_of_input, lang, principal, snapshot, store
@@ -110,16 +110,22 @@ def render() -> None:
             unlocated=unlocated,
         )
     )
-    st_folium(m, height=640, use_container_width=True, returned_objects=[], key="main_map")
+    # the map reports its extent after each pan or zoom, so the offline map opens on this view
+    state = st_folium(
+        m, height=640, use_container_width=True, returned_objects=["bounds"], key="main_map"
+    )
+    view = MapView.from_leaflet((state or {}).get("bounds"), gcj02=basemap.gcj02)
     who = principal()
     if who is not None and who.can(Action.EXPORT, who.district_id):
         label = (
-            "生成离线地图（HTML，无需联网）" if lg == "zh" else "Offline map (HTML, no internet)"
+            "生成当前视图的离线地图（HTML，无需联网）"
+            if lg == "zh"
+            else "Offline map of this view (HTML, no internet)"
         )
         if st.button(label, key="offline_map"):
             st.download_button(
                 "下载离线地图" if lg == "zh" else "Download the offline map",
-                offline_map_html(store(), who, flt, as_of, lg),
+                offline_map_html(store(), who, flt, as_of, lg, view),
                 f"shenzhen_map_{as_of.isoformat()}.html",
                 "text/html",
                 key="offline_download",
