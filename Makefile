@@ -48,6 +48,7 @@ bench: install
 	$(PY) benchmarks/bench_map_payload.py
 	$(PY) benchmarks/bench_ledger.py
 	$(PY) benchmarks/bench_ingest.py
+	$(PY) benchmarks/bench_report.py
 
 ## rebuild geodata/ and seeds/projects.csv from ../shared (maintainers only)
 reference: install

@@ -46,8 +46,9 @@ def synthetic(n: int, seed: int = 3) -> bytes:
         }
         for i in range(n)
     ]
-    return json.dumps({"type": "FeatureCollection", "features": features},
-                      ensure_ascii=False).encode()
+    return json.dumps(
+        {"type": "FeatureCollection", "features": features}, ensure_ascii=False
+    ).encode()
 
 
 def measure(label: str, fn) -> None:
@@ -70,18 +71,26 @@ def main() -> None:
         seed_store(store)
         districts = store.layer("districts")
         existing = store.projects()[["project_id", "district_id"]]
-        measure("baseline: GDAL read only (pyogrio)",
-                lambda: pyogrio.read_dataframe(io.BytesIO(data)))
+        measure(
+            "baseline: GDAL read only (pyogrio)", lambda: pyogrio.read_dataframe(io.BytesIO(data))
+        )
         result = {}
 
         def validate():
-            result["checked"] = check_upload("bench.geojson", data, UploadOptions(
-                "baoan", limits=UploadLimits(max_bytes=500 * 2**20)), districts, existing)
+            result["checked"] = check_upload(
+                "bench.geojson",
+                data,
+                UploadOptions("baoan", limits=UploadLimits(max_bytes=500 * 2**20)),
+                districts,
+                existing,
+            )
 
         measure("check_upload: parse + CRS + all checks", validate)
         report = result["checked"].report
-        print(f"accepted={report.accepted} errors={len(report.errors)} "
-              f"warnings={len(report.warnings)}")
+        print(
+            f"accepted={report.accepted} errors={len(report.errors)} "
+            f"warnings={len(report.warnings)}"
+        )
 
 
 if __name__ == "__main__":
