@@ -65,7 +65,11 @@ def html_to_pdf(page: str, chromium: str | None = None, timeout: float = PRINT_T
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: nothing can be fetched
+            # nothing can be fetched: no name resolves, and every request (loopback included)
+            # goes to a proxy on the discard port, which is closed
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--proxy-server=http://127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
             f"--user-data-dir={work / 'profile'}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={target}",

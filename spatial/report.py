@@ -179,7 +179,7 @@ def progress_by(ledger: Ledger, key: str, year: int, names: dict[str, str]) -> p
     table["label"] = table[key].map(names).fillna("")
     measure = f"{ledger.stage.value}_m2"
     total = table[measure].sum()
-    table["share"] = table[measure] / total if total else 0.0
+    table["share"] = table[measure] / total if total else float("nan")  # shown as "—"
     ranked = table.sort_values([measure, "cumulative_m2", "projects"], ascending=False)
     return ranked.sort_values(key, key=lambda k: k == "", kind="stable").reset_index(drop=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -294,3 +295,19 @@ def test_export_page_says_why_a_pdf_cannot_be_printed(app, monkeypatch):
     app.button(key="report_build").click().run()
     assert not app.exception
     assert "找不到 Chromium" in app.error[0].value
+
+
+def test_dashboard_reports_what_it_shows(app, seeded_store):
+    app.sidebar.date_input(key="as_of").set_value(date(2025, 6, 30)).run()
+    app.sidebar.radio(key="stage").set_value("completed").run()
+    app.button(key="dashboard_report_html").click().run()
+    no_errors(app)
+    assert any("progress_report_2025_2025-06-30.html" in s.value for s in app.success)
+    detail = seeded_store.audit(action="export").iloc[-1]["detail"]
+    assert '"stage": "completed"' in detail and '"as_of": "2025-06-30"' in detail
+
+
+def test_viewer_sees_no_report_buttons(db_url, seeded_store, monkeypatch):
+    viewer = signed_in(db_url, monkeypatch, Principal("vw", Role.VIEWER))
+    no_errors(viewer)
+    assert not [b for b in viewer.button if b.key and b.key.startswith("dashboard_report")]

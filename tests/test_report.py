@@ -385,3 +385,35 @@ def test_cli_report_refusals(db_url, report_store, tmp_path, capsys, args, code,
     assert _cli(db_url, "report", *args)[0] == code
     assert message in capsys.readouterr().err
     assert not any(folder.iterdir())  # nothing written
+
+
+def test_the_pdf_printer_fetches_nothing(tmp_path):
+    """Even a page that asks for remote and local resources gets none of them when printed."""
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    page = (
+        f'<html><head><link rel="stylesheet" href="http://127.0.0.1:{port}/style.css"></head>'
+        f'<body>本地页面<img src="http://127.0.0.1:{port}/pixel.png">'
+        '<img src="https://tile.openstreetmap.org/1/1/1.png"></body></html>'
+    )
+    try:
+        pdf = html_to_pdf(page)
+    finally:
+        server.shutdown()
+    assert requests == []
+    assert "本地页面" in pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()

@@ -9,6 +9,7 @@ from spatial.charts import area_bars, year_chart
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_LABELS, STATUS_LABELS, Stage, label
 from spatial.ledger import COUNTING_RULE, split_by
+from spatial.ui import report
 from spatial.ui.common import as_of_input, lang, snapshot
 
 
@@ -146,3 +147,4 @@ def render() -> None:
         f"{t('before_period', lg)}: {fmt_area(s.before_period_m2, lg)} · "
         f"{t('undated', lg)}: {s.undated_projects} · {t('no_area', lg)}: {s.projects_without_area}"
     )
+    report.dashboard_buttons(lg, s.year, as_of, s.stage)

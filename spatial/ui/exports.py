@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 from spatial.auth import Action, PermissionDenied
@@ -15,16 +13,8 @@ from spatial.export import (
     ExportRequest,
     export_layers,
 )
-from spatial.i18n import t
-from spatial.layers import LAYERS, STAGE_LABELS, Stage, label
-from spatial.printing import PrintError
-from spatial.report import (
-    REPORT_FORMATS,
-    ReportError,
-    ReportRequest,
-    progress_report,
-    report_as_of,
-)
+from spatial.layers import LAYERS
+from spatial.ui import report
 from spatial.ui.common import as_of_input, lang, principal, snapshot, store
 from spatial.ui.mapview import project_filter_inputs
 
@@ -43,76 +33,6 @@ CRS_LABELS = {
     "epsg4547": ("CGCS2000 3度带 114°E（EPSG:4547，米）", "EPSG:4547 (metres)"),
     "gcj02": ("GCJ-02（高德地图用，仅供显示）", "GCJ-02 (for Amap; display only)"),
 }
-
-
-def report_section(lg: str) -> None:
-    """进度报告: the progress report for a pledge year, as HTML or PDF, for the signed-in user."""
-    i = 0 if lg == "zh" else 1
-    st.divider()
-    st.subheader("进度报告（领导汇报用）" if lg == "zh" else "Progress report (for leadership)")
-    st.caption(
-        "承诺表与图表、按区与园区的进度、逾期项目和数据覆盖说明；HTML 可在任何浏览器打开，"
-        "PDF 由无头 Chromium 打印（A4、带页码）。"
-        if lg == "zh"
-        else "The pledge table and charts, progress by district and park, the overdue list and "
-        "the data-coverage note; HTML opens in any browser, the PDF is printed by headless "
-        "Chromium (A4, page numbers)."
-    )
-    pledge = store().table("pledge")
-    today = date.today()
-    years = [y for y in sorted(pledge["year"].astype(int)) if y <= today.year]
-    if not years:
-        st.info("承诺期尚未开始。" if lg == "zh" else "The pledge period has not begun.")
-        return
-    c1, c2, c3, c4 = st.columns(4)
-    year = c1.selectbox(
-        "报告年份" if lg == "zh" else "Year", years, index=len(years) - 1, key="report_year"
-    )
-    as_of = c2.date_input(
-        "统计截止日" if lg == "zh" else "As of",
-        value=report_as_of(year, None, pledge, today),
-        min_value=date(year, 1, 1),
-        max_value=today,
-        key=f"report_as_of_{year}",
-    )
-    report_stage = c3.selectbox(
-        t("stage", lg),
-        [s.value for s in (Stage.DELIVERED, Stage.COMPLETED, Stage.STARTED)],
-        format_func=lambda v: label(STAGE_LABELS, v, lg),
-        key="report_stage",
-    )
-    report_lang = c4.selectbox(
-        "报告语言" if lg == "zh" else "Report language",
-        ["zh", "en"],
-        index=0 if lg == "zh" else 1,
-        format_func=lambda v: {"zh": "中文", "en": "English"}[v],
-        key="report_lang",
-    )
-    fmt = st.radio(
-        "格式" if lg == "zh" else "Format",
-        list(REPORT_FORMATS),
-        format_func=lambda v: {"html": ("HTML（网页）", "HTML (web page)"), "pdf": ("PDF", "PDF")}[
-            v
-        ][i],
-        horizontal=True,
-        key="report_format",
-    )
-    if st.button("生成进度报告" if lg == "zh" else "Build the report", key="report_build"):
-        request = ReportRequest(year, as_of, Stage(report_stage), report_lang, fmt)
-        try:
-            with st.spinner("正在生成…" if lg == "zh" else "Building…"):
-                result = progress_report(store(), principal(), request)
-        except (ReportError, PrintError, PermissionDenied) as exc:
-            st.error(exc.text(lg))
-            return
-        st.success(f"{result.filename}（{len(result.content):,} bytes）")
-        st.download_button(
-            "下载进度报告" if lg == "zh" else "Download the report",
-            result.content,
-            result.filename,
-            result.media_type,
-            key="report_download",
-        )
 
 
 def render() -> None:
@@ -171,4 +91,4 @@ def render() -> None:
             result.media_type,
             key="export_download",
         )
-    report_section(lg)
+    report.report_section(lg)

@@ -1,0 +1,115 @@
+"""进度报告 The progress report from the app: full controls on the export page, one click on the
+dashboard. Both call :func:`spatial.report.progress_report`, which checks the permission."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from spatial.auth import Action, PermissionDenied
+from spatial.i18n import t
+from spatial.layers import STAGE_LABELS, Stage, label
+from spatial.printing import PrintError
+from spatial.report import (
+    REPORT_FORMATS,
+    ReportError,
+    ReportRequest,
+    progress_report,
+    report_as_of,
+)
+from spatial.ui.common import principal, store
+
+
+def offer(request: ReportRequest, lg: str, key: str) -> None:
+    """Build the report and show its download button, or say why it cannot be made."""
+    try:
+        with st.spinner("正在生成…" if lg == "zh" else "Building…"):
+            result = progress_report(store(), principal(), request)
+    except (ReportError, PrintError, PermissionDenied) as exc:
+        st.error(exc.text(lg))
+        return
+    st.success(f"{result.filename}（{len(result.content):,} bytes）")
+    st.download_button(
+        "下载进度报告" if lg == "zh" else "Download the report",
+        result.content,
+        result.filename,
+        result.media_type,
+        key=f"{key}_download",
+    )
+
+
+def dashboard_buttons(lg: str, year: int, as_of: date, stage: Stage) -> None:
+    """The report of what the dashboard shows (year, as-of date, stage), as HTML or PDF."""
+    who = principal()
+    if who is None or not who.can(Action.EXPORT, who.district_id):
+        return
+    st.divider()
+    st.caption(
+        f"进度报告：{year}年，截至 {as_of.isoformat()}，按{label(STAGE_LABELS, stage, lg)}计"
+        "（更多选项见“导出”页）"
+        if lg == "zh"
+        else f"Progress report: {year}, as of {as_of.isoformat()}, counted at "
+        f"{label(STAGE_LABELS, stage, lg)} (more options on the Export page)"
+    )
+    left, right, _ = st.columns([1, 1, 3])
+    for column, fmt in ((left, "html"), (right, "pdf")):
+        text = ("进度报告 " if lg == "zh" else "Report ") + fmt.upper()
+        if column.button(text, key=f"dashboard_report_{fmt}"):
+            offer(ReportRequest(year, as_of, stage, lg, fmt), lg, "dashboard_report")
+
+
+def report_section(lg: str) -> None:
+    """进度报告: the progress report for a pledge year, as HTML or PDF, for the signed-in user."""
+    i = 0 if lg == "zh" else 1
+    st.divider()
+    st.subheader("进度报告（领导汇报用）" if lg == "zh" else "Progress report (for leadership)")
+    st.caption(
+        "承诺表与图表、按区与园区的进度、逾期项目和数据覆盖说明；HTML 可在任何浏览器打开，"
+        "PDF 由无头 Chromium 打印（A4、带页码）。"
+        if lg == "zh"
+        else "The pledge table and charts, progress by district and park, the overdue list and "
+        "the data-coverage note; HTML opens in any browser, the PDF is printed by headless "
+        "Chromium (A4, page numbers)."
+    )
+    pledge = store().table("pledge")
+    today = date.today()
+    years = [y for y in sorted(pledge["year"].astype(int)) if y <= today.year]
+    if not years:
+        st.info("承诺期尚未开始。" if lg == "zh" else "The pledge period has not begun.")
+        return
+    c1, c2, c3, c4 = st.columns(4)
+    year = c1.selectbox(
+        "报告年份" if lg == "zh" else "Year", years, index=len(years) - 1, key="report_year"
+    )
+    as_of = c2.date_input(
+        "统计截止日" if lg == "zh" else "As of",
+        value=report_as_of(year, None, pledge, today),
+        min_value=date(year, 1, 1),
+        max_value=today,
+        key=f"report_as_of_{year}",
+    )
+    report_stage = c3.selectbox(
+        t("stage", lg),
+        [s.value for s in (Stage.DELIVERED, Stage.COMPLETED, Stage.STARTED)],
+        format_func=lambda v: label(STAGE_LABELS, v, lg),
+        key="report_stage",
+    )
+    report_lang = c4.selectbox(
+        "报告语言" if lg == "zh" else "Report language",
+        ["zh", "en"],
+        index=0 if lg == "zh" else 1,
+        format_func=lambda v: {"zh": "中文", "en": "English"}[v],
+        key="report_lang",
+    )
+    fmt = st.radio(
+        "格式" if lg == "zh" else "Format",
+        list(REPORT_FORMATS),
+        format_func=lambda v: {"html": ("HTML（网页）", "HTML (web page)"), "pdf": ("PDF", "PDF")}[
+            v
+        ][i],
+        horizontal=True,
+        key="report_format",
+    )
+    if st.button("生成进度报告" if lg == "zh" else "Build the report", key="report_build"):
+        offer(ReportRequest(year, as_of, Stage(report_stage), report_lang, fmt), lg, "report")
