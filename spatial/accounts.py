@@ -11,18 +11,14 @@ from spatial.auth import (
     require,
     verify_password,
 )
+from spatial.i18n import BilingualError
 from spatial.store import Store, utcnow
 
 FIRST_ADMIN = "admin"
 
 
-class AccountError(Exception):
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
-
-    def text(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+class AccountError(BilingualError):
+    """A sign-in or account change that cannot be done."""
 
 
 def _create(store: Store, actor: Principal, name: str, role: Role, district_id: str | None) -> str:

@@ -25,6 +25,7 @@ import pyogrio
 from spatial.auth import Action, Principal, require
 from spatial.crs import frame_to_gcj02
 from spatial.filters import ProjectFilter
+from spatial.i18n import BilingualError
 from spatial.snapshot import Snapshot, take_snapshot
 from spatial.store import Store, utcnow
 
@@ -109,13 +110,8 @@ DROP = (
 )
 
 
-class ExportError(Exception):
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
-
-    def text(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+class ExportError(BilingualError):
+    """An export that cannot be made as asked (format, CRS, layer)."""
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,18 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+class BilingualError(Exception):
+    """A refusal a person can act on: what is wrong and what to do, in Chinese and English.
+    Subclasses name the domain (export, report, printing, accounts, submissions)."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+    def text(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     """The text for ``key`` in ``lang`` ('zh' or 'en'), formatted with ``values``."""
     zh, en = TEXT[key]

@@ -13,19 +13,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from spatial.i18n import BilingualError
+
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PRINT_TIMEOUT_S = 120
 
 
-class PrintError(Exception):
-    """The PDF could not be printed; says why and what to do, in Chinese and English."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
-
-    def text(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+class PrintError(BilingualError):
+    """The PDF could not be printed; says why and what to do."""
 
 
 def find_chromium() -> str | None:

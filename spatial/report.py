@@ -21,7 +21,7 @@ import pandas as pd
 
 from spatial.auth import Action, Principal, require
 from spatial.charts import area_bars, chart_svg, year_chart
-from spatial.i18n import TEXT, fmt_area, t
+from spatial.i18n import TEXT, BilingualError, fmt_area, t
 from spatial.layers import LAYERS, QUALITY_LABELS, STAGE_LABELS, STATUS_LABELS, Stage, label
 from spatial.ledger import COUNTING_RULE, STAGES, Ledger, counted_area, stage_year
 from spatial.snapshot import COVERAGE_ASPECTS, Snapshot, coverage, take_snapshot
@@ -34,15 +34,8 @@ REPORT_FORMATS: dict[str, tuple[str, str]] = {  # key -> (suffix, media type)
 TEMPLATE = Path(__file__).with_name("report_template.html.j2")
 
 
-class ReportError(Exception):
-    """A report that cannot be made as asked; the message says why and what to do instead."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
-
-    def text(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+class ReportError(BilingualError):
+    """A report that cannot be made as asked; says why and what to do instead."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import shapely
 
 from spatial.auth import Action, Principal, require
 from spatial.findings import ValidationReport, error
+from spatial.i18n import BilingualError
 from spatial.ingest import CheckedUpload, UploadOptions, check_upload
 from spatial.layers import PROJECT_FIELDS
 from spatial.store import Store, utcnow
@@ -44,16 +45,8 @@ def fault_pause(stage: str) -> None:
         time.sleep(float(spec.split(":", 1)[1]))
 
 
-class SubmissionError(Exception):
-    """A workflow step that cannot be done, with a message in Chinese and English."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
-
-    def text(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+class SubmissionError(BilingualError):
+    """A workflow step that cannot be done."""
 
 
 @dataclass(frozen=True)
