@@ -221,7 +221,9 @@ def build_ledger(
         elapsed = float(targets.loc[start : as_of.year - 1].sum())
         day_fraction = (as_of.timetuple().tm_yday) / (366 if _leap(as_of.year) else 365)
         expected = elapsed + float(targets.loc[as_of.year]) * day_fraction
-    remaining_years = max(end - max(as_of.year, start) + 1, 0) if as_of.year <= end else 0
+    # the as-of date counts to its end, so on 31 December that year is over
+    first_open = max(as_of.year + (1 if (as_of.month, as_of.day) == (12, 31) else 0), start)
+    remaining_years = max(end - first_open + 1, 0)
     gap = max(period_target - cumulative, 0.0)
     late = _overdue(projects, prepared, as_of)
     summary = PledgeSummary(

@@ -90,8 +90,8 @@ def test_summary_gap_and_required_pace():
     assert (s.year, s.year_counted_m2, s.cumulative_m2) == (2025, 0, 100_000)
     assert s.period_target_m2 == 100_000_000
     assert s.gap_m2 == 99_900_000
-    assert s.remaining_years == 3  # 2025, 2026, 2027
-    assert s.required_pace_m2 == pytest.approx(99_900_000 / 3)
+    assert s.remaining_years == 2  # 2026, 2027: on 31 December 2025 that year is over
+    assert s.required_pace_m2 == pytest.approx(99_900_000 / 2)
     assert s.expected_to_date_m2 == pytest.approx(60_000_000)
     assert not s.on_track
     assert s.before_period_m2 == 80_000  # E, delivered 2022
@@ -198,3 +198,22 @@ def test_shipped_ledger_equals_the_sum_of_the_projects(db_url, monkeypatch, as_o
         sum(v for y, v in expected["delivered"].items() if y <= int(as_of[:4]))
     )
     assert sum(expected["delivered"].values()) > 0  # the shipped data do deliver something
+
+
+@pytest.mark.parametrize(
+    "as_of,years_left",
+    [
+        (date(2022, 5, 1), 5),  # before the pledge: all five
+        (date(2025, 1, 1), 3),  # 2025 has begun and still counts
+        (date(2025, 12, 30), 3),
+        (date(2025, 12, 31), 2),  # the as-of date counts to its end: 2025 is over
+        (date(2027, 6, 30), 1),
+        (date(2027, 12, 31), 0),
+        (date(2029, 1, 1), 0),
+    ],
+)
+def test_remaining_years(as_of, years_left):
+    s = build_ledger(fixture_projects(), PLEDGE, Stage.DELIVERED, as_of).summary
+    assert s.remaining_years == years_left
+    if years_left:
+        assert s.required_pace_m2 == pytest.approx(s.gap_m2 / years_left)
