@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from spatial.layers import Status
+from spatial.layers import PROJECT_DATE_FIELDS, PROJECT_NUMERIC_FIELDS, Status
 
 # canonical field -> accepted headers (compared after normalise_header)
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -75,15 +75,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "geometry": ("位置/几何", "location / geometry"),
     "bbox": ("bbox 范围框", "bbox"),
 }
-NUMERIC_FIELDS = (
-    "land_area_m2",
-    "floor_area_m2",
-    "factory_floor_area_m2",
-    "plot_ratio",
-    "storeys",
-    "height_m",
-)
-DATE_FIELDS = ("start_date", "completion_date", "delivery_date")
+NUMERIC_FIELDS = PROJECT_NUMERIC_FIELDS  # an upload's numbers and dates are the project's own
+DATE_FIELDS = PROJECT_DATE_FIELDS
 TEXT_FIELDS = (
     "project_id",
     "name_zh",

@@ -221,9 +221,7 @@ def build_ledger(
         elapsed = float(targets.loc[start : as_of.year - 1].sum())
         day_fraction = (as_of.timetuple().tm_yday) / (366 if _leap(as_of.year) else 365)
         expected = elapsed + float(targets.loc[as_of.year]) * day_fraction
-    # the as-of date counts to its end, so on 31 December that year is over
-    first_open = max(as_of.year + (1 if (as_of.month, as_of.day) == (12, 31) else 0), start)
-    remaining_years = max(end - first_open + 1, 0)
+    remaining_years = max(end - max(open_year(as_of), start) + 1, 0)
     gap = max(period_target - cumulative, 0.0)
     late = _overdue(projects, prepared, as_of)
     summary = PledgeSummary(
@@ -249,10 +247,18 @@ def build_ledger(
     detail = projects.copy()
     detail["counted_area_m2"] = area
     detail["area_basis"] = area_basis(projects)
-    detail["ledger_year"] = yr
+    detail["ledger_year"] = yr  # the chosen stage's year; every stage's year beside it
+    for other in STAGES:
+        detail[f"{other.value}_year"] = yr if other == stage else prepared.year(other, as_of)
     return Ledger(
         stage=stage, as_of=as_of, by_year=table, summary=summary, projects=detail, overdue=late
     )
+
+
+def open_year(as_of: date) -> int:
+    """The first year not yet over on ``as_of``: the as-of date counts to its end, so on
+    31 December that year is over and the next one is open."""
+    return as_of.year + (1 if (as_of.month, as_of.day) == (12, 31) else 0)
 
 
 def _leap(year: int) -> bool:

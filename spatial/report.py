@@ -11,6 +11,7 @@ so the report, the app and ``spatial ledger`` agree for the same date and stage.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -23,7 +24,8 @@ from spatial.auth import Action, Principal, require
 from spatial.charts import area_bars, chart_svg, year_chart
 from spatial.i18n import TEXT, BilingualError, fmt_area, t
 from spatial.layers import LAYERS, QUALITY_LABELS, STAGE_LABELS, STATUS_LABELS, Stage, label
-from spatial.ledger import COUNTING_RULE, STAGES, Ledger, counted_area, stage_year
+from spatial.ledger import COUNTING_RULE, STAGES, Ledger, counted_area, open_year
+from spatial.printing import html_to_pdf
 from spatial.snapshot import COVERAGE_ASPECTS, Snapshot, coverage, take_snapshot
 from spatial.store import Store, utcnow
 
@@ -117,7 +119,7 @@ def year_status(ledger: Ledger, year: int) -> YearStatus:
     closing position once the as-of date is past its end."""
     s = ledger.summary
     row = ledger.by_year.set_index("year").loc[year]
-    year_open = ledger.as_of.year == year and ledger.as_of < date(year, 12, 31)
+    year_open = open_year(ledger.as_of) == year
     cumulative = float(row["cumulative_m2"])
     cumulative_target = float(row["cumulative_target_m2"])
     expected = s.expected_to_date_m2 if year_open else cumulative_target
@@ -143,33 +145,30 @@ def year_status(ledger: Ledger, year: int) -> YearStatus:
     )
 
 
-def progress_by(ledger: Ledger, key: str, year: int, names: dict[str, str]) -> pd.DataFrame:
-    """Per value of ``key`` (every one in ``names``, plus '' for projects with none): the area
-    started, completed and delivered in ``year``, the chosen stage's cumulative from the period
-    start to ``year``, the number of projects and of overdue projects. Largest first."""
+def progress_by(ledger: Ledger, key: str, year: int, keys: Iterable[str]) -> pd.DataFrame:
+    """Per value of ``key`` (each of ``keys``, plus '' for projects with none): the area started,
+    completed and delivered in ``year``, the chosen stage's cumulative from the period start to
+    ``year``, the number of projects and of overdue projects. Largest first, '' last."""
     detail = ledger.projects
     start = ledger.summary.period_start
+    area = detail["counted_area_m2"].fillna(0.0)
     frame = pd.DataFrame(
         {
             key: detail[key].fillna("").astype(str),
-            "area": detail["counted_area_m2"].fillna(0.0),
-            "cumulative_m2": detail["counted_area_m2"]
-            .fillna(0.0)
-            .where(detail["ledger_year"].between(start, year), 0.0),
+            "area": area,
+            "cumulative_m2": area.where(detail["ledger_year"].between(start, year), 0.0),
             "overdue": detail["project_id"].isin(ledger.overdue["project_id"]).astype(int),
         }
+        | {f"{s.value}_m2": area.where(detail[f"{s.value}_year"] == year, 0.0) for s in STAGES}
     )
-    for s in STAGES:
-        frame[f"{s.value}_m2"] = frame["area"].where(stage_year(detail, s, ledger.as_of) == year, 0)
     grouped = frame.groupby(key).agg(
         **{f"{s.value}_m2": (f"{s.value}_m2", "sum") for s in STAGES},
         cumulative_m2=("cumulative_m2", "sum"),
         projects=("area", "size"),
         overdue=("overdue", "sum"),
     )
-    keys = list(names) + ([""] if "" in grouped.index else [])
+    keys = list(keys) + ([""] if "" in grouped.index else [])
     table = grouped.reindex(keys, fill_value=0).rename_axis(key).reset_index()
-    table["label"] = table[key].map(names).fillna("")
     measure = f"{ledger.stage.value}_m2"
     total = table[measure].sum()
     table["share"] = table[measure] / total if total else float("nan")  # shown as "—"
@@ -177,8 +176,14 @@ def progress_by(ledger: Ledger, key: str, year: int, names: dict[str, str]) -> p
     return ranked.sort_values(key, key=lambda k: k == "", kind="stable").reset_index(drop=True)
 
 
-def build_report(snapshot: Snapshot, year: int, stage: Stage = Stage.DELIVERED) -> ProgressReport:
-    """Everything the report shows, computed from one snapshot (pure: no store, no printing)."""
+def build_report(
+    snapshot: Snapshot,
+    year: int,
+    stage: Stage = Stage.DELIVERED,
+    scope: tuple[str, ...] | None = None,
+) -> ProgressReport:
+    """Everything the report shows, computed from one snapshot (pure: no store, no printing).
+    ``scope``: the districts a reader may see, when not all of them (listed alone)."""
     ledger = snapshot.ledger(Stage(stage))
     s = ledger.summary
     overdue = ledger.overdue
@@ -186,11 +191,13 @@ def build_report(snapshot: Snapshot, year: int, stage: Stage = Stage.DELIVERED) 
         year=year,
         as_of=snapshot.as_of,
         stage=Stage(stage),
-        scope=None,
+        scope=scope,
         status=year_status(ledger, year),
         by_year=ledger.by_year,
-        by_district=progress_by(ledger, "district_id", year, snapshot.district_names("zh")),
-        by_park=progress_by(ledger, "park_id", year, snapshot.park_names("zh")),
+        by_district=progress_by(
+            ledger, "district_id", year, scope or snapshot.districts["district_id"]
+        ),
+        by_park=progress_by(ledger, "park_id", year, snapshot.parks["park_id"]),
         overdue=overdue,
         coverage=coverage(snapshot),
         programme_reports=snapshot.programme_reports,
@@ -264,6 +271,7 @@ def report_html(
         label=report.by_park["park_id"].map(parks).fillna(t("report_not_in_park", lg))
     )
     parks_with_projects = by_park[by_park["projects"] > 0]
+    empty_parks = len(by_park) - len(parks_with_projects)
     charts = {
         "by_year": chart_svg(year_chart(report.by_year, lg, height=260), width=620),
         "by_district": (
@@ -300,7 +308,6 @@ def report_html(
         "generated": t(
             "report_generated", lg, at=f"{generated_at:%Y-%m-%d %H:%M} UTC", user=generated_by
         ),
-        "page_label": "第 {page} 页" if lg == "zh" else "page {page}",
         "summary": t(
             "report_summary",
             lg,
@@ -383,8 +390,7 @@ def report_html(
         },
         "by_district": by_district.to_dict("records"),
         "by_park": parks_with_projects.to_dict("records"),
-        "parks_without_projects": int((by_park["projects"] == 0).sum()),
-        "parks_note": t("report_parks_shown", lg, n=int((by_park["projects"] == 0).sum())),
+        "parks_note": t("report_parks_shown", lg, n=empty_parks) if empty_parks else None,
         "charts": charts,
         "chart_district_title": t("report_chart_district", lg, year=report.year, stage=stage),
         "no_area_year": t("report_no_area_year", lg, year=report.year, stage=stage),
@@ -432,17 +438,13 @@ def progress_report(
         )
     pledge = store.table("pledge")
     as_of = report_as_of(request.year, request.as_of, pledge, today or date.today())
-    full = take_snapshot(store, as_of)
-    snap = full.readable_by(actor)
-    report = build_report(snap, request.year, request.stage)
-    readable = actor.readable_districts(full.districts["district_id"])
-    if len(readable) < len(full.districts):
-        report = _with_scope(report, tuple(readable))
+    snap = take_snapshot(store, as_of).readable_by(actor)
+    readable = tuple(actor.readable_districts(snap.districts["district_id"]))
+    scope = None if len(readable) == len(snap.districts) else readable
+    report = build_report(snap, request.year, request.stage, scope)
     page = report_html(report, snap, request.lang, actor.user_name)
     content = page.encode("utf-8")
     if request.format == "pdf":
-        from spatial.printing import html_to_pdf
-
         content = html_to_pdf(page)
     suffix, media_type = REPORT_FORMATS[request.format]
     lang_tag = "" if request.lang == "zh" else "_en"
@@ -461,10 +463,3 @@ def progress_report(
         },
     )
     return ReportFile(content, filename, media_type, report)
-
-
-def _with_scope(report: ProgressReport, districts: tuple[str, ...]) -> ProgressReport:
-    from dataclasses import replace
-
-    keep = report.by_district["district_id"].isin(districts)
-    return replace(report, scope=districts, by_district=report.by_district[keep])

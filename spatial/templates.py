@@ -10,26 +10,6 @@ import pandas as pd
 
 from spatial.fields import FIELD_ALIASES, FIELD_LABELS, REQUIRED_FIELDS
 
-TEMPLATE_FIELDS = (
-    "project_id",
-    "name_zh",
-    "name_en",
-    "street",
-    "park",
-    "land_area_m2",
-    "floor_area_m2",
-    "factory_floor_area_m2",
-    "plot_ratio",
-    "storeys",
-    "height_m",
-    "status",
-    "start_date",
-    "completion_date",
-    "delivery_date",
-    "developer",
-    "industries",
-    "source",
-)
 EXAMPLE = {
     "project_id": "BA-2026-001",
     "name_zh": "示例智造产业园一期",
@@ -50,6 +30,7 @@ EXAMPLE = {
     "industries": "智能网联汽车;新能源",
     "source": "宝安区工业和信息化局 2026年11月台账",
 }
+TEMPLATE_FIELDS = tuple(EXAMPLE)  # the template's columns, in the example's order
 NOTES: dict[str, tuple[str, str]] = {
     "project_id": ("本区唯一，多次上传保持不变", "unique in the district; keep it across uploads"),
     "floor_area_m2": ("可写 120000、12万、12万㎡", "120000, 12万 or 12万㎡ all work"),
