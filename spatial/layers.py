@@ -60,6 +60,7 @@ class Stage(StrEnum):
     DELIVERED = "delivered"
 
 
+STAGE_CHOICES: tuple[Stage, ...] = (Stage.DELIVERED, Stage.COMPLETED, Stage.STARTED)  # default 1st
 STAGE_LABELS: dict[Stage, tuple[str, str]] = {
     Stage.STARTED: ("开工", "started"),
     Stage.COMPLETED: ("竣工", "completed"),

@@ -7,7 +7,7 @@ import streamlit as st
 
 from spatial.charts import area_bars, year_chart
 from spatial.i18n import fmt_area, t
-from spatial.layers import STAGE_LABELS, STATUS_LABELS, Stage, label
+from spatial.layers import STAGE_CHOICES, STAGE_LABELS, STATUS_LABELS, Stage, label
 from spatial.ledger import COUNTING_RULE, split_by
 from spatial.ui import report
 from spatial.ui.common import as_of_input, lang, snapshot
@@ -31,7 +31,7 @@ def render() -> None:
     as_of = as_of_input()
     stage = st.sidebar.radio(
         t("stage", lg),
-        options=[s.value for s in (Stage.DELIVERED, Stage.COMPLETED, Stage.STARTED)],
+        options=[s.value for s in STAGE_CHOICES],
         format_func=lambda v: label(STAGE_LABELS, v, lg),
         key="stage",
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from spatial.auth import Action, PermissionDenied
 from spatial.i18n import t
-from spatial.layers import STAGE_LABELS, Stage, label
+from spatial.layers import STAGE_CHOICES, STAGE_LABELS, Stage, label
 from spatial.printing import PrintError
 from spatial.report import (
     REPORT_FORMATS,
@@ -59,8 +60,9 @@ def dashboard_buttons(lg: str, year: int, as_of: date, stage: Stage) -> None:
             offer(ReportRequest(year, as_of, stage, lg, fmt), lg, "dashboard_report")
 
 
-def report_section(lg: str) -> None:
-    """进度报告: the progress report for a pledge year, as HTML or PDF, for the signed-in user."""
+def report_section(lg: str, pledge: pd.DataFrame) -> None:
+    """进度报告: the progress report for a pledge year, as HTML or PDF, for the signed-in user
+    (``pledge``: the page's cached snapshot's schedule, so a rerun reads nothing more)."""
     i = 0 if lg == "zh" else 1
     st.divider()
     st.subheader("进度报告（领导汇报用）" if lg == "zh" else "Progress report (for leadership)")
@@ -72,7 +74,6 @@ def report_section(lg: str) -> None:
         "the data-coverage note; HTML opens in any browser, the PDF is printed by headless "
         "Chromium (A4, page numbers)."
     )
-    pledge = store().table("pledge")
     today = date.today()
     years = [y for y in sorted(pledge["year"].astype(int)) if y <= today.year]
     if not years:
@@ -91,7 +92,7 @@ def report_section(lg: str) -> None:
     )
     report_stage = c3.selectbox(
         t("stage", lg),
-        [s.value for s in (Stage.DELIVERED, Stage.COMPLETED, Stage.STARTED)],
+        [s.value for s in STAGE_CHOICES],
         format_func=lambda v: label(STAGE_LABELS, v, lg),
         key="report_stage",
     )
