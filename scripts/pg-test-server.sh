@@ -28,7 +28,16 @@ start() {
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends postgresql postgis >/dev/null
+    # the server first; then the PostGIS extension for that server's major version, named
+    # explicitly: Debian's `postgis` package only *recommends* it, so with
+    # --no-install-recommends `CREATE EXTENSION postgis` would fail on a fresh machine
+    apt-get install -y -q --no-install-recommends postgresql >/dev/null
+    local major; major=$(basename "$(dirname "$(pg_bin)")")
+    apt-get install -y -q --no-install-recommends "postgresql-$major-postgis-3" >/dev/null
+  fi
+  if ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then
+    echo "PostGIS extension missing after install (postgresql-<major>-postgis-3)" >&2
+    exit 1
   fi
   local bin; bin=$(pg_bin)
   stop >/dev/null 2>&1 || true
