@@ -1,21 +1,23 @@
 """The interactive map: folium layers, styles, popups, legend and basemaps.
 
-Every text that reaches the page is HTML-escaped here (folium inserts feature properties into
-popups and tooltips as raw HTML). Overlays are shifted to GCJ-02 only when the chosen basemap is
-a GCJ-02 tile service; the stored data never changes.
+Every text that reaches the page is HTML-escaped here and travels as data in a
+:class:`~spatial.map_data.DataLayer` (never through a folium template: branca compiles rendered
+scripts again as Jinja, see :mod:`spatial.map_data`). Overlays are shifted to GCJ-02 only when
+the chosen basemap is a GCJ-02 tile service; the stored data never changes.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import math
+import re
 from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely.geometry
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -32,6 +34,7 @@ from spatial.layers import (
     label,
 )
 from spatial.map_assets import STATIC_URL, use_local_assets
+from spatial.map_data import DataLayer, VerbatimScript, js_json_literal
 
 SHENZHEN_CENTRE = (22.64, 114.10)
 DISPLAY_SIMPLIFY_DEG = 0.0002  # ~20 m: district outlines for display only
@@ -117,6 +120,12 @@ class Basemap:
 
     @staticmethod
     def tianditu(key: str) -> Basemap:
+        key = key.strip()
+        if not TIANDITU_KEY.fullmatch(key):
+            raise ValueError(
+                "天地图密钥应为 32 位十六进制字符（在天地图控制台“应用管理”中复制）/ a Tianditu "
+                "key is 32 hexadecimal characters (copy it from the Tianditu console)"
+            )
         return Basemap(
             "tianditu",
             "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -139,7 +148,28 @@ class Basemap:
 
     @staticmethod
     def custom(url: str, gcj02: bool = False, attribution: str = "intranet tiles") -> Basemap:
-        return Basemap("custom", url, attribution, subdomains="abc", gcj02=gcj02)
+        """An intranet tile service: ``http(s)://host/…/{z}/{x}/{y}.png``. The URL reaches the
+        page's script, so it is held to a plain URL with Leaflet's placeholders only."""
+        return Basemap("custom", check_tile_url(url), attribution, subdomains="abc", gcj02=gcj02)
+
+
+TIANDITU_KEY = re.compile(r"[0-9a-fA-F]{32}")
+TILE_PLACEHOLDERS = re.compile(r"\{(?:s|x|y|z|r|-y)\}")
+TILE_URL = re.compile(r"https?://[A-Za-z0-9.\-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~\-/=&?,;:@+!$*%]*)?")
+
+
+def check_tile_url(url: str) -> str:
+    """``url`` if it is a plain http(s) tile URL with only ``{s} {x} {y} {z} {r} {-y}``
+    placeholders; otherwise ValueError (in Chinese and English) saying what is allowed."""
+    url = url.strip()
+    if not TILE_URL.fullmatch(TILE_PLACEHOLDERS.sub("0", url)) or "{z}" not in url:
+        raise ValueError(
+            "瓦片地址应为 http(s)://主机/…/{z}/{x}/{y}.png 形式，只可含 {s}{x}{y}{z}{r} 占位符，"
+            "不含空格、引号、尖括号或其他花括号 / a tile URL looks like "
+            "http(s)://host/…/{z}/{x}/{y}.png, with only the {s} {x} {y} {z} {r} placeholders "
+            "and no spaces, quotes, angle brackets or other braces"
+        )
+    return url
 
 
 def esc(value) -> str:
@@ -196,9 +226,10 @@ def _radius(area: pd.Series) -> np.ndarray:
     return np.clip(4.0 + np.sqrt(a) / 120.0, 4.0, 24.0)
 
 
-class Legend(MacroElement):
+class Legend(VerbatimScript, MacroElement):
     """A Leaflet control with the legend. The HTML is built escaped in Python and passed as a
-    JSON string, so it works both inside streamlit-folium and in a standalone page."""
+    script-safe JSON literal, so it works both inside streamlit-folium and in a standalone
+    page."""
 
     _template = Template(
         """
@@ -207,7 +238,7 @@ class Legend(MacroElement):
             var legend = L.control({position: 'bottomright'});
             legend.onAdd = function() {
                 var div = L.DomUtil.create('div', 'sz-legend');
-                div.innerHTML = {{ this.html_json }};
+                div.innerHTML = JSON.parse({{ this.html_literal }});
                 return div;
             };
             legend.addTo({{ this._parent.get_name() }});
@@ -219,7 +250,7 @@ class Legend(MacroElement):
     def __init__(self, legend_html: str):
         super().__init__()
         self._name = "Legend"
-        self.html_json = json.dumps(legend_html).replace("</", "<\\/")
+        self.html_literal = js_json_literal(legend_html)
 
 
 def legend_html(lang: str) -> str:
@@ -255,29 +286,37 @@ def legend_html(lang: str) -> str:
     return style + f"<b>{esc(t('legend', lang))}</b>" + "".join(items)
 
 
-def _geojson_layer(
+def _data_layer(
     frame: gpd.GeoDataFrame,
     name: str,
     style_columns: list[str],
-    marker: folium.CircleMarker | None = None,
     id_column: str | None = None,
-) -> folium.GeoJson:
-    keep = [id_column] if id_column else []
-    data = frame[[*keep, "popup_html", "tooltip_html", *style_columns, "geometry"]]
-
-    def style(feature):
-        props = feature["properties"]
-        return {c.removeprefix("style_"): props[c] for c in style_columns}
-
-    return folium.GeoJson(
-        data.to_json(drop_id=True),
-        name=name,
-        style_function=style,
-        marker=marker,
-        popup=folium.GeoJsonPopup(fields=["popup_html"], labels=False),
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip_html"], labels=False),
-        highlight_function=None,
-    )
+) -> DataLayer:
+    """One overlay: geometry, the escaped tooltip and popup, Leaflet style options per feature
+    (``style_*`` columns) — carried as data (:mod:`spatial.map_data`), never as template."""
+    styles = frame[style_columns].rename(columns=lambda c: c.removeprefix("style_"))
+    style_records = styles.to_dict("records")
+    ids = frame[id_column].tolist() if id_column else [None] * len(frame)
+    features = []
+    for geom, tooltip, popup, style, fid in zip(
+        frame.geometry.to_numpy(),
+        frame["tooltip_html"],
+        frame["popup_html"],
+        style_records,
+        ids,
+        strict=True,
+    ):
+        properties = {"_tooltip": tooltip, "_popup": popup, "_style": style}
+        if id_column:
+            properties[id_column] = fid
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(geom),
+                "properties": properties,
+            }
+        )
+    return DataLayer(features, name)
 
 
 def build_map(
@@ -338,7 +377,7 @@ def build_map(
     d["style_weight"] = 1.2
     d["style_fillColor"] = "#f3efe6" if not basemap.url else "#ffffff"
     d["style_fillOpacity"] = 0.85 if not basemap.url else 0.05
-    _geojson_layer(
+    _data_layer(
         d,
         t("layer_districts", lang),
         ["style_color", "style_weight", "style_fillColor", "style_fillOpacity"],
@@ -384,7 +423,7 @@ def build_map(
             if illustrative
             else t(key, lang).replace("（示意）", "").replace(" (illustrative)", "")
         )
-        _geojson_layer(c, name, cols).add_to(m)
+        _data_layer(c, name, cols).add_to(m)
 
     # parks: approximate locations (or polygons once uploaded)
     pk = parks[parks.geometry.notna()].copy()
@@ -420,18 +459,19 @@ def build_map(
         pk["style_fillColor"] = "#ffffff"
         pk["style_fillOpacity"] = 0.15
         pk["style_radius"] = 11
-        _geojson_layer(
+        pk["style_fill"] = True
+        _data_layer(
             pk,
             t("layer_parks", lang),
             [
                 "style_color",
                 "style_weight",
                 "style_dashArray",
+                "style_fill",
                 "style_fillColor",
                 "style_fillOpacity",
                 "style_radius",
             ],
-            marker=folium.CircleMarker(radius=11, fill=True),
             id_column="park_id",
         ).add_to(m)
 
@@ -453,11 +493,18 @@ def build_map(
         pr["style_fillColor"] = colours.fillna("#999999")
         pr["style_fillOpacity"] = 0.85
         pr["style_radius"] = _radius(pr["floor_area_m2"])
-        _geojson_layer(
+        pr["style_fill"] = True
+        _data_layer(
             pr,
             t("layer_projects", lang),
-            ["style_color", "style_weight", "style_fillColor", "style_fillOpacity", "style_radius"],
-            marker=folium.CircleMarker(radius=6, fill=True),
+            [
+                "style_color",
+                "style_weight",
+                "style_fill",
+                "style_fillColor",
+                "style_fillOpacity",
+                "style_radius",
+            ],
             id_column="project_id",
         ).add_to(m)
 

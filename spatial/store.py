@@ -529,6 +529,19 @@ class Store:
         )
         return [row[0] for row in conn.execute(stmt)]
 
+    def current_owners(self, project_ids: list[str], conn: Connection) -> dict[str, str]:
+        """{project id: district} of the current version (deleted ones included: an id once
+        used stays its district's) of each id in ``project_ids`` that the store holds."""
+        t = project_versions_table
+        owners: dict[str, str] = {}
+        for start in range(0, len(project_ids), 500):
+            chunk = project_ids[start : start + 500]
+            stmt = select(t.c.project_id, t.c.district_id).where(
+                t.c.project_id.in_(chunk), t.c.valid_to.is_(None)
+            )
+            owners |= {pid: district for pid, district in conn.execute(stmt)}
+        return owners
+
     def previous_versions(self, version_ids: list[int], conn: Connection) -> pd.DataFrame:
         """For each version id, the version of the same project that it replaced (if any)."""
         t = project_versions_table

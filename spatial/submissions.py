@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ import pandas as pd
 import shapely
 
 from spatial.auth import Action, Principal, require
+from spatial.crs_detect import AUTO
 from spatial.findings import ValidationReport, error
 from spatial.i18n import BilingualError
 from spatial.ingest import CheckedUpload, UploadOptions, check_upload
@@ -34,6 +36,9 @@ COMPARED_FIELDS = tuple(
     if f
     not in ("project_id", "district_id", "quality", "location_quality", "confidence", "status_note")
 )
+
+
+WRITE_LOCK = "projects"  # commits and undos, city-wide
 
 
 def fault_pause(stage: str) -> None:
@@ -175,25 +180,68 @@ def receive(store: Store, filename: str, data: bytes, district_id: str, actor: P
     return submission_id
 
 
+# The library's own checks of a stored upload, kept in this process so that a commit right after
+# its check does not read the file twice. Keyed by store, submission, content hash and options:
+# a caller cannot hand a commit anything but what the library derived from the stored bytes.
+_CHECKED: OrderedDict[tuple, CheckedUpload] = OrderedDict()
+_CHECKED_KEEP = 4
+
+
+def _checked_key(store: Store, record, options: UploadOptions) -> tuple:
+    return (
+        str(store.engine.url),
+        record.submission_id,
+        record.sha256,
+        options.district_id,
+        options.crs_choice,
+        bool(options.repair_invalid),
+    )
+
+
+def _options_of(record, report: dict | None) -> UploadOptions:
+    """The options a submission was checked with (saved with its report)."""
+    saved = (report or {}).get("options") or {}
+    return UploadOptions(
+        record.district_id,
+        crs_choice=saved.get("crs_choice", AUTO),
+        repair_invalid=bool(saved.get("repair_invalid", False)),
+    )
+
+
+def _check_stored(store: Store, record, options: UploadOptions, progress=None) -> CheckedUpload:
+    key = _checked_key(store, record, options)
+    if key in _CHECKED:
+        _CHECKED.move_to_end(key)
+        return _CHECKED[key]
+    checked = check_upload(
+        record.filename,
+        store.submission_content(record.submission_id),
+        options,
+        store.layer("districts"),
+        store.projects(include_deleted=True)[["project_id", "district_id"]],
+        progress=progress,
+    )
+    _CHECKED[key] = checked
+    while len(_CHECKED) > _CHECKED_KEEP:
+        _CHECKED.popitem(last=False)
+    return checked
+
+
 def validate(
     store: Store, submission_id: int, options: UploadOptions, progress=None
 ) -> CheckedUpload:
-    """Check a received submission against the store; save its report and status."""
-    record = store.submission(submission_id)
-    if record is None:
+    """Check a received submission against the store; save its report, status and options.
+
+    The district checked is always the submission's own (``options.district_id`` must agree)."""
+    record = _record_or_fail(store, submission_id)
+    if options.district_id != record.district_id:
         raise SubmissionError(
-            f"没有编号为 {submission_id} 的上传记录", f"there is no submission {submission_id}"
+            f"上传 #{submission_id} 属于 {record.district_id}，不能按 {options.district_id} 检查",
+            f"upload #{submission_id} belongs to {record.district_id}; it cannot be checked "
+            f"as {options.district_id}",
         )
-    content = store.submission_content(submission_id)
     try:
-        checked = check_upload(
-            record.filename,
-            content,
-            options,
-            store.layer("districts"),
-            store.projects()[["project_id", "district_id"]],
-            progress=progress,
-        )
+        checked = _check_stored(store, record, options, progress)
     except Exception as exc:  # an unexpected failure still leaves a report behind
         report = ValidationReport(filename=record.filename)
         report.add(
@@ -210,7 +258,10 @@ def validate(
     if record.status in ("committed", "undone"):
         return checked  # checking again never rewrites what was decided
     status = "validated" if checked.accepted else "rejected"
-    store.set_submission_status(submission_id, status, checked.report.to_dict())
+    saved = checked.report.to_dict() | {
+        "options": {"crs_choice": options.crs_choice, "repair_invalid": options.repair_invalid}
+    }
+    store.set_submission_status(submission_id, status, saved)
     return checked
 
 
@@ -240,26 +291,49 @@ def _require(store: Store, actor: Principal, action: Action, record) -> None:
 def commit(
     store: Store,
     submission_id: int,
-    checked: CheckedUpload,
     actor: Principal,
     at: datetime | None = None,
 ) -> CommitResult:
-    """Write new and changed projects as versions tied to the submission, in one transaction.
-    Only for a principal who may commit in the submission's district."""
+    """Write the new and changed projects of a validated submission as versions tied to it, in
+    one transaction. Only for a principal who may commit in the submission's district.
+
+    What is written is derived here from the stored bytes and the options the submission was
+    validated with — never taken from the caller. Under the write lock the ids are checked
+    again against the store as it is then: an id another district took meanwhile is refused."""
     record = _record_or_fail(store, submission_id)
     _require(store, actor, Action.COMMIT, record)
     user = actor.user_name
+    if record.status == "committed":
+        raise SubmissionError("该上传已经提交过", "this submission was already committed")
+    if record.status != "validated":
+        raise SubmissionError(
+            f"只能提交检查通过的上传（该记录状态为 {record.status}）",
+            f"only a validated upload can be committed (this one is {record.status})",
+        )
+    checked = _check_stored(
+        store, record, _options_of(record, store.submission_report(submission_id))
+    )
     if not checked.accepted:
         raise SubmissionError(
             "文件有错误，不能提交；请先修正", "the file has errors; fix them first"
         )
-    # one district's commits and undos run one after another; the plan is made under the lock
-    with store.transaction(lock=f"district:{record.district_id}") as conn:
-        if store.submission_status(submission_id, conn) == "committed":
+    # commits and undos run one after another (city-wide: an id is unique across districts);
+    # the plan is made, and ownership checked, under the lock
+    with store.transaction(lock=WRITE_LOCK) as conn:
+        if store.submission_status(submission_id, conn) != "validated":
             raise SubmissionError("该上传已经提交过", "this submission was already committed")
+        rows = incoming_rows(store, checked)
+        owners = store.current_owners(rows["project_id"].astype(str).tolist(), conn)
+        foreign = {p: d for p, d in owners.items() if d != record.district_id}
+        if foreign:
+            listed = ", ".join(f"{p} ({d})" for p, d in sorted(foreign.items())[:10])
+            raise SubmissionError(
+                f"这些项目编号已属于其他区：{listed}；请重新检查文件",
+                f"these project ids now belong to another district: {listed}; check the file "
+                "again",
+            )
         plan = preview(store, checked, record.district_id)
         at = at or utcnow()
-        rows = incoming_rows(store, checked)
         created = store.write_project_versions(
             conn,
             rows[rows["project_id"].isin(set(plan.new["project_id"]))],
@@ -301,7 +375,7 @@ def submit(
     checked = validate(store, submission_id, options)
     if not checked.accepted:
         return submission_id, checked, None
-    return submission_id, checked, commit(store, submission_id, checked, actor)
+    return submission_id, checked, commit(store, submission_id, actor)
 
 
 def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None = None) -> int:
@@ -319,7 +393,7 @@ def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None
             f"只能撤销已提交的上传（该记录状态为 {record.status}）",
             f"only committed uploads can be undone (this one is {record.status})",
         )
-    with store.transaction(lock=f"district:{record.district_id}") as conn:
+    with store.transaction(lock=WRITE_LOCK) as conn:
         if store.submission_status(submission_id, conn) != "committed":
             raise SubmissionError("该上传已被撤销", "this upload was undone already")
         at = at or utcnow()
@@ -341,8 +415,11 @@ def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None
                 f"这些项目在此之后又被修改过：{ids}；请先撤销之后的上传",
                 f"these projects were changed again later: {ids}; undo the later upload first",
             )
+        # each project goes back to the state the submission found: the version it replaced,
+        # or "absent" when it created the project or re-created one that was deleted before
         previous = store.previous_versions(versions["version_id"].tolist(), conn)
-        restored_ids = set(previous["project_id"])
+        live_before = previous[~previous["is_deleted"].astype(bool)]
+        restored_ids = set(live_before["project_id"])
 
         def as_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
             geoms = [shapely.from_wkb(g) if g is not None else None for g in frame["geometry"]]
@@ -350,25 +427,29 @@ def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None
                 frame.drop(columns=["geometry"]), geometry=geoms, crs="EPSG:4326"
             )
 
-        restore = previous[~previous["is_deleted"].astype(bool)]
         count = store.write_project_versions(
             conn,
-            as_frame(restore),
+            as_frame(live_before),
             at=at,
             changed_by=user,
             change_kind="undo",
             submission_id=submission_id,
         )
-        created = versions[~versions["project_id"].isin(restored_ids)]
+        absent_before = versions[~versions["project_id"].isin(restored_ids)]
         count += store.write_project_versions(
             conn,
-            as_frame(created),
+            as_frame(absent_before),
             at=at,
             changed_by=user,
             change_kind="undo",
             submission_id=submission_id,
             deleted=True,
         )
+        if count != versions["project_id"].nunique():
+            raise SubmissionError(  # never report an undo that did not restore every project
+                "撤销未能恢复全部项目，已取消，数据未改变",
+                "the undo could not restore every project; it was cancelled and nothing changed",
+            )
         store.set_submission_status(submission_id, "undone", conn=conn)
         store.record_event(
             user,

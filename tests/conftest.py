@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -63,3 +65,22 @@ def empty_store(db_url: str):
 def seeded_store(empty_store: Store, reference: ReferenceData) -> Store:
     seed_store(empty_store, reference)
     return empty_store
+
+
+_JSON_LITERAL = re.compile(r'JSON\.parse\(("(?:[^"\\]|\\.)*")\)')
+
+
+def map_payloads(page: str) -> list:
+    """What a map page hands to ``JSON.parse``: each layer's FeatureCollection (and the legend),
+    decoded the way the browser decodes them (spatial.map_data)."""
+    return [json.loads(json.loads(m)) for m in _JSON_LITERAL.findall(page)]
+
+
+def map_features(page: str) -> list[dict]:
+    """Every feature drawn on a map page, from its data layers."""
+    return [
+        f
+        for p in map_payloads(page)
+        if isinstance(p, dict) and p.get("type") == "FeatureCollection"
+        for f in p["features"]
+    ]

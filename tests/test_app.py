@@ -86,7 +86,7 @@ def test_map_page(app):
         link.startswith("/app/static/vendor/") for link in args["js_links"] + args["css_links"]
     )
     script = args["script"]
-    assert script.count("L.geoJson(") == 5
+    assert script.count("L.geoJSON(") == 5
     assert "sz-legend" in script
 
 

@@ -13,6 +13,8 @@ from spatial.crs import wgs84_to_gcj02
 from spatial.maps import Basemap, MapView, build_map, esc, project_popup_html
 from spatial.snapshot import take_snapshot
 
+from conftest import map_features
+
 HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
 
@@ -53,7 +55,7 @@ def test_all_layers_and_legend(snapshot, lang):
     for name in names:
         assert json.dumps(name)[1:-1] in html or name in html
     assert "sz-legend" in html
-    assert html.count("L.geoJson(") == 5
+    assert html.count("L.geoJSON(") == 5
 
 
 @pytest.mark.parametrize(
@@ -98,8 +100,13 @@ def test_assets_are_local(snapshot):
 
 
 def _coordinates(html: str) -> np.ndarray:
+    """The projects' points as drawn (lon, lat)."""
     return np.array(
-        [[float(x), float(y)] for x, y in re.findall(r"\[(11[345]\.\d+), (22\.\d+)\]", html)]
+        [
+            f["geometry"]["coordinates"]
+            for f in map_features(html)
+            if "project_id" in f["properties"] and f["geometry"]["type"] == "Point"
+        ]
     )
 
 
@@ -116,7 +123,7 @@ def test_amap_basemap_shifts_overlays_for_display_only(snapshot, seeded_store):
 
 def test_tianditu_and_osm_are_not_shifted(snapshot):
     plain = _coordinates(render(snapshot))
-    for basemap in (Basemap.openstreetmap(), Basemap.tianditu("KEY")):
+    for basemap in (Basemap.openstreetmap(), Basemap.tianditu("0123456789abcdef0123456789ABCDEF")):
         html = render(snapshot, basemap=basemap)
         np.testing.assert_allclose(_coordinates(html), plain)
         assert basemap.url.split("{")[0][:20] in html

@@ -17,6 +17,8 @@ from spatial.maps import MapView
 from spatial.offline_map import offline_map_html
 from spatial.snapshot import take_snapshot
 
+from conftest import map_features
+
 ADMIN = Principal("admin", Role.ADMIN)
 PLANNER = Principal("planner-li", Role.PLANNER)
 BAOAN = Principal("ba-officer", Role.DISTRICT, "baoan")
@@ -24,8 +26,10 @@ VIEW = MapView(113.78, 22.62, 113.95, 22.78)  # Bao'an's north
 
 
 def _project_ids(page: str) -> set[str]:
-    """Project ids drawn on the map (from the GeoJSON folium inlines)."""
-    return {part.split('"', 1)[0] for part in page.split('"project_id": "')[1:]}
+    """Project ids drawn on the map (from its data layers)."""
+    return {
+        f["properties"]["project_id"] for f in map_features(page) if "project_id" in f["properties"]
+    }
 
 
 def test_offline_map_of_the_current_view(seeded_store):

@@ -116,9 +116,9 @@ CRASHER = textwrap.dedent(
     officer = Principal("officer", Role.DISTRICT, "baoan")
     sid = sub.receive(store, "crash.geojson", sys.stdin.buffer.read(), "baoan", officer)
     print(sid, flush=True)
-    checked = sub.validate(store, sid, UploadOptions("baoan"))
+    sub.validate(store, sid, UploadOptions("baoan"))
     print("committing", flush=True)
-    sub.commit(store, sid, checked, officer)  # SPATIAL_FAULT_PAUSE holds it before COMMIT
+    sub.commit(store, sid, officer)  # SPATIAL_FAULT_PAUSE holds it before COMMIT
     print("committed", flush=True)
     """
 )
@@ -149,6 +149,6 @@ def test_a_commit_killed_midway_leaves_the_store_as_it_was(db_url, seeded_store)
     assert record.status == "validated"
     assert store.submission_content(sid) == data
     # and the store still works: the same upload commits now
-    checked = sub.validate(store, sid, UploadOptions("baoan"))
-    assert sub.commit(store, sid, checked, OFFICER).created == 1
+    sub.validate(store, sid, UploadOptions("baoan"))
+    assert sub.commit(store, sid, OFFICER).created == 1
     store.engine.dispose()

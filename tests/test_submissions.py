@@ -60,7 +60,7 @@ def test_accepted_upload_commits_and_moves_the_ledger(seeded_store):
     assert changed.loc["factory_floor_area_m2", "before"] == 265000
     assert changed.loc["factory_floor_area_m2", "after"] == 300000
     assert "REF-001" in set(plan.absent["project_id"])  # kept, and listed
-    result = sub.commit(seeded_store, sid, checked, OFFICER)
+    result = sub.commit(seeded_store, sid, OFFICER)
     assert (result.created, result.updated) == (1, 1)
     after = take_snapshot(seeded_store).ledger().summary.cumulative_m2
     # BA-100 delivered 2025 (+100,000) and REF-003 delivered 2024 (265,000 → 300,000)
@@ -81,7 +81,7 @@ def test_rejected_upload_keeps_the_bytes_and_changes_nothing(seeded_store):
     checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
     assert not checked.accepted
     with pytest.raises(sub.SubmissionError):
-        sub.commit(seeded_store, sid, checked, OFFICER)
+        sub.commit(seeded_store, sid, OFFICER)
     pd.testing.assert_frame_equal(before, dump(seeded_store))
     record = seeded_store.submission(sid)
     assert record.status == "rejected"
@@ -132,7 +132,7 @@ def test_a_failure_inside_the_commit_leaves_the_store_as_it_was(seeded_store, mo
     sid = sub.receive(
         seeded_store, "ok.geojson", fc(feature("BA-1"), feature("REF-003")), "baoan", OFFICER
     )
-    checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
+    sub.validate(seeded_store, sid, UploadOptions("baoan"))
     calls = {"n": 0}
     original = seeded_store.write_project_versions
 
@@ -144,7 +144,7 @@ def test_a_failure_inside_the_commit_leaves_the_store_as_it_was(seeded_store, mo
 
     monkeypatch.setattr(seeded_store, "write_project_versions", flaky)
     with pytest.raises(OSError):
-        sub.commit(seeded_store, sid, checked, OFFICER)
+        sub.commit(seeded_store, sid, OFFICER)
     pd.testing.assert_frame_equal(before, dump(seeded_store))
     assert seeded_store.submission(sid).status == "validated"
     assert seeded_store.submission_content(sid)

@@ -74,13 +74,16 @@ def basemap_input(lg: str) -> Basemap:
         return Basemap.openstreetmap()
     if choice == "amap":
         return Basemap.amap()
-    if choice == "tianditu":
-        key = st.sidebar.text_input(t("tianditu_key", lg), type="password", key="tdt_key")
-        return Basemap.tianditu(key) if key else Basemap.vector_only()
-    if choice == "custom":
-        url = st.sidebar.text_input(t("custom_url", lg), key="custom_url")
-        gcj = st.sidebar.checkbox(t("custom_gcj", lg), key="custom_gcj")
-        return Basemap.custom(url, gcj02=gcj) if url else Basemap.vector_only()
+    try:
+        if choice == "tianditu":
+            key = st.sidebar.text_input(t("tianditu_key", lg), type="password", key="tdt_key")
+            return Basemap.tianditu(key) if key else Basemap.vector_only()
+        if choice == "custom":
+            url = st.sidebar.text_input(t("custom_url", lg), key="custom_url")
+            gcj = st.sidebar.checkbox(t("custom_gcj", lg), key="custom_gcj")
+            return Basemap.custom(url, gcj02=gcj) if url else Basemap.vector_only()
+    except ValueError as exc:  # the library says what a key or URL must look like
+        st.sidebar.error(str(exc))
     return Basemap.vector_only()
 
 

@@ -328,7 +328,7 @@ def render() -> None:
             _preview(checked, district_id, lg)
             if st.button(T("确认提交", "Commit"), type="primary", key="commit"):
                 try:
-                    result = sub.commit(store(), submission_id, checked, who)
+                    result = sub.commit(store(), submission_id, who)
                     st.success(
                         T(
                             f"已提交：新增 {result.created}，更新 {result.updated}，"
