@@ -185,6 +185,7 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     cleaned = cleaned.str.rstrip("万亿")
     numbers = pd.to_numeric(cleaned, errors="coerce") * multiplier
     numbers = numbers.where(~empty)
+    numbers = numbers.where(np.isfinite(numbers.astype(float)))  # Infinity is not an amount
     bad = ~empty & numbers.isna()
     return numbers.astype(float), bad
 
@@ -215,9 +216,10 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     )
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     partial = pd.Series(False, index=values.index)
-    full = norm.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")
+    # years 1900–2099 only: a typo like 3024 is refused, and pandas' range is never left
+    full = norm.str.fullmatch(r"(19|20)\d{2}-\d{1,2}-\d{1,2}")
     out[full] = pd.to_datetime(norm[full], format="%Y-%m-%d", errors="coerce")
-    month = norm.str.fullmatch(r"\d{4}-\d{1,2}")
+    month = norm.str.fullmatch(r"(19|20)\d{2}-\d{1,2}")
     month_start = pd.to_datetime(norm[month] + "-1", format="%Y-%m-%d", errors="coerce")
     out[month] = month_start + pd.offsets.MonthEnd(0)
     year = norm.str.fullmatch(r"(19|20)\d{2}")

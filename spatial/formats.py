@@ -71,7 +71,7 @@ def _frame_from_geojson(parsed) -> gpd.GeoDataFrame:
 
 
 def read_geojson(data: bytes, limits: UploadLimits) -> RawLayer:
-    parsed = parse_geojson(data, max_features=limits.max_features)
+    parsed = parse_geojson(data, max_features=limits.max_features, max_depth=limits.max_json_depth)
     if parsed.kind == "invalid":
         raise UploadRejected(parsed.findings)
     if len(parsed.features) > limits.max_features:

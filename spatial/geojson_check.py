@@ -620,6 +620,62 @@ class _Walker:
         return kind
 
 
+class _NotJsonNumber(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity``: Python's json reads them, RFC 8259 does not."""
+
+
+def _no_constants(name: str):
+    raise _NotJsonNumber(name)
+
+
+def _strict_loads(text: str):
+    return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_no_constants)
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON ``text`` (strings ignored), counted
+    without parsing, so a hostile file cannot exhaust the parser's stack. Vectorised."""
+    skeleton = np.frombuffer(_STRING.sub("", text).encode("utf-8"), dtype=np.uint8)
+    step = (np.isin(skeleton, (ord("["), ord("{"))).astype(np.int32)) - np.isin(
+        skeleton, (ord("]"), ord("}"))
+    ).astype(np.int32)
+    return int(np.cumsum(step).max()) if len(step) else 0
+
+
+def _position(text: str, needle: str) -> tuple[int, int]:
+    at = text.find(needle)
+    if at < 0:
+        return 0, 0
+    line = text.count("\n", 0, at) + 1
+    return line, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
+def _not_a_number_error(text: str, name: str) -> Finding:
+    line, column = _position(text, name)
+    return error(
+        "json_not_a_number",
+        f"JSON 中不允许 {name}（不是数字）",
+        f"{name} is not allowed in JSON (it is not a number)",
+        "填写实际数值，或留空表示未知。",
+        "Write the real value, or leave the field empty when unknown.",
+        line=line or None,
+        column=column or None,
+    )
+
+
+def _too_many(count: int, limit: int) -> Finding:
+    return error(
+        "too_many_features",
+        f"文件有 {count} 个要素，超过上限 {limit}",
+        f"the file has {count} features, over the limit of {limit}",
+        "分成几个文件上传，或请管理员调整上限。",
+        "Split the file, or ask the administrator to raise the limit.",
+    )
+
+
 def _json_sequence(text: str) -> list | None:
     """GeoJSON Text Sequences (RS-separated) or GeoJSON Lines: one object per line."""
     chunks = [c for c in re.split(r"[\x1e\n]", text) if c.strip()]
@@ -628,14 +684,18 @@ def _json_sequence(text: str) -> list | None:
     out = []
     for chunk in chunks:
         try:
-            out.append(json.loads(chunk, object_pairs_hook=_pairs_hook))
+            out.append(_strict_loads(chunk))
         except json.JSONDecodeError:
             return None
     return out
 
 
-def parse_geojson(data: bytes, max_features: int | None = None) -> ParsedGeoJSON:
-    """Parse and structurally check GeoJSON bytes. Never raises on bad content."""
+def parse_geojson(
+    data: bytes, max_features: int | None = None, max_depth: int = 64
+) -> ParsedGeoJSON:
+    """Parse and structurally check GeoJSON bytes. Never raises on bad content.
+
+    Arrays and objects nested deeper than ``max_depth`` are refused before parsing."""
     result = ParsedGeoJSON()
     walker = _Walker()
     if data.startswith(b"\xef\xbb\xbf"):
@@ -661,12 +721,39 @@ def parse_geojson(data: bytes, max_features: int | None = None) -> ParsedGeoJSON
         ]
         result.kind = "invalid"
         return result
+    depth = nesting_depth(text)
+    if depth > max_depth:
+        result.findings = walker.findings + [
+            error(
+                "too_deep",
+                f"JSON 嵌套 {depth} 层，超过上限 {max_depth}（GeoJSON 最多约 8 层）",
+                f"the JSON is nested {depth} levels deep, over the limit of {max_depth} "
+                "(GeoJSON needs about 8)",
+                "检查文件是否损坏，或是否真是 GeoJSON。",
+                "Check whether the file is damaged, or is GeoJSON at all.",
+            )
+        ]
+        result.kind = "invalid"
+        return result
     try:
-        doc = json.loads(text, object_pairs_hook=_pairs_hook)
+        doc = _strict_loads(text)
+    except _NotJsonNumber as exc:
+        result.findings = walker.findings + [_not_a_number_error(text, str(exc))]
+        result.kind = "invalid"
+        return result
     except json.JSONDecodeError as exc:
-        seq = _json_sequence(text)
+        try:
+            seq = _json_sequence(text)
+        except _NotJsonNumber as bad:
+            result.findings = walker.findings + [_not_a_number_error(text, str(bad))]
+            result.kind = "invalid"
+            return result
         if seq is None:
             result.findings = walker.findings + [_syntax_error(exc)]
+            result.kind = "invalid"
+            return result
+        if max_features is not None and len(seq) > max_features:
+            result.findings = walker.findings + [_too_many(len(seq), max_features)]
             result.kind = "invalid"
             return result
         for i, item in enumerate(seq, start=1):
@@ -705,16 +792,7 @@ def parse_geojson(data: bytes, max_features: int | None = None) -> ParsedGeoJSON
             and isinstance(doc.get("features"), list)
             and len(doc["features"]) > max_features
         ):
-            result.findings = walker.findings + [
-                error(
-                    "too_many_features",
-                    f"文件有 {len(doc['features'])} 个要素，超过上限 {max_features}",
-                    f"the file has {len(doc['features'])} features, over the limit of "
-                    f"{max_features}",
-                    "分成几个文件上传，或请管理员调整上限。",
-                    "Split the file, or ask the administrator to raise the limit.",
-                )
-            ]
+            result.findings = walker.findings + [_too_many(len(doc["features"]), max_features)]
             result.kind = "invalid"
             return result
         result.kind = walker.root(doc)

@@ -8,6 +8,7 @@ commit; warnings do not. Nothing here writes to the store.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,6 +41,37 @@ MAX_SITE_FAR = 20.0  # floor area / site area above this is not a building in Sh
 PLOT_RATIO_TOLERANCE = 0.2
 INTERNAL = ("_feature", "_id", "_broken", "_outside_shenzhen", "_bbox")
 MANY_VERTICES = 1_000
+# Upper bounds of a single project's figures, each with its reason: one wrong unit or a stray
+# 1e15 would otherwise decide the city's pledge verdict on its own.
+PLAUSIBLE_MAX: dict[str, tuple[float, str, str]] = {
+    "floor_area_m2": (
+        10_000_000,
+        "半年的全市目标；公开来源中单个项目最大约 380 万㎡",
+        "half a year of the city's pledge; the largest single project in public sources is "
+        "about 3.8 M m²",
+    ),
+    "factory_floor_area_m2": (
+        10_000_000,
+        "同总建筑面积",
+        "as for the total floor area",
+    ),
+    "land_area_m2": (
+        10_000_000,
+        "10 km²，大于任何一个园区的首期用地",
+        "10 km², larger than any park's first phase",
+    ),
+    "plot_ratio": (MAX_SITE_FAR, "深圳没有更高的建筑", "no building in Shenzhen is denser"),
+    "storeys": (150, "深圳最高楼约 118 层", "Shenzhen's tallest tower has about 118 floors"),
+    "height_m": (600, "深圳最高楼 599 米", "Shenzhen's tallest tower is 599 m"),
+}
+MAX_ID_CHARS = 64  # the store's id column (PostgreSQL refuses longer; SQLite would not)
+MAX_TEXT_CHARS = 4_000
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # NUL etc.; tab and newlines allowed
+INVISIBLE_CHARACTERS = (
+    r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00a0\u2000-\u200a\u3000]"
+)
+MIN_SITE_SHARE = 0.5  # a site polygon belongs to a district holding at least half of it
+STRADDLE_SHARE = 0.95  # below this a site is said to cross the district boundary
 
 
 @dataclass
@@ -249,6 +281,28 @@ def check_file(filename: str, data: bytes, limits: UploadLimits | None = None) -
     return report
 
 
+def _id_key(project_id: str) -> str:
+    """What two ids that look alike share: NFKC (full/half width) and case folded."""
+    return unicodedata.normalize("NFKC", project_id).casefold()
+
+
+def site_share_in(
+    geoms: gpd.GeoSeries, usable: pd.Series, district_area
+) -> pd.Series:
+    """For each usable site polygon, the share of its area (EPSG:4547) inside
+    ``district_area`` (lon-lat); NaN for points and unusable rows. Vectorised."""
+    share = pd.Series(np.nan, index=geoms.index)
+    polys = usable & geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not polys.any():
+        return share
+    sites = shapely.make_valid(geoms[polys].to_crs(METRIC).to_numpy())  # invalid ones too
+    zone = gpd.GeoSeries([district_area], crs=geoms.crs).to_crs(METRIC).iloc[0]
+    total = shapely.area(sites)
+    inside = shapely.area(shapely.intersection(sites, zone))
+    share[polys] = np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
+    return share
+
+
 def _district_of(points: gpd.GeoSeries, districts: gpd.GeoDataFrame) -> pd.Series:
     polys = districts[districts.geometry.notna()][["district_id", "geometry"]]
     frame = gpd.GeoDataFrame(geometry=points, crs=points.crs)
@@ -350,6 +404,28 @@ def check_upload(
         return s.where(s != "", None)
 
     values = {c: text(c) for c in TEXT_FIELDS}
+    for col in TEXT_FIELDS:
+        label = field_label(col)
+        shown = values[col].fillna("")
+        rows.error(
+            shown.str.contains(CONTROL_CHARACTERS, regex=True),
+            "control_character",
+            f"“{label.zh}”含有不可见的控制字符（如 NUL）",
+            f"'{label.en}' contains an invisible control character (such as NUL)",
+            "删除该字符：在 Excel 中用 CLEAN() 清理，或重新输入该单元格。",
+            "Remove it: clean the cell with Excel's CLEAN(), or type the value again.",
+            fld=col,
+        )
+        rows.error(
+            shown.str.len() > MAX_TEXT_CHARS,
+            "text_too_long",
+            f"“{label.zh}”长 {{n:,}} 个字符，超过上限 {MAX_TEXT_CHARS:,}",
+            f"'{label.en}' is {{n:,}} characters long, over the limit of {MAX_TEXT_CHARS:,}",
+            "缩短该值；附件请另行提交。",
+            "Shorten the value; send attachments separately.",
+            fld=col,
+            fmt=lambda i, v=shown: {"n": len(v[i])},
+        )
     for req, col in (("project_id", "project_id"), ("name_zh", "name_zh")):
         if req in mapping.values() or req == "project_id":
             label = field_label(req)
@@ -388,6 +464,17 @@ def check_upload(
             f"'{label.en}' is negative ({{value}})",
             "面积、高度等不能为负。",
             "Areas and heights cannot be negative.",
+            fld=col,
+            fmt=lambda i, p=parsed: {"value": f"{p[i]:,.0f}"},
+        )
+        limit, reason_zh, reason_en = PLAUSIBLE_MAX[col]
+        rows.error(
+            parsed > limit,
+            "implausible_value",
+            f"“{label.zh}”为 {{value}}，超过合理上限 {limit:,.0f}（{reason_zh}）",
+            f"'{label.en}' is {{value}}, above the plausible limit of {limit:,.0f} ({reason_en})",
+            "核对单位（㎡ 还是 万㎡）和数值；确属实的请联系管理员。",
+            "Check the unit (m² or 万m²) and the value; if it is right, tell the administrator.",
             fld=col,
             fmt=lambda i, p=parsed: {"value": f"{p[i]:,.0f}"},
         )
@@ -481,8 +568,8 @@ def check_upload(
             "bad_date",
             f"“{label.zh}” “{{value}}” 不是有效日期",
             f"'{label.en}' '{{value}}' is not a date",
-            "写成 2024-03-05、2024/3/5、2024年3月5日 或 2024-03。",
-            "Write 2024-03-05, 2024/3/5, 2024年3月5日 or 2024-03.",
+            "写成 2024-03-05、2024/3/5、2024年3月5日 或 2024-03（年份 1900–2099）。",
+            "Write 2024-03-05, 2024/3/5, 2024年3月5日 or 2024-03 (years 1900–2099).",
             fld=col,
             fmt=lambda i, c=col: {"value": str(attrs[c][i])[:30]},
         )
@@ -624,8 +711,36 @@ def check_upload(
             shapely.contains_xy(area, probe.x.fillna(0), probe.y.fillna(0)), index=frame.index
         )
         zh_name, en_name = names.get(options.district_id, (options.district_id,) * 2)
+        # a site polygon is placed by its area, not by one point: it belongs to the district
+        # that holds at least half of it (measured in EPSG:4547)
+        share = site_share_in(geoms, usable, area)
+        sites = share.notna()
+        inside = inside.where(~sites, share >= MIN_SITE_SHARE)
+        rows.warn(
+            sites & (share >= MIN_SITE_SHARE) & (share < STRADDLE_SHARE),
+            "site_straddles_district",
+            f"用地红线只有 {{share:.0%}} 在{zh_name}内，跨越区界",
+            f"only {{share:.0%}} of the site polygon lies in {en_name}; it crosses the "
+            "district boundary",
+            "核对用地红线；跨区项目按面积占多数的区上传。",
+            "Check the site polygon; a project crossing a boundary belongs to the district "
+            "holding most of it.",
+            fld="geometry",
+            fmt=lambda i: {"share": share[i]},
+        )
         rows.error(
-            usable & ~inside & ~outside,
+            sites & (share < MIN_SITE_SHARE) & ~outside,
+            "site_outside_district",
+            f"用地红线只有 {{share:.0%}} 在{zh_name}内（须至少一半）",
+            f"only {{share:.0%}} of the site polygon lies in {en_name} (at least half must)",
+            "各区只能上传本区的项目：用地面积至少一半在本区的才属于本区；核对红线或所选行政区。",
+            "A district uploads only its own projects: a site belongs to a district holding at "
+            "least half of its area; check the polygon or the district.",
+            fld="geometry",
+            fmt=lambda i: {"share": share[i]},
+        )
+        rows.error(
+            usable & ~sites & ~inside & ~outside,
             "outside_district",
             f"位置在{{where_zh}}，不在所选的{zh_name}",
             f"the location is in {{where_en}}, not in {en_name} as chosen",
@@ -676,6 +791,56 @@ def check_upload(
         "project id {value} appears more than once in the file",
         "每个项目使用唯一编号。",
         "Give every project its own id.",
+        fld="project_id",
+        fmt=lambda i: {"value": pid[i]},
+    )
+    rows.error(
+        pid.fillna("").str.len() > MAX_ID_CHARS,
+        "id_too_long",
+        f"项目编号 “{{value}}” 超过 {MAX_ID_CHARS} 个字符",
+        f"project id '{{value}}' is longer than {MAX_ID_CHARS} characters",
+        "使用简短的编号，如 BA-2024-001。",
+        "Use a short id such as BA-2024-001.",
+        fld="project_id",
+        fmt=lambda i: {"value": pid[i][:40] + "…"},
+    )
+    rows.error(
+        pid.fillna("").str.contains(INVISIBLE_CHARACTERS, regex=True),
+        "id_invisible_character",
+        "项目编号 “{value}” 含有看不见的字符（零宽、方向控制等），看起来相同的编号会变成另一个项目",
+        "project id '{value}' holds invisible characters (zero-width, direction marks); a "
+        "lookalike id would become another project",
+        "重新输入编号，只用字母、数字、汉字和 - _ 等可见字符。",
+        "Type the id again using visible letters, digits, Chinese and - _ only.",
+        fld="project_id",
+        fmt=lambda i: {"value": pid[i].encode("unicode_escape").decode("ascii")[:60]},
+    )
+    folded = pid.fillna("").map(_id_key)
+    if existing is not None and not existing.empty:
+        known = pd.Series(existing["project_id"].astype(str).unique())
+        spelling = dict(zip(known.map(_id_key), known, strict=True))
+        other_spelling = folded.map(spelling)
+        lookalike = pid.notna() & other_spelling.notna() & (other_spelling != pid)
+        rows.error(
+            lookalike,
+            "id_lookalike",
+            "项目编号 “{value}” 与已有编号 “{known}” 只差大小写或全角/半角",
+            "project id '{value}' differs from the existing id '{known}' only in case or "
+            "width",
+            "使用已有编号的原样写法（更新该项目），或另取一个明显不同的编号。",
+            "Spell it exactly as the existing id (to update that project), or choose a "
+            "clearly different id.",
+            fld="project_id",
+            fmt=lambda i: {"value": pid[i], "known": other_spelling[i]},
+        )
+    same_folded = pid.notna() & folded.duplicated(keep=False) & ~dupes
+    rows.error(
+        same_folded,
+        "id_lookalike",
+        "项目编号 “{value}” 与文件中另一编号只差大小写或全角/半角",
+        "project id '{value}' differs from another id in the file only in case or width",
+        "每个项目使用明显不同的编号。",
+        "Give every project a clearly different id.",
         fld="project_id",
         fmt=lambda i: {"value": pid[i]},
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -278,6 +279,19 @@ def _clean(value):
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+def _refuse_unstorable(row: dict) -> None:
+    """What one backend would store and the other refuse, or what no figure may hold: NUL in
+    text (PostgreSQL refuses it), ids over 64 characters, NaN/infinite numbers. The upload
+    checks catch each with a message; this keeps both backends alike for any other caller."""
+    for key, value in row.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError(f"NUL character in {key} of project {row.get('project_id')!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{key} = {value} of project {row.get('project_id')!r} is not finite")
+    if len(row["project_id"]) > 64:
+        raise ValueError(f"project id longer than 64 characters: {row['project_id'][:70]!r}")
 
 
 class Store:
@@ -596,6 +610,7 @@ class Store:
         ):
             row = {k: _clean(v) for k, v in rec.items()}
             row["project_id"] = str(row["project_id"])
+            _refuse_unstorable(row)
             row |= {
                 "valid_from": at,
                 "valid_to": None,

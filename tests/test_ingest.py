@@ -433,3 +433,124 @@ def test_real_self_intersecting_polygon(seeded_store):
     checked = upload([feature("BA-SZ", {"总建筑面积": 100000}, geometry)], seeded_store)
     finding = next(f for f in checked.report.errors if f.code == "invalid_geometry")
     assert "㎡" in finding.message_zh and checked.repaired.iloc[0].is_valid
+
+
+# -- issue 9: placement by area, impossible numbers, lookalike ids, text the stores disagree on
+def _square(lon: float, lat: float, half_deg: float) -> list:
+    return [
+        [
+            [lon - half_deg, lat - half_deg],
+            [lon + half_deg, lat - half_deg],
+            [lon + half_deg, lat + half_deg],
+            [lon - half_deg, lat + half_deg],
+            [lon - half_deg, lat - half_deg],
+        ]
+    ]
+
+
+def _inside(store, district: str):
+    outline = store.layer("districts").set_index("district_id").geometry[district]
+    return outline.representative_point()
+
+
+@pytest.mark.parametrize(
+    "big,small,upload_as,code,accepted",
+    [
+        ("nanshan", "baoan", "baoan", "site_outside_district", False),  # 98 % in 南山
+        ("nanshan", "baoan", "nanshan", None, True),
+        ("baoan", "nanshan", "baoan", None, True),
+    ],
+)
+def test_a_site_belongs_to_the_district_holding_most_of_it(
+    seeded_store, big, small, upload_as, code, accepted
+):
+    a, b = _inside(seeded_store, big), _inside(seeded_store, small)
+    multipolygon = {
+        "type": "MultiPolygon",
+        "coordinates": [_square(a.x, a.y, 0.0035), _square(b.x, b.y, 0.0005)],
+    }
+    checked = upload([feature("X-1", geometry=multipolygon)], seeded_store, upload_as)
+    assert checked.accepted is accepted, checked.report.to_text("en")
+    if code:
+        hit = next(f for f in checked.report.errors if f.code == code)
+        assert "2%" in hit.message_en and "at least half" in hit.message_en
+        assert hit.field == "geometry" and "至少一半" in hit.fix_zh
+
+
+def test_a_site_across_a_boundary_is_accepted_with_a_warning(seeded_store):
+    a, b = _inside(seeded_store, "nanshan"), _inside(seeded_store, "baoan")
+    multipolygon = {
+        "type": "MultiPolygon",
+        "coordinates": [_square(a.x, a.y, 0.0012), _square(b.x, b.y, 0.001)],
+    }
+    checked = upload([feature("X-2", geometry=multipolygon)], seeded_store, "nanshan")
+    assert checked.accepted
+    warned = [f for f in checked.report.warnings if f.code == "site_straddles_district"]
+    assert warned and "59%" in warned[0].message_en
+
+
+IMPOSSIBLE = [
+    ({"总建筑面积": "Infinity"}, "not_a_number", "floor_area_m2"),
+    ({"总建筑面积": "-inf"}, "not_a_number", "floor_area_m2"),
+    ({"总建筑面积": "1e15"}, "implausible_value", "floor_area_m2"),
+    ({"总建筑面积": "2000万"}, "implausible_value", "floor_area_m2"),
+    ({"用地面积": "1e12"}, "implausible_value", "land_area_m2"),
+    ({"层数": 400}, "implausible_value", "storeys"),
+    ({"建筑高度": "1e9"}, "implausible_value", "height_m"),
+    ({"竣工日期": "3024-06-30"}, "bad_date", "completion_date"),
+    ({"开工日期": "0001-01-01"}, "bad_date", "start_date"),
+    ({"交付日期": "2024-02-30"}, "bad_date", "delivery_date"),
+    ({"竣工日期": "99999-01"}, "bad_date", "completion_date"),
+]
+
+
+@pytest.mark.parametrize("props,code,field", IMPOSSIBLE)
+def test_impossible_numbers_and_dates_are_refused(seeded_store, props, code, field):
+    checked = upload([feature("BA-1", props)], seeded_store)
+    hits = [f for f in checked.report.errors if f.code == code and f.field == field]
+    assert hits and not checked.accepted, checked.report.to_text("en")
+    assert hits[0].feature == 1 and hits[0].fix_zh and hits[0].fix_en
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_json_constants_that_are_not_numbers_are_refused(seeded_store, literal):
+    data = (
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+        f'{{"项目编号":"BA-1","项目名称":"a","状态":"在建","总建筑面积":{literal}}},'
+        '"geometry":{"type":"Point","coordinates":[113.87,22.755]}}]}'
+    ).encode()
+    checked = check_upload(
+        "t.geojson", data, UploadOptions("baoan"), seeded_store.layer("districts")
+    )
+    assert [f.code for f in checked.report.errors] == ["json_not_a_number"]
+    assert checked.report.errors[0].line == 1 and checked.report.errors[0].column > 1
+
+
+@pytest.mark.parametrize(
+    "pid,code",
+    [
+        ("ref-003", "id_lookalike"),  # REF-003 is stored
+        ("ＲＥＦ－００３", "id_lookalike"),  # full width
+        ("REF-003\u200b", "id_invisible_character"),  # zero-width space
+        ("\u202eREF-003", "id_invisible_character"),  # right-to-left override
+        ("REF\u00ad-003", "id_invisible_character"),  # soft hyphen
+        ("REF\u3000003", "id_invisible_character"),  # ideographic space inside
+        ("B" * 65, "id_too_long"),
+        ("BA-\x00-1", "control_character"),
+    ],
+)
+def test_lookalike_and_unstorable_ids_are_refused(seeded_store, pid, code):
+    checked = upload([feature(pid)], seeded_store)
+    assert code in {f.code for f in checked.report.errors}, checked.report.to_text("en")
+    assert not checked.accepted
+
+
+def test_case_variants_inside_one_file_are_refused(seeded_store):
+    checked = upload([feature("BA-NEW-1"), feature("ba-new-1")], seeded_store)
+    assert [f.code for f in checked.report.errors] == ["id_lookalike", "id_lookalike"]
+
+
+@pytest.mark.parametrize("field", ["项目名称", "开发主体", "街道", "来源"])
+def test_nul_in_any_text_field_is_refused_on_both_backends(seeded_store, field):
+    checked = upload([feature("BA-1", {field: "名称\x00尾"})], seeded_store)
+    assert [f.code for f in checked.report.errors] == ["control_character"]

@@ -249,3 +249,143 @@ def test_only_the_district_or_an_admin_changes_a_district(seeded_store, actor, a
     )
     assert result is not None and len(dump(seeded_store)) == len(before) + 1
     assert sub.undo(seeded_store, sid, actor) == 1
+
+
+# -- issue 9: undo that lied, writes across districts ----------------------------------------
+NANSHAN = Principal("ns-officer", Role.DISTRICT, "nanshan")
+NANSHAN_POINT = [113.93, 22.53]
+
+
+def _state(store) -> pd.DataFrame:
+    """The current projects as a comparable table (what every reader sees)."""
+    frame = store.projects()
+    frame["wkt"] = frame.geometry.to_wkt()
+    keep = [
+        c
+        for c in frame.columns
+        if c
+        not in (
+            "version_id",
+            "valid_from",
+            "submission_id",
+            "changed_by",
+            "change_kind",
+            "geometry",
+        )
+    ]
+    return pd.DataFrame(frame[keep]).sort_values("project_id").reset_index(drop=True)
+
+
+def _commit(store, data: bytes, actor=OFFICER, district="baoan") -> int:
+    sid = sub.receive(store, "f.geojson", data, district, actor)
+    assert sub.validate(store, sid, UploadOptions(district)).accepted
+    sub.commit(store, sid, actor)
+    return sid
+
+
+@pytest.mark.parametrize("rounds", [1, 2, 3])
+def test_undo_of_a_re_created_project_removes_it(seeded_store, rounds):
+    """upload new → undo → upload the same → undo: the project is gone each time."""
+    before = _state(seeded_store)
+    ledger = take_snapshot(seeded_store).ledger().summary.cumulative_m2
+    data = fc(feature("BA-200"))
+    for _ in range(rounds):
+        sid = _commit(seeded_store, data)
+        assert "BA-200" in set(seeded_store.projects()["project_id"])
+        assert sub.undo(seeded_store, sid, OFFICER) == 1
+        assert "BA-200" not in set(seeded_store.projects()["project_id"])
+        assert seeded_store.submission(sid).status == "undone"
+        pd.testing.assert_frame_equal(before, _state(seeded_store))
+        assert take_snapshot(seeded_store).ledger().summary.cumulative_m2 == ledger
+
+
+def test_every_undo_returns_the_store_to_what_the_upload_found(seeded_store):
+    """A chain of uploads touching new, changed and re-created projects, undone newest first:
+    after each undo the store equals the state before that upload."""
+    uploads = [
+        fc(feature("BA-1"), feature("REF-003", 总建筑面积=400000, 厂房面积=300000)),
+        fc(feature("BA-1", 总建筑面积=150000), feature("BA-2")),
+        fc(feature("BA-3")),
+    ]
+    states, sids = [], []
+    for data in uploads:
+        states.append(_state(seeded_store))
+        sids.append(_commit(seeded_store, data))
+    for sid, state in zip(reversed(sids), reversed(states), strict=True):
+        sub.undo(seeded_store, sid, OFFICER)
+        pd.testing.assert_frame_equal(state, _state(seeded_store))
+    # and again after re-uploading the first file over the undone history
+    sid = _commit(seeded_store, uploads[0])
+    sub.undo(seeded_store, sid, OFFICER)
+    pd.testing.assert_frame_equal(states[0], _state(seeded_store))
+
+
+def test_an_id_taken_by_another_district_after_validation_is_refused_at_commit(seeded_store):
+    """宝安 validates a new id; 南山 commits the same id first; 宝安's commit is refused and 南山's
+    project stays 南山's (the check runs again inside the commit's lock)."""
+    sid = sub.receive(seeded_store, "ba.geojson", fc(feature("NEW-1")), "baoan", OFFICER)
+    assert sub.validate(seeded_store, sid, UploadOptions("baoan")).accepted
+    nanshan_file = fc(
+        feature("NEW-1") | {"geometry": {"type": "Point", "coordinates": NANSHAN_POINT}}
+    )
+    _commit(seeded_store, nanshan_file, NANSHAN, "nanshan")
+    before = dump(seeded_store)
+    with pytest.raises(sub.SubmissionError) as caught:
+        sub.commit(seeded_store, sid, OFFICER)
+    assert "NEW-1 (nanshan)" in caught.value.text("en") and "其他区" in caught.value.text("zh")
+    pd.testing.assert_frame_equal(before, dump(seeded_store))
+    owner = seeded_store.projects().set_index("project_id").loc["NEW-1", "district_id"]
+    assert owner == "nanshan" and seeded_store.submission(sid).status == "validated"
+
+
+def test_an_id_deleted_in_another_district_stays_that_districts(seeded_store):
+    sid = _commit(
+        seeded_store,
+        fc(feature("NS-9") | {"geometry": {"type": "Point", "coordinates": NANSHAN_POINT}}),
+        NANSHAN,
+        "nanshan",
+    )
+    sub.undo(seeded_store, sid, NANSHAN)
+    ba = sub.receive(seeded_store, "ba.geojson", fc(feature("NS-9")), "baoan", OFFICER)
+    checked = sub.validate(seeded_store, ba, UploadOptions("baoan"))
+    assert [f.code for f in checked.report.errors] == ["id_of_other_district"]
+
+
+def test_commit_writes_only_what_the_library_checked(seeded_store):
+    """Nothing but a submission id reaches commit: a received (unchecked) or rejected upload is
+    refused, and a check under another district's name is refused."""
+    sid = sub.receive(seeded_store, "ba.geojson", fc(feature("BA-7")), "baoan", OFFICER)
+    with pytest.raises(sub.SubmissionError, match="validated"):
+        sub.commit(seeded_store, sid, OFFICER)  # never checked
+    with pytest.raises(sub.SubmissionError, match="belongs to baoan"):
+        sub.validate(seeded_store, sid, UploadOptions("nanshan"))
+    bad = sub.receive(seeded_store, "bad.geojson", fc(feature("BA-8", 状态="?")), "baoan", OFFICER)
+    sub.validate(seeded_store, bad, UploadOptions("baoan"))
+    with pytest.raises(sub.SubmissionError):
+        sub.commit(seeded_store, bad, OFFICER)
+    assert set(seeded_store.projects()["project_id"]).isdisjoint({"BA-7", "BA-8"})
+
+
+def test_commit_uses_the_options_the_upload_was_checked_with(seeded_store):
+    """A self-intersecting site accepted with 'use the repaired shape' is written repaired,
+    also when the commit runs in a fresh process (nothing cached)."""
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [113.870, 22.750],
+                [113.872, 22.752],
+                [113.872, 22.750],
+                [113.870, 22.752],
+                [113.870, 22.750],
+            ]
+        ],
+    }
+    data = fc(feature("BA-9", 总建筑面积=20000) | {"geometry": bowtie})
+    sid = sub.receive(seeded_store, "bow.geojson", data, "baoan", OFFICER)
+    assert not sub.validate(seeded_store, sid, UploadOptions("baoan")).accepted
+    assert sub.validate(seeded_store, sid, UploadOptions("baoan", repair_invalid=True)).accepted
+    sub._CHECKED.clear()  # as if the commit ran in another process
+    sub.commit(seeded_store, sid, OFFICER)
+    stored = seeded_store.projects().set_index("project_id").loc["BA-9"].geometry
+    assert stored.is_valid and stored.geom_type in ("Polygon", "MultiPolygon")
