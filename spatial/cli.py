@@ -42,6 +42,8 @@ from spatial.export import (
     export_layers,
 )
 from spatial.filters import ProjectFilter
+from spatial.findings import ValidationReport
+from spatial.formats import too_large
 from spatial.i18n import fmt_area
 from spatial.ingest import UploadOptions, check_upload
 from spatial.layers import LAYERS, Stage
@@ -304,6 +306,13 @@ def _district(store, district: str | None) -> str | None:
     return district
 
 
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise UsageError(f"无法读取文件 / cannot read {path}: {exc.strerror}") from exc
+
+
 def _read_file(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -321,8 +330,14 @@ def _print_report(report, args, out, extra: dict | None = None) -> None:
 
 def cmd_validate(args, out) -> int:
     store = _open(args)
-    data = _read_file(args.file)
     options = UploadOptions(_district(store, args.district), args.crs, args.repair)
+    size = _file_size(args.file)
+    if size > options.limits.max_bytes:  # refused without reading it into memory
+        report = ValidationReport(filename=args.file.name)
+        report.extend(too_large(size, options.limits).findings)
+        _print_report(report, args, out)
+        return 1
+    data = _read_file(args.file)
     checked = check_upload(
         args.file.name,
         data,
@@ -343,13 +358,14 @@ def _actor(store, name: str):
 
 def cmd_import(args, out) -> int:
     store = _open(args)
-    data = _read_file(args.file)
+    _file_size(args.file)
     actor = _actor(store, args.user)
     options = UploadOptions(_district(store, args.district), args.crs, args.repair)
     try:
-        submission_id, checked, result = submissions.submit(
-            store, args.file.name, data, options, actor
-        )
+        with args.file.open("rb") as stream:  # stored in parts as read: any size is kept
+            submission_id, checked, result = submissions.submit(
+                store, args.file.name, stream, options, actor
+            )
     except PermissionDenied as exc:
         return _refused(exc)
     extra = {

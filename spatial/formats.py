@@ -9,10 +9,13 @@ private temporary folder under names this module chooses — never the names in 
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import warnings
 import zipfile
@@ -27,6 +30,7 @@ import shapely
 
 from spatial.fields import FIELD_ALIASES, normalise_header
 from spatial.findings import Finding, UploadRejected, error, warning
+from spatial.gdal_drivers import UPLOAD_DRIVERS, GdalUnavailable, identify
 from spatial.geojson_check import parse_geojson
 from spatial.limits import UploadLimits
 
@@ -236,18 +240,43 @@ def repair_dbf_field_names(dbf: Path) -> bool:
     return changed
 
 
-def _read_gdal(path: Path, fmt: str) -> RawLayer:
+def _read_gdal(path: Path, fmt: str, limits: UploadLimits) -> RawLayer:
+    """Read one GDAL format with exactly its own driver (spatial.gdal_drivers), within limits."""
+    check_signature(path, fmt, limits)
+    expected = UPLOAD_DRIVERS[fmt]
+    try:
+        found = identify(path)
+    except GdalUnavailable as exc:
+        raise _reject(
+            "gdal_unavailable",
+            "服务器无法限定 GDAL 驱动，出于安全考虑不读取此格式",
+            "the server cannot restrict GDAL's drivers, so this format is not read (safety)",
+            "改用 GeoJSON 或 Excel/CSV 上传，并告知管理员。",
+            "Upload GeoJSON or Excel/CSV instead, and tell the administrator.",
+        ) from exc
+    if found != expected:
+        raise _wrong_content(fmt, found)
+    layer_name = geopackage_feature_table(path, limits) if fmt == "GeoPackage" else None
     findings: list[Finding] = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            read = functools.partial(
+                pyogrio.read_dataframe, path, layer=layer_name, max_features=limits.max_features + 1
+            )
+
+            def columns_then_read(**kwargs):
+                info = pyogrio.read_info(path, layer=layer_name, **kwargs)
+                _check_columns(len(info["fields"]), limits)  # before any row is read
+                return read(**kwargs)
+
             try:
-                frame = pyogrio.read_dataframe(path)
+                frame = columns_then_read()
             except UnicodeDecodeError:
                 dbf = next(iter(path.parent.glob(path.stem + ".[dD][bB][fF]")), None)
                 if dbf is None or not repair_dbf_field_names(dbf):
                     raise
-                frame = pyogrio.read_dataframe(path)
+                frame = columns_then_read()
                 findings.append(
                     warning(
                         "truncated_field_names",
@@ -259,7 +288,7 @@ def _read_gdal(path: Path, fmt: str) -> RawLayer:
                     )
                 )
             if fmt == "Shapefile" and _mojibake(frame):
-                frame = pyogrio.read_dataframe(path, encoding="cp936")
+                frame = read(encoding="cp936")
                 findings.append(
                     warning(
                         "encoding_guessed",
@@ -269,14 +298,27 @@ def _read_gdal(path: Path, fmt: str) -> RawLayer:
                         "Add a .cpg file saying UTF-8 or GBK to the archive.",
                     )
                 )
-    except Exception as exc:  # GDAL's message names the problem
+    except UploadRejected:
+        raise
+    except Exception as exc:  # GDAL's message names the problem (server paths removed)
+        message = str(exc).replace(str(path.parent) + os.sep, "").replace(str(path.parent), "")
         raise _reject(
             "unreadable",
-            f"无法读取该 {fmt} 文件：{exc}",
-            f"the {fmt} file cannot be read: {exc}",
+            f"无法读取该 {fmt} 文件：{message}",
+            f"the {fmt} file cannot be read: {message}",
             "在 QGIS 中打开检查，或另存后重新上传。",
             "Open it in QGIS to check, or save it again and upload.",
         ) from exc
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise _reject(
+            "no_geometry",
+            f"该 {fmt} 图层没有几何（只是属性表）",
+            f"the {fmt} layer has no geometry (it is an attribute table)",
+            "导出带点位或红线的图层，或改用带经纬度列的 Excel。",
+            "Export the layer with its points or polygons, or use Excel with lon/lat columns.",
+        )
+    if len(frame) > limits.max_features:
+        raise _too_many_features(limits)
     crs = frame.crs.to_string() if frame.crs is not None else None
     frame = frame.set_crs(None, allow_override=True) if frame.crs is not None else frame
     frame = frame.reset_index(drop=True)
@@ -290,12 +332,177 @@ def _read_gdal(path: Path, fmt: str) -> RawLayer:
     return RawLayer(frame, fmt, crs, findings)
 
 
-def _gdal_from_members(members: dict[str, bytes], tmp: Path) -> RawLayer:
+# -- what each GDAL format must look like before any driver opens it --------------------------
+GPKG_APPLICATION_IDS = {0x47504B47, 0x47503130, 0x47503131}  # 'GPKG', 'GP10', 'GP11'
+SHAPEFILE_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994, big-endian
+FLATGEOBUF_MAGIC = b"fgb\x03"
+_KML_ROOT = re.compile(
+    rb"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:[A-Za-z_][\w.\-]*:)?kml[\s>]",
+    re.DOTALL,
+)
+_XML_DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def _wrong_content(fmt: str, found: str | None) -> UploadRejected:
+    what = {
+        None: ("无法识别的内容", "content no reader recognises"),
+        "OGR_VRT": ("GDAL 虚拟数据集（VRT）", "a GDAL virtual dataset (VRT)"),
+        "GDALG": ("GDAL 算法管线（GDALG）", "a GDAL algorithm pipeline (GDALG)"),
+    }.get(found, (f"{found} 格式", f"{found} content"))
+    return _reject(
+        "format_mismatch",
+        f"文件名是 {fmt}，内容却是{what[0]}，已拒收（只按文件类型本身的格式读取）",
+        f"the file is named as {fmt} but holds {what[1]}; refused (each format is read with "
+        "its own reader only)",
+        f"从 GIS 软件重新导出为 {fmt}，或按实际格式改正扩展名。",
+        f"Export it again as {fmt} from your GIS, or give it the extension of what it is.",
+    )
+
+
+def check_signature(path: Path, fmt: str, limits: UploadLimits) -> None:
+    """Refuse a file whose bytes are not its format's (before GDAL sees it)."""
+    head = path.read_bytes()[:4096] if fmt not in ("KML", "KMZ") else path.read_bytes()
+    ok = True
+    if fmt == "GeoPackage":
+        ok = head.startswith(b"SQLite format 3\x00") and (
+            int.from_bytes(head[68:72], "big") in GPKG_APPLICATION_IDS
+        )
+    elif fmt == "Shapefile":
+        ok = head.startswith(SHAPEFILE_MAGIC)
+    elif fmt == "FlatGeobuf":
+        ok = head.startswith(FLATGEOBUF_MAGIC)
+    elif fmt in ("KML", "KMZ"):
+        body = head.removeprefix(b"\xef\xbb\xbf")
+        if _XML_DECLARATIONS.search(body):
+            raise _reject(
+                "xml_entities",
+                "KML 中含有 DOCTYPE/ENTITY 声明（可用于实体扩展攻击），已拒收",
+                "the KML holds a DOCTYPE/ENTITY declaration (used for entity-expansion "
+                "attacks); refused",
+                "从 Google Earth 或 GIS 软件重新导出 KML。",
+                "Export the KML again from Google Earth or your GIS.",
+            )
+        ok = bool(_KML_ROOT.match(body[:65536]))
+    if not ok:
+        raise _wrong_content(fmt, None)
+
+
+def geopackage_feature_table(path: Path, limits: UploadLimits) -> str:
+    """The GeoPackage's first feature table, after checking that nothing in the file reaches
+    beyond its own tables: no views (a view can read or recurse without bound), no virtual
+    tables but the spatial index, no generated columns. Read-only; bounded in time."""
+    deadline = limits.deadline()
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise _reject(
+            "unreadable",
+            f"无法打开该 GeoPackage：{exc}",
+            f"the GeoPackage cannot be opened: {exc}",
+            "在 QGIS 中打开检查，或另存后重新上传。",
+            "Open it in QGIS to check, or save it again and upload.",
+        ) from exc
+    con.set_progress_handler(lambda: 1 if deadline.expired() else 0, 10_000)
+    try:
+        con.execute("PRAGMA trusted_schema=OFF")
+        objects = con.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+        for kind, name, sql in objects:
+            text = (sql or "").upper()
+            bad = (
+                kind == "view"
+                or (text.startswith("CREATE VIRTUAL TABLE") and "USING RTREE(" not in text)
+                or " GENERATED ALWAYS " in f" {text} "
+                or re.search(r"\bAS\s*\(", text) is not None and kind == "table"
+            )
+            if bad:
+                raise _reject(
+                    "gpkg_not_plain",
+                    f"GeoPackage 中的 {kind} “{name}” 不是普通数据表（视图、虚拟表或计算列），"
+                    "已拒收",
+                    f"the GeoPackage's {kind} '{name}' is not a plain table (a view, virtual "
+                    "table or computed column); refused",
+                    "在 QGIS 中把图层“另存为”新的 GeoPackage（只含数据表）后上传。",
+                    "In QGIS, 'Save as' the layer to a new GeoPackage (tables only) and upload.",
+                )
+        tables = [
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' "
+                "ORDER BY table_name"
+            )
+        ]
+    except sqlite3.OperationalError as exc:
+        if deadline.expired() or "interrupt" in str(exc):
+            raise _too_slow(limits) from exc
+        raise _reject(
+            "unreadable",
+            f"GeoPackage 结构不完整：{exc}",
+            f"the GeoPackage is incomplete: {exc}",
+            "在 QGIS 中打开检查，或另存后重新上传。",
+            "Open it in QGIS to check, or save it again and upload.",
+        ) from exc
+    except sqlite3.DatabaseError as exc:
+        raise _reject(
+            "unreadable",
+            f"GeoPackage 已损坏：{exc}",
+            f"the GeoPackage is damaged: {exc}",
+            "在 QGIS 中打开检查，或另存后重新上传。",
+            "Open it in QGIS to check, or save it again and upload.",
+        ) from exc
+    finally:
+        con.close()
+    if not tables:
+        raise _reject(
+            "no_geometry",
+            "GeoPackage 中没有要素图层（只有属性表）",
+            "the GeoPackage holds no feature layer (attribute tables only)",
+            "导出带点位或红线的图层，或改用带经纬度列的 Excel。",
+            "Export the layer with its points or polygons, or use Excel with lon/lat columns.",
+        )
+    return tables[0]
+
+
+def _check_columns(count: int, limits: UploadLimits) -> None:
+    if count > limits.max_columns:
+        raise _reject(
+            "too_many_columns",
+            f"文件有 {count:,} 列，超过上限 {limits.max_columns}",
+            f"the file has {count:,} columns, over the limit of {limits.max_columns}",
+            "只保留模板中的字段后上传。",
+            "Keep only the template's fields and upload.",
+        )
+
+
+def _too_many_features(limits: UploadLimits) -> UploadRejected:
+    return _reject(
+        "too_many_features",
+        f"文件的要素超过上限 {limits.max_features:,}（读到上限即停止）",
+        f"the file has more than {limits.max_features:,} features (reading stopped there)",
+        "分成几个文件上传，或请管理员调整上限。",
+        "Split the file, or ask the administrator to raise the limit.",
+    )
+
+
+def _too_slow(limits: UploadLimits) -> UploadRejected:
+    return _reject(
+        "read_too_slow",
+        f"读取超过 {limits.max_read_seconds:.0f} 秒仍未完成，已停止",
+        f"reading took longer than {limits.max_read_seconds:.0f} s and was stopped",
+        "分成几个较小的文件上传，或改用 GeoJSON。",
+        "Split the file into smaller ones, or upload GeoJSON.",
+    )
+
+
+def _member(members: dict[str, bytes], stem: str, ext: str) -> str | None:
+    return next((n for n in (f"{stem}{ext}", f"{stem}{ext.upper()}") if n in members), None)
+
+
+def _gdal_from_members(members: dict[str, bytes], tmp: Path, limits: UploadLimits) -> RawLayer:
+    """The one layer in an archive, written under names chosen here; only that layer's own
+    files are written (a Shapefile's .shp/.shx/.dbf/.prj/.cpg), nothing else in the archive."""
     by_ext: dict[str, list[str]] = {}
     for name in members:
         by_ext.setdefault(Path(name).suffix.lower(), []).append(name)
-    for name, content in members.items():
-        (tmp / name).write_bytes(content)
     if ".shp" in by_ext:
         if len(by_ext[".shp"]) > 1:
             raise _reject(
@@ -305,13 +512,8 @@ def _gdal_from_members(members: dict[str, bytes], tmp: Path) -> RawLayer:
                 "每次上传一个图层。",
                 "Upload one layer at a time.",
             )
-        shp = by_ext[".shp"][0]
-        stem = Path(shp).stem
-        missing = [
-            ext
-            for ext in (".shx", ".dbf")
-            if f"{stem}{ext}" not in members and f"{stem}{ext.upper()}" not in members
-        ]
+        stem = Path(by_ext[".shp"][0]).stem
+        missing = [ext for ext in (".shx", ".dbf") if _member(members, stem, ext) is None]
         if missing:
             raise _reject(
                 "shapefile_incomplete",
@@ -320,8 +522,12 @@ def _gdal_from_members(members: dict[str, bytes], tmp: Path) -> RawLayer:
                 "把同名的 .shp、.shx、.dbf、.prj（和 .cpg）一起压缩上传。",
                 "Zip the .shp, .shx, .dbf, .prj (and .cpg) of the same name together.",
             )
-        layer = _read_gdal(tmp / shp, "Shapefile")
-        if f"{stem}.prj" not in members and f"{stem}.PRJ" not in members:
+        for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+            name = _member(members, stem, ext)
+            if name is not None:
+                (tmp / f"layer{ext}").write_bytes(members[name])
+        layer = _read_gdal(tmp / "layer.shp", "Shapefile", limits)
+        if _member(members, stem, ".prj") is None:
             layer.findings.append(
                 warning(
                     "no_prj",
@@ -334,10 +540,12 @@ def _gdal_from_members(members: dict[str, bytes], tmp: Path) -> RawLayer:
         return layer
     for ext, fmt in ((".gpkg", "GeoPackage"), (".kml", "KML"), (".fgb", "FlatGeobuf")):
         if ext in by_ext:
-            return _read_gdal(tmp / by_ext[ext][0], fmt)
+            path = tmp / f"layer{ext}"
+            path.write_bytes(members[by_ext[ext][0]])
+            return _read_gdal(path, fmt, limits)
     for ext in GEOJSON_EXT:
         if ext in by_ext:
-            return read_geojson(members[by_ext[ext][0]], UploadLimits())
+            return read_geojson(members[by_ext[ext][0]], limits)
     raise _reject(
         "zip_no_layer",
         "压缩包里没有可识别的图层（.shp、.gpkg、.kml、.geojson）",
@@ -348,18 +556,15 @@ def _gdal_from_members(members: dict[str, bytes], tmp: Path) -> RawLayer:
 
 
 # -- tables -----------------------------------------------------------------------------------
-def _read_table(data: bytes, ext: str) -> pd.DataFrame:
-    if ext in (".xlsx", ".xls"):
-        return pd.read_excel(io.BytesIO(data), dtype=object)
+def _row_limit(columns: int, limits: UploadLimits) -> int:
+    """Rows a table may have: the feature limit, and the cell limit for its width."""
+    return min(limits.max_features, limits.max_cells // max(columns, 1))
+
+
+def _csv_text(data: bytes) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return pd.read_csv(
-                io.BytesIO(data),
-                dtype=object,
-                encoding=encoding,
-                keep_default_na=False,
-                na_values=[""],
-            )
+            return data.decode(encoding)
         except UnicodeDecodeError:
             continue
     raise _reject(
@@ -371,9 +576,93 @@ def _read_table(data: bytes, ext: str) -> pd.DataFrame:
     )
 
 
-def read_table(data: bytes, ext: str) -> RawLayer:
+def _read_csv(data: bytes, limits: UploadLimits) -> pd.DataFrame:
+    """CSV read in chunks: columns counted from the header before parsing, rows and time
+    checked while reading — a reader stops at the limits, not after."""
+    text = _csv_text(data)
+    header_line = text.split("\n", 1)[0]
+    _check_columns(header_line.count(",") + 1, limits)
+    max_rows = _row_limit(header_line.count(",") + 1, limits)
+    deadline = limits.deadline()
+    chunks, rows = [], 0
+    reader = pd.read_csv(
+        io.StringIO(text),
+        dtype=object,
+        keep_default_na=False,
+        na_values=[""],
+        chunksize=20_000,
+    )
+    for chunk in reader:
+        _check_columns(chunk.shape[1], limits)
+        rows += len(chunk)
+        if rows > max_rows:
+            raise _too_many_features(limits)
+        if deadline.expired():
+            raise _too_slow(limits)
+        chunks.append(chunk)
+    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
+
+
+def _read_xlsx(data: bytes, limits: UploadLimits) -> pd.DataFrame:
+    """The first sheet, streamed row by row (openpyxl read-only): the archive is checked like
+    any zip first, then columns, rows, cells and time are bounded while reading."""
+    safe_members(data, limits)  # an .xlsx is a zip: bombs and lying sizes refused here
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        table = _read_table(data, ext)
+        sheet = workbook.worksheets[0]
+        deadline = limits.deadline()
+        rows_iter = sheet.iter_rows(values_only=True)
+        header = next(rows_iter, None)
+        if header is None:
+            return pd.DataFrame()
+        while header and header[-1] is None:
+            header = header[:-1]
+        _check_columns(len(header), limits)
+        width = len(header)
+        max_rows = _row_limit(width, limits)
+        body = []
+        for n, row in enumerate(rows_iter, start=1):
+            if n > max_rows:
+                raise _too_many_features(limits)
+            if len(row) > width and any(v is not None for v in row[width:]):
+                _check_columns(len(row), limits)
+                raise _reject(
+                    "cells_outside_header",
+                    f"第 {n + 1} 行在表头之外还有数据",
+                    f"row {n + 1} has values beyond the header's columns",
+                    "给这些列加上表头，或删除多余的单元格。",
+                    "Give those columns a header, or delete the stray cells.",
+                )
+            if n % 1000 == 0 and deadline.expired():
+                raise _too_slow(limits)
+            body.append(row[:width])
+    finally:
+        workbook.close()
+    columns = [str(h) if h is not None else f"column{i + 1}" for i, h in enumerate(header)]
+    frame = pd.DataFrame(body, columns=columns, dtype=object)
+    return frame.dropna(how="all").reset_index(drop=True)
+
+
+def _read_table(data: bytes, ext: str, limits: UploadLimits) -> pd.DataFrame:
+    if ext == ".xls":
+        raise _reject(
+            "old_excel",
+            "不支持旧版 Excel 97–2003（.xls）文件",
+            "old Excel 97–2003 (.xls) files are not read",
+            "在 Excel 中“另存为” .xlsx 后上传。",
+            "Save it as .xlsx in Excel and upload.",
+        )
+    if ext == ".xlsx":
+        return _read_xlsx(data, limits)
+    return _read_csv(data, limits)
+
+
+def read_table(data: bytes, ext: str, limits: UploadLimits | None = None) -> RawLayer:
+    limits = limits or UploadLimits.from_env()
+    try:
+        table = _read_table(data, ext, limits)
     except UploadRejected:
         raise
     except Exception as exc:
@@ -463,18 +752,21 @@ def sniff_extension(filename: str, data: bytes) -> str:
     return ext
 
 
+def too_large(size: int, limits: UploadLimits) -> UploadRejected:
+    return _reject(
+        "too_large",
+        f"文件大小 {size / 2**20:,.1f} MB，超过上限 {limits.max_bytes / 2**20:,.0f} MB",
+        f"the file is {size / 2**20:,.1f} MB, over the {limits.max_bytes / 2**20:,.0f} MB limit",
+        "分成几个文件上传，或请管理员调整上限。",
+        "Split the file, or ask the administrator to raise the limit.",
+    )
+
+
 def read_upload(filename: str, data: bytes, limits: UploadLimits | None = None) -> RawLayer:
     """Read an uploaded file into a :class:`RawLayer`. Raises UploadRejected with findings."""
     limits = limits or UploadLimits.from_env()
     if len(data) > limits.max_bytes:
-        raise _reject(
-            "too_large",
-            f"文件大小 {len(data) / 2**20:,.1f} MB，超过上限 {limits.max_bytes / 2**20:,.0f} MB",
-            f"the file is {len(data) / 2**20:,.1f} MB, over the {limits.max_bytes / 2**20:,.0f} "
-            "MB limit",
-            "分成几个文件上传，或请管理员调整上限。",
-            "Split the file, or ask the administrator to raise the limit.",
-        )
+        raise too_large(len(data), limits)
     if not data.strip():
         raise _reject(
             "empty_file",
@@ -487,7 +779,7 @@ def read_upload(filename: str, data: bytes, limits: UploadLimits | None = None) 
     if ext in GEOJSON_EXT:
         return read_geojson(data, limits)
     if ext in TABLE_EXT:
-        return read_table(data, ext)
+        return read_table(data, ext, limits)
     if ext == ".shp":
         raise _reject(
             "shapefile_alone",
@@ -496,7 +788,7 @@ def read_upload(filename: str, data: bytes, limits: UploadLimits | None = None) 
             "把这些同名文件压缩成一个 .zip 上传。",
             "Zip the files of the same name into one .zip and upload it.",
         )
-    tmp = Path(tempfile.mkdtemp(prefix="spatial-upload-"))
+    tmp = Path(tempfile.mkdtemp(prefix="spatial-upload-"))  # private: mode 0700
     try:
         if ext in (".zip", ".kmz"):
             members = safe_members(data, limits)
@@ -511,14 +803,14 @@ def read_upload(filename: str, data: bytes, limits: UploadLimits | None = None) 
                         "Export the KMZ again.",
                     )
                 (tmp / "doc.kml").write_bytes(members[kml[0]])
-                layer = _read_gdal(tmp / "doc.kml", "KMZ")
+                layer = _read_gdal(tmp / "doc.kml", "KMZ", limits)
             else:
-                layer = _gdal_from_members(members, tmp)
+                layer = _gdal_from_members(members, tmp, limits)
         elif ext in GDAL_EXT:
             fmt = {".gpkg": "GeoPackage", ".kml": "KML", ".fgb": "FlatGeobuf"}[ext]
             path = tmp / f"upload{ext}"
             path.write_bytes(data)
-            layer = _read_gdal(path, fmt)
+            layer = _read_gdal(path, fmt, limits)
         else:
             raise _reject(
                 "unknown_format",

@@ -96,7 +96,7 @@ class CheckedUpload:
         return self.report.accepted
 
 
-def _empty_projects() -> gpd.GeoDataFrame:
+def empty_projects() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {f: pd.Series(dtype=object) for f in PROJECT_FIELDS}, geometry=[], crs="EPSG:4326"
     )
@@ -324,7 +324,7 @@ def check_upload(
     step = progress or (lambda fraction, stage: None)
     step(0.05, "read")
     report = ValidationReport(filename=filename)
-    empty = CheckedUpload(report, _empty_projects(), pd.Series(dtype=bool))
+    empty = CheckedUpload(report, empty_projects(), pd.Series(dtype=bool))
     try:
         raw = read_upload(filename, data, options.limits)
     except UploadRejected as exc:

@@ -1,4 +1,5 @@
-"""Bounds on what an upload may cost: size, features, archive members and expansion, nesting.
+"""Bounds on what an upload may cost: size, features, columns, cells, archive members and
+expansion, nesting, reading time.
 
 Defaults suit district files (tens of MB, ~100k features). Each can be set by an environment
 variable (``SPATIAL_MAX_UPLOAD_MB`` …) or by constructing :class:`UploadLimits` directly.
@@ -7,6 +8,7 @@ variable (``SPATIAL_MAX_UPLOAD_MB`` …) or by constructing :class:`UploadLimits
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 
@@ -24,6 +26,9 @@ class UploadLimits:
     max_expansion_ratio: float = 100.0  # uncompressed / compressed, per archive
     max_archive_depth: int = 1  # a zip may not contain another zip
     max_json_depth: int = 64  # nesting of JSON arrays/objects
+    max_columns: int = 500  # attribute columns of a table or layer
+    max_cells: int = 20_000_000  # rows × columns of a table
+    max_read_seconds: float = 120.0  # a reader that takes longer stops with a clear message
 
     @classmethod
     def from_env(cls) -> UploadLimits:
@@ -41,4 +46,21 @@ class UploadLimits:
             max_expansion_ratio=_env_number(
                 "SPATIAL_MAX_EXPANSION_RATIO", base.max_expansion_ratio
             ),
+            max_columns=int(_env_number("SPATIAL_MAX_COLUMNS", base.max_columns)),
+            max_cells=int(_env_number("SPATIAL_MAX_CELLS", base.max_cells)),
+            max_read_seconds=_env_number("SPATIAL_MAX_READ_SECONDS", base.max_read_seconds),
         )
+
+    def deadline(self) -> Deadline:
+        return Deadline(self.max_read_seconds)
+
+
+class Deadline:
+    """A reader's time budget; :meth:`expired` is checked while it reads."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+
+    def expired(self) -> bool:
+        return time.monotonic() > self.ends

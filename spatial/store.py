@@ -9,6 +9,7 @@ so the store can be read as of any instant. Every submission keeps its raw bytes
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import geopandas as gpd
 import pandas as pd
@@ -55,6 +57,8 @@ from spatial.layers import PROJECT_DATE_FIELDS, PROJECT_FIELDS, PROJECT_NUMERIC_
 SCHEMA_VERSION = 1
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB_PATH = Path("var") / "spatial.db"
+# tables the migrations after the baseline (0001) create
+LATER_MIGRATION_TABLES = frozenset({"comments", "submission_parts", "sign_in_failures"})
 
 # the shipped reference projects are taken as known from the programme's launch (2022-11-16),
 # so that the as-of view of shipped data is governed by the projects' own dates
@@ -157,6 +161,25 @@ submissions_table = Table(
     Column("received_at", DateTime, nullable=False),
     Column("status", String(16), nullable=False),  # received | rejected | committed | undone
     Column("report", Text),
+)
+
+# an upload's bytes in parts: any size is kept (one SQLite/PostgreSQL value holds < 1 GB)
+submission_parts_table = Table(
+    "submission_parts",
+    metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.submission_id"), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+)
+PART_BYTES = 16 * 1024 * 1024
+
+sign_in_failures_table = Table(
+    "sign_in_failures",
+    metadata,
+    Column("user_name", String(256), primary_key=True),  # also names that are no account
+    Column("failures", Integer, nullable=False),
+    Column("last_failure", DateTime, nullable=False),
+    Column("locked_until", DateTime),
 )
 
 users_table = Table(
@@ -317,7 +340,9 @@ class Store:
             tables = set(inspect(conn).get_table_names())
             if "project_versions" in tables and "alembic_version" not in tables:
                 # made before migrations: complete the baseline tables, then adopt it
-                baseline = [t for name, t in metadata.tables.items() if name != "comments"]
+                baseline = [
+                    t for name, t in metadata.tables.items() if name not in LATER_MIGRATION_TABLES
+                ]
                 metadata.create_all(conn, tables=baseline, checkfirst=True)
                 command.stamp(config, "0001")
             command.upgrade(config, "head")
@@ -373,7 +398,7 @@ class Store:
     # -- submissions ------------------------------------------------------------------------------
     def record_submission(
         self,
-        content: bytes,
+        content: bytes | BinaryIO,
         filename: str,
         user_name: str,
         kind: str = "upload",
@@ -381,23 +406,50 @@ class Store:
         received_at: datetime | None = None,
         conn: Connection | None = None,
     ) -> int:
-        """Store raw bytes with hash, size, name, district, user and time. Returns its id."""
-        values = {
-            "kind": kind,
-            "district_id": district_id,
-            "user_name": user_name,
-            "filename": filename,
-            "sha256": hashlib.sha256(content).hexdigest(),
-            "size_bytes": len(content),
-            "content": content,
-            "received_at": received_at or utcnow(),
-            "status": "received",
-        }
-        stmt = insert(submissions_table).values(**values)
+        """Store raw bytes with hash, size, name, district, user and time. Returns its id.
+
+        ``content`` may be bytes or a binary file: it is written in parts of
+        :data:`PART_BYTES` as it is read, so a file of any size is kept whole (a single value
+        would stop at SQLite's and PostgreSQL's 1 GB)."""
+        stream = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
+
+        def write(c: Connection) -> int:
+            submission_id = int(
+                c.execute(
+                    insert(submissions_table).values(
+                        kind=kind,
+                        district_id=district_id,
+                        user_name=user_name,
+                        filename=filename,
+                        sha256="",
+                        size_bytes=0,
+                        content=b"",
+                        received_at=received_at or utcnow(),
+                        status="received",
+                    )
+                ).inserted_primary_key[0]
+            )
+            digest, size, part = hashlib.sha256(), 0, 0
+            while chunk := stream.read(PART_BYTES):
+                digest.update(chunk)
+                size += len(chunk)
+                c.execute(
+                    insert(submission_parts_table).values(
+                        submission_id=submission_id, part=part, content=chunk
+                    )
+                )
+                part += 1
+            c.execute(
+                update(submissions_table)
+                .where(submissions_table.c.submission_id == submission_id)
+                .values(sha256=digest.hexdigest(), size_bytes=size)
+            )
+            return submission_id
+
         if conn is not None:
-            return int(conn.execute(stmt).inserted_primary_key[0])
+            return write(conn)
         with self.engine.begin() as c:
-            return int(c.execute(stmt).inserted_primary_key[0])
+            return write(c)
 
     def set_submission_status(
         self, submission_id: int, status: str, report: dict | None = None, conn=None
@@ -425,12 +477,16 @@ class Store:
             rows = conn.execute(stmt).all()
         return [SubmissionRecord(**row._mapping) for row in rows]
 
-    def submission(self, submission_id: int) -> SubmissionRecord | None:
+    def submission(
+        self, submission_id: int, conn: Connection | None = None
+    ) -> SubmissionRecord | None:
         cols = [c for c in submissions_table.c if c.name not in ("content", "report")]
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(*cols).where(submissions_table.c.submission_id == submission_id)
-            ).first()
+        stmt = select(*cols).where(submissions_table.c.submission_id == submission_id)
+        if conn is not None:
+            row = conn.execute(stmt).first()
+        else:
+            with self.engine.connect() as c:
+                row = c.execute(stmt).first()
         return SubmissionRecord(**row._mapping) if row else None
 
     def submission_status(self, submission_id: int, conn: Connection) -> str | None:
@@ -450,7 +506,16 @@ class Store:
         return json.loads(text) if text else None
 
     def submission_content(self, submission_id: int) -> bytes:
+        """The upload's bytes, exactly as received (parts joined; older stores: one value)."""
         with self.engine.connect() as conn:
+            parts = conn.execute(
+                select(submission_parts_table.c.content)
+                .where(submission_parts_table.c.submission_id == submission_id)
+                .order_by(submission_parts_table.c.part)
+            ).scalars()
+            joined = b"".join(parts)
+            if joined:
+                return joined
             return conn.execute(
                 select(submissions_table.c.content).where(
                     submissions_table.c.submission_id == submission_id

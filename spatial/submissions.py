@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
 import geopandas as gpd
 import pandas as pd
@@ -25,8 +26,9 @@ import shapely
 from spatial.auth import Action, Principal, require
 from spatial.crs_detect import AUTO
 from spatial.findings import ValidationReport, error
+from spatial.formats import too_large
 from spatial.i18n import BilingualError
-from spatial.ingest import CheckedUpload, UploadOptions, check_upload
+from spatial.ingest import CheckedUpload, UploadOptions, check_upload, empty_projects
 from spatial.layers import PROJECT_FIELDS
 from spatial.store import Store, utcnow
 
@@ -151,8 +153,11 @@ def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
     )
 
 
-def receive(store: Store, filename: str, data: bytes, district_id: str, actor: Principal) -> int:
-    """Store the raw upload before anything else. Returns the submission id.
+def receive(
+    store: Store, filename: str, data: bytes | BinaryIO, district_id: str, actor: Principal
+) -> int:
+    """Store the raw upload (bytes, or a binary file read in parts) before anything else.
+    Returns the submission id.
 
     Refused (and audited) when ``actor`` may not upload for ``district_id``."""
     try:
@@ -174,7 +179,11 @@ def receive(store: Store, filename: str, data: bytes, district_id: str, actor: P
             actor.user_name,
             "upload",
             f"submission {submission_id}",
-            detail={"district_id": district_id, "filename": filename, "bytes": len(data)},
+            detail={
+                "district_id": district_id,
+                "filename": filename,
+                "bytes": store.submission(submission_id, conn).size_bytes,
+            },
             conn=conn,
         )
     return submission_id
@@ -213,6 +222,10 @@ def _check_stored(store: Store, record, options: UploadOptions, progress=None) -
     if key in _CHECKED:
         _CHECKED.move_to_end(key)
         return _CHECKED[key]
+    if record.size_bytes > options.limits.max_bytes:  # refused without loading it
+        report = ValidationReport(filename=record.filename)
+        report.extend(too_large(record.size_bytes, options.limits).findings)
+        return CheckedUpload(report, empty_projects(), pd.Series(dtype=bool))
     checked = check_upload(
         record.filename,
         store.submission_content(record.submission_id),
@@ -366,7 +379,7 @@ def commit(
 def submit(
     store: Store,
     filename: str,
-    data: bytes,
+    data: bytes | BinaryIO,
     options: UploadOptions,
     actor: Principal,
 ) -> tuple[int, CheckedUpload, CommitResult | None]:

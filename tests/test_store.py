@@ -5,10 +5,10 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from spatial.seed import ensure_seeded
-from spatial.store import open_store, project_versions_table
+from spatial.store import open_store, project_versions_table, submissions_table, utcnow
 
 
 def dump(store) -> pd.DataFrame:
@@ -106,23 +106,40 @@ def test_migrations_upgrade_without_losing_data(db_url):
         command.upgrade(config, "0001")
     assert "comments" not in inspect(engine).get_table_names()
     old = Store(engine)
+
+    def legacy_submission(content, filename, user_name, kind="upload", district_id=None,
+                          received_at=None, conn=None):  # fmt: skip
+        """How a store before migration 0003 kept uploads: one value per submission."""
+        values = dict(
+            kind=kind, district_id=district_id, user_name=user_name, filename=filename,
+            sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content),
+            content=content, received_at=received_at or utcnow(), status="received",
+        )  # fmt: skip
+        return int(conn.execute(insert(submissions_table).values(**values)).inserted_primary_key[0])
+
+    old.record_submission = legacy_submission
     seed_store(old, load_reference())
     before = dump(old)
+    with engine.connect() as conn:
+        legacy = conn.execute(select(submissions_table.c.content)).scalars().first()
     upgraded = open_store(db_url)  # runs the remaining migrations
-    assert "comments" in inspect(upgraded.engine).get_table_names()
+    tables = set(inspect(upgraded.engine).get_table_names())
+    assert {"comments", "submission_parts", "sign_in_failures"} <= tables
     pd.testing.assert_frame_equal(before, dump(upgraded))
+    assert legacy and upgraded.submission_content(1) == legacy  # old uploads still readable
     engine.dispose()
 
 
 def test_a_store_made_before_migrations_is_adopted(tmp_path):
     from sqlalchemy import create_engine, inspect
 
-    from spatial.store import metadata
+    from spatial.store import LATER_MIGRATION_TABLES, metadata
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url)
     metadata.tables["project_versions"].metadata.create_all(
-        engine, tables=[t for name, t in metadata.tables.items() if name != "comments"]
+        engine,
+        tables=[t for name, t in metadata.tables.items() if name not in LATER_MIGRATION_TABLES],
     )
     store = open_store(url)
     tables = set(inspect(store.engine).get_table_names())
