@@ -132,3 +132,22 @@ def test_upload_usage_errors_exit_2(env_db, argv):
     )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_import_of_an_oversized_file_keeps_it(env_db, tmp_path, monkeypatch):
+    run("init")
+    monkeypatch.setenv("SPATIAL_MAX_UPLOAD_MB", "1")
+    big = tmp_path / "big.geojson"
+    big.write_bytes(json.dumps(UPLOAD).encode() + b" " * (2 * 1024 * 1024))
+    code, text = run("import", str(big), "--district", "baoan", "--user", "admin", "--json")
+    assert code == 1
+    payload = json.loads(text)
+    assert [f["code"] for f in payload["findings"]] == ["too_large"]
+    code, text = run("submissions", "--json")
+    record = json.loads(text)[-1]
+    assert record["size_bytes"] == big.stat().st_size and record["status"] == "rejected"
+    out = tmp_path / "back.geojson"
+    assert run("original", str(record["submission_id"]), "-o", str(out))[0] == 0
+    assert out.read_bytes() == big.read_bytes()
+    code, text = run("validate", str(big), "--district", "baoan", "--json")
+    assert code == 1 and json.loads(text)["findings"][0]["code"] == "too_large"

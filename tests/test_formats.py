@@ -234,3 +234,87 @@ def test_bare_feature_array_and_geojson_lines():
     lines = "\n".join(json.dumps(f) for f in feats).encode()
     layer = read_upload("a.geojsonl", lines)
     assert layer.format == "GeoJSON (GeoJSONSeq)" and len(layer.frame) == 2
+
+
+# -- issue 9: every reader stops at the limits while it reads ---------------------------------
+SMALL = UploadLimits(max_features=1_000, max_columns=50, max_cells=30_000)
+
+
+def _csv(rows: int, columns: int = 3) -> bytes:
+    header = "经度,纬度,项目编号" + "".join(f",c{i}" for i in range(columns - 3))
+    line = "113.87,22.75,BA-1" + ",x" * (columns - 3)
+    return ("\n".join([header] + [line] * rows) + "\n").encode()
+
+
+def _xlsx(rows: int, columns: int = 3) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["经度", "纬度", "项目编号"] + [f"c{i}" for i in range(columns - 3)])
+    for _ in range(rows):
+        sheet.append([113.87, 22.75, "BA-1"] + ["x"] * (columns - 3))
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "name,data,code",
+    [
+        ("rows.csv", _csv(1_500), "too_many_features"),
+        ("rows.xlsx", _xlsx(1_500), "too_many_features"),
+        ("wide.csv", _csv(2, 1_000_000), "too_many_columns"),  # 10⁶ columns: refused at once
+        ("wide.xlsx", _xlsx(2, 200), "too_many_columns"),
+        ("cells.csv", _csv(800, 45), "too_many_features"),  # 800 × 45 > 30,000 cells
+        ("cells.xlsx", _xlsx(800, 45), "too_many_features"),
+    ],
+)
+def test_tables_stop_at_the_limits(name, data, code):
+    with pytest.raises(UploadRejected) as caught:
+        read_upload(name, data, SMALL)
+    finding = caught.value.findings[0]
+    assert finding.code == code and finding.fix_zh and finding.fix_en
+
+
+def test_tables_within_the_limits_still_read():
+    assert len(read_upload("ok.csv", _csv(999), SMALL).frame) == 999
+    assert len(read_upload("ok.xlsx", _xlsx(999), SMALL).frame) == 999
+
+
+@pytest.mark.parametrize("name,data", [("slow.csv", _csv(50_000)), ("slow.xlsx", _xlsx(3_000))])
+def test_a_reader_past_its_time_stops(name, data):
+    limits = UploadLimits(max_read_seconds=0.0)
+    with pytest.raises(UploadRejected) as caught:
+        read_upload(name, data, limits)
+    assert caught.value.findings[0].code == "read_too_slow"
+
+
+def test_gdal_formats_stop_at_the_feature_limit(tmp_path):
+    many = gpd.GeoDataFrame(
+        {"项目编号": [f"BA-{i}" for i in range(1_200)]},
+        geometry=[Point(113.87, 22.75)] * 1_200,
+        crs=4326,
+    )
+    for driver, suffix in (("GPKG", ".gpkg"), ("FlatGeobuf", ".fgb")):
+        path = tmp_path / f"many{suffix}"
+        pyogrio.write_dataframe(many, path, driver=driver)
+        with pytest.raises(UploadRejected) as caught:
+            read_upload(path.name, path.read_bytes(), SMALL)
+        assert caught.value.findings[0].code == "too_many_features"
+
+
+def test_an_xlsx_bomb_is_refused_before_reading():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<row/>" * 30_000_000)
+    with pytest.raises(UploadRejected) as caught:
+        read_upload("bomb.xlsx", buf.getvalue(), UploadLimits())
+    assert caught.value.findings[0].code == "zip_bomb"
+
+
+def test_old_excel_is_explained():
+    with pytest.raises(UploadRejected) as caught:
+        read_upload("old.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 100, UploadLimits())
+    assert caught.value.findings[0].code == "old_excel"

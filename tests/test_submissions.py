@@ -389,3 +389,34 @@ def test_commit_uses_the_options_the_upload_was_checked_with(seeded_store):
     sub.commit(seeded_store, sid, OFFICER)
     stored = seeded_store.projects().set_index("project_id").loc["BA-9"].geometry
     assert stored.is_valid and stored.geom_type in ("Polygon", "MultiPolygon")
+
+
+def test_an_oversized_upload_is_kept_in_parts_and_refused_unread(seeded_store, monkeypatch):
+    """Bytes over any single database value's size are kept whole (in parts); the check refuses
+    the file by its recorded size without loading it."""
+    import io
+
+    from spatial import store as store_module
+
+    monkeypatch.setattr(store_module, "PART_BYTES", 1 << 20)
+    data = fc(feature("BA-1")) + b" " * (3 * (1 << 20) + 123)
+    sid = sub.receive(seeded_store, "big.geojson", io.BytesIO(data), "baoan", OFFICER)
+    with seeded_store.engine.connect() as conn:
+        parts = conn.execute(
+            select(store_module.submission_parts_table.c.part).where(
+                store_module.submission_parts_table.c.submission_id == sid
+            )
+        ).all()
+    assert len(parts) == 4
+    record = seeded_store.submission(sid)
+    assert record.size_bytes == len(data) and record.sha256 == hashlib.sha256(data).hexdigest()
+    monkeypatch.setattr(
+        seeded_store, "submission_content", lambda _sid: pytest.fail("read an oversized file")
+    )
+    checked = sub.validate(
+        seeded_store, sid, UploadOptions("baoan", limits=UploadLimits(max_bytes=1 << 20))
+    )
+    assert [f.code for f in checked.report.errors] == ["too_large"]
+    assert seeded_store.submission(sid).status == "rejected"
+    monkeypatch.undo()
+    assert seeded_store.submission_content(sid) == data
