@@ -27,6 +27,7 @@ from spatial.crs import frame_to_gcj02
 from spatial.filters import ProjectFilter
 from spatial.i18n import BilingualError
 from spatial.snapshot import Snapshot, take_snapshot
+from spatial.spreadsheet import csv_bytes, neutralise_frame, text_only_workbook
 from spatial.store import Store, utcnow
 
 LAYER_NAMES = ("districts", "parks", "control_lines", "projects")
@@ -200,9 +201,12 @@ def _write_quietly(frame: gpd.GeoDataFrame, fmt: str, path: Path, layer: str) ->
         label = out["name_zh"] if "name_zh" in out else out.iloc[:, 0].astype(str)
         out.insert(0, "Name", label.fillna(out.iloc[:, 0].astype(str)))
         pyogrio.write_dataframe(out, path, driver="KML", dataset_options={"NameField": "Name"})
-    elif fmt == "csv":
+    elif fmt == "csv":  # text a spreadsheet would run is written as text (spatial.spreadsheet)
         pyogrio.write_dataframe(
-            frame, path, driver="CSV", layer_options={"GEOMETRY": "AS_WKT", "CREATE_CSVT": "YES"}
+            neutralise_frame(frame),
+            path,
+            driver="CSV",
+            layer_options={"GEOMETRY": "AS_WKT", "CREATE_CSVT": "YES", "STRING_QUOTING": "ALWAYS"},
         )
         text = path.read_text(encoding="utf-8")
         path.write_text(text, encoding="utf-8-sig")  # Excel opens UTF-8 CSV with a BOM
@@ -289,6 +293,7 @@ def _excel(frames: dict[str, gpd.GeoDataFrame], path: Path) -> None:
             table.rename(columns=headers).to_excel(
                 writer, sheet_name=sheet_names[name], index=False
             )
+    text_only_workbook(path)  # no cell of ours is a formula; uploaded '=…' stays text
 
 
 def export_layers(store: Store, actor: Principal, request: ExportRequest) -> ExportResult:
@@ -340,7 +345,7 @@ def export_layers(store: Store, actor: Principal, request: ExportRequest) -> Exp
             rows = [
                 {"shapefile": short, "full_name": long} for long, short in SHAPEFILE_NAMES.items()
             ]
-            pd.DataFrame(rows).to_csv(mapping, index=False, encoding="utf-8-sig")
+            mapping.write_bytes(csv_bytes(pd.DataFrame(rows)))
             files.append(mapping)
         else:
             for name, frame in frames.items():

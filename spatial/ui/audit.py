@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from spatial.auth import Action, require
+from spatial.spreadsheet import csv_bytes
 from spatial.ui.common import lang, principal, store
 
 
@@ -24,7 +25,7 @@ def render() -> None:
     st.dataframe(events.iloc[::-1], hide_index=True, width="stretch")
     st.download_button(
         "下载 CSV" if lg == "zh" else "Download CSV",
-        events.to_csv(index=False).encode("utf-8-sig"),
+        csv_bytes(events),
         "audit.csv",
         "text/csv",
     )

@@ -11,6 +11,7 @@ from spatial.i18n import t
 from spatial.layers import CONTROL_LEVEL_LABELS, QUALITY_LABELS, STATUS_LABELS, label
 from spatial.ledger import counted_area
 from spatial.snapshot import Snapshot
+from spatial.spreadsheet import csv_bytes
 from spatial.ui.common import as_of_input, lang, principal, snapshot, store
 from spatial.ui.mapview import project_filter_inputs
 
@@ -72,7 +73,7 @@ def render() -> None:
     st.dataframe(table, hide_index=True, width="stretch", height=560)
     st.download_button(
         t("download_csv", lg),
-        table.to_csv(index=False).encode("utf-8-sig"),
+        csv_bytes(table),
         file_name=f"projects_{as_of.isoformat()}.csv",
         mime="text/csv",
     )
