@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from spatial.auth import (
     Action,
     Principal,
@@ -83,28 +87,118 @@ def principal_of(store: Store, name: str) -> Principal:
     return Principal(row["user_name"], Role(row["role"]), row["district_id"])
 
 
+# -- signing in (NIST SP 800-63B §5.1.1, §5.2.2, §7) ---------------------------------------------
+FREE_FAILURES = 5  # consecutive failures before each further attempt must wait
+FIRST_WAIT = timedelta(seconds=30)  # doubles with each further failure …
+LONGEST_WAIT = timedelta(minutes=15)  # … up to this
+HARD_LIMIT = 100  # then locked until an admin resets the password (800-63B: at most 100)
+IDLE_TIMEOUT = timedelta(minutes=30)  # a session unused this long ends
+MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+# verified when the name is no account, so that failures take the same time either way
+_DUMMY_HASH = hash_password(one_time_password())
+
+
+def _wait_after(failures: int) -> timedelta | None:
+    if failures < FREE_FAILURES:
+        return None
+    return min(FIRST_WAIT * 2 ** min(failures - FREE_FAILURES, 10), LONGEST_WAIT)
+
+
+def _beijing(at) -> str:
+    return (at + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def sign_in(store: Store, name: str, password: str) -> tuple[Principal, bool]:
-    """Check a password. Returns (principal, must_change_password). Every attempt is audited;
-    a failure says the same thing whether the name or the password was wrong."""
-    row = store.user(name)
-    if row is None or not row["active"] or not verify_password(password, row["password_hash"]):
-        store.record_event(name or "?", "sign_in", ok=False)
+    """Check a password. Returns (principal, must_change_password).
+
+    Every attempt is audited. A failure says the same thing, and takes as long, whether the
+    name or the password was wrong. After :data:`FREE_FAILURES` consecutive failures of one
+    name (an account or not) each further attempt must wait, doubling up to
+    :data:`LONGEST_WAIT`; after :data:`HARD_LIMIT` the name is locked until an admin resets the
+    password. Locks are written to the audit trail (``sign_in_locked``)."""
+    name = (name or "").strip()[:256]
+    row = store.user(name) if name else None
+    # always one scrypt verification: the same work for a known and an unknown name
+    verified = verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
+    good = row is not None and bool(row["active"]) and verified
+    who = name or "?"
+    # attempts on one name run one after another, so a burst cannot slip past the count
+    with store.transaction(lock=f"sign_in:{name}") as conn:
+        now = utcnow()
+        failures, locked_until = store.sign_in_failures(name, conn)
+        locked = failures >= HARD_LIMIT or (locked_until is not None and now < locked_until)
+        if locked:
+            store.record_event(who, "sign_in", ok=False, detail={"reason": "locked"}, conn=conn)
+        elif not good:
+            failures += 1
+            wait = _wait_after(failures)
+            locked_until = None if wait is None else now + wait
+            store.set_sign_in_failures(name, failures, now, locked_until, conn)
+            store.record_event(who, "sign_in", ok=False, conn=conn)
+            if locked_until is not None or failures >= HARD_LIMIT:
+                store.record_event(
+                    who,
+                    "sign_in_locked",
+                    who,
+                    ok=False,
+                    detail={
+                        "failures": failures,
+                        "until": None if failures >= HARD_LIMIT else locked_until.isoformat(),
+                    },
+                    conn=conn,
+                )
+        else:
+            store.set_sign_in_failures(name, 0, now, None, conn)
+            store.record_event(name, "sign_in", conn=conn)
+    if locked and failures >= HARD_LIMIT:
+        raise AccountError(
+            "连续失败次数过多，账号已锁定；请联系管理员重置密码",
+            "too many failed attempts: locked until an administrator resets the password",
+        )
+    if locked:
+        raise AccountError(
+            f"连续失败次数过多，请于北京时间 {_beijing(locked_until)} 之后再试",
+            f"too many failed attempts: try again after {_beijing(locked_until)} Beijing time",
+        )
+    if not good:
         raise AccountError("用户名或密码不正确", "wrong user name or password")
-    store.record_event(name, "sign_in")
     return Principal(row["user_name"], Role(row["role"]), row["district_id"]), bool(
         row["must_change_password"]
     )
+
+
+def check_new_password(password: str, user_name: str = "") -> None:
+    """NIST SP 800-63B §5.1.1.2: length (10–256), and not a common, breached, dictionary,
+    repetitive or sequential password, nor one built from the user's name or this service's
+    words (zxcvbn's 30,000 most common passwords, dictionaries and pattern matchers). No
+    composition rules. Raises AccountError saying why."""
+    from zxcvbn import zxcvbn
+
+    if len(password) < MIN_PASSWORD or len(password) > MAX_PASSWORD:
+        raise AccountError(
+            f"密码须为 {MIN_PASSWORD}–{MAX_PASSWORD} 个字符（可用空格组成一句话）",
+            f"a password is {MIN_PASSWORD}–{MAX_PASSWORD} characters (a phrase with spaces "
+            "is fine)",
+        )
+    context = [user_name, "shenzhen", "深圳", "spatial", "admin", "password", "gongye", "planner"]
+    result = zxcvbn(password[:100], user_inputs=[c for c in context if c])
+    if result["score"] < 3 or not password.strip():
+        hint = " ".join(result["feedback"].get("suggestions") or []) or "use a longer phrase"
+        raise AccountError(
+            "密码太常见或太容易猜（常用密码、重复或连续字符、用户名、字典词）；请用更长的一句话",
+            f"the password is too common or easy to guess (common passwords, repeated or "
+            f"sequential characters, the user name, dictionary words): {hint}",
+        )
 
 
 def change_password(store: Store, principal: Principal, old: str, new: str) -> None:
     row = store.user(principal.user_name)
     if row is None or not verify_password(old, row["password_hash"]):
         raise AccountError("原密码不正确", "the current password is wrong")
-    if len(new) < 10 or new == old:
-        raise AccountError(
-            "新密码至少 10 个字符，且不能与原密码相同",
-            "the new password needs 10+ characters and must differ",
-        )
+    if new == old:
+        raise AccountError("新密码不能与原密码相同", "the new password must differ from the old")
+    check_new_password(new, principal.user_name)
     with store.transaction() as conn:
         store.update_user(
             principal.user_name,
@@ -113,3 +207,72 @@ def change_password(store: Store, principal: Principal, old: str, new: str) -> N
             must_change_password=False,
         )
         store.record_event(principal.user_name, "password_changed", principal.user_name, conn=conn)
+
+
+def reset_password(store: Store, actor: Principal, name: str) -> str:
+    """A new one-time password for ``name`` (to be changed at the next sign-in); ends the
+    user's sessions and lifts a sign-in lock. Admins only (and the operator's command line,
+    which acts with the database's own rights: ``spatial user reset``)."""
+    require(actor, Action.MANAGE_USERS)
+    if store.user(name) is None:
+        raise AccountError(f"没有用户 {name}", f"there is no user {name}")
+    password = one_time_password()
+    with store.transaction() as conn:
+        store.update_user(
+            name, conn=conn, password_hash=hash_password(password), must_change_password=True
+        )
+        store.set_sign_in_failures(name, 0, utcnow(), None, conn)
+        store.record_event(actor.user_name, "password_reset", name, conn=conn)
+    return password
+
+
+def set_active(store: Store, actor: Principal, name: str, active: bool) -> None:
+    """Disable or enable an account (a disabled user's open sessions end at their next step)."""
+    require(actor, Action.MANAGE_USERS)
+    if store.user(name) is None:
+        raise AccountError(f"没有用户 {name}", f"there is no user {name}")
+    with store.transaction() as conn:
+        store.update_user(name, conn=conn, active=active)
+        store.record_event(
+            actor.user_name, "user_enabled" if active else "user_disabled", name, conn=conn
+        )
+
+
+# -- sessions: re-checked against the account on every step ----------------------------------
+@dataclass
+class Session:
+    """A signed-in browser session: who, which credential, when last used."""
+
+    user_name: str
+    credential: str  # a digest of the password hash: a password change or reset ends it
+    last_seen: datetime
+
+
+def _credential(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+
+def start_session(store: Store, principal: Principal) -> Session:
+    row = store.user(principal.user_name)
+    if row is None:
+        raise AccountError("账号不存在", "the account does not exist")
+    return Session(principal.user_name, _credential(row["password_hash"]), utcnow())
+
+
+def resume(store: Store, session: Session, now: datetime | None = None) -> Principal:
+    """The principal of a session, read afresh from the account (role and district as they are
+    now). Ends the session — AccountError saying why — when the account is gone or disabled,
+    its password changed or was reset, or the session was idle for :data:`IDLE_TIMEOUT`."""
+    now = now or utcnow()
+    row = store.user(session.user_name)
+    if row is None or not row["active"]:
+        raise AccountError("账号已停用，请重新登录", "the account is disabled; sign in again")
+    if _credential(row["password_hash"]) != session.credential or row["must_change_password"]:
+        raise AccountError("密码已更改，请重新登录", "the password was changed; sign in again")
+    if now - session.last_seen > IDLE_TIMEOUT:
+        raise AccountError(
+            f"超过 {IDLE_TIMEOUT.seconds // 60} 分钟未操作，请重新登录",
+            f"no activity for {IDLE_TIMEOUT.seconds // 60} minutes; sign in again",
+        )
+    session.last_seen = now
+    return Principal(row["user_name"], Role(row["role"]), row["district_id"])

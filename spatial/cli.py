@@ -24,6 +24,7 @@ Exit codes: 0 success, 1 failure reported to the user, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -131,6 +132,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--district", default=None)
     user_sub.add_parser("list", help="list users")
+    reset = user_sub.add_parser(
+        "reset", help="a new one-time password (also for a lost admin password); lifts a lock"
+    )
+    reset.add_argument("name")
+    for verb, text in (("disable", "disable an account"), ("enable", "enable an account")):
+        user_sub.add_parser(verb, help=text).add_argument("name")
 
     exp = sub.add_parser("export", help="export layers (filtered, as of a date) to a file")
     exp.add_argument("--layer", required=True, choices=[*LAYER_NAMES, "all"])
@@ -180,20 +187,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def operating_system_user() -> str:
+    """Who runs this command on the server (recorded beside the acting user)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no name for this uid (a container): the number then
+        return f"uid {os.getuid()}"
+
+
 def _open(args):
+    """The store, with every audit event of this command naming the operating-system user
+    (the command line acts with the database's own rights: an operator's tool)."""
     store = open_store(args.database_url or default_database_url())
+    store.operator = f"cli:{operating_system_user()}"
     ensure_seeded(store)
-    password = accounts.ensure_admin(store)
-    if password:  # first run without `spatial init`: the one-time password is shown once
-        print(
-            f"首个管理员 admin 的一次性密码 / one-time password for 'admin': {password}",
-            file=sys.stderr,
-        )
     return store
 
 
 def cmd_init(args, out) -> int:
     store = open_store(args.database_url or default_database_url())
+    store.operator = f"cli:{operating_system_user()}"
     seeded = ensure_seeded(store)
     install_static_assets(PACKAGE_ROOT / "static")
     url = store.engine.url.render_as_string(hide_password=True)
@@ -444,12 +457,24 @@ def cmd_user(args, out) -> int:
                 file=out,
             )
         return 0
-    operator = Principal(f"cli:{os.environ.get('USER') or 'operator'}", Role.ADMIN)
+    operator = Principal(f"cli:{operating_system_user()}", Role.ADMIN)
     try:
-        password = accounts.add_user(store, operator, args.name, args.role, args.district)
+        if args.user_command == "add":
+            password = accounts.add_user(store, operator, args.name, args.role, args.district)
+        elif args.user_command == "reset":
+            password = accounts.reset_password(store, operator, args.name)
+        else:
+            accounts.set_active(store, operator, args.name, args.user_command == "enable")
+            state = "已启用 / enabled" if args.user_command == "enable" else "已停用 / disabled"
+            print(f"{args.name} {state}", file=out)
+            return 0
     except accounts.AccountError as exc:
         raise UsageError(f"{exc.zh} / {exc.en}") from exc
-    print(f"{args.name} 的一次性密码 / one-time password: {password}", file=out)
+    print(
+        f"{args.name} 的一次性密码（首次登录须修改）/ one-time password (to be changed at the "
+        f"next sign-in): {password}",
+        file=out,
+    )
     return 0
 
 

@@ -320,8 +320,11 @@ def _refuse_unstorable(row: dict) -> None:
 class Store:
     """The product's database. Open with :func:`open_store`."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, operator: str | None = None):
         self.engine = engine
+        # who operates this store outside the app (``cli:<os user>``); every audit event then
+        # names them beside the acting user
+        self.operator = operator
 
     # -- schema ---------------------------------------------------------------------------------
     def create_schema(self) -> None:
@@ -714,6 +717,29 @@ class Store:
             with self.engine.begin() as c:
                 c.execute(stmt)
 
+    def sign_in_failures(self, user_name: str, conn: Connection) -> tuple[int, datetime | None]:
+        """(consecutive failures, locked until) of a sign-in name (any name, account or not)."""
+        t = sign_in_failures_table
+        row = conn.execute(
+            select(t.c.failures, t.c.locked_until).where(t.c.user_name == user_name)
+        ).first()
+        return (0, None) if row is None else (int(row[0]), row[1])
+
+    def set_sign_in_failures(
+        self, user_name: str, failures: int, at: datetime, locked_until, conn: Connection
+    ) -> None:
+        t = sign_in_failures_table
+        conn.execute(t.delete().where(t.c.user_name == user_name))
+        if failures:
+            conn.execute(
+                insert(t).values(
+                    user_name=user_name,
+                    failures=failures,
+                    last_failure=at,
+                    locked_until=locked_until,
+                )
+            )
+
     def count_users(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(users_table)).scalar_one()
@@ -730,6 +756,8 @@ class Store:
     ) -> None:
         """Append one audit event (GB/T 39972 强制留痕). Inside ``conn`` it commits with the
         change it describes; without, in its own transaction."""
+        if self.operator is not None:
+            detail = (detail or {}) | {"operator": self.operator}
         values = {
             "at": at or datetime.now(UTC).replace(tzinfo=None),
             "user_name": user_name,

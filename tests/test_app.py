@@ -8,7 +8,9 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from spatial import accounts
 from spatial.auth import Principal, Role
+from spatial.store import open_store
 
 from conftest import ROOT
 
@@ -16,6 +18,19 @@ PAGES = "spatial/ui/pages"
 
 
 ADMIN = Principal("admin", Role.ADMIN)
+SYSTEM = Principal("system", Role.ADMIN)
+
+
+def session_for(db_url, who: Principal) -> accounts.Session:
+    """A signed-in session of ``who`` (the account is created when missing)."""
+    store = open_store(db_url)
+    try:
+        if store.user(who.user_name) is None:
+            accounts.add_user(store, SYSTEM, who.user_name, who.role, who.district_id)
+            store.update_user(who.user_name, must_change_password=False)
+        return accounts.start_session(store, who)
+    finally:
+        store.engine.dispose()
 
 
 def signed_in(db_url, monkeypatch, who: Principal | None) -> AppTest:
@@ -23,7 +38,7 @@ def signed_in(db_url, monkeypatch, who: Principal | None) -> AppTest:
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     if who is not None:
-        at.session_state["principal"] = who
+        at.session_state["session"] = session_for(db_url, who)
     return at.run()
 
 
@@ -189,7 +204,7 @@ def test_sign_in_is_required(db_url, seeded_store, monkeypatch):
     at.text_input[0].input(password)
     at.text_input[1].input("a-new-long-password")
     at.button[0].click().run()
-    assert at.session_state["principal"].user_name == "ba"
+    assert at.session_state["session"].user_name == "ba"
     assert at.metric  # the dashboard
     actions = list(seeded_store.audit("ba")["action"])
     assert actions == ["sign_in", "sign_in", "password_changed"]

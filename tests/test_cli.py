@@ -82,6 +82,7 @@ UPLOAD = {
 
 
 def test_validate_import_submissions_undo(env_db, tmp_path):
+    assert run("init")[0] == 0  # creates admin (the default --user)
     good = tmp_path / "baoan.geojson"
     good.write_text(json.dumps(UPLOAD, ensure_ascii=False), encoding="utf-8")
     bad = tmp_path / "bad.geojson"
@@ -151,3 +152,48 @@ def test_import_of_an_oversized_file_keeps_it(env_db, tmp_path, monkeypatch):
     assert out.read_bytes() == big.read_bytes()
     code, text = run("validate", str(big), "--district", "baoan", "--json")
     assert code == 1 and json.loads(text)["findings"][0]["code"] == "too_large"
+
+
+def test_every_cli_action_names_the_operating_system_user(env_db, tmp_path):
+    import getpass
+
+    from spatial.store import open_store
+
+    run("init")
+    assert run("user", "add", "ba", "--role", "district", "--district", "baoan")[0] == 0
+    good = tmp_path / "baoan.geojson"
+    good.write_text(json.dumps(UPLOAD, ensure_ascii=False), encoding="utf-8")
+    assert run("import", str(good), "--district", "baoan", "--user", "ba")[0] == 0
+    store = open_store(env_db)
+    events = store.audit()
+    store.engine.dispose()
+    assert len(events) >= 4
+    for detail in events["detail"]:
+        assert json.loads(detail)["operator"] == f"cli:{getpass.getuser()}"
+    assert set(events["user_name"]) >= {"ba"}  # the acting user, beside the operator
+
+
+def test_reset_a_lost_admin_password(env_db):
+    code, text = run("init")
+    first = text.split("'admin': ")[1].split()[0]
+    code, text = run("user", "reset", "admin")
+    assert code == 0 and "one-time password" in text
+    again = text.rsplit(": ", 1)[1].strip()
+    from spatial import accounts
+    from spatial.store import open_store
+
+    store = open_store(env_db)
+    with pytest.raises(accounts.AccountError):
+        accounts.sign_in(store, "admin", first)
+    who, must_change = accounts.sign_in(store, "admin", again)
+    assert must_change and who.user_name == "admin"
+    assert run("user", "disable", "admin")[0] == 0
+    assert not store.user("admin")["active"]
+    store.engine.dispose()
+
+
+def test_no_command_but_init_creates_the_first_admin(env_db):
+    code, text = run("layers")
+    assert code == 0 and "password" not in text
+    code, text = run("user", "list")
+    assert text.strip() == ""

@@ -27,10 +27,8 @@ APP_DIR = Path(__file__).resolve().parent.parent.parent
 def _store(url: str) -> Store:
     store = open_store(url)
     ensure_seeded(store)
-    password = accounts.ensure_admin(store)
-    if password:  # no `spatial init` ran: the one-time password goes to the server log, once
-        log.warning("first admin 'admin' created; one-time password: %s", password)
-        print(f"首个管理员 admin 的一次性密码 / one-time password for 'admin': {password}")
+    # no account is created here: a password must never reach the server log. The first
+    # admin's one-time password comes from `spatial init` in the operator's terminal.
     install_static_assets(APP_DIR / "static")
     return store
 
@@ -55,7 +53,17 @@ def snapshot(as_of: date) -> Snapshot:
 
 
 def principal() -> Principal | None:
-    return st.session_state.get("principal")
+    """The signed-in user, re-read from the account on every run (spatial.accounts.resume):
+    a disabled account, a changed password or 30 idle minutes end the session."""
+    session = st.session_state.get("session")
+    if session is None:
+        return None
+    try:
+        return accounts.resume(store(), session)
+    except accounts.AccountError as exc:
+        st.session_state.pop("session", None)
+        st.session_state["session_ended"] = exc
+        return None
 
 
 def sign_in_page() -> None:
@@ -72,7 +80,9 @@ def sign_in_page() -> None:
         with st.form("change_password"):
             old = st.text_input("原密码" if lg == "zh" else "Current password", type="password")
             new = st.text_input(
-                "新密码（至少 10 个字符）" if lg == "zh" else "New password (10+ characters)",
+                "新密码（至少 10 个字符，不能是常见密码；可用一句话）"
+                if lg == "zh"
+                else "New password (10+ characters, not a common one; a phrase is fine)",
                 type="password",
             )
             if st.form_submit_button("修改并进入" if lg == "zh" else "Change and continue"):
@@ -81,10 +91,20 @@ def sign_in_page() -> None:
                 except accounts.AccountError as exc:
                     st.error(exc.text(lg))
                 else:
-                    st.session_state["principal"] = pending
+                    st.session_state["session"] = accounts.start_session(store(), pending)
                     del st.session_state["pending_principal"]
                     st.rerun()
         return
+    ended = st.session_state.pop("session_ended", None)
+    if ended is not None:
+        st.warning(ended.text(lg))
+    if store().count_users() == 0:
+        st.warning(
+            "还没有任何账号：请在服务器终端运行 `spatial init`，它会打印管理员 admin 的一次性密码。"
+            if lg == "zh"
+            else "There is no account yet: run `spatial init` in a terminal on the server; it "
+            "prints the one-time password of 'admin'."
+        )
     with st.form("sign_in"):
         name = st.text_input("用户名" if lg == "zh" else "User name")
         password = st.text_input("密码" if lg == "zh" else "Password", type="password")
@@ -97,7 +117,7 @@ def sign_in_page() -> None:
                 if must_change:
                     st.session_state["pending_principal"] = who
                 else:
-                    st.session_state["principal"] = who
+                    st.session_state["session"] = accounts.start_session(store(), who)
                 st.rerun()
     st.caption(
         "首次安装时，管理员账号 admin 的一次性密码由 `make run`（spatial init）打印在终端。"
@@ -116,7 +136,7 @@ def account_box() -> None:
     where = f" · {who.district_id}" if who.district_id else ""
     st.sidebar.caption(f"{who.user_name} · {zh if lg == 'zh' else en}{where}")
     if st.sidebar.button("退出登录" if lg == "zh" else "Sign out", key="sign_out"):
-        st.session_state.pop("principal", None)
+        st.session_state.pop("session", None)
         st.rerun()
 
 
