@@ -806,9 +806,24 @@ def open_store(url: str | None = None) -> Store:
         path = Path(url.removeprefix("sqlite:///"))
         if str(path) not in ("", ":memory:"):
             path.parent.mkdir(parents=True, exist_ok=True)
+            # the store holds password hashes and every upload: readable by its owner only
+            # (SQLite gives its -wal/-shm files the database file's permissions)
+            if not path.exists():
+                path.touch(mode=0o600)
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        database = engine.url.database
+        if database and database != ":memory:":
+
+            def owner_only(_dbapi_conn, _record, path=Path(database)) -> None:
+                for sidecar in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+                    if sidecar.exists() and sidecar.stat().st_mode & 0o077:
+                        sidecar.chmod(0o600)
+
+            event.listen(engine, "connect", owner_only)
     store = Store(engine)
     store.create_schema()
     return store

@@ -426,3 +426,98 @@ def test_offline_map_opens_on_the_view_the_planner_zoomed_to(app_server, page, t
     assert "视图 " in page.locator("#sz-stamp").inner_text()
     page.screenshot(path=str(folder / "offline_map_view.png"))
     assert page.blocked == []
+
+
+FEATURE_TEXT = """(pid) => {
+  const map = Object.values(window).find(v => v && typeof v.eachLayer === 'function'
+                                            && typeof v.getZoom === 'function');
+  let found = null;
+  map.eachLayer(l => {
+    if (l.feature && l.feature.properties.project_id === pid) found = l;
+  });
+  if (!found) return null;
+  found.openPopup();
+  const popup = document.querySelector('.leaflet-popup-content');
+  return {tooltip: found.getTooltip().getContent(), popup: popup ? popup.innerText : null};
+}"""
+
+
+def _shown(frame, project_id: str) -> dict:
+    frame.wait_for_selector("path.leaflet-interactive", timeout=60_000)
+    shown = frame.evaluate(FEATURE_TEXT, project_id)
+    assert shown is not None, f"{project_id} not drawn"
+    return shown
+
+
+def test_template_code_in_a_name_stays_text_in_every_map(app_server, page, tmp_path):
+    """Issue 9: a district officer uploads a project named with Jinja template code. The name
+    shows literally in the upload preview map, the app map and the offline map; nothing runs
+    on the server (no canary file), no dialog opens in the browser."""
+    from spatial.offline_map import offline_map_html
+
+    base, store, folder = app_server
+    canary = tmp_path / "ssti-ran"
+    name = (
+        "SSTI {{7*7}} {% raw %} {{ cycler.__init__.__globals__.os.system('touch "
+        f"{canary}') }}}} {{# #}} <script>alert(1)</script>"
+    )
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in(page, base, "ba-officer")
+    go(page, "上传")
+    page.wait_for_selector("text=上传本区项目", timeout=60_000)
+    settle(page)
+    upload = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "项目编号": "BA-SSTI-1",
+                    "项目名称": name,
+                    "状态": "在建",
+                    "总建筑面积": 90000,
+                    "开工日期": "2024-03-01",
+                },
+                "geometry": {"type": "Point", "coordinates": [113.872, 22.757]},
+            }
+        ],
+    }
+    import json
+
+    page.locator("input[type=file]").set_input_files(
+        files=[
+            {
+                "name": "ssti.geojson",
+                "mimeType": "application/geo+json",
+                "buffer": json.dumps(upload, ensure_ascii=False).encode(),
+            }
+        ]
+    )
+    page.wait_for_selector("text=提交前预览", timeout=60_000)
+    preview = page.locator("iframe[title='streamlit_folium.st_folium']").last.element_handle()
+    shown = _shown(preview.content_frame(), "BA-SSTI-1")
+    assert name in shown["popup"] and "SSTI 49" not in shown["popup"]
+    page.screenshot(path=str(folder / "ssti_preview.png"), full_page=True)
+    page.get_by_role("button", name="确认提交").click()
+    page.wait_for_selector("text=已提交：新增 1", timeout=30_000)
+
+    go(page, "地图")
+    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
+    live = page.locator("iframe[title='streamlit_folium.st_folium']").element_handle()
+    shown = _shown(live.content_frame(), "BA-SSTI-1")
+    assert name in shown["popup"] and "SSTI 49" not in shown["popup"]
+    assert "{{7*7}}" in shown["tooltip"]
+    page.screenshot(path=str(folder / "ssti_map.png"))
+
+    path = tmp_path / "map.html"
+    path.write_bytes(offline_map_html(store, Principal("planner", Role.PLANNER)))
+    page.goto(path.as_uri())
+    shown = _shown(page.main_frame, "BA-SSTI-1")
+    assert name in shown["popup"] and "SSTI 49" not in shown["popup"]
+    page.screenshot(path=str(folder / "ssti_offline.png"))
+
+    assert not canary.exists(), "template code ran on the server"
+    assert dialogs == [] and page.blocked == []
+    log = (folder / "streamlit.log").read_text()
+    assert "TemplateSyntaxError" not in log and "Traceback" not in log

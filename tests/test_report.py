@@ -379,6 +379,9 @@ def test_cli_report(db_url, report_store, tmp_path: Path, suffix):
     ],
 )
 def test_cli_report_refusals(db_url, report_store, tmp_path, capsys, args, code, message):
+    from spatial import accounts
+
+    accounts.ensure_admin(report_store)  # the command acts as admin by default (spatial init)
     folder = tmp_path / "out"
     folder.mkdir()
     args = [str(folder / a) if a.startswith("r.") else a for a in args]

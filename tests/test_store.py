@@ -144,3 +144,19 @@ def test_a_store_made_before_migrations_is_adopted(tmp_path):
     store = open_store(url)
     tables = set(inspect(store.engine).get_table_names())
     assert {"alembic_version", "comments", "project_versions"} <= tables
+
+
+def test_the_store_file_is_readable_by_its_owner_only(tmp_path):
+    import os
+    import stat
+
+    url = f"sqlite:///{tmp_path / 'var' / 'spatial.db'}"
+    store = open_store(url)
+    ensure_seeded(store)
+    for name in os.listdir(tmp_path / "var"):
+        mode = stat.S_IMODE((tmp_path / "var" / name).stat().st_mode)
+        assert mode & 0o077 == 0, (name, oct(mode))
+    store.engine.dispose()
+    (tmp_path / "var" / "spatial.db").chmod(0o644)  # made by an older version
+    open_store(url).engine.dispose()
+    assert stat.S_IMODE((tmp_path / "var" / "spatial.db").stat().st_mode) == 0o600
