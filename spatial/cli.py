@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import math
 import os
 import sys
 from datetime import date
@@ -187,6 +188,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def standard_json(value):
+    """``value`` with NaN and infinities as null, numpy numbers as Python ones: RFC 8259 JSON
+    that every reader accepts (Python's json would write ``NaN``/``Infinity``)."""
+    if isinstance(value, dict):
+        return {k: standard_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [standard_json(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def operating_system_user() -> str:
     """Who runs this command on the server (recorded beside the acting user)."""
     try:
@@ -243,7 +258,7 @@ def cmd_ledger(args, out) -> int:
                 ["project_id", "name_zh", "completion_date", "days_overdue"]
             ].to_dict(orient="records"),
         }
-        json.dump(payload, out, ensure_ascii=False, indent=2, default=float)
+        json.dump(standard_json(payload), out, ensure_ascii=False, indent=2, allow_nan=False)
         print(file=out)
         return 0
     lang = args.lang

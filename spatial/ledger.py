@@ -52,10 +52,13 @@ STAGES: tuple[Stage, ...] = (Stage.STARTED, Stage.COMPLETED, Stage.DELIVERED)
 
 
 def counted_area(projects: pd.DataFrame) -> pd.Series:
-    """Factory floor area where reported, else total floor area (m²); NaN when neither is."""
-    factory = pd.to_numeric(projects["factory_floor_area_m2"], errors="coerce")
-    total = pd.to_numeric(projects["floor_area_m2"], errors="coerce")
-    return factory.where(factory.notna(), total).astype(float)
+    """Factory floor area where reported, else total floor area (m²); NaN when neither is, or
+    when the figure is not finite (an infinity never decides the verdict, whatever the store
+    holds)."""
+    factory = pd.to_numeric(projects["factory_floor_area_m2"], errors="coerce").astype(float)
+    total = pd.to_numeric(projects["floor_area_m2"], errors="coerce").astype(float)
+    area = factory.where(factory.notna(), total)
+    return area.where(np.isfinite(area))
 
 
 def area_basis(projects: pd.DataFrame) -> pd.Series:

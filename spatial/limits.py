@@ -24,7 +24,6 @@ class UploadLimits:
     max_archive_members: int = 64
     max_uncompressed_bytes: int = 512 * 1024 * 1024  # all members of an archive together
     max_expansion_ratio: float = 100.0  # uncompressed / compressed, per archive
-    max_archive_depth: int = 1  # a zip may not contain another zip
     max_json_depth: int = 64  # nesting of JSON arrays/objects
     max_columns: int = 500  # attribute columns of a table or layer
     max_cells: int = 20_000_000  # rows × columns of a table

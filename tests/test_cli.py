@@ -197,3 +197,16 @@ def test_no_command_but_init_creates_the_first_admin(env_db):
     assert code == 0 and "password" not in text
     code, text = run("user", "list")
     assert text.strip() == ""
+
+
+def test_ledger_json_is_standard_json(env_db):
+    from spatial.cli import standard_json
+
+    run("init")
+    code, text = run("ledger", "--json", "--as-of", "2026-11-21")
+
+    def refuse(name):
+        raise ValueError(name)
+
+    assert code == 0 and json.loads(text, parse_constant=refuse)["years"]
+    assert standard_json({"a": [float("nan"), float("inf"), 1.5]}) == {"a": [None, None, 1.5]}
