@@ -318,3 +318,21 @@ def test_old_excel_is_explained():
     with pytest.raises(UploadRejected) as caught:
         read_upload("old.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 100, UploadLimits())
     assert caught.value.findings[0].code == "old_excel"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"type":"Feature","properties":{},"geometry":null}\n' + b"[" * 50_000 + b"]" * 50_000,
+        b"[" * 200_000,  # unterminated as well
+        b'{"type":"FeatureCollection","features":['
+        + b'{"a":' * 5_000
+        + b"1"
+        + b"}" * 5_000
+        + b"]}",
+    ],
+)
+def test_deep_nesting_is_refused_before_parsing(data):
+    with pytest.raises(UploadRejected) as caught:
+        read_upload("deep.geojson", data, UploadLimits())
+    assert caught.value.findings[0].code == "too_deep"

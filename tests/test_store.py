@@ -160,3 +160,23 @@ def test_the_store_file_is_readable_by_its_owner_only(tmp_path):
     (tmp_path / "var" / "spatial.db").chmod(0o644)  # made by an older version
     open_store(url).engine.dispose()
     assert stat.S_IMODE((tmp_path / "var" / "spatial.db").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("name_zh", "a\x00b"), ("floor_area_m2", float("inf")), ("project_id", "P" * 65)],
+)
+def test_both_backends_refuse_what_one_would_store(empty_store, field, value):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from spatial.layers import PROJECT_FIELDS
+
+    row = dict.fromkeys(PROJECT_FIELDS) | {"project_id": "P-1", "name_zh": "n"} | {field: value}
+    frame = gpd.GeoDataFrame([row], geometry=[Point(113.9, 22.6)], crs=4326)
+    with pytest.raises(ValueError), empty_store.transaction() as conn:
+        empty_store.write_project_versions(
+            conn, frame, at=datetime(2025, 1, 1), changed_by="t", change_kind="create",
+            submission_id=None,
+        )  # fmt: skip
+    assert empty_store.projects().empty
