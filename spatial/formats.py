@@ -79,14 +79,7 @@ def read_geojson(data: bytes, limits: UploadLimits) -> RawLayer:
     if parsed.kind == "invalid":
         raise UploadRejected(parsed.findings)
     if len(parsed.features) > limits.max_features:
-        raise _reject(
-            "too_many_features",
-            f"文件有 {len(parsed.features)} 个要素，超过上限 {limits.max_features}",
-            f"the file has {len(parsed.features)} features, over the limit of "
-            f"{limits.max_features}",
-            "分成几个文件上传，或请管理员调整上限。",
-            "Split the file, or ask the administrator to raise the limit.",
-        )
+        raise _too_many_features(limits)
     frame = _frame_from_geojson(parsed)
     return RawLayer(frame, f"GeoJSON ({parsed.kind})", parsed.declared_crs, parsed.findings)
 
@@ -822,13 +815,7 @@ def read_upload(filename: str, data: bytes, limits: UploadLimits | None = None) 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if len(layer.frame) > limits.max_features:
-        raise _reject(
-            "too_many_features",
-            f"文件有 {len(layer.frame)} 个要素，超过上限 {limits.max_features}",
-            f"the file has {len(layer.frame)} features, over the limit of {limits.max_features}",
-            "分成几个文件上传。",
-            "Split the file.",
-        )
+        raise _too_many_features(limits)
     if layer.format in ("KML", "KMZ"):
         layer.declared_crs = layer.declared_crs or "EPSG:4326"
         rename = {c: "name" for c in layer.frame.columns if c == "Name"}
