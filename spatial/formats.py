@@ -25,7 +25,9 @@ from pathlib import Path, PurePosixPath
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
+import pyogrio.raw
 import shapely
 
 from spatial.fields import FIELD_ALIASES, normalise_header
@@ -254,9 +256,7 @@ def _read_gdal(path: Path, fmt: str, limits: UploadLimits) -> RawLayer:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            read = functools.partial(
-                pyogrio.read_dataframe, path, layer=layer_name, max_features=limits.max_features + 1
-            )
+            read = functools.partial(read_gdal_layer, path, layer_name, limits)
 
             def columns_then_read(**kwargs):
                 info = pyogrio.read_info(path, layer=layer_name, **kwargs)
@@ -265,6 +265,10 @@ def _read_gdal(path: Path, fmt: str, limits: UploadLimits) -> RawLayer:
 
             try:
                 frame = columns_then_read()
+            except TextNotUtf8:
+                if fmt != "Shapefile":
+                    raise
+                frame = None  # read again as GBK below
             except UnicodeDecodeError:
                 dbf = next(iter(path.parent.glob(path.stem + ".[dD][bB][fF]")), None)
                 if dbf is None or not repair_dbf_field_names(dbf):
@@ -280,7 +284,7 @@ def _read_gdal(path: Path, fmt: str, limits: UploadLimits) -> RawLayer:
                         "Upload GeoPackage or GeoJSON to keep full Chinese field names.",
                     )
                 )
-            if fmt == "Shapefile" and _mojibake(frame):
+            if fmt == "Shapefile" and (frame is None or _mojibake(frame)):
                 frame = read(encoding="cp936")
                 findings.append(
                     warning(
@@ -323,6 +327,50 @@ def _read_gdal(path: Path, fmt: str, limits: UploadLimits) -> RawLayer:
     frame["_broken"] = False
     frame[frame.geometry.name] = shapely.force_2d(frame.geometry.to_numpy())
     return RawLayer(frame, fmt, crs, findings)
+
+
+class TextNotUtf8(ValueError):
+    """A layer's text is not UTF-8 (a Shapefile's .dbf without .cpg, written as GBK)."""
+
+
+GDAL_BATCH_FEATURES = 2_000  # features GDAL reads between two checks of the limits
+
+
+def read_gdal_layer(
+    path: Path, layer: str | None, limits: UploadLimits, encoding: str | None = None
+) -> pd.DataFrame:
+    """One layer read as a stream of Arrow batches, the limits checked between batches: a
+    reader stops at the feature, cell and time limits while GDAL reads, not after. Returns a
+    GeoDataFrame, or a plain DataFrame when the layer has no geometry."""
+    deadline = limits.deadline()
+    batches, rows = [], 0
+    with pyogrio.raw.open_arrow(
+        path,
+        layer=layer,
+        encoding=encoding,
+        batch_size=GDAL_BATCH_FEATURES,
+        use_pyarrow=True,
+        datetime_as_string=True,
+    ) as (meta, reader):
+        max_rows = _row_limit(len(meta["fields"]), limits)
+        for batch in reader:
+            rows += batch.num_rows
+            if rows > max_rows:
+                raise _too_many_features(limits)
+            if deadline.expired():
+                raise _too_slow(limits)
+            batches.append(batch)
+        table = pa.Table.from_batches(batches, schema=reader.schema)
+    try:
+        table.validate(full=True)  # GDAL passes text it could not decode on as raw bytes
+    except pa.ArrowInvalid as exc:
+        raise TextNotUtf8(str(exc)) from exc
+    frame = table.to_pandas()
+    geometry_name = meta["geometry_name"] or "wkb_geometry"
+    if geometry_name not in frame.columns:
+        return frame
+    geometry = shapely.from_wkb(frame.pop(geometry_name).to_numpy())
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=meta["crs"])
 
 
 # -- what each GDAL format must look like before any driver opens it --------------------------

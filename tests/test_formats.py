@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -290,18 +291,68 @@ def test_a_reader_past_its_time_stops(name, data):
     assert caught.value.findings[0].code == "read_too_slow"
 
 
-def test_gdal_formats_stop_at_the_feature_limit(tmp_path):
-    many = gpd.GeoDataFrame(
-        {"项目编号": [f"BA-{i}" for i in range(1_200)]},
-        geometry=[Point(113.87, 22.75)] * 1_200,
-        crs=4326,
-    )
-    for driver, suffix in (("GPKG", ".gpkg"), ("FlatGeobuf", ".fgb")):
-        path = tmp_path / f"many{suffix}"
-        pyogrio.write_dataframe(many, path, driver=driver)
-        with pytest.raises(UploadRejected) as caught:
-            read_upload(path.name, path.read_bytes(), SMALL)
-        assert caught.value.findings[0].code == "too_many_features"
+GDAL_UPLOADS = [
+    ("GPKG", "many.gpkg"),
+    ("FlatGeobuf", "many.fgb"),
+    ("KML", "many.kml"),
+    ("LIBKML", "many.kmz"),
+    ("ESRI Shapefile", "many.zip"),
+]
+
+
+def gdal_upload(tmp_path: Path, driver: str, name: str, frame: gpd.GeoDataFrame) -> bytes:
+    """The frame written by GDAL's own driver, as the bytes a district would upload."""
+    if driver == "ESRI Shapefile":
+        folder = tmp_path / "shp"
+        folder.mkdir()
+        pyogrio.write_dataframe(frame, folder / "many.shp", driver=driver, encoding="UTF-8")
+        return folder_zip(folder)
+    if driver == "LIBKML":
+        kml = tmp_path / "doc.kml"
+        pyogrio.write_dataframe(frame, kml, driver="KML")
+        return zipped({"doc.kml": kml.read_bytes()})
+    path = tmp_path / name
+    pyogrio.write_dataframe(frame, path, driver=driver)
+    return path.read_bytes()
+
+
+# the SMALL limits, for archives of one repeated point (that compress far beyond 100:1)
+REPETITIVE = dataclasses.replace(SMALL, max_expansion_ratio=10_000)
+
+
+def points(count: int, columns: int = 1) -> gpd.GeoDataFrame:
+    attributes = {"编号": [f"BA-{i}" for i in range(count)]}
+    attributes |= {f"f{c}": [c] * count for c in range(1, columns)}
+    return gpd.GeoDataFrame(attributes, geometry=[Point(113.87, 22.75)] * count, crs=4326)
+
+
+@pytest.mark.parametrize("driver,name", GDAL_UPLOADS)
+@pytest.mark.parametrize(
+    "count,columns,limits,code",
+    [
+        (1_200, 1, REPETITIVE, "too_many_features"),  # rows
+        (900, 35, REPETITIVE, "too_many_features"),  # cells: 900 × 35 > 30,000
+        (3_000, 1, UploadLimits(max_read_seconds=0.0), "read_too_slow"),  # time
+    ],
+    ids=["rows", "cells", "time"],
+)
+def test_gdal_formats_stop_at_the_limits_while_reading(
+    tmp_path, driver, name, count, columns, limits, code
+):
+    data = gdal_upload(tmp_path, driver, name, points(count, columns))
+    with pytest.raises(UploadRejected) as caught:
+        read_upload(name, data, limits)
+    assert caught.value.findings[0].code == code
+
+
+@pytest.mark.parametrize("driver,name", GDAL_UPLOADS)
+def test_gdal_formats_within_the_limits_read_whole(tmp_path, driver, name):
+    """Read in batches of GDAL_BATCH_FEATURES, a layer of several batches arrives whole."""
+    data = gdal_upload(tmp_path, driver, name, points(4_500, 3))
+    frame = read_upload(name, data, UploadLimits()).frame
+    assert len(frame) == 4_500
+    assert frame["_feature"].tolist() == list(range(1, 4_501))
+    assert set(frame["编号"]) == {f"BA-{i}" for i in range(4_500)}
 
 
 def test_an_xlsx_bomb_is_refused_before_reading():
