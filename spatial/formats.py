@@ -453,7 +453,8 @@ def geopackage_feature_table(path: Path, limits: UploadLimits) -> str:
                 kind == "view"
                 or (text.startswith("CREATE VIRTUAL TABLE") and "USING RTREE(" not in text)
                 or " GENERATED ALWAYS " in f" {text} "
-                or re.search(r"\bAS\s*\(", text) is not None and kind == "table"
+                or re.search(r"\bAS\s*\(", text) is not None
+                and kind == "table"
             )
             if bad:
                 raise _reject(

@@ -67,9 +67,7 @@ PLAUSIBLE_MAX: dict[str, tuple[float, str, str]] = {
 MAX_ID_CHARS = 64  # the store's id column (PostgreSQL refuses longer; SQLite would not)
 MAX_TEXT_CHARS = 4_000
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # NUL etc.; tab and newlines allowed
-INVISIBLE_CHARACTERS = (
-    r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00a0\u2000-\u200a\u3000]"
-)
+INVISIBLE_CHARACTERS = r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00a0\u2000-\u200a\u3000]"
 MIN_SITE_SHARE = 0.5  # a site polygon belongs to a district holding at least half of it
 STRADDLE_SHARE = 0.95  # below this a site is said to cross the district boundary
 
@@ -286,9 +284,7 @@ def _id_key(project_id: str) -> str:
     return unicodedata.normalize("NFKC", project_id).casefold()
 
 
-def site_share_in(
-    geoms: gpd.GeoSeries, usable: pd.Series, district_area
-) -> pd.Series:
+def site_share_in(geoms: gpd.GeoSeries, usable: pd.Series, district_area) -> pd.Series:
     """For each usable site polygon, the share of its area (EPSG:4547) inside
     ``district_area`` (lon-lat); NaN for points and unusable rows. Vectorised."""
     share = pd.Series(np.nan, index=geoms.index)
@@ -825,8 +821,7 @@ def check_upload(
             lookalike,
             "id_lookalike",
             "项目编号 “{value}” 与已有编号 “{known}” 只差大小写或全角/半角",
-            "project id '{value}' differs from the existing id '{known}' only in case or "
-            "width",
+            "project id '{value}' differs from the existing id '{known}' only in case or width",
             "使用已有编号的原样写法（更新该项目），或另取一个明显不同的编号。",
             "Spell it exactly as the existing id (to update that project), or choose a "
             "clearly different id.",

@@ -342,8 +342,7 @@ def commit(
             listed = ", ".join(f"{p} ({d})" for p, d in sorted(foreign.items())[:10])
             raise SubmissionError(
                 f"这些项目编号已属于其他区：{listed}；请重新检查文件",
-                f"these project ids now belong to another district: {listed}; check the file "
-                "again",
+                f"these project ids now belong to another district: {listed}; check the file again",
             )
         plan = preview(store, checked, record.district_id)
         at = at or utcnow()

