@@ -67,7 +67,10 @@ PLAUSIBLE_MAX: dict[str, tuple[float, str, str]] = {
 MAX_ID_CHARS = 64  # the store's id column (PostgreSQL refuses longer; SQLite would not)
 MAX_TEXT_CHARS = 4_000
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # NUL etc.; tab and newlines allowed
-INVISIBLE_CHARACTERS = r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00a0\u2000-\u200a\u3000]"
+INVISIBLE_CHARACTERS = (  # controls, soft hyphen, zero-width, direction marks, odd spaces
+    r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+    r"\ufeff\u00a0\u2000-\u200a\u3000]"
+)
 MIN_SITE_SHARE = 0.5  # a site polygon belongs to a district holding at least half of it
 STRADDLE_SHARE = 0.95  # below this a site is said to cross the district boundary
 
