@@ -45,25 +45,43 @@ DISTRICT_BY_ZH = {v[1]: v[0] for v in DISTRICTS.values()} | {SHENSHAN[1]: SHENSH
 DISTRICT_BY_ZH["宝安区(含前海)"] = "baoan"
 DISTRICT_BY_ZH["盐田区+大鹏新区"] = "yantian;dapeng"
 
-# Curation of shared/reference/projects.csv, row by row (0-based). Dates: "YYYY" is set to
-# 31 Dec and "YYYY-MM" to the month's last day (the conservative reading: the stage is not
-# counted before it can be sure to have happened); exact days are kept. `split` divides a
-# row whose source reports a delivered first batch apart from the rest.
+# Curation of shared/reference/projects.csv, row by row (0-based), with the second reading of
+# the sources (shared/reference/corrections.md) applied. Dates: "YYYY" is set to 31 Dec and
+# "YYYY-MM" to the month's last day (the conservative reading: the stage is not counted before
+# it can be sure to have happened); exact days are kept. Each stage date carries its evidence
+# (``<stage>_ev``): confirmed (a source reports it happened), planned (a source states the plan)
+# or inferred (derived here). Without one it is confirmed when the status has reached the stage
+# and planned otherwise. Only confirmed stages count in the ledger. `split` divides a row whose
+# source reports a first batch apart from the rest. `figures` / `dates` override the quality
+# worked out from the row. `correction` cites the corrections.md reading behind a change.
+XINHUA_2023_02_20 = "http://washer.rexun.cn/caijing/2023/0221/022186587.html"
+Q2_2023_STARTS = "https://changxintong.com/fwc/a/MzA3NTcxNDc2MQ==/2650318587/1"
+BATCH_2023_01_29 = "http://fuzhuang.eeju.com/xinwen/2023/0331/2011.html"
+NOT_CONFIRMED_SHANGLOU = (
+    "not confirmed as 工业上楼 (enterprise self-build); its dates rest on one press line"
+)
 CURATION: dict[int, dict] = {
     0: {
         "split": [
             {
-                "suffix": "·首批交付厂房",
-                "suffix_en": " – first delivered factories",
+                "suffix": "·首批厂房",
+                "suffix_en": " – first batch of factories",
                 "floor_area_m2": 200000,
                 "factory_floor_area_m2": 200000,
                 "land_area_m2": None,
                 "plot_ratio": None,
-                "status": "delivered",
+                "status": "under_construction",
                 "start": "2020-10-23",
                 "completion": "2024-03",
                 "delivery": "2024-03",
-                "note": "split: first ~200,000 m2 of factories delivered 2024-03 (approximate)",
+                "completion_ev": "planned",
+                "delivery_ev": "planned",
+                "figures": "approximate",
+                "note": (
+                    "split: first ~200,000 m2 of factories; a 2023-12 article says they 'will be"
+                    " delivered next March' - a plan; no source confirms the delivery"
+                ),
+                "correction": "https://gzdaily.dayoo.com/pc/html/2023-12/20/content_427_844961.htm",
             },
             {
                 "suffix": "·其余部分",
@@ -74,6 +92,7 @@ CURATION: dict[int, dict] = {
                 "status": "under_construction",
                 "start": "2020-10-23",
                 "completion": "2030",
+                "figures": "approximate",
                 "note": (
                     "split: remainder = 4,020,000 - 200,000 m2 total and 1,838,000 - 200,000 m2"
                     " factories (inferred); all factories due 2026, whole park 2030"
@@ -90,12 +109,25 @@ CURATION: dict[int, dict] = {
         "start": "2023-03-06",
         "completion": "2024-04",
         "delivery": "2024-04",
-        "note": "phase 1 only; site 444,000 m2 covers 3 phases; opening month inferred",
+        "completion_ev": "inferred",
+        "delivery_ev": "inferred",
+        "dates": "approximate",
+        "note": (
+            "phase 1 only; site 444,000 m2 covers 3 phases; opened with 10 firms, but the opening"
+            " year and month are inferred; one source lists the start in the city's 2023-01-29"
+            " batch, another gives 2023-03-06 (the later date is kept)"
+        ),
+        "correction": BATCH_2023_01_29,
     },
     2: {
-        "status": "completed",
+        "status": "under_construction",
         "completion": "2023-12",
-        "note": "phase 1 ~2023-03, phase 2 due 2023-12",
+        "completion_ev": "planned",
+        "note": (
+            "every date in the sources is a plan (phase 1 handover end-2022, phase 2 end-2023;"
+            " phase 1 to finish end-March 2023); no source confirms completion"
+        ),
+        "correction": "https://sznews.com/news/content/2023-03/14/content_30117165.htm",
     },
     3: {
         "factory_floor_area_m2": 495000,
@@ -103,59 +135,168 @@ CURATION: dict[int, dict] = {
         "start": "2022",
         "completion": "2026-02-24",
         "delivery": "2026-02-24",
+        "completion_ev": "inferred",
+        "delivery_ev": "inferred",
+        "figures": "approximate",
+        "note": (
+            "the opening of 2026-02-24 (14 firms) is reported, but it may cover phase 1 (一期)"
+            " only, whose area is not published; total floor area figures disagree (~0.70 M,"
+            " 0.782 M incl. 495,000 m2 factories, ~1 M m2): delivery of the 495,000 m2 inferred"
+        ),
+        "correction": "http://jzgyh.cn/information/dynamics/8659.html",
     },
     4: {
         "factory_floor_area_m2": 340000,
         "status": "delivered",
-        "completion": "2024",
-        "delivery": "2024",
-        "note": "tenants in 2024; completion year inferred",
+        "figures": "approximate",
+        "note": (
+            "a Xinhua report of 2023-02-20 already describes a settled tenant and units sold:"
+            " delivered on or before 2023-02-20, year unknown (possibly before the pledge"
+            " period), so counted in no year; 340,000 m2 is a lower bound (>340,000)"
+        ),
+        "correction": XINHUA_2023_02_20,
     },
     5: {
         "factory_floor_area_m2": 55000,
         "status": "delivered",
         "start": "2023",
+        "start_ev": "inferred",
         "completion": "2025-05-26",
         "delivery": "2025-05-26",
+        "completion_ev": "inferred",
+        "note": "handover started 2025-05-26; completion taken as that day (inferred)",
     },
-    6: {"status": "under_construction", "start": "2023-09-27", "completion": "2025"},
-    7: {"factory_floor_area_m2": 190000, "status": "planned"},
+    6: {
+        "status": "under_construction",
+        "start": "2023-09-27",
+        "completion": "2025",
+        "completion_ev": "planned",
+    },
+    7: {"factory_floor_area_m2": 190000, "status": "planned", "figures": "approximate"},
     8: {"status": "under_construction", "start": "2023-03-29"},
-    9: {"status": "planned"},
+    9: {"status": "planned", "figures": "approximate"},
     10: {
         "factory_floor_area_m2": 231980,
         "status": "under_construction",
         "start": "2023-03-15",
         "completion": "2026-11",
+        "delivery": "2026-11",
+        "note": "delivery planned 2026-11; 231,980 m2 factories + 94,340 m2 supporting space",
+        "correction": "http://tv.rexun.cn/shehui/2023/0316/031689103.html",
     },
-    11: {"status": "planned"},
-    12: {"status": "under_construction", "start": "2023"},
-    13: {"status": "under_construction", "start": "2023", "completion": "2025-12"},
-    14: {"status": "under_construction", "start": "2023"},
-    15: {"status": "under_construction", "start": "2024-11-15"},
-    16: {"status": "under_construction", "start": "2024-11-15"},
+    11: {
+        "floor_area_m2": None,
+        "status": "planned",
+        "note": (
+            "~2,500,000 m2 is the floor area of the whole new town including supporting uses;"
+            " the factory share is not published, so the area is unknown (not counted)"
+        ),
+    },
+    12: {
+        "floor_area_m2": None,
+        "status": "under_construction",
+        "start": "2023-01-29",
+        "note": (
+            "3,825,100 m2 is the planned gross capacity (规划容积) of a four-phase development"
+            " including supporting buildings (产业配套用房) and commerce (商业用房), not factory"
+            " floor area; the factory share is not published, so the area is unknown (not"
+            " counted); ground broken 2023-01-29; the works of 2024-01 were roads and support"
+        ),
+        "correction": "http://wenjunhu.com/d/1993192.html ; "
+        "http://4b5.cscec.com/xwzx/qyyw/202401/3749020.html",
+    },
+    13: {
+        "status": "under_construction",
+        "start": "2023-05-24",
+        "completion": "2025-12",
+        "completion_ev": "planned",
+        "note": "in the city's Q2 2023 batch of project starts (2023-05-24)",
+        "correction": Q2_2023_STARTS,
+    },
+    14: {
+        "status": "under_construction",
+        "start": "2023-05-24",
+        "note": "in the city's Q2 2023 batch of project starts (2023-05-24)",
+        "correction": Q2_2023_STARTS,
+    },
+    15: {
+        "status": "under_construction",
+        "start": "2024-11-14",
+        "note": "third 2024 batch of starts, 2024-11-14 (the article is dated 2024-11-15)",
+    },
+    16: {
+        "status": "under_construction",
+        "start": "2024-11-14",
+        "note": "third 2024 batch of starts, 2024-11-14 (the article is dated 2024-11-15)",
+    },
     17: {"status": "planned"},
     18: {
         "status": "delivered",
         "completion": "2018",
         "delivery": "2018",
-        "note": "before the programme",
+        "completion_ev": "inferred",
+        "delivery_ev": "inferred",
+        "note": "before the programme; year inferred from 2018 press; " + NOT_CONFIRMED_SHANGLOU,
     },
-    19: {"status": "delivered"},
+    19: {"status": "delivered", "note": NOT_CONFIRMED_SHANGLOU},
     20: {"status": "under_construction", "start": "2020-08-25"},
-    21: {"status": "under_construction"},
-    22: {"status": "under_construction", "start": "2025-12-18", "completion": "2029"},
-    23: {"status": "delivered"},
-    24: {"status": "under_construction", "start": "2023-05"},
-    25: {"status": "under_construction", "start": "2023-05"},
-    26: {"status": "under_construction", "start": "2023-05"},
+    21: {
+        "status": "under_construction",
+        "height_m": 85,
+        "note": (
+            "15 towers of ~85 m, ground floor ~7 m, spans to 9 m, floor load 1.2 t/m2,"
+            " 68.9万 m2 gross (approximate)"
+        ),
+        "figures": "approximate",
+        "correction": "https://m.ofweek.com/im/2024-04/ART-201900-8100-30631438.html",
+    },
+    22: {
+        "status": "under_construction",
+        "start": "2025-12-18",
+        "start_ev": "inferred",
+        "completion": "2029",
+        "completion_ev": "planned",
+        "figures": "approximate",
+        "note": (
+            "not confirmed as manufacturing (digital / headquarters economy); the start year is"
+            " inferred (day and month from the source)"
+        ),
+    },
+    23: {"status": "delivered", "note": NOT_CONFIRMED_SHANGLOU},
+    24: {
+        "status": "under_construction",
+        "start": "2023-05-24",
+        "note": "in the city's Q2 2023 batch of project starts (2023-05-24)",
+        "correction": Q2_2023_STARTS,
+    },
+    25: {
+        "status": "under_construction",
+        "start": "2023-05-24",
+        "note": "in the city's Q2 2023 batch of project starts (2023-05-24)",
+        "correction": Q2_2023_STARTS,
+    },
+    26: {
+        "status": "under_construction",
+        "start": "2023-05-24",
+        "note": "in the city's Q2 2023 batch (2023-05-24); " + NOT_CONFIRMED_SHANGLOU,
+        "correction": Q2_2023_STARTS,
+    },
     27: {"status": "planned"},
     28: {"status": "under_construction", "start": "2021-02"},
     29: {"status": "planned"},
-    30: {"status": "planned"},
-    31: {"status": "under_construction", "completion": "2024-09"},
-    32: {"status": "delivered"},
+    30: {"status": "planned", "note": NOT_CONFIRMED_SHANGLOU},
+    31: {
+        "status": "under_construction",
+        "completion": "2024-09",
+        "completion_ev": "planned",
+        "note": NOT_CONFIRMED_SHANGLOU,
+    },
+    32: {"status": "delivered", "note": NOT_CONFIRMED_SHANGLOU},
 }
+
+STAGES = ("start", "completion", "delivery")
+STAGE_STATUS_RANK = {"start": 1, "completion": 2, "delivery": 3}
+STATUS_RANK = {"planned": 0, "under_construction": 1, "completed": 2, "delivered": 3}
 
 
 def _date(value: str | None) -> tuple[str, str]:
@@ -217,47 +358,110 @@ def build_districts(shared: Path) -> gpd.GeoDataFrame:
     return gdf.set_index("district_id").loc[order].reset_index()
 
 
-def build_parks(shared: Path) -> gpd.GeoDataFrame:
+# what a bracket in a park's name says was inferred, in both languages
+INFERRED_NAME_NOTES = {
+    "name inferred": ("名称为推断", "name inferred"),
+    "mapping to the 20 parks inferred": ("属于20大园区为推断", "mapping to the 20 parks inferred"),
+    "inferred by location": ("按位置推断", "inferred by location"),
+}
+SHENSHAN_PLAN = "新能源汽车;新型储能;新材料/高性能材料;智能制造装备(机器人)"
+INLAND_M = 100.0  # a park point outside its district's outline is moved this far inside it
+
+
+def _onto_land(point: Point, outline, metres: float = INLAND_M) -> Point:
+    """The point itself when inside the outline, else the outline's nearest point moved
+    ``metres`` inside it (worked out in EPSG:4547, the city's metric CRS)."""
+    if outline is None or outline.contains(point):
+        return point
+    to_metres = gpd.GeoSeries([point, outline], crs=WGS84).to_crs(4547)
+    p, area = to_metres.iloc[0], to_metres.iloc[1]
+    inner = area.buffer(-metres)
+    target = inner if not inner.is_empty else area
+    from shapely.ops import nearest_points
+
+    moved = nearest_points(target, p)[0]
+    return gpd.GeoSeries([moved], crs=4547).to_crs(WGS84).iloc[0]
+
+
+def build_parks(shared: Path, districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    outline = dict(zip(districts["district_id"], districts.geometry, strict=True))
     rows = []
     with open(shared / "reference/parks.csv", encoding="utf-8") as fh:
         for i, r in enumerate(csv.DictReader(fh), start=1):
             raw = r["name_zh"]
+            notes = []
             if raw.startswith("UNKNOWN"):
                 slot = re.search(r"\((.*)\)", raw).group(1)
-                name_zh, name_en, name_status = (
-                    f"名称未公开（{slot}）",
-                    f"Name not public ({slot})",
-                    "missing",
-                )
+                match_name = name_zh = f"名称未公开（{slot}）"
+                name_en, name_status = f"Name not public ({slot})", "missing"
             else:
-                name_zh, name_status = _clean_park_name(raw)
+                match_name, name_status = _clean_park_name(raw)
+                name_zh = match_name
                 name_en = re.sub(r"\s*\(.*inferred\)\s*$", "", r["name_en"]).strip()
+                bracket = re.search(r"\[(.*)\]", raw)
+                if bracket:
+                    zh_note, en_note = INFERRED_NAME_NOTES[bracket.group(1).strip()]
+                    name_zh, name_en = f"{name_zh}（{zh_note}）", f"{name_en} ({en_note})"
+            district_ids = DISTRICT_BY_ZH[r["district"]]
             lon, lat = _num(r["lon"]), _num(r["lat"])
+            point = Point(lon, lat) if lon is not None else None
+            if point is not None:
+                home = outline.get(district_ids.split(";")[-1])
+                moved = _onto_land(point, home)
+                if moved != point:
+                    notes.append(
+                        f"point moved {INLAND_M:.0f} m inside the district outline (the source"
+                        f" point {lon}, {lat} lay outside it, in the sea)"
+                    )
+                    point = moved
+            lead = "" if r["lead_industries"] == "unknown" else r["lead_industries"]
+            if district_ids == "shenshan" and lead == SHENSHAN_PLAN:
+                lead = ""
+                notes.append(f"lead industries unknown; {SHENSHAN_PLAN} is 深汕's plan as a whole")
             rows.append(
                 {
                     "park_id": f"P{i:02d}",
+                    "match_name": match_name,
                     "name_zh": name_zh,
                     "name_en": name_en,
                     "name_status": name_status,
-                    "district_ids": DISTRICT_BY_ZH[r["district"]],
+                    "district_ids": district_ids,
                     "planned_area_km2": _num(r["area_km2"]),
                     "startup_area_km2": _num(r["startup_area_km2"]),
-                    "lead_clusters": ""
-                    if r["lead_industries"] == "unknown"
-                    else r["lead_industries"],
+                    "lead_clusters": lead,
                     "zone": "",
                     "boundary_quality": "missing",
-                    "location_quality": "approximate" if lon is not None else "missing",
-                    "location_note": r["location_confidence"],
+                    "location_quality": "approximate" if point is not None else "missing",
+                    "location_note": "; ".join([r["location_confidence"], *notes]),
                     "source": r["source"],
-                    "geometry": Point(lon, lat) if lon is not None else None,
+                    "geometry": point,
                 }
             )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
 
 
+def _figures_quality(rec: dict, part: dict, confidence: str) -> str:
+    """How the counted area is known: missing without one, else as curated or as the
+    reference row says (exact only when it says so)."""
+    if rec["factory_floor_area_m2"] is None and rec["floor_area_m2"] is None:
+        return "missing"
+    if "figures" in part:
+        return part["figures"]
+    return "exact" if confidence.startswith("exact") else "approximate"
+
+
+def _dates_quality(precisions: list[str], evidence: list[str], part: dict) -> str:
+    """missing without any date; exact when every date is a day and confirmed."""
+    if not precisions:
+        return "missing"
+    if "dates" in part:
+        return part["dates"]
+    exact = all(p == "day" for p in precisions) and all(e == "confirmed" for e in evidence)
+    return "exact" if exact else "approximate"
+
+
 def build_projects(shared: Path, parks: gpd.GeoDataFrame) -> pd.DataFrame:
-    park_by_name = dict(zip(parks["name_zh"], parks["park_id"], strict=True))
+    park_by_name = dict(zip(parks["match_name"], parks["park_id"], strict=True))
     out = []
     with open(shared / "reference/projects.csv", encoding="utf-8") as fh:
         for i, r in enumerate(csv.DictReader(fh)):
@@ -284,26 +488,81 @@ def build_projects(shared: Path, parks: gpd.GeoDataFrame) -> pd.DataFrame:
                     "lat": _num(r["lat"]),
                     "source": r["source"],
                 }
-                for key in ("land_area_m2", "floor_area_m2", "factory_floor_area_m2", "plot_ratio"):
+                for key in (
+                    "land_area_m2",
+                    "floor_area_m2",
+                    "factory_floor_area_m2",
+                    "plot_ratio",
+                    "height_m",
+                ):
                     if key in part:
                         rec[key] = part[key]
                 rec["status"] = part["status"]
-                notes = []
-                for stage in ("start", "completion", "delivery"):
+                notes, precisions, evidence = [], [], []
+                for stage in STAGES:
                     value, precision = _date(part.get(stage))
                     rec[f"{stage}_date"] = value
+                    if not value:
+                        rec[f"{stage}_evidence"] = ""
+                        continue
+                    reached = STATUS_RANK[part["status"]] >= STAGE_STATUS_RANK[stage]
+                    ev = part.get(f"{stage}_ev", "confirmed" if reached else "planned")
+                    rec[f"{stage}_evidence"] = ev
+                    precisions.append(precision)
+                    evidence.append(ev)
                     if precision in ("year", "month"):
                         notes.append(f"{stage} known to the {precision} only (set to its last day)")
                 if part.get("note"):
                     notes.insert(0, part["note"])
+                if part.get("correction"):
+                    rec["source"] = f"{rec['source']} ; {part['correction']}"
+                    notes.append("corrected by shared/reference/corrections.md")
                 rec["status_note"] = r["status"]
                 rec["confidence"] = r["confidence"] + (
                     "; curation: " + "; ".join(notes) if notes else ""
                 )
                 rec["quality"] = "approximate"
                 rec["location_quality"] = "approximate" if rec["lon"] is not None else "missing"
+                rec["figures_quality"] = _figures_quality(rec, part, r["confidence"])
+                rec["dates_quality"] = _dates_quality(precisions, evidence, part)
                 out.append(rec)
     return pd.DataFrame(out)
+
+
+# The pledge in the words of its sources (corrections.md, "The pledge"): at least (不少于)
+# 20 M m² a year, to build (建设) or to put on offer (推出), for five years from 2023.
+PLEDGE_WORDING_ZH = (
+    "“每年建设不少于2000万平方米”（S20）；“每年推出不少于2000万平方米厂房空间”（SRC003）；"
+    "“连续5年”。2022-11-16 签约仪式宣布；新华社 2023-02-20：“2023年是深圳实施‘工业上楼’计划的"
+    "第一年”“从2023年开始……连续5年，每年建设2000万平方米”（S25）"
+)
+PLEDGE_WORDING_EN = (
+    "'build at least 20 million m² a year' (S20); 'put at least 20 million m² of factory space"
+    " on offer a year' (SRC003); 'for 5 consecutive years'. Announced at the signing ceremony"
+    " of 2022-11-16; Xinhua, 2023-02-20: '2023 is the first year of Shenzhen's 工业上楼 plan',"
+    " 'from 2023 ... for 5 consecutive years, build 20 million m² a year' (S25)"
+)
+
+
+def build_pledge() -> pd.DataFrame:
+    rows = []
+    for year in range(2023, 2028):
+        first = year == 2023
+        rows.append(
+            {
+                "year": year,
+                "target_m2": 20_000_000,
+                "quality": "official",
+                "source_ids": "S20;S22;SRC003;S25",
+                "minimum": "yes",  # 不少于: the target is a floor
+                "verb_zh": "建设/推出",
+                "verb_en": "build / put on offer",
+                "wording_zh": PLEDGE_WORDING_ZH if first else "",
+                "wording_en": PLEDGE_WORDING_EN if first else "",
+                "note": "first year per Xinhua 2023-02-20 (S25)" if first else "",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
@@ -312,14 +571,15 @@ def main() -> None:
     args = parser.parse_args()
 
     districts = build_districts(args.shared)
-    parks = build_parks(args.shared)
+    parks = build_parks(args.shared, districts)
     write_layer(districts, ROOT / "geodata/districts.geojson")
-    write_layer(parks, ROOT / "geodata/parks.geojson")
+    write_layer(parks.drop(columns="match_name"), ROOT / "geodata/parks.geojson")
     write_layer(
         illustrative_control_lines(parks, districts), ROOT / "geodata/control_lines.geojson"
     )
     projects = build_projects(args.shared, parks)
     projects.to_csv(ROOT / "seeds/projects.csv", index=False, encoding="utf-8")
+    build_pledge().to_csv(ROOT / "seeds/pledge.csv", index=False, encoding="utf-8")
     print(f"districts {len(districts)}, parks {len(parks)}, projects {len(projects)}")
 
 

@@ -15,6 +15,7 @@ from spatial.auth import (
     require,
     verify_password,
 )
+from spatial.clock import beijing_text
 from spatial.i18n import BilingualError
 from spatial.store import Store, utcnow
 
@@ -106,7 +107,7 @@ def _wait_after(failures: int) -> timedelta | None:
 
 
 def _beijing(at) -> str:
-    return (at + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
+    return beijing_text(at)
 
 
 def sign_in(store: Store, name: str, password: str) -> tuple[Principal, bool]:

@@ -36,6 +36,7 @@ class Action(StrEnum):
     COMMIT = "commit"
     UNDO = "undo"
     EDIT_REFERENCE = "edit_reference"  # parks, control lines, pledge table
+    SET_COUNTING = "set_counting"  # official counting stage, coverage threshold, allocations
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
 

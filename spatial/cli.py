@@ -34,6 +34,7 @@ from pathlib import Path
 
 from spatial import accounts, submissions
 from spatial.auth import PermissionDenied, Principal, Role
+from spatial.clock import beijing_text
 from spatial.crs_detect import AUTO, CRS_CHOICES
 from spatial.export import (
     CRS_OPTIONS,
@@ -427,7 +428,7 @@ def cmd_submissions(args, out) -> int:
         return 0
     for r in records:
         print(
-            f"#{r.submission_id:<5} {r.received_at:%Y-%m-%d %H:%M}  {r.status:<10} "
+            f"#{r.submission_id:<5} {beijing_text(r.received_at, seconds=False)}  {r.status:<10} "
             f"{r.district_id or '-':<10} {r.user_name:<20} {r.size_bytes:>10,d} B  "
             f"{r.sha256[:12]}  {r.filename}",
             file=out,

@@ -23,6 +23,7 @@ import pandas as pd
 import pyogrio
 
 from spatial.auth import Action, Principal, require
+from spatial.clock import beijing, shenzhen_today
 from spatial.crs import frame_to_gcj02
 from spatial.filters import ProjectFilter
 from spatial.i18n import BilingualError
@@ -149,9 +150,9 @@ def _with_provenance(
     out = frame.copy()
     if "quality" not in out.columns and "location_quality" in out.columns:
         out["quality"] = out["location_quality"]
-    out["export_time"] = at.isoformat(timespec="seconds") + "Z"
+    out["export_time"] = beijing(at).isoformat(timespec="seconds")  # +08:00, Beijing time
     out["export_user"] = actor.user_name
-    out["export_as_of"] = (request.as_of or date.today()).isoformat()
+    out["export_as_of"] = (request.as_of or shenzhen_today()).isoformat()
     out["export_filters"] = json.dumps(request.filters.describe(), ensure_ascii=False)
     out["export_crs"] = GCJ_NOTE if crs_label == "GCJ02" else crs_label
     for col in out.columns:
@@ -324,7 +325,7 @@ def export_layers(store: Store, actor: Principal, request: ExportRequest) -> Exp
         for name, frame in _frames(snapshot, request, actor).items()
     }
     stem = ("all_layers" if len(frames) > 1 else next(iter(frames))) + (
-        f"_{(request.as_of or date.today()).isoformat()}_{crs_label}"
+        f"_{(request.as_of or shenzhen_today()).isoformat()}_{crs_label}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -372,7 +373,7 @@ def export_layers(store: Store, actor: Principal, request: ExportRequest) -> Exp
             "crs": crs_key,
             "rows": counts,
             "filters": request.filters.describe(),
-            "as_of": (request.as_of or date.today()).isoformat(),
+            "as_of": (request.as_of or shenzhen_today()).isoformat(),
         },
     )
     return ExportResult(filename, content, media, counts)

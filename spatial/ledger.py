@@ -2,17 +2,25 @@
 
 Counting rule (the same text is shown beside the figures in the app and in the README):
 
+* The pledge, in its sources' words: 每年建设/推出**不少于**2000万平方米 — build, or put on
+  offer, at least 20 million m² of factory space a year, five years from 2023. The sources do
+  not say at which stage space counts; which stage the verdict uses (the **official stage**) is
+  a setting owned by admins, shown with its reason. Its default, 开工 (started), is this tool's
+  reading of 建设 ("build"); 推出 ("put on offer") can be read as 交付 (delivered), and
+  竣工 (completed) is the building-law milestone between them. All three are always shown.
 * A project's **counted floor area** is its factory floor area (厂房面积) where the source
-  reports it separately, otherwise its total floor area (总建筑面积 / 计容建筑面积).
-* It counts toward the year of the **date of the chosen stage**: started (开工, ``start_date``),
-  completed (竣工, ``completion_date``) or delivered (交付, ``delivery_date``; the default).
-* A stage counts only when the project's status has reached it (在建 or later for started,
-  竣工 or later for completed, 交付 for delivered) **and** its date is on or before the as-of
-  date. A completion date of a project not yet completed is its expected date.
+  reports it separately, otherwise its total floor area (总建筑面积 / 计容建筑面积). A gross
+  figure whose factory share is unknown is not stored as floor area: the area is unknown.
+* It counts toward the year of the stage's date: started (``start_date``), completed
+  (``completion_date``) or delivered (``delivery_date``).
+* A stage counts only when it is **confirmed** (a source or the district reports that it
+  happened), the project's status has reached it, and its date is on or before the as-of date.
+  Planned and inferred dates are shown as expected, never counted.
 * Dates known only to the month or year are stored as that period's last day, so a stage is
   never counted before it can be sure to have happened.
 * As of a past date, each project is read in the version the store held on that date.
-* Overdue: expected completion date before the as-of date, and not completed by then.
+* Past expected completion (逾期): an expected completion date before the as-of date and no
+  confirmed completion by then.
 """
 
 from __future__ import annotations
@@ -24,31 +32,62 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial.layers import STAGE_DATE_COLUMN, STAGE_STATUS, STATUS_ORDER, Stage, Status
+from spatial.clock import shenzhen_today
+from spatial.layers import (
+    STAGE_DATE_COLUMN,
+    STAGE_EVIDENCE_COLUMN,
+    STAGE_STATUS,
+    STATUS_ORDER,
+    Evidence,
+    Stage,
+    Status,
+)
 
 COUNTING_RULE = {
     "zh": (
-        "计入面积：来源单独报告厂房面积的取厂房面积，否则取总建筑面积。"
-        "计入年份：按所选口径的日期——开工（开工日期）、竣工（竣工日期）或交付（交付日期，默认）。"
-        "只有项目状态已达到该阶段（开工须为在建及以后，竣工须为竣工及以后，交付须为交付/运营），"
-        "且该日期不晚于统计截止日，才计入。未竣工项目的竣工日期为预计日期。"
+        "承诺原文：“每年建设不少于2000万平方米”“每年推出不少于2000万平方米厂房空间”，连续5年，"
+        "自2023年起。原文未规定按哪个阶段计；判定所用的“官方口径”由管理员设定并注明理由。"
+        "默认口径“开工”是本工具对“建设”的解读；“推出”也可解读为“交付”，“竣工”介于二者之间。"
+        "三个阶段始终并列显示。"
+        "计入面积：来源单独报告厂房面积的取厂房面积，否则取总建筑面积；厂房占比不明的毛面积不计。"
+        "计入年份：按该阶段的日期（开工日期、竣工日期、交付日期）。"
+        "只有“已证实”（来源或区里报告已发生）、项目状态已达到该阶段、且日期不晚于统计截止日的阶段才计入；"
+        "计划或推断的日期只显示为预计，不计入。"
         "只知道年份或月份的日期按该年/月最后一天计。按截止日统计时，每个项目取当日数据库中的版本。"
-        "逾期：预计竣工日期早于截止日且截至当日仍未竣工。"
+        "逾期：预计竣工日期早于截止日且截至当日未有已证实的竣工。"
     ),
     "en": (
+        "The pledge, in its sources' words: 'build at least 20 million m² a year' and 'put at "
+        "least 20 million m² of factory space on offer a year', for 5 years from 2023. The "
+        "sources do not say at which stage space counts; the official stage used for the verdict "
+        "is set by admins with its reason. Its default, started, is this tool's reading of "
+        "'build'; 'put on offer' can be read as delivered, and completed lies between them. All "
+        "three stages are always shown. "
         "Counted area: the factory floor area where the source reports it separately, otherwise "
-        "the total floor area. Year: the date of the chosen stage — started (start date), "
-        "completed (completion date) or delivered (delivery date, the default). A stage counts "
-        "only when the project's status has reached it (under construction or later for started, "
-        "completed or later for completed, delivered/operating for delivered) and its date is on "
-        "or before the as-of date. For a project not yet completed the completion date is the "
-        "expected one. Dates known only to the month or year count on that period's last day. "
+        "the total floor area; a gross figure whose factory share is unknown is not counted. "
+        "Year: the date of the stage (start, completion or delivery date). A stage counts only "
+        "when it is confirmed (a source or the district reports that it happened), the project's "
+        "status has reached it, and its date is on or before the as-of date; planned and "
+        "inferred dates are shown as expected, never counted. "
+        "Dates known only to the month or year count on that period's last day. "
         "As of a past date each project is read in the version the store held on that date. "
-        "Overdue: expected completion before the as-of date and not completed by then."
+        "Past expected completion: expected completion before the as-of date and no confirmed "
+        "completion by then."
     ),
 }
 
 STAGES: tuple[Stage, ...] = (Stage.STARTED, Stage.COMPLETED, Stage.DELIVERED)
+
+
+def stage_confirmed(projects: pd.DataFrame, stage: Stage) -> pd.Series:
+    """True where the stage's evidence is confirmed. A project with no evidence stated (a
+    district's own data, or a store from before evidence was recorded) counts as confirmed:
+    a district reporting its own project is the confirming source."""
+    column = STAGE_EVIDENCE_COLUMN[stage]
+    if column not in projects.columns:
+        return pd.Series(True, index=projects.index)
+    evidence = projects[column].fillna("").astype(str).str.strip()
+    return evidence.isin(["", Evidence.CONFIRMED.value])
 
 
 def counted_area(projects: pd.DataFrame) -> pd.Series:
@@ -76,6 +115,7 @@ class _Prepared:
 
     rank: np.ndarray
     dates: dict[str, pd.Series]
+    confirmed: dict[Stage, pd.Series]
 
     @classmethod
     def of(cls, projects: pd.DataFrame) -> _Prepared:
@@ -85,12 +125,19 @@ class _Prepared:
             column: pd.to_datetime(projects[column], errors="coerce", format="%Y-%m-%d")
             for column in STAGE_DATE_COLUMN.values()
         }
-        return cls(rank=np.asarray(rank), dates=dates)
+        confirmed = {stage: stage_confirmed(projects, stage) for stage in STAGES}
+        return cls(rank=np.asarray(rank), dates=dates, confirmed=confirmed)
 
     def reached(self, stage: Stage, as_of: date) -> pd.Series:
         when = self.dates[STAGE_DATE_COLUMN[stage]]
         needed = STATUS_ORDER[STAGE_STATUS[stage]]
-        return (self.rank >= needed) & when.notna() & (when <= pd.Timestamp(as_of))
+        on_time = when.notna() & (when <= pd.Timestamp(as_of))
+        return (self.rank >= needed) & on_time & self.confirmed[stage]
+
+    def expected(self, stage: Stage, as_of: date) -> pd.Series:
+        """Dated for ``stage`` but not counted: a plan, an inference, or a date still ahead."""
+        when = self.dates[STAGE_DATE_COLUMN[stage]]
+        return when.notna() & ~self.reached(stage, as_of)
 
     def undated(self, stage: Stage) -> pd.Series:
         when = self.dates[STAGE_DATE_COLUMN[stage]]
@@ -186,6 +233,10 @@ def ledger_by_year(
         yr = prepared.year(s, as_of)
         sums = area.groupby(yr).sum()
         table[f"{s.value}_m2"] = [float(sums.get(float(y), 0.0)) for y in years]
+        when = prepared.dates[STAGE_DATE_COLUMN[s]]
+        expected_year = when.dt.year.where(prepared.expected(s, as_of))
+        planned = area.groupby(expected_year).sum()
+        table[f"{s.value}_expected_m2"] = [float(planned.get(float(y), 0.0)) for y in years]
     measure = table[f"{stage.value}_m2"]
     table["cumulative_m2"] = measure.cumsum()
     table["cumulative_target_m2"] = table["target_m2"].cumsum()
@@ -203,7 +254,7 @@ def build_ledger(
     stage: Stage = Stage.DELIVERED,
     as_of: date | None = None,
 ) -> Ledger:
-    as_of = as_of or date.today()
+    as_of = as_of or shenzhen_today()
     stage = Stage(stage)
     prepared = _Prepared.of(projects)
     table = ledger_by_year(projects, pledge, stage, as_of, _prepared=prepared)

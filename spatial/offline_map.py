@@ -7,6 +7,7 @@ import html
 from datetime import date
 
 from spatial.auth import Action, Principal, require
+from spatial.clock import beijing_text
 from spatial.filters import ProjectFilter
 from spatial.maps import Basemap, MapView, build_map
 from spatial.snapshot import take_snapshot
@@ -44,13 +45,14 @@ def offline_map_html(
         if view is None
         else ("视图 " if lang == "zh" else "view ") + view.describe()
     )
+    exported = beijing_text(utcnow(), seconds=False)
     stamp = (
         f"{title} · {extent} · 统计截止 {snap.as_of.isoformat()} · "
-        f"导出 {utcnow():%Y-%m-%d %H:%M} UTC · {actor.user_name} · "
+        f"导出 {exported} 北京时间 · {actor.user_name} · "
         f"{len(projects)} 个项目（位置为近似/示意，非官方边界）"
         if lang == "zh"
         else f"{title} · {extent} · as of {snap.as_of.isoformat()} · exported "
-        f"{utcnow():%Y-%m-%d %H:%M} UTC by {actor.user_name} · {len(projects)} projects "
+        f"{exported} Beijing time by {actor.user_name} · {len(projects)} projects "
         "(approximate / illustrative locations)"
     )
     root = m.get_root()

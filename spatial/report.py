@@ -22,6 +22,7 @@ import pandas as pd
 
 from spatial.auth import Action, Principal, require
 from spatial.charts import area_bars, chart_svg, year_chart
+from spatial.clock import BEIJING_LABEL, beijing_text, shenzhen_today
 from spatial.i18n import TEXT, BilingualError, fmt_area, t
 from spatial.layers import LAYERS, QUALITY_LABELS, STAGE_LABELS, STATUS_LABELS, Stage, label
 from spatial.ledger import COUNTING_RULE, STAGES, Ledger, counted_area, open_year
@@ -306,7 +307,10 @@ def report_html(
         "title": t("report_title", lg, year=report.year),
         "meta": t("report_meta", lg, as_of=report.as_of.isoformat(), stage=stage, scope=scope),
         "generated": t(
-            "report_generated", lg, at=f"{generated_at:%Y-%m-%d %H:%M} UTC", user=generated_by
+            "report_generated",
+            lg,
+            at=f"{beijing_text(generated_at, seconds=False)} {BEIJING_LABEL[lg]}",
+            user=generated_by,
         ),
         "summary": t(
             "report_summary",
@@ -437,7 +441,7 @@ def progress_report(
             f"Unknown report format {request.format!r}; choose html or pdf.",
         )
     pledge = store.table("pledge")
-    as_of = report_as_of(request.year, request.as_of, pledge, today or date.today())
+    as_of = report_as_of(request.year, request.as_of, pledge, today or shenzhen_today())
     snap = take_snapshot(store, as_of).readable_by(actor)
     readable = tuple(actor.readable_districts(snap.districts["district_id"]))
     scope = None if len(readable) == len(snap.districts) else readable

@@ -14,6 +14,7 @@ import pandas as pd
 
 from spatial.analysis import cluster_codes, enrich_projects
 from spatial.auth import Principal
+from spatial.clock import shenzhen_today
 from spatial.layers import Quality, Stage
 from spatial.ledger import Ledger, build_ledger
 from spatial.store import Store, end_of_day
@@ -58,7 +59,7 @@ class Snapshot:
 
 def take_snapshot(store: Store, as_of: date | None = None) -> Snapshot:
     """Read all layers as of the end of ``as_of`` (today when None) and derive overlays."""
-    as_of = as_of or date.today()
+    as_of = as_of or shenzhen_today()
     districts = store.layer("districts")
     parks = store.layer("parks")
     control_lines = store.layer("control_lines")

@@ -40,6 +40,7 @@ from sqlalchemy import (
     Text,
     and_,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -52,13 +53,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import UserDefinedType
 
 from spatial.crs import WGS84
-from spatial.layers import PROJECT_DATE_FIELDS, PROJECT_FIELDS, PROJECT_NUMERIC_FIELDS
+from spatial.layers import (
+    PROJECT_DATE_FIELDS,
+    PROJECT_EVIDENCE_FIELDS,
+    PROJECT_FIELDS,
+    PROJECT_NUMERIC_FIELDS,
+    PROJECT_QUALITY_FIELDS,
+)
 
 SCHEMA_VERSION = 1
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB_PATH = Path("var") / "spatial.db"
 # tables the migrations after the baseline (0001) create
-LATER_MIGRATION_TABLES = frozenset({"comments", "submission_parts", "sign_in_failures"})
+LATER_MIGRATION_TABLES = frozenset(
+    {"comments", "submission_parts", "sign_in_failures", "settings", "district_allocations"}
+)
 
 # the shipped reference projects are taken as known from the programme's launch (2022-11-16),
 # so that the as-of view of shipped data is governed by the projects' own dates
@@ -207,6 +216,31 @@ audit_table = Table(
     Index("ix_audit_at", "at"),
 )
 
+# counting settings owned by admins (official stage, coverage threshold): the current value
+# with who set it, why and on what source; every change is also in the audit trail
+settings_table = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),  # JSON
+    Column("reason", Text, nullable=False),
+    Column("source", Text),
+    Column("set_by", Text, nullable=False),
+    Column("set_at", DateTime, nullable=False),
+)
+
+# 分解指标: a district's share of the city's yearly target, entered by an admin with its source
+allocations_table = Table(
+    "district_allocations",
+    metadata,
+    Column("district_id", String(32), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("target_m2", Float, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("set_by", Text, nullable=False),
+    Column("set_at", DateTime, nullable=False),
+)
+
 _project_columns = []
 for _name in PROJECT_FIELDS:
     if _name == "project_id":
@@ -215,6 +249,8 @@ for _name in PROJECT_FIELDS:
         _project_columns.append(Column(_name, Float))
     elif _name in PROJECT_DATE_FIELDS:
         _project_columns.append(Column(_name, String(10)))  # ISO date, YYYY-MM-DD
+    elif _name in PROJECT_EVIDENCE_FIELDS or _name in PROJECT_QUALITY_FIELDS:
+        _project_columns.append(Column(_name, String(16)))  # a vocabulary value
     else:
         _project_columns.append(Column(_name, Text))
 
@@ -778,6 +814,53 @@ class Store:
             stmt = stmt.where(audit_table.c.user_name == user_name)
         if action:
             stmt = stmt.where(audit_table.c.action == action)
+        with self.engine.connect() as conn:
+            return pd.read_sql(stmt, conn)
+
+    # -- counting settings and district allocations -----------------------------------------------
+    def setting(self, key: str, conn: Connection | None = None) -> dict | None:
+        """The current value of a counting setting (value decoded from JSON), or None."""
+        stmt = select(settings_table).where(settings_table.c.key == key)
+        if conn is None:
+            with self.engine.connect() as c:
+                row = c.execute(stmt).mappings().first()
+        else:
+            row = conn.execute(stmt).mappings().first()
+        if row is None:
+            return None
+        return dict(row) | {"value": json.loads(row["value"])}
+
+    def put_setting(self, conn: Connection, key: str, value, **fields) -> None:
+        """Replace a setting inside the caller's transaction (reason, source, set_by, set_at)."""
+        conn.execute(delete(settings_table).where(settings_table.c.key == key))
+        conn.execute(insert(settings_table).values(key=key, value=json.dumps(value), **fields))
+
+    def allocations(self) -> pd.DataFrame:
+        """Every district allocation (分解指标): district_id, year, target_m2, source, set_by/at."""
+        stmt = select(allocations_table).order_by(
+            allocations_table.c.district_id, allocations_table.c.year
+        )
+        with self.engine.connect() as conn:
+            return pd.read_sql(stmt, conn)
+
+    def put_allocation(self, conn: Connection, district_id: str, year: int, **fields) -> None:
+        t = allocations_table
+        conn.execute(delete(t).where(t.c.district_id == district_id, t.c.year == year))
+        if fields.get("target_m2") is not None:
+            conn.execute(insert(t).values(district_id=district_id, year=year, **fields))
+
+    def last_accepted_uploads(self) -> pd.DataFrame:
+        """Per district: the time of its newest committed upload (UTC) and how many it made."""
+        t = submissions_table
+        stmt = (
+            select(
+                t.c.district_id,
+                func.max(t.c.received_at).label("last_upload_at"),
+                func.count().label("uploads"),
+            )
+            .where(t.c.kind == "upload", t.c.status == "committed", t.c.district_id.is_not(None))
+            .group_by(t.c.district_id)
+        )
         with self.engine.connect() as conn:
             return pd.read_sql(stmt, conn)
 

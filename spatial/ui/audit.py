@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from spatial.auth import Action, require
+from spatial.clock import beijing_column
 from spatial.spreadsheet import csv_bytes
 from spatial.ui.common import lang, principal, store
 
@@ -22,6 +23,9 @@ def render() -> None:
         events = events[events["user_name"] == who]
     if what:
         events = events[events["action"] == what]
+    events = events.assign(at=beijing_column(events["at"])).rename(
+        columns={"at": "时间（北京时间）" if lg == "zh" else "time (Beijing)"}
+    )
     st.dataframe(events.iloc[::-1], hide_index=True, width="stretch")
     st.download_button(
         "下载 CSV" if lg == "zh" else "Download CSV",

@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
 from spatial import accounts
 from spatial.auth import ROLE_LABELS, Principal
+from spatial.clock import beijing_text, shenzhen_today
 from spatial.i18n import DEFAULT_LANGUAGE, t
 from spatial.map_assets import install_static_assets
 from spatial.seed import ensure_seeded
 from spatial.snapshot import Snapshot, take_snapshot
-from spatial.store import Store, default_database_url, open_store
+from spatial.store import Store, default_database_url, open_store, utcnow
 
 log = logging.getLogger("spatial.ui")
 
@@ -157,7 +158,7 @@ def language_switch() -> str:
 
 def as_of_input(key: str = "as_of") -> date:
     return st.sidebar.date_input(
-        t("as_of", lang()), value=date.today(), min_value=date(2018, 1, 1), key=key
+        t("as_of", lang()), value=shenzhen_today(), min_value=date(2018, 1, 1), key=key
     )
 
 
@@ -174,7 +175,7 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
                     "error_generic",
                     lang(),
                     what=type(exc).__name__,
-                    when=datetime.now().isoformat(timespec="seconds"),
+                    when=beijing_text(utcnow()),
                 )
             )
 

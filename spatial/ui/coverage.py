@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
+from spatial.clock import shenzhen_today
 from spatial.i18n import t
 from spatial.layers import LAYERS, QUALITY_LABELS, label
 from spatial.snapshot import COVERAGE_ASPECTS, coverage
@@ -17,7 +16,7 @@ def render() -> None:
     lg = lang()
     st.title(t("coverage_title", lg))
     st.write(t("coverage_intro", lg))
-    snap = snapshot(date.today())
+    snap = snapshot(shenzhen_today())
     table = coverage(snap)
     layer_names = {k: (v.label_zh if lg == "zh" else v.label_en) for k, v in LAYERS.items()}
     shown = pd.DataFrame(

@@ -7,6 +7,7 @@ import streamlit as st
 
 from spatial import comments
 from spatial.auth import Action
+from spatial.clock import beijing_text
 from spatial.i18n import t
 from spatial.layers import CONTROL_LEVEL_LABELS, QUALITY_LABELS, STATUS_LABELS, label
 from spatial.ledger import counted_area
@@ -101,4 +102,6 @@ def comment_box(snap: Snapshot, lg: str) -> None:
             comments.add_comment(store(), who, chosen, text)
             st.success("已记录" if lg == "zh" else "Recorded")
     for row in comments.comments(store(), who, chosen).itertuples():
-        st.text(f"{row.at:%Y-%m-%d %H:%M} {row.user_name}: {row.text}")  # plain text, no HTML
+        st.text(
+            f"{beijing_text(row.at, seconds=False)} {row.user_name}: {row.text}"
+        )  # plain text, no HTML

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from spatial.auth import Action, PermissionDenied
+from spatial.clock import shenzhen_today
 from spatial.i18n import t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, Stage, label
 from spatial.printing import PrintError
@@ -74,7 +75,7 @@ def report_section(lg: str, pledge: pd.DataFrame) -> None:
         "the data-coverage note; HTML opens in any browser, the PDF is printed by headless "
         "Chromium (A4, page numbers)."
     )
-    today = date.today()
+    today = shenzhen_today()
     years = [y for y in sorted(pledge["year"].astype(int)) if y <= today.year]
     if not years:
         st.info("承诺期尚未开始。" if lg == "zh" else "The pledge period has not begun.")

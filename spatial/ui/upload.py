@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 
 from spatial import submissions as sub
 from spatial.auth import Action, PermissionDenied
+from spatial.clock import beijing_text
 from spatial.crs_detect import CRS_CHOICES
 from spatial.fields import field_label
 from spatial.findings import Severity
@@ -213,7 +214,7 @@ def _history(district_id: str, lg: str) -> None:
         [
             {
                 "#": r.submission_id,
-                T("时间（UTC）", "time (UTC)"): f"{r.received_at:%Y-%m-%d %H:%M}",
+                T("时间（北京时间）", "time (Beijing)"): beijing_text(r.received_at, seconds=False),
                 T("文件", "file"): r.filename,
                 T("上传人", "user"): r.user_name,
                 T("大小（字节）", "bytes"): r.size_bytes,
