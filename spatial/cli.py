@@ -1,7 +1,10 @@
 """The ``spatial`` command: the same library functions the app uses, for scripts and jobs.
 
     spatial init                      create the database and load the shipped data if empty
-    spatial ledger [--measure delivered|completed|started] [--as-of YYYY-MM-DD] [--json]
+    spatial ledger [--measure delivered|completed|started] [--as-of YYYY-MM-DD] [--district D]
+                   [--json]         verdict, official stage, coverage and the year table
+    spatial counting show|stage S --reason R [--source X]|threshold SHARE --reason R|
+                     allocation DISTRICT YEAR M2|none --source X     (admin settings, audited)
     spatial layers [--json]           layers with feature counts and data coverage
     spatial validate FILE [--district D] [--crs CRS] [--json]   exit 0 accepted, 1 rejected
     spatial import FILE --district D [--user U] [--crs CRS] [--repair]
@@ -35,6 +38,15 @@ from pathlib import Path
 from spatial import accounts, submissions
 from spatial.auth import PermissionDenied, Principal, Role
 from spatial.clock import beijing_text
+from spatial.counting import (
+    VERDICT_LABELS,
+    CountingError,
+    coverage_threshold,
+    official_stage,
+    set_allocation,
+    set_coverage_threshold,
+    set_official_stage,
+)
 from spatial.crs_detect import AUTO, CRS_CHOICES
 from spatial.export import (
     CRS_OPTIONS,
@@ -50,7 +62,7 @@ from spatial.formats import too_large
 from spatial.i18n import fmt_area
 from spatial.ingest import UploadOptions, check_upload
 from spatial.layers import LAYERS, Stage
-from spatial.ledger import COUNTING_RULE
+from spatial.ledger import COUNTING_RULE, build_ledger
 from spatial.map_assets import install_static_assets
 from spatial.maps import MapView
 from spatial.offline_map import offline_map_html
@@ -91,8 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     ledger.add_argument(
         "--measure",
         choices=[s.value for s in Stage],
-        default=Stage.DELIVERED.value,
-        help="the stage whose date puts a project's area into a year (default: delivered)",
+        default=None,
+        help="the stage whose date puts a project's area into a year (default: the official "
+        "stage, see `spatial counting show`)",
+    )
+    ledger.add_argument(
+        "--district", default=None, help="judge one district (its allocation, or its share)"
     )
     ledger.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
     ledger.add_argument("--json", action="store_true", help="machine-readable output")
@@ -183,6 +199,26 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--action", default=None)
     audit.add_argument("--json", action="store_true")
 
+    counting = sub.add_parser(
+        "counting", help="the official counting stage, coverage threshold and allocations"
+    )
+    counting_sub = counting.add_subparsers(dest="counting_command", required=True)
+    counting_sub.add_parser("show", help="the settings, with who set them and why")
+    stage = counting_sub.add_parser("stage", help="set the official stage (audited)")
+    stage.add_argument("stage", choices=[s.value for s in Stage])
+    stage.add_argument("--reason", required=True)
+    stage.add_argument("--source", default=None)
+    threshold = counting_sub.add_parser(
+        "threshold", help="share of the reported programme the register must hold (0-1]"
+    )
+    threshold.add_argument("share", type=float)
+    threshold.add_argument("--reason", required=True)
+    allocation = counting_sub.add_parser("allocation", help="a district's yearly target")
+    allocation.add_argument("district")
+    allocation.add_argument("year", type=int)
+    allocation.add_argument("target_m2", help="m², or 'none' to remove")
+    allocation.add_argument("--source", default="")
+
     original = sub.add_parser("original", help="write an uploaded file back out, byte for byte")
     original.add_argument("submission_id", type=int)
     original.add_argument("-o", "--output", type=Path, required=True)
@@ -241,12 +277,32 @@ def cmd_init(args, out) -> int:
 def cmd_ledger(args, out) -> int:
     store = _open(args)
     snapshot = take_snapshot(store, args.as_of)
-    ledger = snapshot.ledger(Stage(args.measure))
+    district = _district(store, args.district) if args.district else None
+    judgement = snapshot.judgement(district)
+    ledger = judgement.ledger  # at the official stage, for the city or the district
+    if args.measure and Stage(args.measure) != judgement.official_stage.stage:
+        targets = ledger.by_year[["year", "target_m2"]]
+        ledger = build_ledger(ledger.projects, targets, Stage(args.measure), snapshot.as_of)
     s = ledger.summary
+    judged_by_city_share = district is not None and judgement.allocation is None
+    if args.json and judged_by_city_share:  # a district is never measured against the city
+        years = ledger.by_year[["year", *(f"{x.value}_m2" for x in Stage)]]
+        payload = {
+            "as_of": s.as_of.isoformat(),
+            "measure": s.stage.value,
+            **judgement.as_json(),
+            "counting_rule": COUNTING_RULE["en"],
+            "years": years.to_dict(orient="records"),
+            "summary": {"cumulative_m2": s.cumulative_m2, "year_counted_m2": s.year_counted_m2},
+        }
+        json.dump(standard_json(payload), out, ensure_ascii=False, indent=2, allow_nan=False)
+        print(file=out)
+        return 0
     if args.json:
         payload = {
             "as_of": s.as_of.isoformat(),
             "measure": s.stage.value,
+            **judgement.as_json(),
             "counting_rule": COUNTING_RULE["en"],
             "years": ledger.by_year.to_dict(orient="records"),
             "summary": {
@@ -277,15 +333,28 @@ def cmd_ledger(args, out) -> int:
     print("  ".join(f"{h:>14}" for h in header), file=out)
     for row in ledger.by_year.itertuples(index=False):
         cells = [
-            row.target_m2,
+            math.nan if judged_by_city_share else row.target_m2,
             row.started_m2,
             row.completed_m2,
             row.delivered_m2,
             row.cumulative_m2,
-            row.gap_m2,
-            row.required_pace_m2,
+            math.nan if judged_by_city_share else row.gap_m2,
+            math.nan if judged_by_city_share else row.required_pace_m2,
         ]
-        print(f"{row.year:>14}  " + "  ".join(f"{c:>14,.0f}" for c in cells), file=out)
+        print(
+            f"{row.year:>14}  "
+            + "  ".join("—".rjust(14) if math.isnan(c) else f"{c:>14,.0f}" for c in cells),
+            file=out,
+        )
+    if judged_by_city_share:
+        share = judgement.city_share
+        print(
+            f"{district}: {s.period_start}-{s.period_end} {fmt_area(s.cumulative_m2, lang)}, "
+            f"{'—' if share is None else f'{share:.1%}'} of the city's total (no allocation: "
+            "not measured against the city's target)",
+            file=out,
+        )
+        return 0
     print(
         f"{s.year}: {fmt_area(s.year_counted_m2, lang)} / {fmt_area(s.year_target_m2, lang)}; "
         f"{s.period_start}-{s.period_end} cumulative {fmt_area(s.cumulative_m2, lang)} / "
@@ -294,6 +363,57 @@ def cmd_ledger(args, out) -> int:
         f"overdue projects: {s.overdue_count}",
         file=out,
     )
+    c = judgement.coverage
+    verdict = judgement.verdict
+    print(
+        f"verdict ({judgement.official_stage.stage.value}, official stage): "
+        + (VERDICT_LABELS[verdict][0 if lang == "zh" else 1] if verdict else "— (no allocation)")
+        + f"; register {c.registered_projects} projects / "
+        + (f"{c.reported_projects.value:,.0f} reported" if c.reported_projects else "—")
+        + f", {fmt_area(c.registered_area_m2, lang)} / "
+        + (fmt_area(c.reported_area.value, lang) if c.reported_area else "—")
+        + " planned factory area",
+        file=out,
+    )
+    return 0
+
+
+def cmd_counting(args, out) -> int:
+    store = _open(args)
+    operator = Principal(f"cli:{operating_system_user()}", Role.ADMIN)
+    try:
+        if args.counting_command == "stage":
+            set_official_stage(store, operator, args.stage, args.reason, args.source)
+        elif args.counting_command == "threshold":
+            set_coverage_threshold(store, operator, args.share, args.reason)
+        elif args.counting_command == "allocation":
+            target = None if args.target_m2.lower() == "none" else float(args.target_m2)
+            set_allocation(store, operator, args.district, args.year, target, args.source)
+    except (CountingError, ValueError) as exc:
+        text = f"{exc.zh} / {exc.en}" if isinstance(exc, CountingError) else str(exc)
+        raise UsageError(text) from exc
+    official = official_stage(store, "en")
+    print(
+        f"official stage: {official.stage.value}"
+        + (
+            " (default)"
+            if official.is_default
+            else f" (set by {official.set_by}, "
+            f"{beijing_text(official.set_at, seconds=False)} Beijing time)"
+        ),
+        file=out,
+    )
+    print(f"  reason: {official.reason}", file=out)
+    print(f"  source: {official.source or '—'}", file=out)
+    print(f"coverage threshold: {coverage_threshold(store):.0%}", file=out)
+    allocations = store.allocations()
+    if allocations.empty:
+        print("allocations: none", file=out)
+    for row in allocations.itertuples(index=False):
+        print(
+            f"allocation {row.district_id} {row.year}: {row.target_m2:,.0f} m² ({row.source})",
+            file=out,
+        )
     return 0
 
 
@@ -567,10 +687,10 @@ def cmd_audit(args, out) -> int:
     events = store.audit(args.user, args.action)
     if args.json:
         print(events.to_json(orient="records", force_ascii=False, date_format="iso"), file=out)
-        return 0
+        return 0  # stored UTC, as ISO; people read Beijing time below
     for e in events.itertuples(index=False):
         print(
-            f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user_name:<20} {e.action:<16} "
+            f"{beijing_text(e.at)}  {e.user_name:<20} {e.action:<16} "
             f"{'ok ' if e.ok else 'NO '} {e.target or ''}  {e.detail or ''}",
             file=out,
         )
@@ -590,6 +710,7 @@ class UsageError(Exception):
 COMMANDS = {
     "init": cmd_init,
     "ledger": cmd_ledger,
+    "counting": cmd_counting,
     "layers": cmd_layers,
     "validate": cmd_validate,
     "import": cmd_import,

@@ -15,6 +15,15 @@ import pandas as pd
 from spatial.analysis import cluster_codes, enrich_projects
 from spatial.auth import Principal
 from spatial.clock import shenzhen_today
+from spatial.counting import (
+    Judgement,
+    OfficialStage,
+    RegisterCoverage,
+    coverage_threshold,
+    judge,
+    official_stage,
+    register_coverage,
+)
 from spatial.layers import Quality, Stage
 from spatial.ledger import Ledger, build_ledger
 from spatial.store import Store, end_of_day
@@ -31,6 +40,35 @@ class Snapshot:
     clusters: pd.DataFrame
     programme_reports: pd.DataFrame
     sources: pd.DataFrame
+    official: OfficialStage
+    coverage_threshold: float
+    allocations: pd.DataFrame  # district_id, year, target_m2, source (分解指标)
+    uploads: pd.DataFrame  # per district: last accepted upload (UTC), uploads
+
+    def register_coverage(self) -> RegisterCoverage:
+        """The register against the reported programme, and per district (city-wide)."""
+        return register_coverage(
+            self.projects,
+            self.programme_reports,
+            self.uploads,
+            list(self.districts["district_id"]),
+            self.as_of,
+            self.coverage_threshold,
+        )
+
+    def judgement(self, district_id: str | None = None) -> Judgement:
+        """The verdict at the official stage for the city, or for one district (measured
+        against its allocation if it has one, never against the city's target). Take it from
+        the whole snapshot (before :meth:`readable_by`): a district's share is of the city."""
+        return judge(
+            self.projects,
+            self.pledge,
+            self.register_coverage(),
+            self.official,
+            self.as_of,
+            district_id,
+            self.allocations,
+        )
 
     def readable_by(self, actor: Principal) -> Snapshot:
         """The same snapshot with only the projects ``actor`` may read (reference layers are
@@ -41,8 +79,10 @@ class Snapshot:
             return self
         return replace(self, projects=self.projects[keep])
 
-    def ledger(self, stage: Stage = Stage.DELIVERED) -> Ledger:
-        return build_ledger(self.projects, self.pledge, Stage(stage), self.as_of)
+    def ledger(self, stage: Stage | None = None) -> Ledger:
+        """The ledger at ``stage`` (the official stage when None)."""
+        stage = Stage(stage) if stage else self.official.stage
+        return build_ledger(self.projects, self.pledge, stage, self.as_of)
 
     def district_names(self, lang: str) -> dict[str, str]:
         col = "name_zh" if lang == "zh" else "name_en"
@@ -80,6 +120,10 @@ def take_snapshot(store: Store, as_of: date | None = None) -> Snapshot:
         clusters=store.table("clusters"),
         programme_reports=store.table("programme_reports"),
         sources=store.table("sources"),
+        official=official_stage(store),
+        coverage_threshold=coverage_threshold(store),
+        allocations=store.allocations(),
+        uploads=store.last_accepted_uploads(),
     )
 
 
@@ -89,6 +133,7 @@ COVERAGE_ASPECTS: dict[str, tuple[str, str]] = {
     "location": ("位置", "location"),
     "polygon": ("范围", "polygon"),
     "figures": ("数字", "figures"),
+    "dates": ("日期", "dates"),
 }
 
 
@@ -116,6 +161,16 @@ def coverage(snapshot: Snapshot) -> pd.DataFrame:
     c = snapshot.control_lines
     add("control_lines", "polygon", c["quality"], "; ".join(sorted(set(c["source"].dropna()))))
     pr = snapshot.projects
-    add("projects", "figures", pr["quality"], "shared/reference/projects.csv (press, per-row URLs)")
+    press = "shared/reference/projects.csv and corrections.md (press, per-row URLs)"
+    add("projects", "figures", _aspect(pr, "figures_quality"), press)
+    add("projects", "dates", _aspect(pr, "dates_quality"), press)
     add("projects", "location", pr["location_quality"], "inferred from street/landmark names")
     return pd.DataFrame(rows)
+
+
+def _aspect(projects: pd.DataFrame, column: str) -> pd.Series:
+    """A per-aspect quality column; a store from before it was recorded gives the project's
+    overall quality."""
+    if column not in projects.columns:
+        return projects["quality"]
+    return projects[column].where(projects[column].notna(), projects["quality"])

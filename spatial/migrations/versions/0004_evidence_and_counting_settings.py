@@ -22,9 +22,13 @@ NEW_PROJECT_COLUMNS = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("project_versions") as batch:
-        for name in NEW_PROJECT_COLUMNS:
-            batch.add_column(sa.Column(name, sa.String(length=16), nullable=True))
+    # a store adopted from before migrations may already have them (made from newer metadata)
+    present = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("project_versions")}
+    missing = [name for name in NEW_PROJECT_COLUMNS if name not in present]
+    if missing:
+        with op.batch_alter_table("project_versions") as batch:
+            for name in missing:
+                batch.add_column(sa.Column(name, sa.String(length=16), nullable=True))
     op.create_table(
         "settings",
         sa.Column("key", sa.String(length=64), nullable=False),
