@@ -15,6 +15,15 @@ from spatial.i18n import t
 from spatial.layers import STAGE_LABELS, Stage, label
 
 STAGE_COLOURS = ["#bdc3c7", "#f39c12", "#2e86de", "#27ae60"]  # target, started, completed, deliv.
+# charts speak the headline's unit: 万㎡ in Chinese, million m² in English
+AREA_UNIT = {"zh": (1e4, "面积（万㎡）"), "en": (1e6, "area (million m²)")}
+BAR_STEP = 28  # px per bar: a chart grows with its rows instead of squeezing their labels
+
+
+def in_headline_unit(m2: pd.Series, lang: str) -> pd.Series:
+    return m2 / AREA_UNIT[lang][0]
+
+
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 
@@ -29,20 +38,26 @@ def year_chart(by_year: pd.DataFrame, lang: str, height: int = 320) -> alt.Chart
     long = by_year.melt(id_vars="year", value_vars=list(names), var_name="series", value_name="m2")
     long["series"] = long["series"].map(names)
     long["year"] = long["year"].astype(int).astype(str)
+    long["area"] = in_headline_unit(long["m2"], lang)
     return (
         alt.Chart(long)
         .mark_bar()
         .encode(
             x=alt.X("year:N", title=t("year", lang), axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("series:N", sort=list(names.values())),
-            y=alt.Y("m2:Q", title=t("area_m2", lang)),
+            y=alt.Y("area:Q", title=AREA_UNIT[lang][1]),
             color=alt.Color(
                 "series:N",
                 sort=list(names.values()),
                 scale=alt.Scale(range=STAGE_COLOURS),
                 title=None,
             ),
-            tooltip=["year", "series", alt.Tooltip("m2:Q", format=",.0f")],
+            tooltip=[
+                "year",
+                "series",
+                alt.Tooltip("area:Q", format=",.1f", title=AREA_UNIT[lang][1]),
+                alt.Tooltip("m2:Q", format=",.0f", title="㎡" if lang == "zh" else "m²"),
+            ],
         )
         .properties(height=height)
     )
@@ -57,15 +72,20 @@ def area_bars(
 ) -> alt.Chart:
     """Horizontal bars of an area per group (district, park …), largest first."""
     shown = frame.assign(**{label_column: frame[label_column].replace("", t("unassigned", lang))})
+    shown["area"] = in_headline_unit(shown[value], lang)
     return (
         alt.Chart(shown)
         .mark_bar(color=colour)
         .encode(
-            x=alt.X(f"{value}:Q", title=t("area_m2", lang)),
+            x=alt.X("area:Q", title=AREA_UNIT[lang][1]),
             y=alt.Y(f"{label_column}:N", sort="-x", title=None),
-            tooltip=[label_column, alt.Tooltip(f"{value}:Q", format=",.0f")],
+            tooltip=[
+                label_column,
+                alt.Tooltip("area:Q", format=",.1f", title=AREA_UNIT[lang][1]),
+                alt.Tooltip(f"{value}:Q", format=",.0f", title="㎡" if lang == "zh" else "m²"),
+            ],
         )
-        .properties(height=max(60, 26 * len(shown)))
+        .properties(height=alt.Step(BAR_STEP))
     )
 
 

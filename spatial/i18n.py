@@ -35,9 +35,57 @@ TEXT: dict[str, tuple[str, str]] = {
     "outside": ("区块线外", "outside"),
     "no_location": ("无位置", "no location"),
     "overdue": (
-        "逾期项目（预计竣工日期已过、尚未竣工）",
-        "Overdue (expected completion passed, not completed)",
+        "逾期项目（预计竣工日期已过、未有已证实的竣工）",
+        "Past expected completion (no confirmed completion)",
     ),
+    "scope_city": ("范围：全市", "Scope: the whole city"),
+    "scope_district": ("范围：{name}", "Scope: {name}"),
+    "verdict_title": ("判定（按官方口径“{stage}”）", "Verdict (official stage: {stage})"),
+    "official_stage_default": (
+        "官方口径为默认值（本工具的解读）",
+        "The official stage is the default (the tool's reading)",
+    ),
+    "official_stage_set": (
+        "官方口径由 {who} 于 {when}（北京时间）设定",
+        "Official stage set by {who} on {when} (Beijing time)",
+    ),
+    "reason": ("理由", "Reason"),
+    "insufficient_rule": (
+        "数据不足：库内登记少于公开报道的计划总量的 {threshold:.0%}（项目数或计划厂房面积），"
+        "进度无法判定。",
+        "Insufficient data: the register holds less than {threshold:.0%} of the programme reported "
+        "in public sources (projects or planned factory area), so progress cannot be judged.",
+    ),
+    "no_allocation": (
+        "本区尚无分解指标，不与全市目标比较；本区计入面积占全市的 {share}。",
+        "This district has no allocation, so it is not measured against the city's target; its "
+        "counted area is {share} of the city's.",
+    ),
+    "district_allocation": (
+        "按本区分解指标（来源：{source}）",
+        "Against the district's allocation (source: {source})",
+    ),
+    "pipeline": ("开工 → 竣工 → 交付", "Started → completed → delivered"),
+    "stage_year": ("{year}年{stage}", "{stage} in {year}"),
+    "stage_period": ("{start}—{end}年累计", "{start}–{end} total"),
+    "gap": ("差 {value}", "{value} short"),
+    "reached": ("已达到", "reached"),
+    "official_mark": ("官方口径", "official stage"),
+    "expected_note": (
+        "另有计划/推断 {value}（不计入）",
+        "plus {value} planned/inferred (not counted)",
+    ),
+    "register_coverage_title": ("登记覆盖率", "Register coverage"),
+    "coverage_projects": ("登记项目 / 公开报道", "Projects registered / reported"),
+    "coverage_area": ("登记计划厂房面积 / 公开报道", "Planned factory area registered / reported"),
+    "coverage_reported": ("公开报道：{date}（{source}）", "Reported {date} ({source})"),
+    "district_submissions": ("各区上报情况", "District submissions"),
+    "last_upload": ("最近一次通过的上传（北京时间）", "Last accepted upload (Beijing time)"),
+    "upload_state": ("状态", "State"),
+    "state_current": ("本季度内已上报", "current"),
+    "state_stale": ("超过一个季度未上报", "older than a quarter"),
+    "state_never": ("从未上报", "never submitted"),
+    "see_projects": ("查看这些项目", "See these projects"),
     "no_overdue": ("截至该日没有逾期项目。", "No overdue projects on that date."),
     "counting_rule": ("统计口径", "Counting rule"),
     "data_note": (
@@ -71,6 +119,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "all": ("全部", "all"),
     "col_target_m2": ("目标（㎡）", "target (m²)"),
     "col_started_m2": ("开工（㎡）", "started (m²)"),
+    "col_started_expected_m2": ("预计开工（计划/推断，㎡）", "started, expected (planned/inferred, m²)"),
+    "col_completed_expected_m2": (
+        "预计竣工（计划/推断，㎡）",
+        "completed, expected (planned/inferred, m²)",
+    ),
+    "col_delivered_expected_m2": (
+        "预计交付（计划/推断，㎡）",
+        "delivered, expected (planned/inferred, m²)",
+    ),
     "col_completed_m2": ("竣工（㎡）", "completed (m²)"),
     "col_delivered_m2": ("交付（㎡）", "delivered (m²)"),
     "col_cumulative_m2": ("累计（㎡）", "cumulative (m²)"),

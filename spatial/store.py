@@ -427,12 +427,17 @@ class Store:
                 raise
             conn.commit()
 
-    def revision(self) -> tuple[int, int]:
-        """Changes whenever anything is written; used as a cache key by the app."""
+    def revision(self) -> tuple:
+        """Changes whenever anything is written (projects, uploads, counting settings and
+        allocations); used as a cache key by the app."""
         with self.engine.connect() as conn:
             v = conn.execute(select(func.max(project_versions_table.c.version_id))).scalar() or 0
             s = conn.execute(select(func.max(submissions_table.c.submission_id))).scalar() or 0
-        return int(v), int(s)
+            settings = conn.execute(select(func.count(), func.max(settings_table.c.set_at))).one()
+            allocations = conn.execute(
+                select(func.count(), func.max(allocations_table.c.set_at))
+            ).one()
+        return int(v), int(s), *map(str, settings), *map(str, allocations)
 
     # -- submissions ------------------------------------------------------------------------------
     def record_submission(

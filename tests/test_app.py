@@ -56,22 +56,39 @@ def test_dashboard_in_chinese(app):
     no_errors(app)
     assert app.title[0].value == "总览"
     labels = [m.label for m in app.metric]
-    assert any("已交付" in label for label in labels)
-    assert any("2023—2027" in label for label in labels)
-    values = [m.value for m in app.metric]
-    assert all("万㎡" in v for v in values)
+    for stage in ("开工", "竣工", "交付"):  # all three stages side by side, none hidden
+        assert any(label.endswith(f"年{stage}") for label in labels), labels
+    assert sum("2023—2027" in label for label in labels) == 3
+    pipeline = [m for m in app.metric if "年" in m.label and "登记" not in m.label]
+    assert all("万㎡" in m.value for m in pipeline)
+    assert any("差" in p.proto.text for p in app.get("progress"))  # the gap in 万㎡
+    # the shipped register holds 34 of the 72 projects reported: no verdict but 数据不足
+    assert any("数据不足" in w.value for w in app.warning)
+    assert not any("落后" in e.value for e in app.error)
+    assert any("范围：全市" in c.value for c in app.caption)
+    assert any("官方口径为默认值" in c.value for c in app.caption)
     assert any("统计口径" in i.value for i in app.info)  # the counting rule beside the figures
 
 
 def test_dashboard_stage_and_as_of(app):
-    app.sidebar.radio(key="stage").set_value("started").run()
+    assert app.sidebar.radio(key="stage__zh").value == "started"  # the official stage
+    app.sidebar.radio(key="stage__zh").set_value("completed").run()
     no_errors(app)
-    assert "已开工" in app.metric[0].label
     from datetime import date
 
     app.sidebar.date_input(key="as_of").set_value(date(2024, 6, 30)).run()
     no_errors(app)
     assert "2024年" in app.metric[0].label
+    assert app.sidebar.radio(key="stage__zh").value == "completed"
+
+
+def test_the_stage_choice_survives_a_language_switch(app):
+    app.sidebar.radio(key="stage__zh").set_value("delivered").run()
+    app.sidebar.radio(key="lang").set_value("en").run()
+    no_errors(app)
+    assert app.sidebar.radio(key="stage__en").value == "delivered"
+    app.sidebar.radio(key="lang").set_value("zh").run()
+    assert app.sidebar.radio(key="stage__zh").value == "delivered"
 
 
 def test_english_switch(app):
@@ -162,7 +179,7 @@ def test_upload_page_commit_moves_the_dashboard(app, seeded_store):
     before = app.metric[1].value
     app.switch_page(f"{PAGES}/upload.py").run()
     no_errors(app)
-    app.selectbox(key="upload_district").set_value("baoan")
+    app.selectbox(key="upload_district__zh").set_value("baoan")
     app.get("file_uploader")[0].upload("baoan.geojson", UPLOAD, "application/geo+json")
     app.run()
     no_errors(app)
@@ -178,7 +195,7 @@ def test_upload_page_commit_moves_the_dashboard(app, seeded_store):
 
 def test_upload_page_shows_the_report_of_a_bad_file(app, seeded_store):
     app.switch_page(f"{PAGES}/upload.py").run()
-    app.selectbox(key="upload_district").set_value("baoan")
+    app.selectbox(key="upload_district__zh").set_value("baoan")
     bad = UPLOAD.replace("50万㎡".encode(), b"abc")
     app.get("file_uploader")[0].upload("bad.geojson", bad, "application/geo+json").run()
     assert not app.exception
@@ -216,7 +233,7 @@ def test_district_user_sees_and_uploads_only_their_district(db_url, seeded_store
     no_errors(at)
     assert set(at.dataframe[0].value["行政区"]) == {"宝安区"}
     at.switch_page(f"{PAGES}/upload.py").run()
-    assert at.selectbox(key="upload_district").options == ["宝安区"]
+    assert at.selectbox(key="upload_district__zh").options == ["宝安区"]
 
 
 def test_audit_page_is_for_admins(db_url, seeded_store, monkeypatch):
@@ -248,7 +265,7 @@ def test_role_matrix_in_the_app(
             at.switch_page(f"{PAGES}/upload.py")
     else:
         at.switch_page(f"{PAGES}/upload.py").run()
-        options = at.selectbox(key="upload_district").options
+        options = at.selectbox(key="upload_district__zh").options
         assert len(options) == 11 if upload_districts == "all" else options == upload_districts
     if audit:
         at.switch_page(f"{PAGES}/audit.py").run()
@@ -314,7 +331,7 @@ def test_export_page_says_why_a_pdf_cannot_be_printed(app, monkeypatch):
 
 def test_dashboard_reports_what_it_shows(app, seeded_store):
     app.sidebar.date_input(key="as_of").set_value(date(2025, 6, 30)).run()
-    app.sidebar.radio(key="stage").set_value("completed").run()
+    app.sidebar.radio(key="stage__zh").set_value("completed").run()
     app.button(key="dashboard_report_html").click().run()
     no_errors(app)
     assert any("progress_report_2025_2025-06-30.html" in s.value for s in app.success)

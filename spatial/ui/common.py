@@ -53,6 +53,12 @@ def snapshot(as_of: date) -> Snapshot:
     return snap if who is None else snap.readable_by(who)
 
 
+def whole_snapshot(as_of: date) -> Snapshot:
+    """The whole city's snapshot, for the verdict and coverage only (a district's share is of
+    the city's total); project rows shown to a user come from :func:`snapshot`."""
+    return _snapshot(default_database_url(), store().revision(), as_of)
+
+
 def principal() -> Principal | None:
     """The signed-in user, re-read from the account on every run (spatial.accounts.resume):
     a disabled account, a changed password or 30 idle minutes end the session."""
@@ -153,6 +159,25 @@ def language_switch() -> str:
         key="lang",
         horizontal=True,
     )
+    return choice
+
+
+def kept_choice(widget, label: str, options: list, format_func, key: str, default=None):
+    """A radio/selectbox whose choice survives a language switch: the label and the shown
+    texts change with the language, which makes Streamlit build a new widget, so the value is
+    kept under its own key and each language's widget starts from it."""
+    value_key = f"{key}__value"
+    current = st.session_state.get(value_key, default if default in options else options[0])
+    if current not in options:
+        current = options[0]
+    choice = widget(
+        label,
+        options=options,
+        index=options.index(current),
+        format_func=format_func,
+        key=f"{key}__{lang()}",
+    )
+    st.session_state[value_key] = choice
     return choice
 
 

@@ -5,19 +5,29 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from spatial.auth import Role
 from spatial.charts import area_bars, year_chart
+from spatial.clock import beijing_column, beijing_text
+from spatial.counting import VERDICT_LABELS, Verdict
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, STATUS_LABELS, Stage, label
-from spatial.ledger import COUNTING_RULE, split_by
+from spatial.ledger import COUNTING_RULE, STAGES, build_ledger, split_by
 from spatial.ui import report
-from spatial.ui.common import as_of_input, lang, snapshot
+from spatial.ui.common import (
+    as_of_input,
+    kept_choice,
+    lang,
+    principal,
+    snapshot,
+    whole_snapshot,
+)
 
 
 def _split_table(frame: pd.DataFrame, key_label: str, lg: str) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             key_label: frame["label"].replace("", t("unassigned", lg)),
-            t("area_m2", lg): frame["area_m2"].round(0),
+            t("area_m2", lg): frame["area_m2"].map(lambda v: f"{v:,.0f}"),
             t("projects_count", lg): frame["projects"],
             t("share", lg): (frame["share"] * 100).round(1).astype(str) + "%",
         }
@@ -25,47 +35,173 @@ def _split_table(frame: pd.DataFrame, key_label: str, lg: str) -> pd.DataFrame:
     return out
 
 
+def _verdict_box(judgement, names: dict, lg: str) -> None:
+    official = judgement.official_stage
+    stage_text = label(STAGE_LABELS, official.stage, lg)
+    scope = judgement.scope
+    st.caption(
+        t("scope_district", lg, name=names.get(scope, scope)) if scope else t("scope_city", lg)
+    )
+    title = t("verdict_title", lg, stage=stage_text)
+    if judgement.verdict is None:
+        share = "—" if judgement.city_share is None else f"{judgement.city_share:.1%}"
+        st.info(f"**{title}** — " + t("no_allocation", lg, share=share))
+    else:
+        text = f"**{title}：{label(VERDICT_LABELS, judgement.verdict, lg)}**"
+        if judgement.verdict == Verdict.INSUFFICIENT_DATA:
+            (st.warning)(
+                text + " — " + t("insufficient_rule", lg, threshold=judgement.coverage.threshold)
+            )
+        elif judgement.verdict == Verdict.BEHIND:
+            st.error(text)
+        else:
+            st.success(text)
+        if judgement.allocation is not None:
+            st.caption(
+                t(
+                    "district_allocation",
+                    lg,
+                    source="; ".join(sorted(set(judgement.allocation["source"]))),
+                )
+            )
+    who = (
+        t("official_stage_default", lg)
+        if official.is_default
+        else t(
+            "official_stage_set", lg, who=official.set_by, when=beijing_text(official.set_at, False)
+        )
+    )
+    source = official.source or "—"
+    st.caption(f"{who} · {t('reason', lg)}：{official.reason} · {t('source', lg)}：{source}")
+
+
+def _pipeline(snap, judgement, lg: str) -> None:
+    """开工 → 竣工 → 交付 side by side, each against the target (no stage hides the others)."""
+    st.subheader(t("pipeline", lg))
+    targets = judgement.ledger.by_year[["year", "target_m2"]]
+    own = judgement.ledger.projects
+    measured = judgement.verdict is not None or judgement.scope is None
+    columns = st.columns(len(STAGES))
+    for column, stage in zip(columns, STAGES, strict=True):
+        ledger = build_ledger(own, targets, stage, snap.as_of)
+        s = ledger.summary
+        row = ledger.by_year.set_index("year").loc[s.year]
+        official = stage == judgement.official_stage.stage
+        with column:
+            heading = label(STAGE_LABELS, stage, lg)
+            st.markdown(f"**{heading}**" + (f" · {t('official_mark', lg)}" if official else ""))
+            st.metric(
+                t("stage_year", lg, year=s.year, stage=heading),
+                fmt_area(s.year_counted_m2, lg),
+                (t("of_target", lg, target=fmt_area(s.year_target_m2, lg)) if measured else None),
+                delta_color="off",
+                delta_arrow="off",
+            )
+            if measured:
+                share = s.year_counted_m2 / s.year_target_m2 if s.year_target_m2 else 0.0
+                st.progress(min(share, 1.0), text=_gap(s.year_target_m2 - s.year_counted_m2, lg))
+            st.metric(
+                t("stage_period", lg, start=s.period_start, end=s.period_end),
+                fmt_area(s.cumulative_m2, lg),
+                (
+                    t("of_period_target", lg, target=fmt_area(s.period_target_m2, lg))
+                    if measured
+                    else None
+                ),
+                delta_color="off",
+                delta_arrow="off",
+            )
+            if measured:
+                share = s.cumulative_m2 / s.period_target_m2 if s.period_target_m2 else 0.0
+                st.progress(min(share, 1.0), text=_gap(s.period_target_m2 - s.cumulative_m2, lg))
+            expected = float(row[f"{stage.value}_expected_m2"])
+            if expected:
+                st.caption(t("expected_note", lg, value=fmt_area(expected, lg)))
+
+
+def _gap(short_m2: float, lg: str) -> str:
+    return t("reached", lg) if short_m2 <= 0 else t("gap", lg, value=fmt_area(short_m2, lg))
+
+
+def _coverage(judgement, names: dict, lg: str) -> None:
+    c = judgement.coverage
+    with st.expander(
+        t("register_coverage_title", lg), expanded=judgement.verdict == Verdict.INSUFFICIENT_DATA
+    ):
+        a, b = st.columns(2)
+        if c.reported_projects:
+            a.metric(
+                t("coverage_projects", lg),
+                f"{c.registered_projects:,} / {c.reported_projects.value:,.0f}",
+                f"{c.project_share:.0%}",
+                delta_color="off",
+                delta_arrow="off",
+            )
+            a.caption(
+                t(
+                    "coverage_reported",
+                    lg,
+                    date=c.reported_projects.report_date,
+                    source=c.reported_projects.source_ids,
+                )
+            )
+        if c.reported_area:
+            b.metric(
+                t("coverage_area", lg),
+                f"{fmt_area(c.registered_area_m2, lg)} / {fmt_area(c.reported_area.value, lg)}",
+                f"{c.area_share:.0%}",
+                delta_color="off",
+                delta_arrow="off",
+            )
+            b.caption(
+                t(
+                    "coverage_reported",
+                    lg,
+                    date=c.reported_area.report_date,
+                    source=c.reported_area.source_ids,
+                )
+            )
+        st.markdown(f"**{t('district_submissions', lg)}**")
+        d = c.districts
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("district", lg): d["district_id"].map(names),
+                    t("projects_count", lg): d["projects"],
+                    t("area_m2", lg): d["area_m2"].map(lambda v: f"{v:,.0f}"),
+                    t("last_upload", lg): beijing_column(d["last_upload_at"], seconds=False),
+                    t("upload_state", lg): d["state"].map(lambda v: t(f"state_{v}", lg)),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
 def render() -> None:
     lg = lang()
     st.title(t("nav_dashboard", lg))
     as_of = as_of_input()
-    stage = st.sidebar.radio(
+    who = principal()
+    city = whole_snapshot(as_of)
+    scope = who.district_id if who is not None and who.role == Role.DISTRICT else None
+    judgement = city.judgement(scope)
+    names = city.district_names(lg)
+    _verdict_box(judgement, names, lg)
+    _pipeline(city, judgement, lg)
+    _coverage(judgement, names, lg)
+
+    stage = kept_choice(
+        st.sidebar.radio,
         t("stage", lg),
-        options=[s.value for s in STAGE_CHOICES],
-        format_func=lambda v: label(STAGE_LABELS, v, lg),
+        [s.value for s in STAGE_CHOICES],
+        lambda v: label(STAGE_LABELS, v, lg),
         key="stage",
+        default=judgement.official_stage.stage.value,
     )
     snap = snapshot(as_of)
     ledger = snap.ledger(Stage(stage))
     s = ledger.summary
-    stage_text = label(STAGE_LABELS, s.stage, lg)
-
-    c1, c2, c3 = st.columns(3)
-    pct_year = s.year_counted_m2 / s.year_target_m2 * 100 if s.year_target_m2 else 0.0
-    c1.metric(
-        t("this_year", lg, year=s.year, stage=stage_text),
-        fmt_area(s.year_counted_m2, lg),
-        f"{pct_year:.1f}% · " + t("of_target", lg, target=fmt_area(s.year_target_m2, lg)),
-        delta_color="off",
-        delta_arrow="off",
-    )
-    pct_total = s.cumulative_m2 / s.period_target_m2 * 100 if s.period_target_m2 else 0.0
-    c2.metric(
-        t("cumulative", lg, start=s.period_start, end=s.period_end),
-        fmt_area(s.cumulative_m2, lg),
-        f"{pct_total:.1f}% · " + t("of_period_target", lg, target=fmt_area(s.period_target_m2, lg)),
-        delta_color="off",
-        delta_arrow="off",
-    )
-    c3.metric(
-        t("required_pace", lg),
-        fmt_area(s.required_pace_m2, lg),
-        t("remaining_years", lg, n=s.remaining_years)
-        + " · "
-        + (t("on_track", lg) if s.on_track else t("behind", lg)),
-        delta_color="green" if s.on_track else "red",
-        delta_arrow="off",
-    )
     st.caption(t("expected_to_date", lg, value=fmt_area(s.expected_to_date_m2, lg)))
     st.info(
         f"**{t('counting_rule', lg)}**：{COUNTING_RULE[lg]}"

@@ -10,14 +10,14 @@ from streamlit_folium import st_folium
 
 from spatial import submissions as sub
 from spatial.auth import Action, PermissionDenied
-from spatial.clock import beijing_text
+from spatial.clock import beijing_text, shenzhen_today
 from spatial.crs_detect import CRS_CHOICES
 from spatial.fields import field_label
 from spatial.findings import Severity
 from spatial.ingest import CheckedUpload, UploadOptions
 from spatial.maps import build_map
 from spatial.templates import excel_template, field_table, geojson_template
-from spatial.ui.common import lang, principal, snapshot, store
+from spatial.ui.common import kept_choice, lang, principal, snapshot, store
 
 ACCEPTED_TYPES = [
     "geojson",
@@ -188,7 +188,7 @@ def _preview(checked: CheckedUpload, district_id: str, lg: str) -> sub.Preview:
             )
         )
         st.dataframe(plan.absent.rename(columns=headers), hide_index=True, width="stretch")
-    snap = snapshot(pd.Timestamp.today().date())
+    snap = snapshot(shenzhen_today())
     incoming = checked.projects[checked.row_ok]
     if not incoming.empty:
         enriched = incoming.assign(park_id=None, control_level=None, clusters="")
@@ -269,21 +269,22 @@ def render() -> None:
     lg = lang()
     st.title(T("上传本区项目", "Upload your district's projects"))
     _templates(lg)
-    snap = snapshot(pd.Timestamp.today().date())
+    snap = snapshot(shenzhen_today())
     names = snap.district_names(lg)
     who = principal()
     allowed = [d for d in names if who.can(Action.UPLOAD, d)]
     if not allowed:
         st.warning(T("您的账号不能上传。", "Your account cannot upload."))
         return
-    district_id = st.selectbox(
-        T("行政区", "District"), allowed, format_func=names.get, key="upload_district"
+    district_id = kept_choice(
+        st.selectbox, T("行政区", "District"), allowed, names.get, key="upload_district"
     )
     st.caption(T(f"上传人：{who.user_name}", f"Uploading as {who.user_name}"))
-    crs_choice = st.selectbox(
+    crs_choice = kept_choice(
+        st.selectbox,
         T("坐标系", "Coordinate system"),
         list(CRS_CHOICES),
-        format_func=lambda k: CRS_CHOICES[k][0 if lg == "zh" else 1],
+        lambda k: CRS_CHOICES[k][0 if lg == "zh" else 1],
         key="upload_crs",
     )
     repair = st.checkbox(
