@@ -119,7 +119,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "all": ("全部", "all"),
     "col_target_m2": ("目标（㎡）", "target (m²)"),
     "col_started_m2": ("开工（㎡）", "started (m²)"),
-    "col_started_expected_m2": ("预计开工（计划/推断，㎡）", "started, expected (planned/inferred, m²)"),
+    "col_started_expected_m2": (
+        "预计开工（计划/推断，㎡）",
+        "started, expected (planned/inferred, m²)",
+    ),
     "col_completed_expected_m2": (
         "预计竣工（计划/推断，㎡）",
         "completed, expected (planned/inferred, m²)",
