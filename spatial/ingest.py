@@ -32,7 +32,17 @@ from spatial.fields import (
 )
 from spatial.findings import UploadRejected, ValidationReport, error, warning
 from spatial.formats import read_upload
-from spatial.layers import PROJECT_FIELDS, Quality, Status
+from spatial.layers import (
+    PROJECT_EVIDENCE_FIELDS,
+    PROJECT_FIELDS,
+    STAGE_DATE_COLUMN,
+    STAGE_EVIDENCE_COLUMN,
+    STAGE_STATUS,
+    STATUS_ORDER,
+    Evidence,
+    Quality,
+    Status,
+)
 from spatial.limits import UploadLimits
 
 PROJECT_GEOMETRY_TYPES = ("Point", "Polygon", "MultiPolygon")
@@ -95,6 +105,34 @@ class CheckedUpload:
     @property
     def accepted(self) -> bool:
         return self.report.accepted
+
+
+def _stage_evidence(status: pd.Series, dates: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """A district's own dates: confirmed where its status has reached the stage (the district
+    reports that it happened), planned where it has not (a date ahead of the status is a plan),
+    none without a date."""
+    order = [s.value for s in sorted(STATUS_ORDER, key=STATUS_ORDER.get)]
+    rank = pd.Series(pd.Categorical(status, categories=order).codes, index=status.index)
+    out = {}
+    for stage, column in STAGE_DATE_COLUMN.items():
+        reached = rank >= STATUS_ORDER[STAGE_STATUS[stage]]
+        evidence = pd.Series(
+            np.where(reached, Evidence.CONFIRMED.value, Evidence.PLANNED.value),
+            index=status.index,
+            dtype=object,
+        )
+        out[STAGE_EVIDENCE_COLUMN[stage]] = evidence.where(dates[column].notna(), None)
+    return out
+
+
+def _aspect_quality(numbers: dict[str, pd.Series], dates: dict[str, pd.Series]) -> dict:
+    """A district's own figures and dates are exact where given, missing where not."""
+    has_area = numbers["factory_floor_area_m2"].notna() | numbers["floor_area_m2"].notna()
+    has_date = pd.concat([d.notna() for d in dates.values()], axis=1).any(axis=1)
+    return {
+        "figures_quality": np.where(has_area, Quality.EXACT.value, Quality.MISSING.value),
+        "dates_quality": np.where(has_date, Quality.EXACT.value, Quality.MISSING.value),
+    }
 
 
 def empty_projects() -> gpd.GeoDataFrame:
@@ -906,8 +944,10 @@ def check_upload(
             "developer": values["developer"],
             "clusters": values["clusters"],
             "industries": values["industries"],
+            **_stage_evidence(status, dates),
             "quality": Quality.OFFICIAL.value,
             "location_quality": Quality.OFFICIAL.value,
+            **_aspect_quality(numbers, dates),
             "confidence": None,
             "source": values["source"].fillna(f"{options.district_id} upload: {filename}"),
         },
@@ -921,6 +961,7 @@ def check_upload(
     report.features = len(frame)
     step(1.0, "done")
     present = {"project_id", "district_id", "quality", "location_quality", "geometry"}
+    present |= {*PROJECT_EVIDENCE_FIELDS, "figures_quality", "dates_quality"}  # derived here
     present |= {"declared_park_id" if c == "park" else c for c in attrs.columns}
     present |= {"source"}
     return CheckedUpload(report, projects, ~rows.bad, repaired, frame, frozenset(present))

@@ -20,7 +20,7 @@ from shapely.geometry import Point
 from spatial.auth import Principal, Role
 from spatial.crs import WGS84
 from spatial.i18n import fmt_area
-from spatial.layers import PROJECT_FIELDS
+from spatial.layers import PROJECT_FIELDS, Stage
 from spatial.ledger import build_ledger
 from spatial.snapshot import take_snapshot
 
@@ -199,9 +199,12 @@ def test_dashboard_kpis_render(app_server, page):
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
     page.wait_for_timeout(500)
     text = page.locator('[data-testid="stMetric"]').all_inner_texts()
-    summary = take_snapshot(store, date.today()).ledger().summary
-    assert any(fmt_area(summary.cumulative_m2, "zh") in t for t in text), text
-    assert any("年已交付厂房面积" in t for t in text)
+    snap = take_snapshot(store, date.today())
+    for stage in Stage:  # all three stages side by side on the first screen
+        summary = snap.ledger(stage).summary
+        assert any(fmt_area(summary.cumulative_m2, "zh") in t for t in text), text
+    assert any(t.startswith(f"{date.today().year}年交付") for t in text), text
+    assert page.get_by_text("数据不足").count() >= 1
     assert page.get_by_text("Page not found").count() == 0
     page.screenshot(path=str(folder / "dashboard.png"), full_page=False)
     assert page.blocked == []
@@ -264,7 +267,7 @@ def test_officer_uploads_reviews_commits_and_the_dashboard_moves(app_server, pag
     base, store, folder = app_server
     sign_in(page, base, "ba-officer")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
-    cumulative = page.locator('[data-testid="stMetric"]').nth(1)
+    cumulative = page.locator('[data-testid="stMetric"]').nth(5)  # 交付, 2023—2027
     before = cumulative.inner_text()
     go(page, "上传")
     page.wait_for_selector("text=上传本区项目", timeout=60_000)
@@ -312,7 +315,7 @@ def test_officer_uploads_reviews_commits_and_the_dashboard_moves(app_server, pag
     go(page, "总览")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
     page.wait_for_timeout(500)
-    after = page.locator('[data-testid="stMetric"]').nth(1).inner_text()
+    after = page.locator('[data-testid="stMetric"]').nth(5).inner_text()
     snap = take_snapshot(store, date.today())
     baoan = snap.projects[snap.projects["district_id"] == "baoan"]
     summary = build_ledger(baoan, snap.pledge, as_of=date.today()).summary  # what ba-officer reads
