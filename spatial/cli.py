@@ -389,9 +389,10 @@ def cmd_counting(args, out) -> int:
         elif args.counting_command == "allocation":
             target = None if args.target_m2.lower() == "none" else float(args.target_m2)
             set_allocation(store, operator, args.district, args.year, target, args.source)
-    except (CountingError, ValueError) as exc:
-        text = f"{exc.zh} / {exc.en}" if isinstance(exc, CountingError) else str(exc)
-        raise UsageError(text) from exc
+    except CountingError as exc:
+        raise UsageError(f"{exc.zh} / {exc.en}") from exc
+    except ValueError as exc:  # a target that is not a number
+        raise UsageError(str(exc)) from exc
     official = official_stage(store, "en")
     print(
         f"official stage: {official.stage.value}"

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -28,7 +29,8 @@ from enum import StrEnum
 import pandas as pd
 
 from spatial.auth import Action, Principal, require
-from spatial.layers import STAGE_LABELS, Stage
+from spatial.i18n import BilingualError
+from spatial.layers import Stage
 from spatial.ledger import Ledger, build_ledger, counted_area
 from spatial.store import Store, utcnow
 
@@ -56,15 +58,8 @@ DEFAULT_STAGE_SOURCE = (
 )
 
 
-class CountingError(ValueError):
+class CountingError(BilingualError):
     """A counting setting refused, in Chinese and English."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
-
-    def text(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
 
 
 class Verdict(StrEnum):
@@ -92,6 +87,18 @@ class OfficialStage:
     @property
     def is_default(self) -> bool:
         return self.set_by is None
+
+
+@contextmanager
+def _audited_setting(store: Store, actor: Principal, action: str, target: str, detail: dict):
+    """One admin write of a counting setting: permission re-checked, the change and its audit
+    event in the same transaction (serialised with every other settings write). Yields the
+    connection and the time written."""
+    require(actor, Action.SET_COUNTING)
+    now = utcnow()
+    with store.transaction(lock="settings") as conn:
+        yield conn, now
+        store.record_event(actor.user_name, action, target, detail=detail, conn=conn, at=now)
 
 
 def official_stage(store: Store, lang: str = "zh") -> OfficialStage:
@@ -128,9 +135,10 @@ def set_official_stage(
             f"the stage must be one of {', '.join(s.value for s in Stage)}",
         ) from None
     reason = _require_reason(reason)
-    now = utcnow()
-    with store.transaction(lock="settings") as conn:
+    detail = {"reason": reason, "source": source}
+    with _audited_setting(store, actor, "set_official_stage", stage.value, detail) as (conn, now):
         before = store.setting(OFFICIAL_STAGE_KEY, conn)
+        detail["from"] = before["value"] if before else f"{DEFAULT_OFFICIAL_STAGE.value} (default)"
         store.put_setting(
             conn,
             OFFICIAL_STAGE_KEY,
@@ -139,18 +147,6 @@ def set_official_stage(
             source=source or None,
             set_by=actor.user_name,
             set_at=now,
-        )
-        store.record_event(
-            actor.user_name,
-            "set_official_stage",
-            stage.value,
-            detail={
-                "from": before["value"] if before else f"{DEFAULT_OFFICIAL_STAGE.value} (default)",
-                "reason": reason,
-                "source": source,
-            },
-            conn=conn,
-            at=now,
         )
 
 
@@ -167,8 +163,11 @@ def set_coverage_threshold(store: Store, actor: Principal, share: float, reason:
             "阈值须在 0 与 1 之间（如 0.8）", "the threshold must be in (0, 1], e.g. 0.8"
         )
     reason = _require_reason(reason)
-    now = utcnow()
-    with store.transaction(lock="settings") as conn:
+    detail = {"reason": reason}
+    with _audited_setting(store, actor, "set_coverage_threshold", str(share), detail) as (
+        conn,
+        now,
+    ):
         store.put_setting(
             conn,
             COVERAGE_THRESHOLD_KEY,
@@ -177,14 +176,6 @@ def set_coverage_threshold(store: Store, actor: Principal, share: float, reason:
             source=None,
             set_by=actor.user_name,
             set_at=now,
-        )
-        store.record_event(
-            actor.user_name,
-            "set_coverage_threshold",
-            str(share),
-            detail={"reason": reason},
-            conn=conn,
-            at=now,
         )
 
 
@@ -212,8 +203,9 @@ def set_allocation(
     source = (source or "").strip()
     if target_m2 is not None and not source:
         raise CountingError("请注明分解指标的来源（文件名、文号）", "name the allocation's source")
-    now = utcnow()
-    with store.transaction(lock="settings") as conn:
+    detail = {"target_m2": target_m2, "source": source}
+    target = f"{district_id}:{year}"
+    with _audited_setting(store, actor, "set_allocation", target, detail) as (conn, now):
         store.put_allocation(
             conn,
             district_id,
@@ -222,14 +214,6 @@ def set_allocation(
             source=source,
             set_by=actor.user_name,
             set_at=now,
-        )
-        store.record_event(
-            actor.user_name,
-            "set_allocation",
-            f"{district_id}:{year}",
-            detail={"target_m2": target_m2, "source": source},
-            conn=conn,
-            at=now,
         )
 
 
@@ -425,8 +409,3 @@ def decide_district(ledger: Ledger, coverage: RegisterCoverage, district_id: str
     if row["state"] != "current":
         return Verdict.INSUFFICIENT_DATA
     return Verdict.ON_TRACK if ledger.summary.on_track else Verdict.BEHIND
-
-
-def stage_label(stage: Stage, lang: str) -> str:
-    zh, en = STAGE_LABELS[stage]
-    return zh if lang == "zh" else en
