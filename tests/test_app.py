@@ -343,3 +343,30 @@ def test_viewer_sees_no_report_buttons(db_url, seeded_store, monkeypatch):
     viewer = signed_in(db_url, monkeypatch, Principal("vw", Role.VIEWER))
     no_errors(viewer)
     assert not [b for b in viewer.button if b.key and b.key.startswith("dashboard_report")]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "![pixel](http://127.0.0.1:9/track.png) 纪要",
+        "[点此](javascript:alert(1)) 纪要",
+        "<img src=x onerror=alert(1)> 纪要",
+        "# 标题 **粗体** $x$ 纪要",
+    ],
+)
+def test_a_typed_reason_is_shown_as_itself_on_the_dashboard(
+    db_url, seeded_store, monkeypatch, reason
+):
+    """An admin's reason and source reach Streamlit markdown with every markdown/HTML
+    character escaped: no image is fetched, no link, tag or heading is formed."""
+    from spatial.counting import set_official_stage
+    from spatial.ui.common import markdown_text
+
+    set_official_stage(seeded_store, ADMIN, "started", reason, reason)
+    at = signed_in(db_url, monkeypatch, ADMIN)
+    no_errors(at)
+    shown = [c.value for c in at.caption if "纪要" in c.value]
+    assert shown and all(c.count(markdown_text(reason)) == 2 for c in shown)
+    for ch in "![]()<>#*$":
+        if ch in reason:
+            assert all(c.count(ch) == c.count("\\" + ch) for c in shown)

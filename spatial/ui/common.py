@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from collections.abc import Callable
 from datetime import date
@@ -160,6 +161,15 @@ def language_switch() -> str:
         horizontal=True,
     )
     return choice
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def markdown_text(text: str | None) -> str:
+    """Typed text (a reason, a source, a name) shown inside Streamlit markdown as itself: every
+    markdown/HTML character escaped, so no link, image, heading or tag is formed."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text or "")).replace("\n", " ")
 
 
 def kept_choice(widget, label: str, options: list, format_func, key: str, default=None):

@@ -17,6 +17,7 @@ from spatial.ui.common import (
     as_of_input,
     kept_choice,
     lang,
+    markdown_text,
     principal,
     snapshot,
     whole_snapshot,
@@ -57,22 +58,20 @@ def _verdict_box(judgement, names: dict, lg: str) -> None:
         else:
             st.success(text)
         if judgement.allocation is not None:
-            st.caption(
-                t(
-                    "district_allocation",
-                    lg,
-                    source="; ".join(sorted(set(judgement.allocation["source"]))),
-                )
-            )
+            sources = "; ".join(sorted(set(judgement.allocation["source"])))
+            st.caption(t("district_allocation", lg, source=markdown_text(sources)))
     who = (
         t("official_stage_default", lg)
         if official.is_default
         else t(
-            "official_stage_set", lg, who=official.set_by, when=beijing_text(official.set_at, False)
+            "official_stage_set",
+            lg,
+            who=markdown_text(official.set_by),
+            when=beijing_text(official.set_at, False),
         )
     )
-    source = official.source or "—"
-    st.caption(f"{who} · {t('reason', lg)}：{official.reason} · {t('source', lg)}：{source}")
+    reason, source = markdown_text(official.reason), markdown_text(official.source or "—")
+    st.caption(f"{who} · {t('reason', lg)}：{reason} · {t('source', lg)}：{source}")
 
 
 def _pipeline(snap, judgement, lg: str) -> None:
@@ -128,38 +127,24 @@ def _coverage(judgement, names: dict, lg: str) -> None:
     with st.expander(
         t("register_coverage_title", lg), expanded=judgement.verdict == Verdict.INSUFFICIENT_DATA
     ):
-        a, b = st.columns(2)
-        if c.reported_projects:
-            a.metric(
-                t("coverage_projects", lg),
-                f"{c.registered_projects:,} / {c.reported_projects.value:,.0f}",
-                f"{c.project_share:.0%}",
+        figures = (
+            ("coverage_projects", c.reported_projects, c.project_share,
+             f"{c.registered_projects:,}", lambda v: f"{v:,.0f}"),
+            ("coverage_area", c.reported_area, c.area_share,
+             fmt_area(c.registered_area_m2, lg), lambda v: fmt_area(v, lg)),
+        )  # fmt: skip
+        for column, (key, reported, share, held, shown) in zip(st.columns(2), figures, strict=True):
+            if reported is None:
+                continue
+            column.metric(
+                t(key, lg),
+                f"{held} / {shown(reported.value)}",
+                f"{share:.0%}",
                 delta_color="off",
                 delta_arrow="off",
             )
-            a.caption(
-                t(
-                    "coverage_reported",
-                    lg,
-                    date=c.reported_projects.report_date,
-                    source=c.reported_projects.source_ids,
-                )
-            )
-        if c.reported_area:
-            b.metric(
-                t("coverage_area", lg),
-                f"{fmt_area(c.registered_area_m2, lg)} / {fmt_area(c.reported_area.value, lg)}",
-                f"{c.area_share:.0%}",
-                delta_color="off",
-                delta_arrow="off",
-            )
-            b.caption(
-                t(
-                    "coverage_reported",
-                    lg,
-                    date=c.reported_area.report_date,
-                    source=c.reported_area.source_ids,
-                )
+            column.caption(
+                t("coverage_reported", lg, date=reported.report_date, source=reported.source_ids)
             )
         st.markdown(f"**{t('district_submissions', lg)}**")
         d = c.districts
