@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from spatial.layers import PROJECT_DATE_FIELDS, PROJECT_NUMERIC_FIELDS, Status
+from spatial.layers import PROJECT_DATE_FIELDS, PROJECT_NUMERIC_FIELDS, Evidence, Quality, Status
 
 # canonical field -> accepted headers (compared after normalise_header)
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -46,6 +46,13 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "industries": ("industries", "产业方向", "主导产业", "产业"),
     "clusters": ("clusters", "产业集群"),
     "source": ("source", "来源", "数据来源"),
+    # optional: how each stage's date is known, and how exact the figures/dates/location are
+    "start_evidence": ("start_evidence", "开工依据", "开工日期依据", "开工证据"),
+    "completion_evidence": ("completion_evidence", "竣工依据", "竣工日期依据", "竣工证据"),
+    "delivery_evidence": ("delivery_evidence", "交付依据", "交付日期依据", "交付证据"),
+    "figures_quality": ("figures_quality", "面积精度", "面积数据质量", "数据精度"),
+    "dates_quality": ("dates_quality", "日期精度", "日期数据质量"),
+    "location_quality": ("location_quality", "位置精度", "定位精度", "位置数据质量"),
     "lon": ("lon", "lng", "longitude", "经度", "x"),
     "lat": ("lat", "latitude", "纬度", "y"),
     "wkt": ("wkt", "geometry", "geom", "几何", "the_geom"),
@@ -72,6 +79,12 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "industries": ("产业方向", "industries"),
     "clusters": ("产业集群", "clusters"),
     "source": ("来源", "source"),
+    "start_evidence": ("开工依据", "start evidence"),
+    "completion_evidence": ("竣工依据", "completion evidence"),
+    "delivery_evidence": ("交付依据", "delivery evidence"),
+    "figures_quality": ("面积精度", "figures quality"),
+    "dates_quality": ("日期精度", "dates quality"),
+    "location_quality": ("位置精度", "location quality"),
     "geometry": ("位置/几何", "location / geometry"),
     "bbox": ("bbox 范围框", "bbox"),
 }
@@ -89,6 +102,8 @@ TEXT_FIELDS = (
     "clusters",
     "source",
 )
+EVIDENCE_FIELDS = ("start_evidence", "completion_evidence", "delivery_evidence")
+ASPECT_QUALITY_FIELDS = ("figures_quality", "dates_quality", "location_quality")
 
 STATUS_ALIASES: dict[str, Status] = {}
 for _status, _names in {
@@ -190,13 +205,49 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return numbers.astype(float), bad
 
 
-def parse_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Chinese or English status names → Status values. Returns (statuses, bad)."""
+EVIDENCE_ALIASES: dict[str, Evidence] = {
+    **dict.fromkeys(
+        ("confirmed", "actual", "happened", "已证实", "证实", "实际", "已发生", "已确认", "确认"),
+        Evidence.CONFIRMED,
+    ),
+    **dict.fromkeys(
+        ("planned", "plan", "expected", "计划", "预计", "计划日期", "预计日期", "拟"),
+        Evidence.PLANNED,
+    ),
+    **dict.fromkeys(
+        ("inferred", "estimated", "estimate", "推断", "推算", "估计", "估算"), Evidence.INFERRED
+    ),
+}
+ASPECT_QUALITY_ALIASES: dict[str, Quality] = {
+    **dict.fromkeys(("exact", "precise", "准确", "精确", "实测", "确切"), Quality.EXACT),
+    **dict.fromkeys(
+        ("approximate", "approx", "rounded", "近似", "约", "约数", "大约", "概数", "估算"),
+        Quality.APPROXIMATE,
+    ),
+}
+
+
+def _parse_vocabulary(values: pd.Series, aliases: dict) -> tuple[pd.Series, pd.Series]:
     text = values.astype("object").where(values.notna(), "").astype(str).str.strip().str.lower()
     text = text.str.replace(r"\s+", " ", regex=True)
-    mapped = text.map({k: v.value for k, v in STATUS_ALIASES.items()})
+    mapped = text.map({k: v.value for k, v in aliases.items()})
     bad = (text != "") & mapped.isna()
     return mapped, bad
+
+
+def parse_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Chinese or English status names → Status values. Returns (statuses, bad)."""
+    return _parse_vocabulary(values, STATUS_ALIASES)
+
+
+def parse_evidence(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """已证实 / 计划 / 推断 (or confirmed / planned / inferred) → Evidence values."""
+    return _parse_vocabulary(values, EVIDENCE_ALIASES)
+
+
+def parse_aspect_quality(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """准确 / 近似 (or exact / approximate) → Quality values."""
+    return _parse_vocabulary(values, ASPECT_QUALITY_ALIASES)
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:

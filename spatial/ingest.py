@@ -17,16 +17,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatial.clock import shenzhen_today
 from spatial.crs import METRIC
 from spatial.crs_detect import AUTO, resolve_crs
 from spatial.fields import (
+    ASPECT_QUALITY_FIELDS,
     DATE_FIELDS,
     NUMERIC_FIELDS,
     REQUIRED_FIELDS,
     TEXT_FIELDS,
     field_label,
     map_columns,
+    parse_aspect_quality,
     parse_dates,
+    parse_evidence,
     parse_numbers,
     parse_statuses,
 )
@@ -38,6 +42,7 @@ from spatial.layers import (
     STAGE_DATE_COLUMN,
     STAGE_EVIDENCE_COLUMN,
     STAGE_STATUS,
+    STATUS_LABELS,
     STATUS_ORDER,
     Evidence,
     Quality,
@@ -107,32 +112,123 @@ class CheckedUpload:
         return self.report.accepted
 
 
-def _stage_evidence(status: pd.Series, dates: dict[str, pd.Series]) -> dict[str, pd.Series]:
-    """A district's own dates: confirmed where its status has reached the stage (the district
-    reports that it happened), planned where it has not (a date ahead of the status is a plan),
-    none without a date."""
+def _stage_evidence(
+    status: pd.Series, dates: dict[str, pd.Series], attrs: pd.DataFrame, rows: _Rows, today: str
+) -> dict[str, pd.Series]:
+    """How each stage's date is known. A district may say so in ``<stage>_evidence`` columns
+    (已证实 / 计划 / 推断); where it does not, its own date is confirmed where its status has
+    reached the stage (the district reports that it happened) and planned where it has not, or
+    where the date is still ahead (a date in the future is a plan). No date, no evidence."""
     order = [s.value for s in sorted(STATUS_ORDER, key=STATUS_ORDER.get)]
     rank = pd.Series(pd.Categorical(status, categories=order).codes, index=status.index)
+    status_zh = status.map({s.value: STATUS_LABELS[s][0] for s in Status}).fillna("—")
+    status_en = status.map({s.value: STATUS_LABELS[s][1] for s in Status}).fillna("—")
     out = {}
-    for stage, column in STAGE_DATE_COLUMN.items():
+    for stage, date_column in STAGE_DATE_COLUMN.items():
+        column = STAGE_EVIDENCE_COLUMN[stage]
+        label, date_label = field_label(column), field_label(date_column)
+        dated = dates[date_column].notna()
         reached = rank >= STATUS_ORDER[STAGE_STATUS[stage]]
-        evidence = pd.Series(
-            np.where(reached, Evidence.CONFIRMED.value, Evidence.PLANNED.value),
+        ahead = dated & (dates[date_column].astype(object).fillna("") > today)
+        derived = pd.Series(
+            np.where(reached & ~ahead, Evidence.CONFIRMED.value, Evidence.PLANNED.value),
             index=status.index,
             dtype=object,
         )
-        out[STAGE_EVIDENCE_COLUMN[stage]] = evidence.where(dates[column].notna(), None)
+        given, bad = parse_evidence(
+            attrs[column] if column in attrs else pd.Series(None, index=status.index)
+        )
+        rows.error(
+            bad,
+            "unknown_evidence",
+            f"“{label.zh}” “{{value}}” 无法识别",
+            f"'{label.en}' '{{value}}' is not recognised",
+            "可用：已证实、计划、推断（或 confirmed、planned、inferred）；不确定可留空。",
+            "Use 已证实/计划/推断 or confirmed / planned / inferred; leave it empty if unsure.",
+            fld=column,
+            fmt=lambda i, c=column: {"value": str(attrs[c][i])[:30]},
+        )
+        confirmed = given == Evidence.CONFIRMED.value
+        rows.error(
+            confirmed & dated & ~reached & ~bad,
+            "confirmed_ahead_of_status",
+            f"“{label.zh}”为已证实，但项目状态为{{status}}",
+            f"'{label.en}' says confirmed, but the project's status is {{status_en}}",
+            f"更新项目状态；若{date_label.zh}只是计划，把依据改为“计划”。",
+            f"Update the status; if the {date_label.en} is only planned, write 'planned'.",
+            fld=column,
+            fmt=lambda i: {"status": status_zh[i], "status_en": status_en[i]},
+        )
+        rows.error(
+            confirmed & ahead & ~bad,
+            "confirmed_in_future",
+            f"“{label.zh}”为已证实，但{date_label.zh} {{date}} 还未到",
+            f"'{label.en}' says confirmed, but the {date_label.en} {{date}} is still ahead",
+            "已发生的日期不能晚于今天；未来的日期请把依据写为“计划”。",
+            "A date that happened cannot be after today; write 'planned' for a future date.",
+            fld=column,
+            fmt=lambda i, c=date_column: {"date": dates[c][i]},
+        )
+        rows.warn(
+            given.isna() & dated & reached & ahead,
+            "future_date_taken_as_plan",
+            f"状态为{{status}}，但{date_label.zh} {{date}} 还未到，按计划日期处理，不计入",
+            f"the status is {{status_en}} but the {date_label.en} {{date}} is still ahead; it "
+            "is taken as planned and not counted",
+            f"核对{date_label.zh}；如确已发生，填写实际日期。",
+            f"Check the {date_label.en}; if it happened, give the actual date.",
+            fld=date_column,
+            fmt=lambda i, c=date_column: {
+                "date": dates[c][i],
+                "status": status_zh[i],
+                "status_en": status_en[i],
+            },
+        )
+        rows.warn(
+            given.notna() & ~dated,
+            "evidence_without_date",
+            f"填写了“{label.zh}”但没有{date_label.zh}，依据不起作用",
+            f"'{label.en}' is given without a {date_label.en}; it has no effect",
+            f"补充{date_label.zh}，或清空该依据。",
+            f"Add the {date_label.en}, or clear the evidence.",
+            fld=column,
+        )
+        out[column] = given.astype(object).where(given.notna(), derived).where(dated, None)
     return out
 
 
-def _aspect_quality(numbers: dict[str, pd.Series], dates: dict[str, pd.Series]) -> dict:
-    """A district's own figures and dates are exact where given, missing where not."""
+def _aspect_quality(
+    numbers: dict[str, pd.Series], dates: dict[str, pd.Series], attrs: pd.DataFrame, rows: _Rows
+) -> dict[str, pd.Series]:
+    """How exact a district's figures, dates and location are. Stated in ``figures_quality``,
+    ``dates_quality``, ``location_quality`` (准确 / 近似) or, where not stated, exact (the
+    district's own register) — and missing wherever there is no figure or no date at all."""
     has_area = numbers["factory_floor_area_m2"].notna() | numbers["floor_area_m2"].notna()
     has_date = pd.concat([d.notna() for d in dates.values()], axis=1).any(axis=1)
-    return {
-        "figures_quality": np.where(has_area, Quality.EXACT.value, Quality.MISSING.value),
-        "dates_quality": np.where(has_date, Quality.EXACT.value, Quality.MISSING.value),
-    }
+    present = {"figures_quality": has_area, "dates_quality": has_date}
+    out = {}
+    for column in ASPECT_QUALITY_FIELDS:
+        label = field_label(column)
+        given, bad = parse_aspect_quality(
+            attrs[column] if column in attrs else pd.Series(None, index=has_area.index)
+        )
+        rows.error(
+            bad,
+            "unknown_quality",
+            f"“{label.zh}” “{{value}}” 无法识别",
+            f"'{label.en}' '{{value}}' is not recognised",
+            "可用：准确、近似（或 exact、approximate）；留空表示准确。",
+            "Use 准确/近似 or exact / approximate; empty means exact.",
+            fld=column,
+            fmt=lambda i, c=column: {"value": str(attrs[c][i])[:30]},
+        )
+        if column == "location_quality":  # a district's own location is official unless rough
+            given = given.where(given != Quality.EXACT.value, Quality.OFFICIAL.value)
+            out[column] = given.fillna(Quality.OFFICIAL.value)
+            continue
+        quality = given.fillna(Quality.EXACT.value)
+        out[column] = quality.where(present[column], Quality.MISSING.value)
+    return out
 
 
 def empty_projects() -> gpd.GeoDataFrame:
@@ -654,6 +750,9 @@ def check_upload(
             )
         )
 
+    evidence = _stage_evidence(status, dates, attrs, rows, shenzhen_today().isoformat())
+    aspect_quality = _aspect_quality(numbers, dates, attrs, rows)
+
     step(0.75, "geometry")
     # -- geometry -----------------------------------------------------------------------------
     geoms = frame.geometry
@@ -944,10 +1043,9 @@ def check_upload(
             "developer": values["developer"],
             "clusters": values["clusters"],
             "industries": values["industries"],
-            **_stage_evidence(status, dates),
+            **evidence,
             "quality": Quality.OFFICIAL.value,
-            "location_quality": Quality.OFFICIAL.value,
-            **_aspect_quality(numbers, dates),
+            **aspect_quality,
             "confidence": None,
             "source": values["source"].fillna(f"{options.district_id} upload: {filename}"),
         },
@@ -960,8 +1058,8 @@ def check_upload(
     )
     report.features = len(frame)
     step(1.0, "done")
-    present = {"project_id", "district_id", "quality", "location_quality", "geometry"}
-    present |= {*PROJECT_EVIDENCE_FIELDS, "figures_quality", "dates_quality"}  # derived here
+    present = {"project_id", "district_id", "quality", "geometry"}
+    present |= {*PROJECT_EVIDENCE_FIELDS, *ASPECT_QUALITY_FIELDS}  # derived here
     present |= {"declared_park_id" if c == "park" else c for c in attrs.columns}
     present |= {"source"}
     return CheckedUpload(report, projects, ~rows.bad, repaired, frame, frozenset(present))

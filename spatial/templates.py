@@ -26,6 +26,12 @@ EXAMPLE = {
     "start_date": "2025-03-01",
     "completion_date": "2027-06-30",
     "delivery_date": "",
+    "start_evidence": "已证实",
+    "completion_evidence": "计划",
+    "delivery_evidence": "",
+    "figures_quality": "准确",
+    "dates_quality": "准确",
+    "location_quality": "准确",
     "developer": "深圳市某区属国企",
     "industries": "智能网联汽车;新能源",
     "source": "宝安区工业和信息化局 2026年11月台账",
@@ -40,6 +46,26 @@ NOTES: dict[str, tuple[str, str]] = {
     "delivery_date": ("交付给企业使用的日期", "date handed to the tenants"),
     "park": ("所属20大园区名称（可空）", "one of the 20 parks, if any"),
     "plot_ratio": ("= 计容建筑面积 ÷ 用地面积", "= floor area ÷ land area"),
+    "start_evidence": (
+        "可空。已证实 / 计划 / 推断；只有已证实的日期计入台账。留空：状态已到该阶段且日期"
+        "不晚于今天为已证实，否则为计划",
+        "optional. confirmed / planned / inferred; only confirmed dates count. Empty: "
+        "confirmed where the status has reached the stage and the date is not ahead, else planned",
+    ),
+    "completion_evidence": ("可空，同开工依据", "optional, as start evidence"),
+    "delivery_evidence": ("可空，同开工依据", "optional, as start evidence"),
+    "figures_quality": (
+        "可空。准确 / 近似（如按新闻约数）；留空为准确",
+        "optional. exact / approximate (e.g. a rounded press figure); empty = exact",
+    ),
+    "dates_quality": (
+        "可空。准确 / 近似（如只知月份）；留空为准确",
+        "optional. exact / approximate (e.g. month only); empty = exact",
+    ),
+    "location_quality": (
+        "可空。准确 / 近似（如按街道定位）；留空为准确",
+        "optional. exact / approximate (e.g. placed by street); empty = exact",
+    ),
 }
 
 

@@ -347,6 +347,149 @@ def test_status_names(seeded_store, text, status):
     assert checked.projects["status"].iloc[0] == status
 
 
+@pytest.mark.parametrize(
+    "props,expected",
+    [
+        # no evidence column: confirmed where the status has reached the stage, else planned
+        (
+            {"状态": "在建", "开工日期": "2024-03-01", "竣工日期": "2027-06-30"},
+            {"start_evidence": "confirmed", "completion_evidence": "planned"},
+        ),
+        # the district says how it knows, in Chinese or English
+        (
+            {
+                "状态": "竣工",
+                "开工日期": "2023-03-01",
+                "竣工日期": "2024-05-01",
+                "开工依据": "推断",
+            },
+            {"start_evidence": "inferred", "completion_evidence": "confirmed"},
+        ),
+        (
+            {
+                "状态": "交付",
+                "开工日期": "2023-01-01",
+                "竣工日期": "2024-01-01",
+                "交付日期": "2024-06-30",
+                "delivery_evidence": "Planned",
+            },
+            {"delivery_evidence": "planned", "completion_evidence": "confirmed"},
+        ),
+        (
+            {"状态": "在建", "开工日期": "2025-01-01", "start_evidence": "confirmed"},
+            {"start_evidence": "confirmed", "delivery_evidence": None},
+        ),
+        # a date still ahead under a status that has reached it is a plan (with a warning)
+        (
+            {"状态": "在建", "开工日期": "2099-01-01"},
+            {"start_evidence": "planned"},
+        ),
+    ],
+)
+def test_a_district_says_how_each_date_is_known(seeded_store, props, expected):
+    checked = upload([feature("BA-1", props)], seeded_store)
+    assert checked.accepted, checked.report.to_text("en")
+    row = checked.projects.iloc[0]
+    for column, value in expected.items():
+        assert row[column] == value, column
+    assert "start_evidence" in checked.present_fields
+
+
+@pytest.mark.parametrize(
+    "props,code,field",
+    [
+        ({"开工日期": "2024-01-01", "开工依据": "听说的"}, "unknown_evidence", "start_evidence"),
+        (
+            {"开工日期": "2024-01-01", "start_evidence": "=1+1"},
+            "unknown_evidence",
+            "start_evidence",
+        ),
+        (
+            {"竣工日期": "2027-01-01", "竣工依据": "已证实"},
+            "confirmed_ahead_of_status",
+            "completion_evidence",
+        ),
+        (
+            {
+                "状态": "交付",
+                "开工日期": "2023-01-01",
+                "竣工日期": "2024-01-01",
+                "交付日期": "2099-06-30",
+                "交付依据": "confirmed",
+            },
+            "confirmed_in_future",
+            "delivery_evidence",
+        ),
+        ({"面积精度": "大概吧"}, "unknown_quality", "figures_quality"),
+        ({"dates_quality": "<b>x</b>"}, "unknown_quality", "dates_quality"),
+    ],
+)
+def test_evidence_and_quality_that_cannot_be_read_are_refused(seeded_store, props, code, field):
+    checked = upload([feature("BA-1", props)], seeded_store)
+    assert not checked.accepted
+    hits = [f for f in checked.report.errors if f.code == code]
+    assert hits, checked.report.to_text("en")
+    assert hits[0].field == field and hits[0].feature_id == "BA-1"
+    assert hits[0].fix_zh and hits[0].fix_en
+    assert re.search(r"[\u4e00-\u9fff]", hits[0].message_zh)
+
+
+@pytest.mark.parametrize(
+    "props,code,field",
+    [
+        ({"开工依据": "已证实"}, "evidence_without_date", "start_evidence"),
+        (
+            {"状态": "竣工", "开工日期": "2024-01-01", "竣工日期": "2099-01-01"},
+            "future_date_taken_as_plan",
+            "completion_date",
+        ),
+    ],
+)
+def test_evidence_warnings(seeded_store, props, code, field):
+    checked = upload([feature("BA-1", props)], seeded_store)
+    assert checked.accepted, checked.report.to_text("en")
+    hits = [f for f in checked.report.warnings if f.code == code]
+    assert hits and hits[0].field == field
+
+
+@pytest.mark.parametrize(
+    "props,expected",
+    [
+        (
+            {},
+            {
+                "figures_quality": "exact",
+                "dates_quality": "missing",
+                "location_quality": "official",
+            },
+        ),
+        (
+            {
+                "面积精度": "近似",
+                "开工日期": "2024-01-01",
+                "日期精度": "约",
+                "位置精度": "approximate",
+            },
+            {
+                "figures_quality": "approximate",
+                "dates_quality": "approximate",
+                "location_quality": "approximate",
+            },
+        ),
+        (
+            {"位置精度": "准确", "dates_quality": "exact"},
+            {"location_quality": "official", "dates_quality": "missing"},
+        ),
+    ],
+)
+def test_a_district_says_how_exact_its_figures_are(seeded_store, props, expected):
+    checked = upload([feature("BA-1", props)], seeded_store)
+    assert checked.accepted, checked.report.to_text("en")
+    row = checked.projects.iloc[0]
+    for column, value in expected.items():
+        assert row[column] == value, column
+
+
 def test_duplicates_and_missing_fields(seeded_store):
     broken = feature("BA-1")
     del broken["properties"]["项目名称"]

@@ -1,0 +1,43 @@
+"""The upload templates a district downloads are read back whole by the upload check
+(spatial.templates): every column recognised, every example value accepted, in both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from spatial.ingest import UploadOptions, check_upload
+from spatial.templates import TEMPLATE_FIELDS, excel_template, field_table, geojson_template
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize(
+    "name,build", [("template.geojson", geojson_template), ("template.xlsx", excel_template)]
+)
+def test_a_template_is_accepted_as_it_is(seeded_store, lang, name, build):
+    checked = check_upload(
+        name,
+        build(lang),
+        UploadOptions("baoan"),
+        seeded_store.layer("districts"),
+        seeded_store.projects()[["project_id", "district_id"]],
+    )
+    assert checked.accepted, checked.report.to_text("en")
+    codes = {f.code for f in checked.report.warnings}
+    assert "unknown_columns" not in codes, checked.report.to_text("en")
+    row = checked.projects.iloc[0]
+    assert row["floor_area_m2"] == 120000
+    assert row["start_evidence"] == "confirmed"  # 已证实
+    assert row["completion_evidence"] == "planned"  # 计划
+    assert row["delivery_evidence"] is None  # no delivery date
+    assert row["figures_quality"] == "exact" and row["location_quality"] == "official"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_field_table_documents_every_template_column(lang):
+    table = field_table(lang)
+    assert len(table) == len(TEMPLATE_FIELDS)
+    english = table.iloc[:, 1].tolist()
+    assert english == list(TEMPLATE_FIELDS)
+    notes = dict(zip(english, table.iloc[:, -1], strict=True))
+    for column in ("start_evidence", "figures_quality", "dates_quality", "location_quality"):
+        assert notes[column], column  # the optional columns say what they take
