@@ -28,13 +28,16 @@ FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif
 
 
 def year_chart(by_year: pd.DataFrame, lang: str, height: int = 320) -> alt.Chart:
-    """Grouped bars per pledge year: target beside started, completed and delivered (m²)."""
+    """Grouped bars per pledge year: target beside started, completed and delivered (m²).
+    Without a ``target_m2`` column (a district with no allocation) the stages alone."""
     names = {
         "target_m2": t("target", lang),
         "started_m2": label(STAGE_LABELS, Stage.STARTED, lang),
         "completed_m2": label(STAGE_LABELS, Stage.COMPLETED, lang),
         "delivered_m2": label(STAGE_LABELS, Stage.DELIVERED, lang),
     }
+    colours = dict(zip(names, STAGE_COLOURS, strict=True))
+    names = {k: v for k, v in names.items() if k in by_year.columns}
     long = by_year.melt(id_vars="year", value_vars=list(names), var_name="series", value_name="m2")
     long["series"] = long["series"].map(names)
     long["year"] = long["year"].astype(int).astype(str)
@@ -49,7 +52,7 @@ def year_chart(by_year: pd.DataFrame, lang: str, height: int = 320) -> alt.Chart
             color=alt.Color(
                 "series:N",
                 sort=list(names.values()),
-                scale=alt.Scale(range=STAGE_COLOURS),
+                scale=alt.Scale(range=[colours[k] for k in names]),
                 title=None,
             ),
             tooltip=[

@@ -186,7 +186,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--year", type=int, required=True)
     rep.add_argument("--as-of", type=_date, default=None, help="default: today, or 31 Dec")
-    rep.add_argument("--stage", choices=[s.value for s in Stage], default=Stage.DELIVERED.value)
+    rep.add_argument(
+        "--stage", choices=[s.value for s in Stage], default=None, help="default: the official"
+    )
     rep.add_argument("--lang", choices=["zh", "en"], default="zh")
     rep.add_argument("--user", default="admin")
     rep.add_argument(
@@ -667,7 +669,8 @@ def cmd_report(args, out) -> int:
         )
     store = _open(args)
     actor = _actor(store, args.user)
-    request = ReportRequest(args.year, args.as_of, Stage(args.stage), args.lang, fmt)
+    stage = Stage(args.stage) if args.stage else None
+    request = ReportRequest(args.year, args.as_of, stage, args.lang, fmt)
     try:
         result = progress_report(store, actor, request)
     except (ReportError, PrintError, PermissionDenied) as exc:
@@ -675,9 +678,11 @@ def cmd_report(args, out) -> int:
     output = args.output / result.filename if args.output.is_dir() else args.output
     output.write_bytes(result.content)
     st = result.report.status
+    verdict = result.report.judgement.verdict
     print(
         f"{output} ({len(result.content):,} bytes; {st.year} {st.stage.value} "
-        f"{st.year_counted_m2:,.0f} m² of {st.year_target_m2:,.0f}; as of {st.as_of})",
+        f"{st.year_counted_m2:,.0f} m² of {st.year_target_m2:,.0f}; as of {st.as_of}; "
+        f"verdict {verdict.value if verdict else 'not judged'})",
         file=out,
     )
     return 0

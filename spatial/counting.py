@@ -29,9 +29,9 @@ from enum import StrEnum
 import pandas as pd
 
 from spatial.auth import Action, Principal, require
-from spatial.i18n import BilingualError
+from spatial.i18n import BilingualError, fmt_area, t
 from spatial.layers import Stage
-from spatial.ledger import Ledger, build_ledger, counted_area
+from spatial.ledger import STAGES, Ledger, build_ledger, counted_area
 from spatial.store import Store, utcnow
 
 OFFICIAL_STAGE_KEY = "official_stage"
@@ -353,6 +353,89 @@ class Judgement:
             "city_share": self.city_share,
             "coverage": self.coverage.as_json(),
         }
+
+
+@dataclass(frozen=True)
+class StagePosition:
+    """One stage of the pipeline (开工 → 竣工 → 交付) against the target: the year and the
+    pledge period, the gap, and what is dated but not counted (planned or inferred)."""
+
+    stage: Stage
+    official: bool  # the stage the verdict uses
+    measured: bool  # False: a district without an allocation sees no target
+    year: int
+    year_counted_m2: float
+    year_target_m2: float
+    period_start: int
+    period_end: int
+    cumulative_m2: float
+    period_target_m2: float
+    expected_m2: float  # this year, dated at the stage but not confirmed (or still ahead)
+
+    @property
+    def year_gap_m2(self) -> float:
+        return max(self.year_target_m2 - self.year_counted_m2, 0.0)
+
+    @property
+    def period_gap_m2(self) -> float:
+        return max(self.period_target_m2 - self.cumulative_m2, 0.0)
+
+    @property
+    def year_share(self) -> float:
+        return self.year_counted_m2 / self.year_target_m2 if self.year_target_m2 else 0.0
+
+    @property
+    def period_share(self) -> float:
+        return self.cumulative_m2 / self.period_target_m2 if self.period_target_m2 else 0.0
+
+
+def pipeline(judgement: Judgement) -> tuple[StagePosition, ...]:
+    """All three stages side by side for the judgement's scope, each against the same targets
+    (the city's pledge, or the district's allocation), as of the judgement's date."""
+    targets = judgement.ledger.by_year[["year", "target_m2"]]
+    projects = judgement.ledger.projects
+    measured = judgement.verdict is not None or judgement.scope is None
+    out = []
+    for stage in STAGES:
+        ledger = build_ledger(projects, targets, stage, judgement.ledger.as_of)
+        s = ledger.summary
+        row = ledger.by_year.set_index("year").loc[s.year]
+        out.append(
+            StagePosition(
+                stage=stage,
+                official=stage == judgement.official_stage.stage,
+                measured=measured,
+                year=s.year,
+                year_counted_m2=s.year_counted_m2,
+                year_target_m2=s.year_target_m2,
+                period_start=s.period_start,
+                period_end=s.period_end,
+                cumulative_m2=s.cumulative_m2,
+                period_target_m2=s.period_target_m2,
+                expected_m2=float(row[f"{stage.value}_expected_m2"]),
+            )
+        )
+    return tuple(out)
+
+
+def verdict_reason(judgement: Judgement, lang: str) -> str:
+    """Why the verdict is what it is, in one sentence (for the dashboard and the report)."""
+    j = judgement
+    if j.verdict is None:
+        share = "—" if j.city_share is None else f"{j.city_share:.1%}"
+        return t("no_allocation", lang, share=share)
+    if j.verdict == Verdict.INSUFFICIENT_DATA:
+        if j.scope is None:
+            return t("insufficient_rule", lang, threshold=j.coverage.threshold)
+        return t("insufficient_district_rule", lang)
+    s = j.ledger.summary
+    return t(
+        "verdict_pace",
+        lang,
+        as_of=s.as_of.isoformat(),
+        expected=fmt_area(s.expected_to_date_m2, lang),
+        counted=fmt_area(s.cumulative_m2, lang),
+    )
 
 
 def decide(ledger: Ledger, coverage: RegisterCoverage) -> Verdict:

@@ -56,6 +56,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "Insufficient data: the register holds less than {threshold:.0%} of the programme reported "
         "in public sources (projects or planned factory area), so progress cannot be judged.",
     ),
+    "insufficient_district_rule": (
+        "数据不足：本区最近一次成功上传早于一个季度（或从未上传），进度无法判定。",
+        "Insufficient data: the district's last accepted upload is more than a quarter old (or "
+        "there is none), so progress cannot be judged.",
+    ),
+    "verdict_pace": (
+        "按进度截至 {as_of} 应累计 {expected}，已计入 {counted}。",
+        "By {as_of} the pace requires {expected}; {counted} is counted.",
+    ),
     "no_allocation": (
         "本区尚无分解指标，不与全市目标比较；本区计入面积占全市的 {share}。",
         "This district has no allocation, so it is not measured against the city's target; its "
@@ -220,18 +229,45 @@ TEXT: dict[str, tuple[str, str]] = {
         "Shenzhen new factory space: progress report {year}",
     ),
     "report_pledge": (
-        "承诺：2023—2027年每年新增工业厂房空间 2000 万平方米（工业上楼）",
-        "Pledge: 20 million m² of new factory space a year, 2023–2027 (工业上楼)",
+        "承诺：2023—2027年每年建设/推出不少于 2000 万平方米工业厂房空间（工业上楼）",
+        "Pledge: build / put on offer at least 20 million m² of factory space a year, "
+        "2023–2027 (工业上楼)",
     ),
     "report_meta": (
-        "统计截止 {as_of} · 计入口径：{stage} · 范围：{scope}",
-        "As of {as_of} · counted at: {stage} · scope: {scope}",
+        "统计截止 {as_of} · 计入口径：{stage}（官方口径：{official}）· 范围：{scope}",
+        "As of {as_of} · counted at: {stage} (official stage: {official}) · scope: {scope}",
     ),
     "report_generated": ("{at} 由 {user} 生成", "generated {at} by {user}"),
     "report_scope_city": ("全市", "whole city"),
     "report_scope_some": (
-        "{names}（仅账号可读范围；目标为全市目标）",
-        "{names} only (what this account may read; targets are city-wide)",
+        "{names}（仅账号可读范围）",
+        "{names} only (what this account may read)",
+    ),
+    "report_not_judged": ("不作判定", "not judged"),
+    "report_no_target": ("无分解指标，不与全市目标比较", "no allocation: not measured"),
+    "report_verdict": ("判定与登记覆盖", "Verdict and register coverage"),
+    "report_pipeline": ("开工 → 竣工 → 交付", "Started → completed → delivered"),
+    "report_pipeline_year": ("{year}年", "{year}"),
+    "report_pipeline_period": ("{start}—{end}年累计", "{start}–{end} total"),
+    "report_stage": ("阶段", "Stage"),
+    "report_counted": ("已计入（㎡）", "Counted (m²)"),
+    "report_target": ("目标（㎡）", "Target (m²)"),
+    "report_gap": ("差额（㎡）", "Short (m²)"),
+    "report_expected": ("计划/推断，不计入（㎡）", "Planned/inferred, not counted (m²)"),
+    "report_coverage_projects": (
+        "登记项目 {held} 个，公开报道 {reported} 个（{share}，{date}，{source}）",
+        "{held} projects registered of {reported} reported ({share}; {date}, {source})",
+    ),
+    "report_coverage_area": (
+        "登记计划厂房面积 {held}，公开报道 {reported}（{share}，{date}，{source}）",
+        "{held} planned factory area registered of {reported} reported ({share}; {date}, {source})",
+    ),
+    "report_summary_unmeasured": (
+        "截至{as_of}，{year}年已{stage}工业厂房空间 {counted}；{start}—{year}年累计 {cumulative}，"
+        "占全市的 {share}。本区尚无分解指标，不与全市目标比较。",
+        "As of {as_of}, {counted} of factory space was {stage} in {year}; {cumulative} over "
+        "{start}–{year}, {share} of the city's. The district has no allocation, so it is not "
+        "measured against the city's target.",
     ),
     "report_headline": ("要点", "Headlines"),
     "report_year_counted": ("{year}年已{stage}", "{stage} in {year}"),

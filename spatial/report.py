@@ -23,9 +23,17 @@ import pandas as pd
 from spatial.auth import Action, Principal, require
 from spatial.charts import area_bars, chart_svg, year_chart
 from spatial.clock import BEIJING_LABEL, beijing_text, shenzhen_today
+from spatial.counting import (
+    VERDICT_LABELS,
+    Judgement,
+    StagePosition,
+    Verdict,
+    pipeline,
+    verdict_reason,
+)
 from spatial.i18n import TEXT, BilingualError, fmt_area, t
 from spatial.layers import LAYERS, QUALITY_LABELS, STAGE_LABELS, STATUS_LABELS, Stage, label
-from spatial.ledger import COUNTING_RULE, STAGES, Ledger, counted_area, open_year
+from spatial.ledger import COUNTING_RULE, STAGES, Ledger, build_ledger, counted_area, open_year
 from spatial.printing import html_to_pdf
 from spatial.snapshot import COVERAGE_ASPECTS, Snapshot, coverage, take_snapshot
 from spatial.store import Store, utcnow
@@ -45,7 +53,7 @@ class ReportError(BilingualError):
 class ReportRequest:
     year: int
     as_of: date | None = None  # default: today in the year itself, 31 December for a past year
-    stage: Stage = Stage.DELIVERED
+    stage: Stage | None = None  # default: the official counting stage
     lang: str = "zh"
     format: str = "html"
 
@@ -78,6 +86,8 @@ class ProgressReport:
     as_of: date
     stage: Stage
     scope: tuple[str, ...] | None  # district ids when the reader sees only some districts
+    judgement: Judgement  # the verdict at the official stage, with register coverage
+    pipeline: tuple[StagePosition, ...]  # 开工 → 竣工 → 交付 against the same targets
     status: YearStatus
     by_year: pd.DataFrame
     by_district: pd.DataFrame
@@ -180,19 +190,28 @@ def progress_by(ledger: Ledger, key: str, year: int, keys: Iterable[str]) -> pd.
 def build_report(
     snapshot: Snapshot,
     year: int,
-    stage: Stage = Stage.DELIVERED,
+    stage: Stage | None = None,
     scope: tuple[str, ...] | None = None,
+    judgement: Judgement | None = None,
 ) -> ProgressReport:
     """Everything the report shows, computed from one snapshot (pure: no store, no printing).
-    ``scope``: the districts a reader may see, when not all of them (listed alone)."""
-    ledger = snapshot.ledger(Stage(stage))
+    ``stage``: the stage of the tables (the official stage when None). ``scope``: the districts
+    a reader may see, when not all of them (listed alone). ``judgement``: the verdict for that
+    scope, taken from the whole city's snapshot (default: the city's, from ``snapshot``). The
+    targets are the judgement's: the city's pledge, or a district's allocation."""
+    judgement = judgement or snapshot.judgement(None)
+    stage = Stage(stage) if stage else judgement.official_stage.stage
+    targets = judgement.ledger.by_year[["year", "target_m2"]]
+    ledger = build_ledger(snapshot.projects, targets, stage, snapshot.as_of)
     s = ledger.summary
     overdue = ledger.overdue
     return ProgressReport(
         year=year,
         as_of=snapshot.as_of,
-        stage=Stage(stage),
+        stage=stage,
         scope=scope,
+        judgement=judgement,
+        pipeline=pipeline(judgement),
         status=year_status(ledger, year),
         by_year=ledger.by_year,
         by_district=progress_by(
@@ -237,6 +256,204 @@ def _pct(part: float, whole: float) -> str:
     return f"{part / whole * 100:.1f}%" if whole else "—"
 
 
+def _verdict(report: ProgressReport, lg: str) -> dict:
+    """The verdict at the official stage, its explanation and the register coverage."""
+    j = report.judgement
+    c = j.coverage
+    official = label(STAGE_LABELS, j.official_stage.stage, lg)
+    value = (
+        t("report_not_judged", lg) if j.verdict is None else label(VERDICT_LABELS, j.verdict, lg)
+    )
+    title = t("verdict_title", lg, stage=official)
+    return {
+        "title": title,
+        "value": value,
+        "heading": f"{title}：{value}" if lg == "zh" else f"{title}: {value}",
+        "reason": verdict_reason(j, lg),
+        "kind": j.verdict.value if j.verdict else "not_judged",
+        "stage_reason": (
+            t("official_stage_default", lg)
+            if j.official_stage.is_default
+            else t(
+                "official_stage_set",
+                lg,
+                who=j.official_stage.set_by,
+                when=beijing_text(j.official_stage.set_at, False),
+            )
+        )
+        + (" · {}：{} · {}：{}" if lg == "zh" else " · {}: {} · {}: {}").format(
+            t("reason", lg),
+            j.official_stage.reason,
+            t("source", lg),
+            j.official_stage.source or "—",
+        ),
+        "coverage": [
+            t(
+                key,
+                lg,
+                held=held,
+                reported=shown(total.value),
+                share=f"{share:.0%}",
+                date=total.report_date,
+                source=total.source_ids,
+            )
+            for key, total, share, held, shown in (
+                (
+                    "report_coverage_projects",
+                    c.reported_projects,
+                    c.project_share,
+                    f"{c.registered_projects:,}",
+                    lambda v: f"{v:,.0f}",
+                ),
+                (
+                    "report_coverage_area",
+                    c.reported_area,
+                    c.area_share,
+                    fmt_area(c.registered_area_m2, lg),
+                    lambda v: fmt_area(v, lg),
+                ),
+            )  # fmt: skip
+            if total is not None
+        ],
+        "allocation": (
+            t("district_allocation", lg, source="; ".join(sorted(set(j.allocation["source"]))))
+            if j.allocation is not None
+            else None
+        ),
+    }
+
+
+def _pipeline_rows(report: ProgressReport, lg: str) -> list[dict]:
+    """One row per stage (开工 → 竣工 → 交付): this year and the period, against the target."""
+    return [
+        {
+            "stage": label(STAGE_LABELS, p.stage, lg)
+            + (f"（{t('official_mark', lg)}）" if lg == "zh" and p.official else "")
+            + (f" ({t('official_mark', lg)})" if lg != "zh" and p.official else ""),
+            "official": p.official,
+            "year_counted": p.year_counted_m2,
+            "year_target": p.year_target_m2 if p.measured else None,
+            "year_gap": p.year_gap_m2 if p.measured else None,
+            "cumulative": p.cumulative_m2,
+            "period_target": p.period_target_m2 if p.measured else None,
+            "period_gap": p.period_gap_m2 if p.measured else None,
+            "expected": p.expected_m2,
+        }
+        for p in report.pipeline
+    ]
+
+
+def _headline(report: ProgressReport, lg: str, stage: str) -> tuple[str, list[dict]]:
+    """The summary sentence and the four key figures, at the report's stage."""
+    st = report.status
+    measured = report.pipeline[0].measured
+    j = report.judgement
+    verdict = _verdict(report, lg)
+    if not measured:
+        share = "—" if j.city_share is None else f"{j.city_share:.1%}"
+        summary = t(
+            "report_summary_unmeasured",
+            lg,
+            as_of=report.as_of.isoformat(),
+            year=report.year,
+            stage=stage,
+            counted=fmt_area(st.year_counted_m2, lg),
+            start=st.period_start,
+            cumulative=fmt_area(st.cumulative_m2, lg),
+            share=share,
+        )
+    else:
+        if j.verdict == Verdict.INSUFFICIENT_DATA:  # no word on pace the register cannot carry
+            pace = verdict["heading"]
+        else:
+            pace = (
+                t("report_verdict_on_track", lg)
+                if st.on_track
+                else t(
+                    "report_verdict_behind",
+                    lg,
+                    behind=fmt_area(st.expected_m2 - st.cumulative_m2, lg),
+                )
+            )
+        summary = t(
+            "report_summary",
+            lg,
+            as_of=report.as_of.isoformat(),
+            year=report.year,
+            stage=stage,
+            counted=fmt_area(st.year_counted_m2, lg),
+            target=fmt_area(st.year_target_m2, lg),
+            pct=_pct(st.year_counted_m2, st.year_target_m2),
+            start=st.period_start,
+            cumulative=fmt_area(st.cumulative_m2, lg),
+            verdict=pace,
+        )
+        if j.verdict != Verdict.INSUFFICIENT_DATA and report.stage != j.official_stage.stage:
+            summary += " " + verdict["heading"] + ("。" if lg == "zh" else ".")
+    year_note = (
+        t(
+            "report_of_year_target",
+            lg,
+            target=fmt_area(st.year_target_m2, lg),
+            pct=_pct(st.year_counted_m2, st.year_target_m2),
+        )
+        if measured
+        else t("report_no_target", lg)
+    )
+    cumulative_note = (
+        t(
+            "report_of_cumulative_target",
+            lg,
+            target=fmt_area(st.cumulative_target_m2, lg),
+            pct=_pct(st.cumulative_m2, st.cumulative_target_m2),
+        )
+        if measured
+        else t("report_no_target", lg)
+    )
+    required = (
+        fmt_area(st.required_pace_m2, lg) if st.remaining_years else t("report_period_over", lg)
+    )
+    kpis = [
+        {
+            "label": t("report_year_counted", lg, year=report.year, stage=stage),
+            "value": fmt_area(st.year_counted_m2, lg),
+            "note": year_note,
+            "id": "kpi-year",
+        },
+        {
+            "label": t(
+                "report_cumulative", lg, start=st.period_start, year=report.year, stage=stage
+            ),
+            "value": fmt_area(st.cumulative_m2, lg),
+            "note": cumulative_note,
+            "id": "kpi-cumulative",
+        },
+        {
+            "label": verdict["title"],
+            "value": verdict["value"],
+            "note": verdict["reason"],
+            "id": "kpi-verdict",
+            "alert": j.verdict in (Verdict.BEHIND, Verdict.INSUFFICIENT_DATA),
+        },
+        {
+            "label": t("required_pace", lg),
+            "value": required if measured else "—",
+            "note": (
+                t(
+                    "report_required_note",
+                    lg,
+                    n=st.remaining_years,
+                    gap=fmt_area(st.remaining_m2, lg),
+                )
+                if measured
+                else t("report_no_target", lg)
+            ),
+            "id": "kpi-required",
+        },
+    ]
+    return summary, kpis
+
+
 def report_html(
     report: ProgressReport,
     snapshot: Snapshot,
@@ -244,10 +461,13 @@ def report_html(
     generated_by: str = "",
     generated_at: datetime | None = None,
 ) -> str:
-    """The report as one self-contained HTML page (print-ready: A4, page numbers)."""
+    """The report as one self-contained HTML page (print-ready: A4, page numbers): the verdict
+    and the pipeline first, then the tables by year, district and park, the overdue list and
+    the data coverage."""
     lg = "zh" if lang == "zh" else "en"
     st = report.status
     stage = label(STAGE_LABELS, report.stage, lg)
+    official = label(STAGE_LABELS, report.judgement.official_stage.stage, lg)
     districts = snapshot.district_names(lg)
     parks = snapshot.park_names(lg)
     scope = (
@@ -259,11 +479,7 @@ def report_html(
             names=("、" if lg == "zh" else ", ").join(districts.get(d, d) for d in report.scope),
         )
     )
-    verdict = (
-        t("report_verdict_on_track", lg)
-        if st.on_track
-        else t("report_verdict_behind", lg, behind=fmt_area(st.expected_m2 - st.cumulative_m2, lg))
-    )
+    summary, kpis = _headline(report, lg, stage)
     measure = f"{report.stage.value}_m2"
     by_district = report.by_district.assign(
         label=report.by_district["district_id"].map(districts).fillna(t("unassigned", lg))
@@ -273,110 +489,44 @@ def report_html(
     )
     parks_with_projects = by_park[by_park["projects"] > 0]
     empty_parks = len(by_park) - len(parks_with_projects)
+    measured = report.pipeline[0].measured
+    by_year = report.by_year if measured else report.by_year.drop(columns=["target_m2"])
     charts = {
-        "by_year": chart_svg(year_chart(report.by_year, lg, height=260), width=620),
+        "by_year": chart_svg(year_chart(by_year, lg, height=260), width=620),
         "by_district": (
             chart_svg(area_bars(by_district[by_district[measure] > 0], lg, value=measure), 560)
             if (by_district[measure] > 0).any()
             else None
         ),
     }
-    late = report.overdue.assign(counted_area_m2=counted_area(report.overdue))
-    overdue_rows = [
-        {
-            "id": r.project_id,
-            "name": r.name_zh if lg == "zh" else (r.name_en or r.name_zh),
-            "district": districts.get(r.district_id, r.district_id or ""),
-            "park": parks.get(r.park_id, "") if isinstance(r.park_id, str) else "",
-            "status": label(STATUS_LABELS, r.status, lg) if r.status else "",
-            "completion": r.completion_date,
-            "days": int(r.days_overdue),
-            "area": r.counted_area_m2,
-        }
-        for r in late.itertuples(index=False)
-    ]
-    layer_names = {k: (v.label_zh if lg == "zh" else v.label_en) for k, v in LAYERS.items()}
-    cov = report.coverage.assign(
-        layer=report.coverage["layer"].map(layer_names),
-        aspect=report.coverage["aspect"].map(lambda a: label(COVERAGE_ASPECTS, a, lg)),
-    )
     generated_at = generated_at or utcnow()
     context = {
         "lang": "zh-CN" if lg == "zh" else "en",
         "L": _texts(lg),
         "title": t("report_title", lg, year=report.year),
-        "meta": t("report_meta", lg, as_of=report.as_of.isoformat(), stage=stage, scope=scope),
+        "meta": t(
+            "report_meta",
+            lg,
+            as_of=report.as_of.isoformat(),
+            stage=stage,
+            official=official,
+            scope=scope,
+        ),
         "generated": t(
             "report_generated",
             lg,
             at=f"{beijing_text(generated_at, seconds=False)} {BEIJING_LABEL[lg]}",
             user=generated_by,
         ),
-        "summary": t(
-            "report_summary",
-            lg,
-            as_of=report.as_of.isoformat(),
-            year=report.year,
-            stage=stage,
-            counted=fmt_area(st.year_counted_m2, lg),
-            target=fmt_area(st.year_target_m2, lg),
-            pct=_pct(st.year_counted_m2, st.year_target_m2),
-            start=st.period_start,
-            cumulative=fmt_area(st.cumulative_m2, lg),
-            verdict=verdict,
+        "summary": summary,
+        "verdict": _verdict(report, lg),
+        "pipeline": _pipeline_rows(report, lg),
+        "pipeline_year": t("report_pipeline_year", lg, year=report.pipeline[0].year),
+        "pipeline_period": t(
+            "report_pipeline_period", lg, start=st.period_start, end=st.period_end
         ),
-        "kpis": [
-            {
-                "label": t("report_year_counted", lg, year=report.year, stage=stage),
-                "value": fmt_area(st.year_counted_m2, lg),
-                "note": t(
-                    "report_of_year_target",
-                    lg,
-                    target=fmt_area(st.year_target_m2, lg),
-                    pct=_pct(st.year_counted_m2, st.year_target_m2),
-                ),
-                "id": "kpi-year",
-            },
-            {
-                "label": t(
-                    "report_cumulative", lg, start=st.period_start, year=report.year, stage=stage
-                ),
-                "value": fmt_area(st.cumulative_m2, lg),
-                "note": t(
-                    "report_of_cumulative_target",
-                    lg,
-                    target=fmt_area(st.cumulative_target_m2, lg),
-                    pct=_pct(st.cumulative_m2, st.cumulative_target_m2),
-                ),
-                "id": "kpi-cumulative",
-            },
-            {
-                "label": t("report_pace", lg),
-                "value": verdict,
-                "note": t("report_pace_expected", lg, value=fmt_area(st.expected_m2, lg))
-                + " · "
-                + (
-                    t("report_year_open", lg, year=report.year)
-                    if st.year_open
-                    else t("report_year_closed", lg, year=report.year)
-                ),
-                "id": "kpi-pace",
-                "alert": not st.on_track,
-            },
-            {
-                "label": t("required_pace", lg),
-                "value": fmt_area(st.required_pace_m2, lg)
-                if st.remaining_years
-                else t("report_period_over", lg),
-                "note": t(
-                    "report_required_note",
-                    lg,
-                    n=st.remaining_years,
-                    gap=fmt_area(st.remaining_m2, lg),
-                ),
-                "id": "kpi-required",
-            },
-        ],
+        "kpis": kpis,
+        "measured": measured,
         "stage_column": measure,
         "by_year": report.by_year.to_dict("records"),
         "report_year": report.year,
@@ -398,10 +548,10 @@ def report_html(
         "charts": charts,
         "chart_district_title": t("report_chart_district", lg, year=report.year, stage=stage),
         "no_area_year": t("report_no_area_year", lg, year=report.year, stage=stage),
-        "overdue": overdue_rows,
+        "overdue": _overdue_rows(report, districts, parks, lg),
         "no_overdue": t("no_overdue", lg),
         "data_note": t("data_note", lg, n=report.projects),
-        "coverage": cov.to_dict("records"),
+        "coverage": _coverage_rows(report, lg),
         "counting_rule": COUNTING_RULE[lg],
         "excluded": t(
             "report_excluded",
@@ -416,6 +566,32 @@ def report_html(
         "sources": report.sources.to_dict("records"),
     }
     return _environment().get_template(TEMPLATE.name).render(**context)
+
+
+def _overdue_rows(report: ProgressReport, districts: dict, parks: dict, lg: str) -> list[dict]:
+    late = report.overdue.assign(counted_area_m2=counted_area(report.overdue))
+    return [
+        {
+            "id": r.project_id,
+            "name": r.name_zh if lg == "zh" else (r.name_en or r.name_zh),
+            "district": districts.get(r.district_id, r.district_id or ""),
+            "park": parks.get(r.park_id, "") if isinstance(r.park_id, str) else "",
+            "status": label(STATUS_LABELS, r.status, lg) if r.status else "",
+            "completion": r.completion_date,
+            "days": int(r.days_overdue),
+            "area": r.counted_area_m2,
+        }
+        for r in late.itertuples(index=False)
+    ]
+
+
+def _coverage_rows(report: ProgressReport, lg: str) -> list[dict]:
+    layer_names = {k: (v.label_zh if lg == "zh" else v.label_en) for k, v in LAYERS.items()}
+    cov = report.coverage.assign(
+        layer=report.coverage["layer"].map(layer_names),
+        aspect=report.coverage["aspect"].map(lambda a: label(COVERAGE_ASPECTS, a, lg)),
+    )
+    return cov.to_dict("records")
 
 
 # -- the whole job: permission, snapshot, render, print, audit ----------------------------------
@@ -442,10 +618,12 @@ def progress_report(
         )
     pledge = store.table("pledge")
     as_of = report_as_of(request.year, request.as_of, pledge, today or shenzhen_today())
-    snap = take_snapshot(store, as_of).readable_by(actor)
+    whole = take_snapshot(store, as_of)
+    snap = whole.readable_by(actor)
     readable = tuple(actor.readable_districts(snap.districts["district_id"]))
     scope = None if len(readable) == len(snap.districts) else readable
-    report = build_report(snap, request.year, request.stage, scope)
+    judgement = whole.judgement(readable[0] if scope and len(scope) == 1 else None)
+    report = build_report(snap, request.year, request.stage, scope, judgement)
     page = report_html(report, snap, request.lang, actor.user_name)
     content = page.encode("utf-8")
     if request.format == "pdf":

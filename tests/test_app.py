@@ -309,9 +309,9 @@ def test_export_page_builds_a_download(app, seeded_store):
 def test_export_page_builds_the_progress_report(app, seeded_store, fmt):
     app.switch_page(f"{PAGES}/exports.py").run()
     no_errors(app)
-    app.selectbox(key="report_year").set_value(2025)
-    app.selectbox(key="report_lang").set_value("en")
-    app.radio(key="report_format").set_value(fmt)
+    app.selectbox(key="report_year__zh").set_value(2025)
+    app.selectbox(key="report_lang__zh").set_value("en")
+    app.radio(key="report_format__zh").set_value(fmt)
     app.button(key="report_build").click().run()
     no_errors(app)
     assert any(f"progress_report_2025_2025-12-31_en.{fmt}" in s.value for s in app.success)
@@ -323,7 +323,7 @@ def test_export_page_builds_the_progress_report(app, seeded_store, fmt):
 def test_export_page_says_why_a_pdf_cannot_be_printed(app, monkeypatch):
     monkeypatch.setenv("SPATIAL_CHROMIUM", "/nonexistent/chromium")
     app.switch_page(f"{PAGES}/exports.py").run()
-    app.radio(key="report_format").set_value("pdf")
+    app.radio(key="report_format__zh").set_value("pdf")
     app.button(key="report_build").click().run()
     assert not app.exception
     assert "找不到 Chromium" in app.error[0].value

@@ -17,6 +17,7 @@ import pytest
 
 from spatial.auth import PermissionDenied, Principal, Role
 from spatial.cli import main as cli_main
+from spatial.counting import set_allocation, set_coverage_threshold, set_official_stage
 from spatial.crs import WGS84
 from spatial.layers import PROJECT_FIELDS, Stage
 from spatial.printing import PrintError, html_to_pdf
@@ -237,12 +238,14 @@ def _row(page: str, table_id: str, first_cell: str) -> list[str]:
 
 def test_html_report_in_chinese(report_store):
     snap = take_snapshot(report_store, AS_OF)
-    page = report_html(build_report(snap, 2025), snap, "zh", "planner-li")
+    page = report_html(build_report(snap, 2025, Stage.DELIVERED), snap, "zh", "planner-li")
     text = _text(page)
     assert "深圳市新增工业厂房空间进度报告（2025年）" in text
-    assert "统计截止 2025-12-31" in text and "计入口径：交付" in text and "范围：全市" in text
+    assert "每年建设/推出不少于 2000 万平方米" in text  # the pledge in its own words
+    assert "统计截止 2025-12-31" in text and "计入口径：交付（官方口径：开工）" in text
+    assert "范围：全市" in text
     assert "2025年已交付工业厂房空间 12.0 万㎡" in text  # 120,000 m²
-    assert "落后于进度 5,978.0 万㎡" in text  # 60,000,000 − 220,000
+    assert "累计 22.0 万㎡，判定（按官方口径“开工”）：数据不足" in text  # 8 of 72 projects
     assert _row(page, "district-table", "宝安区")[1:6] == [
         "0",
         "320,000",
@@ -261,7 +264,7 @@ def test_html_report_in_chinese(report_store):
 
 def test_html_report_is_self_contained_and_escapes_uploaded_text(report_store):
     snap = take_snapshot(report_store, AS_OF)
-    page = report_html(build_report(snap, 2025), snap, "zh", "planner-li")
+    page = report_html(build_report(snap, 2025, Stage.DELIVERED), snap, "zh", "planner-li")
     assert "<script" not in page.lower()
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;危险&lt;img src=x onerror=" in page
     assert 'onerror="' not in page  # the attribute's quotes are escaped too
@@ -280,6 +283,103 @@ def test_html_report_in_english(report_store):
     assert _row(page, "district-table", "Bao'an")[2] == "320,000"
     assert "Overdue projects" in text and "Project C" in text
     assert "宝安区" not in text  # the district names are English too
+
+
+# -- the verdict and the three stages ----------------------------------------------------------
+
+# hand-computed from FIXTURE as of 2025-12-31 (no evidence column: every date confirmed)
+# stage: (counted in 2025, counted 2023–2025, dated in 2025 but not counted)
+PIPELINE = {
+    "开工（官方口径）": (40_000, 760_000, 0),  # G in 2025; A, B, C, H before (E is 2021)
+    "竣工": (320_000, 420_000, 300_000),  # B, H in 2025; A 2024; C due 2025-06-30, not done
+    "交付": (120_000, 220_000, 0),  # H in 2025; A 2024
+}
+
+
+def test_the_report_leads_with_the_verdict_and_all_three_stages(report_store):
+    snap = take_snapshot(report_store, AS_OF)
+    report = build_report(snap, 2025)  # the official stage: 开工 by default
+    assert report.stage == Stage.STARTED
+    page = report_html(report, snap, "zh", "planner-li")
+    verdict = _text(page.split('id="verdict"')[1].split("</div>")[0])
+    # 8 projects registered against the 72 reported for 2023 Q1: no verdict on pace
+    assert "判定（按官方口径“开工”）：数据不足" in verdict
+    assert "库内登记少于公开报道的计划总量的 100%" in verdict
+    assert "登记项目 8 个，公开报道 72 个（11%，2023-03-31，S21）" in verdict
+    assert "登记计划厂房面积 96.0 万㎡，公开报道 2,306.5 万㎡（4%" in verdict
+    assert "官方口径为默认值（本工具的解读）" in verdict
+    for stage, (year, period, expected) in PIPELINE.items():
+        row = _row(page, "pipeline-table", stage)
+        assert row[1:] == [
+            f"{year:,}",
+            "20,000,000",
+            f"{20_000_000 - year:,}",
+            f"{period:,}",
+            "100,000,000",
+            f"{100_000_000 - period:,}",
+            f"{expected:,}",
+        ], stage
+    assert "数据不足" in _text(page.split('id="kpi-verdict"')[1].split("</div>\n    </div>")[0])
+    summary = _text(page.split('id="summary"')[1].split("</p>")[0])
+    assert "落后" not in summary and "判定（按官方口径“开工”）：数据不足" in summary
+
+
+def test_the_report_follows_the_official_stage_an_admin_sets(report_store):
+    admin = Principal("admin", Role.ADMIN)
+    set_official_stage(report_store, admin, "delivered", "按交付统计<b>理由</b>", "S25")
+    set_coverage_threshold(report_store, admin, 0.04, "试算一下口径")
+    result = progress_report(report_store, PLANNER, ReportRequest(2025, AS_OF))
+    assert result.report.stage == Stage.DELIVERED
+    page = result.content.decode()
+    text = _text(page)
+    assert "计入口径：交付（官方口径：交付）" in text
+    assert "<b>理由</b>" not in page and "&lt;b&gt;理由&lt;/b&gt;" in page  # escaped
+    verdict = _text(page.split('id="verdict"')[1].split("</div>")[0])
+    assert "判定（按官方口径“交付”）：落后" in verdict  # 11 % and 4.2 % ≥ 4 %: judged, and behind
+    assert "按进度截至 2025-12-31 应累计 6,000.0 万㎡，已计入 22.0 万㎡" in verdict
+    assert "官方口径由 admin 于" in verdict and "理由：按交付统计<b>理由</b>" in verdict
+    assert _row(page, "pipeline-table", "交付（官方口径）")[1] == "120,000"
+
+
+def test_a_district_without_an_allocation_is_not_measured_against_the_city(report_store):
+    result = progress_report(report_store, BAOAN, ReportRequest(2025, AS_OF))
+    page = result.content.decode()
+    text = _text(page)
+    assert "判定（按官方口径“开工”）：不作判定" in text
+    assert "本区尚无分解指标" in text
+    # Bao'an started A, B and H: 420,000 of the city's 760,000 m²
+    assert "占全市的 55.3%" in text
+    assert _row(page, "pipeline-table", "开工（官方口径）")[1:] == [
+        "0", "—", "—", "420,000", "—", "—", "0",
+    ]  # fmt: skip
+    by_year = page.split('<section id="by-year">')[1].split("</section>")[0]
+    assert "20,000,000" not in by_year and "100,000,000" not in page  # no city target at all
+
+
+def test_a_district_with_an_allocation_is_measured_against_it(report_store):
+    admin = Principal("admin", Role.ADMIN)
+    for year in range(2023, 2028):
+        set_allocation(report_store, admin, "baoan", year, 200_000, "宝安区分解指标（测试）")
+    result = progress_report(report_store, BAOAN, ReportRequest(2025, AS_OF))
+    page = result.content.decode()
+    verdict = _text(page.split('id="verdict"')[1].split("</div>")[0])
+    # no accepted upload from Bao'an in the last quarter: its own register is not current
+    assert "数据不足：本区最近一次成功上传早于一个季度" in verdict
+    assert "按本区分解指标（来源：宝安区分解指标（测试））" in verdict
+    assert _row(page, "pipeline-table", "开工（官方口径）")[1:] == [
+        "0", "200,000", "200,000", "420,000", "1,000,000", "580,000", "0",
+    ]  # fmt: skip
+    assert "20,000,000" not in page
+
+
+def test_the_report_in_english_names_the_verdict(report_store):
+    snap = take_snapshot(report_store, AS_OF)
+    page = report_html(build_report(snap, 2025), snap, "en", "planner-li")
+    text = _text(page)
+    assert "Verdict (official stage: started): insufficient data" in text
+    assert "counted at: started (official stage: started)" in text
+    assert "build / put on offer at least 20 million m²" in text
+    assert _row(page, "pipeline-table", "started (official stage)")[1] == "40,000"
 
 
 # -- the whole job: permissions, scope, audit, PDF ----------------------------------------------
@@ -314,7 +414,8 @@ def test_pdf_report_printed_by_chromium_read_back_by_pdfium(report_store, tmp_pa
     text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(pages))
     flat = re.sub(r"\s+", "", text)
     assert "深圳市新增工业厂房空间进度报告（2025年）" in flat  # CJK text, not missing glyphs
-    assert "12.0万㎡" in flat
+    assert "4.0万㎡" in flat  # started in 2025, the official stage
+    assert "数据不足" in flat and "760,000" in flat  # the verdict, the pipeline
     assert "320,000" in flat and "184" in flat and "危险" in flat
     assert f"1/{pages}" in flat and f"{pages}/{pages}" in flat  # page numbers from @page
     first = pdf[0].render(scale=1).to_pil()
@@ -360,7 +461,8 @@ def test_cli_report(db_url, report_store, tmp_path: Path, suffix):
         "-o", str(target), "--lang", "en",
     )  # fmt: skip
     assert code == 0, out
-    assert "120,000 m² of 20,000,000" in out
+    assert "2025 started 40,000 m² of 20,000,000" in out  # the official stage by default
+    assert "verdict insufficient_data" in out
     data = target.read_bytes()
     if suffix == ".pdf":
         assert data.startswith(b"%PDF")

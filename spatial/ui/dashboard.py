@@ -8,10 +8,10 @@ import streamlit as st
 from spatial.auth import Role
 from spatial.charts import area_bars, year_chart
 from spatial.clock import beijing_column, beijing_text
-from spatial.counting import VERDICT_LABELS, Verdict
+from spatial.counting import VERDICT_LABELS, Verdict, pipeline
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, STATUS_LABELS, Stage, label
-from spatial.ledger import COUNTING_RULE, STAGES, build_ledger, split_by
+from spatial.ledger import COUNTING_RULE, split_by
 from spatial.ui import report
 from spatial.ui.common import (
     as_of_input,
@@ -74,48 +74,38 @@ def _verdict_box(judgement, names: dict, lg: str) -> None:
     st.caption(f"{who} · {t('reason', lg)}：{reason} · {t('source', lg)}：{source}")
 
 
-def _pipeline(snap, judgement, lg: str) -> None:
+def _pipeline(judgement, lg: str) -> None:
     """开工 → 竣工 → 交付 side by side, each against the target (no stage hides the others)."""
     st.subheader(t("pipeline", lg))
-    targets = judgement.ledger.by_year[["year", "target_m2"]]
-    own = judgement.ledger.projects
-    measured = judgement.verdict is not None or judgement.scope is None
-    columns = st.columns(len(STAGES))
-    for column, stage in zip(columns, STAGES, strict=True):
-        ledger = build_ledger(own, targets, stage, snap.as_of)
-        s = ledger.summary
-        row = ledger.by_year.set_index("year").loc[s.year]
-        official = stage == judgement.official_stage.stage
+    positions = pipeline(judgement)
+    for column, p in zip(st.columns(len(positions)), positions, strict=True):
         with column:
-            heading = label(STAGE_LABELS, stage, lg)
-            st.markdown(f"**{heading}**" + (f" · {t('official_mark', lg)}" if official else ""))
+            heading = label(STAGE_LABELS, p.stage, lg)
+            st.markdown(f"**{heading}**" + (f" · {t('official_mark', lg)}" if p.official else ""))
             st.metric(
-                t("stage_year", lg, year=s.year, stage=heading),
-                fmt_area(s.year_counted_m2, lg),
-                (t("of_target", lg, target=fmt_area(s.year_target_m2, lg)) if measured else None),
+                t("stage_year", lg, year=p.year, stage=heading),
+                fmt_area(p.year_counted_m2, lg),
+                t("of_target", lg, target=fmt_area(p.year_target_m2, lg)) if p.measured else None,
                 delta_color="off",
                 delta_arrow="off",
             )
-            if measured:
-                share = s.year_counted_m2 / s.year_target_m2 if s.year_target_m2 else 0.0
-                st.progress(min(share, 1.0), text=_gap(s.year_target_m2 - s.year_counted_m2, lg))
+            if p.measured:
+                st.progress(min(p.year_share, 1.0), text=_gap(p.year_gap_m2, lg))
             st.metric(
-                t("stage_period", lg, start=s.period_start, end=s.period_end),
-                fmt_area(s.cumulative_m2, lg),
+                t("stage_period", lg, start=p.period_start, end=p.period_end),
+                fmt_area(p.cumulative_m2, lg),
                 (
-                    t("of_period_target", lg, target=fmt_area(s.period_target_m2, lg))
-                    if measured
+                    t("of_period_target", lg, target=fmt_area(p.period_target_m2, lg))
+                    if p.measured
                     else None
                 ),
                 delta_color="off",
                 delta_arrow="off",
             )
-            if measured:
-                share = s.cumulative_m2 / s.period_target_m2 if s.period_target_m2 else 0.0
-                st.progress(min(share, 1.0), text=_gap(s.period_target_m2 - s.cumulative_m2, lg))
-            expected = float(row[f"{stage.value}_expected_m2"])
-            if expected:
-                st.caption(t("expected_note", lg, value=fmt_area(expected, lg)))
+            if p.measured:
+                st.progress(min(p.period_share, 1.0), text=_gap(p.period_gap_m2, lg))
+            if p.expected_m2:
+                st.caption(t("expected_note", lg, value=fmt_area(p.expected_m2, lg)))
 
 
 def _gap(short_m2: float, lg: str) -> str:
@@ -173,7 +163,7 @@ def render() -> None:
     judgement = city.judgement(scope)
     names = city.district_names(lg)
     _verdict_box(judgement, names, lg)
-    _pipeline(city, judgement, lg)
+    _pipeline(judgement, lg)
     _coverage(judgement, names, lg)
 
     stage = kept_choice(

@@ -91,4 +91,4 @@ def render() -> None:
             result.media_type,
             key="export_download",
         )
-    report.report_section(lg, snap.pledge)
+    report.report_section(lg, snap.pledge, snap.official.stage)

@@ -20,7 +20,7 @@ from spatial.report import (
     progress_report,
     report_as_of,
 )
-from spatial.ui.common import principal, store
+from spatial.ui.common import kept_choice, principal, store
 
 
 def offer(request: ReportRequest, lg: str, key: str) -> None:
@@ -61,9 +61,10 @@ def dashboard_buttons(lg: str, year: int, as_of: date, stage: Stage) -> None:
             offer(ReportRequest(year, as_of, stage, lg, fmt), lg, "dashboard_report")
 
 
-def report_section(lg: str, pledge: pd.DataFrame) -> None:
+def report_section(lg: str, pledge: pd.DataFrame, official: Stage) -> None:
     """进度报告: the progress report for a pledge year, as HTML or PDF, for the signed-in user
-    (``pledge``: the page's cached snapshot's schedule, so a rerun reads nothing more)."""
+    (``pledge``: the page's cached snapshot's schedule, so a rerun reads nothing more;
+    ``official``: the official counting stage, the report's default)."""
     i = 0 if lg == "zh" else 1
     st.divider()
     st.subheader("进度报告（领导汇报用）" if lg == "zh" else "Progress report (for leadership)")
@@ -81,8 +82,8 @@ def report_section(lg: str, pledge: pd.DataFrame) -> None:
         st.info("承诺期尚未开始。" if lg == "zh" else "The pledge period has not begun.")
         return
     c1, c2, c3, c4 = st.columns(4)
-    year = c1.selectbox(
-        "报告年份" if lg == "zh" else "Year", years, index=len(years) - 1, key="report_year"
+    year = kept_choice(
+        c1.selectbox, "报告年份" if lg == "zh" else "Year", years, str, "report_year", years[-1]
     )
     as_of = c2.date_input(
         "统计截止日" if lg == "zh" else "As of",
@@ -91,27 +92,31 @@ def report_section(lg: str, pledge: pd.DataFrame) -> None:
         max_value=today,
         key=f"report_as_of_{year}",
     )
-    report_stage = c3.selectbox(
+    report_stage = kept_choice(
+        c3.selectbox,
         t("stage", lg),
         [s.value for s in STAGE_CHOICES],
-        format_func=lambda v: label(STAGE_LABELS, v, lg),
+        lambda v: (
+            label(STAGE_LABELS, v, lg)
+            + (f"（{t('official_mark', lg)}）" if v == official.value else "")
+        ),
         key="report_stage",
+        default=official.value,
     )
-    report_lang = c4.selectbox(
+    report_lang = kept_choice(
+        c4.selectbox,
         "报告语言" if lg == "zh" else "Report language",
         ["zh", "en"],
-        index=0 if lg == "zh" else 1,
-        format_func=lambda v: {"zh": "中文", "en": "English"}[v],
-        key="report_lang",
+        lambda v: {"zh": "中文", "en": "English"}[v],
+        "report_lang",
+        lg,
     )
-    fmt = st.radio(
+    fmt = kept_choice(
+        lambda *a, **k: st.radio(*a, horizontal=True, **k),
         "格式" if lg == "zh" else "Format",
         list(REPORT_FORMATS),
-        format_func=lambda v: {"html": ("HTML（网页）", "HTML (web page)"), "pdf": ("PDF", "PDF")}[
-            v
-        ][i],
-        horizontal=True,
-        key="report_format",
+        lambda v: {"html": ("HTML（网页）", "HTML (web page)"), "pdf": ("PDF", "PDF")}[v][i],
+        "report_format",
     )
     if st.button("生成进度报告" if lg == "zh" else "Build the report", key="report_build"):
         offer(ReportRequest(year, as_of, Stage(report_stage), report_lang, fmt), lg, "report")
