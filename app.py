@@ -39,6 +39,11 @@ navigation = st.navigation(
             if who.can(Action.VIEW_AUDIT)
             else []
         ),
+        *(
+            [st.Page(f"{PAGES}/counting.py", title=t("nav_counting", lg), url_path="counting")]
+            if who.can(Action.SET_COUNTING)
+            else []
+        ),
     ]
 )
 navigation.run()

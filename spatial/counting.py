@@ -189,32 +189,57 @@ def set_allocation(
 ) -> None:
     """A district's yearly share of the city target (分解指标), with its source; ``None``
     removes it. Admins only, audited."""
+    set_allocations(store, actor, district_id, {int(year): target_m2}, source)
+
+
+def set_allocations(
+    store: Store,
+    actor: Principal,
+    district_id: str,
+    targets: dict[int, float | None],
+    source: str,
+) -> None:
+    """Several years of a district's allocation at once (``None`` removes a year), from one
+    source: every value checked first, then all written in one transaction with one audit
+    event per year — a refused value leaves every year as it was."""
     require(actor, Action.SET_COUNTING)
     districts = set(store.layer("districts")["district_id"])
     if district_id not in districts:
         raise CountingError(f"没有名为 {district_id} 的区", f"no district called {district_id}")
-    if not 2023 <= int(year) <= 2027:
-        raise CountingError("年份须在 2023–2027 之间", "the year must be within 2023–2027")
-    if target_m2 is not None and not (math.isfinite(target_m2) and 0 < target_m2 <= 20_000_000):
-        raise CountingError(
-            "分解指标须为正数且不超过全市年度目标 2000 万㎡",
-            "an allocation must be positive and at most the city's 20 million m² a year",
-        )
     source = (source or "").strip()
-    if target_m2 is not None and not source:
-        raise CountingError("请注明分解指标的来源（文件名、文号）", "name the allocation's source")
-    detail = {"target_m2": target_m2, "source": source}
-    target = f"{district_id}:{year}"
-    with _audited_setting(store, actor, "set_allocation", target, detail) as (conn, now):
-        store.put_allocation(
-            conn,
-            district_id,
-            int(year),
-            target_m2=target_m2,
-            source=source,
-            set_by=actor.user_name,
-            set_at=now,
-        )
+    for year, target_m2 in targets.items():
+        if not 2023 <= int(year) <= 2027:
+            raise CountingError("年份须在 2023–2027 之间", "the year must be within 2023–2027")
+        if target_m2 is not None and not (math.isfinite(target_m2) and 0 < target_m2 <= 20_000_000):
+            raise CountingError(
+                f"{year} 年的分解指标须为正数且不超过全市年度目标 2000 万㎡",
+                f"the {year} allocation must be positive and at most the city's 20 million m²",
+            )
+        if target_m2 is not None and not source:
+            raise CountingError(
+                "请注明分解指标的来源（文件名、文号）", "name the allocation's source"
+            )
+    now = utcnow()
+    with store.transaction(lock="settings") as conn:
+        require(actor, Action.SET_COUNTING)  # re-checked inside the write
+        for year, target_m2 in targets.items():
+            store.put_allocation(
+                conn,
+                district_id,
+                int(year),
+                target_m2=target_m2,
+                source=source,
+                set_by=actor.user_name,
+                set_at=now,
+            )
+            store.record_event(
+                actor.user_name,
+                "set_allocation",
+                f"{district_id}:{year}",
+                detail={"target_m2": target_m2, "source": source},
+                conn=conn,
+                at=now,
+            )
 
 
 # -- register coverage --------------------------------------------------------------------------

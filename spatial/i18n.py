@@ -14,6 +14,50 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav_coverage": ("数据说明", "Data coverage"),
     "nav_upload": ("上传", "Upload"),
     "nav_audit": ("审计日志", "Audit trail"),
+    "nav_counting": ("计入口径设置", "Counting settings"),
+    "counting_saved": ("已保存，并记入审计日志。", "Saved, and recorded in the audit trail."),
+    "counting_official_title": (
+        "官方计入口径（判定所用阶段）",
+        "Official counting stage (the verdict's)",
+    ),
+    "counting_official_choice": ("改为", "Change to"),
+    "counting_reason": (
+        "理由（必填，如依据的文件或会议）",
+        "Reason (required: a document or meeting)",
+    ),
+    "counting_source": ("来源（可空，如文号）", "Source (optional, e.g. a document number)"),
+    "counting_save": ("保存", "Save"),
+    "counting_threshold_title": ("登记覆盖阈值", "Coverage threshold"),
+    "counting_threshold_help": (
+        "库内登记（项目数和计划厂房面积）达到公开报道计划总量的这一比例后，才给出进度判定；"
+        "不足时判定为“数据不足”。",
+        "The share of the publicly reported programme (projects and planned factory area) the "
+        "register must hold before progress is judged; below it the verdict is 'insufficient "
+        "data'.",
+    ),
+    "counting_threshold_value": ("阈值（%）", "Threshold (%)"),
+    "counting_allocations_title": ("各区分解指标", "District allocations"),
+    "counting_allocations_help": (
+        "每区每年的分解指标（万㎡）及其来源。五年齐全的区按本区指标判定；没有的区只显示占全市"
+        "的比例，不作判定。填 0 表示删除该年。",
+        "Each district's yearly allocation (万㎡) and its source. A district with all five years "
+        "is judged against them; one without sees its share of the city and no verdict. 0 "
+        "removes a year.",
+    ),
+    "counting_no_allocations": ("尚无分解指标。", "No allocation yet."),
+    "counting_allocation_value": ("分解指标", "Allocation"),
+    "counting_allocation_year": ("{year}年（万㎡）", "{year} (万㎡)"),
+    "counting_allocation_source": (
+        "来源（必填，文件名或文号）",
+        "Source (required: document name or number)",
+    ),
+    "counting_set_by": ("设定人", "Set by"),
+    "counting_set_at": ("时间（北京时间）", "Time (Beijing)"),
+    "counting_history": ("设定记录", "Changes"),
+    "counting_no_history": ("尚无更改：使用默认设定。", "No change yet: the defaults apply."),
+    "counting_change": ("更改", "Change"),
+    "counting_value": ("对象", "Target"),
+    "counting_detail": ("内容", "Detail"),
     "nav_export": ("导出", "Export"),
     "as_of": ("统计截止日", "As of"),
     "stage": ("计入口径", "Counting stage"),

@@ -245,6 +245,54 @@ def test_audit_page_is_for_admins(db_url, seeded_store, monkeypatch):
         viewer.switch_page(f"{PAGES}/audit.py").run()
 
 
+def test_counting_settings_page_changes_the_verdict_and_records_why(app, seeded_store):
+    app.switch_page(f"{PAGES}/counting.py").run()
+    no_errors(app)
+    assert app.title[0].value == "计入口径设置"
+    # the official stage: a reason is required, and the refusal says so
+    app.radio(key="counting_stage__zh").set_value("delivered")
+    app.button[0].click().run()  # the first form's 保存
+    assert any("请写明理由" in e.value for e in app.error)
+    assert seeded_store.setting("official_stage") is None  # nothing written
+    app.radio(key="counting_stage__zh").set_value("delivered")
+    app.text_area(key="counting_stage_reason").input("市工信局2026年第3次会议纪要")
+    app.text_input(key="counting_stage_source").input("会议纪要〔2026〕3号")
+    app.button[0].click().run()
+    no_errors(app)
+    assert any("已保存" in s.value for s in app.success)
+    assert seeded_store.setting("official_stage")["value"] == "delivered"
+    # the coverage threshold
+    app.number_input(key="counting_threshold").set_value(40)
+    app.text_area(key="counting_threshold_reason").input("先按四成登记试行判定")
+    app.button[1].click().run()
+    no_errors(app)
+    assert float(seeded_store.setting("coverage_threshold")["value"]) == 0.4
+    # a district's allocation, five years at once, in 万㎡
+    app.selectbox(key="counting_district__zh").set_value("baoan").run()
+    for year in range(2023, 2028):
+        app.number_input(key=f"counting_allocation_baoan_{year}").set_value(300.0)
+    app.text_input(key="counting_alloc_source").input("宝安区分解指标〔2023〕1号")
+    app.button[2].click().run()
+    no_errors(app)
+    held = seeded_store.allocations()
+    assert held["target_m2"].tolist() == [3_000_000.0] * 5
+    actions = seeded_store.audit(action="set_allocation")
+    assert len(actions) == 5 and set(actions["user_name"]) == {"admin"}
+    assert len(app.dataframe) == 2  # the allocations held, and the history of changes
+    # the dashboard follows: the verdict now reads the delivered stage
+    app.switch_page(f"{PAGES}/dashboard.py").run()
+    no_errors(app)
+    assert any("判定（按官方口径“交付”）" in w.value for w in app.warning)
+    assert any("会议纪要〔2026〕3号" in c.value for c in app.caption)
+
+
+def test_counting_settings_page_is_for_admins(db_url, seeded_store, monkeypatch):
+    for who in (Principal("pl", Role.PLANNER), Principal("ba", Role.DISTRICT, "baoan")):
+        at = signed_in(db_url, monkeypatch, who)
+        with pytest.raises(ValueError):  # not registered as a page for them
+            at.switch_page(f"{PAGES}/counting.py").run()
+
+
 @pytest.mark.parametrize(
     "who,upload_districts,audit,reads_all",
     [

@@ -17,6 +17,7 @@ from spatial.counting import (
     coverage_threshold,
     official_stage,
     set_allocation,
+    set_allocations,
     set_coverage_threshold,
     set_official_stage,
 )
@@ -234,3 +235,18 @@ def test_bad_allocations_are_refused_in_both_languages(empty_store, args):
         set_allocation(empty_store, ADMIN, district, int(year), float(target), "src")
     assert caught.value.zh and caught.value.en
     assert empty_store.allocations().empty
+
+
+def test_a_refused_year_leaves_every_year_of_an_allocation_as_it_was(empty_store):
+    hand_built(empty_store, ON_PACE, reports(2, 600_000))
+    set_allocations(empty_store, ADMIN, "baoan", dict.fromkeys(range(2023, 2028), 1e6), "文件一")
+    before = empty_store.allocations()
+    events = len(empty_store.audit(action="set_allocation"))
+    with pytest.raises(CountingError):  # 2026 is over the city's whole yearly target
+        set_allocations(empty_store, ADMIN, "baoan", {2025: 2e6, 2026: 3e7}, "文件二")
+    pd.testing.assert_frame_equal(empty_store.allocations(), before)
+    assert len(empty_store.audit(action="set_allocation")) == events == 5
+    set_allocations(empty_store, ADMIN, "baoan", {2025: 2e6, 2027: None}, "文件二")
+    after = empty_store.allocations().set_index("year")
+    assert after.loc[2025, "target_m2"] == 2e6 and after.loc[2025, "source"] == "文件二"
+    assert 2027 not in after.index and after.loc[2024, "source"] == "文件一"

@@ -8,7 +8,7 @@ import streamlit as st
 from spatial.auth import Role
 from spatial.charts import area_bars, year_chart
 from spatial.clock import beijing_column, beijing_text
-from spatial.counting import VERDICT_LABELS, Verdict, pipeline
+from spatial.counting import VERDICT_LABELS, Verdict, pipeline, verdict_reason
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, STATUS_LABELS, Stage, label
 from spatial.ledger import COUNTING_RULE, split_by
@@ -44,15 +44,14 @@ def _verdict_box(judgement, names: dict, lg: str) -> None:
         t("scope_district", lg, name=names.get(scope, scope)) if scope else t("scope_city", lg)
     )
     title = t("verdict_title", lg, stage=stage_text)
+    reason = verdict_reason(judgement, lg)
     if judgement.verdict is None:
-        share = "—" if judgement.city_share is None else f"{judgement.city_share:.1%}"
-        st.info(f"**{title}** — " + t("no_allocation", lg, share=share))
+        st.info(f"**{title}** — {reason}")
     else:
-        text = f"**{title}：{label(VERDICT_LABELS, judgement.verdict, lg)}**"
+        sep = "：" if lg == "zh" else ": "
+        text = f"**{title}{sep}{label(VERDICT_LABELS, judgement.verdict, lg)}** — {reason}"
         if judgement.verdict == Verdict.INSUFFICIENT_DATA:
-            (st.warning)(
-                text + " — " + t("insufficient_rule", lg, threshold=judgement.coverage.threshold)
-            )
+            st.warning(text)
         elif judgement.verdict == Verdict.BEHIND:
             st.error(text)
         else:
@@ -71,7 +70,8 @@ def _verdict_box(judgement, names: dict, lg: str) -> None:
         )
     )
     reason, source = markdown_text(official.reason), markdown_text(official.source or "—")
-    st.caption(f"{who} · {t('reason', lg)}：{reason} · {t('source', lg)}：{source}")
+    sep = "：" if lg == "zh" else ": "
+    st.caption(f"{who} · {t('reason', lg)}{sep}{reason} · {t('source', lg)}{sep}{source}")
 
 
 def _pipeline(judgement, lg: str) -> None:
