@@ -18,11 +18,12 @@ from playwright.sync_api import sync_playwright
 from shapely.geometry import Point
 
 from spatial.auth import Principal, Role
+from spatial.charts import BAR_STEP
 from spatial.clock import shenzhen_today
 from spatial.crs import WGS84
 from spatial.i18n import fmt_area
 from spatial.layers import PROJECT_FIELDS, Stage
-from spatial.ledger import build_ledger
+from spatial.ledger import build_ledger, split_by
 from spatial.snapshot import take_snapshot
 
 from conftest import ROOT
@@ -209,6 +210,53 @@ def test_dashboard_kpis_render(app_server, page):
     assert page.get_by_text("Page not found").count() == 0
     page.screenshot(path=str(folder / "dashboard.png"), full_page=False)
     assert page.blocked == []
+
+
+def _checked(page, group) -> str:
+    """The label of the checked option of a Streamlit radio group."""
+    return group.locator("label:has(input:checked)").inner_text().strip()
+
+
+def test_stage_choice_survives_a_language_switch(app_server, page):
+    base, store, folder = app_server
+    sign_in(page, base, "planner")
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    stages = sidebar.locator('[role="radiogroup"]').filter(has_text="竣工")
+    assert _checked(page, stages) == "开工"  # the official stage by default
+    stages.get_by_text("竣工", exact=True).click()
+    settle(page)
+    sidebar.get_by_text("English", exact=True).click()
+    settle(page)
+    page.wait_for_selector("text=Sign out", timeout=30_000)
+    stages = sidebar.locator('[role="radiogroup"]').filter(has_text="completed")
+    assert _checked(page, stages) == "completed"  # still the user's choice, in English
+    sidebar.get_by_text("简体中文", exact=True).click()
+    settle(page)
+    page.wait_for_selector("text=退出登录", timeout=30_000)
+    stages = sidebar.locator('[role="radiogroup"]').filter(has_text="竣工")
+    assert _checked(page, stages) == "竣工"
+
+
+def test_the_district_chart_gives_each_bar_its_room(app_server, page):
+    base, store, folder = app_server
+    sign_in(page, base, "planner")
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    page.get_by_role("heading", name="按行政区").scroll_into_view_if_needed()
+    settle(page)
+    snap = take_snapshot(store, shenzhen_today())
+    bars = split_by(snap.ledger(), "district_id", snap.district_names("zh"))
+    assert len(bars) >= 3  # enough districts for labels to collide if squeezed
+    column = page.locator('[data-testid="stColumn"]').filter(
+        has=page.get_by_role("heading", name="按行政区")
+    )
+    chart = column.locator('[data-testid="stVegaLiteChart"]').first
+    chart.locator("svg, canvas").first.wait_for(timeout=30_000)
+    height = chart.bounding_box()["height"]
+    assert height >= BAR_STEP * len(bars), (height, len(bars))  # not collapsed to 78 px
+    labels = chart.locator("svg text, canvas")
+    assert labels.count() > 0
+    chart.screenshot(path=str(folder / "district_chart.png"))
 
 
 def test_map_layers_render_offline(app_server, page):
