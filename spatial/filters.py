@@ -3,10 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
-from spatial.layers import PROJECT_DATE_FIELDS
+from spatial.layers import PROJECT_DATE_FIELDS, Stage
+from spatial.ledger import stage_year
+
+
+@dataclass(frozen=True)
+class CountedAt:
+    """The projects behind a figure: those whose area counts at ``stage`` in a year from
+    ``first_year`` to ``last_year``, as of ``as_of`` (the ledger's own rule, so the list adds
+    up to the figure)."""
+
+    stage: Stage
+    first_year: int
+    last_year: int
+    as_of: date
+
+    def mask(self, projects: pd.DataFrame) -> pd.Series:
+        years = stage_year(projects, Stage(self.stage), self.as_of)
+        return years.between(self.first_year, self.last_year).fillna(False).astype(bool)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "stage": Stage(self.stage).value,
+            "first_year": self.first_year,
+            "last_year": self.last_year,
+            "as_of": self.as_of.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -19,6 +45,7 @@ class ProjectFilter:
     statuses: tuple[str, ...] = field(default_factory=tuple)
     clusters: tuple[str, ...] = field(default_factory=tuple)
     year: int | None = None
+    counted: CountedAt | None = None  # the projects behind a dashboard figure
 
     def mask(self, projects: pd.DataFrame) -> pd.Series:
         keep = pd.Series(True, index=projects.index)
@@ -41,6 +68,8 @@ class ProjectFilter:
                 axis=1,
             )
             keep &= (years == self.year).any(axis=1)
+        if self.counted is not None:
+            keep &= self.counted.mask(projects)
         return keep
 
     def apply(self, projects: pd.DataFrame) -> pd.DataFrame:
@@ -54,4 +83,5 @@ class ProjectFilter:
             "statuses": list(self.statuses),
             "clusters": list(self.clusters),
             "year": self.year,
+            "counted": self.counted.describe() if self.counted else None,
         }

@@ -14,6 +14,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav_coverage": ("数据说明", "Data coverage"),
     "nav_upload": ("上传", "Upload"),
     "nav_audit": ("审计日志", "Audit trail"),
+    "counted_filter": (
+        "只显示{years}年按“{stage}”计入的项目（截至 {as_of}，与总览数字一致）",
+        "Showing only the projects counted as {stage} in {years} (as of {as_of}; they add up "
+        "to the dashboard's figure)",
+    ),
+    "counted_total": ("{n} 个项目，计入面积合计 {area}", "{n} projects, {area} counted in all"),
+    "counted_filter_clear": ("清除此筛选", "Clear this filter"),
+    "show_projects_year": ("查看{year}年的项目", "Projects of {year}"),
+    "show_projects_period": ("查看累计项目", "Projects of the period"),
+    "show_on_map": ("在地图上查看", "Show on the map"),
     "nav_counting": ("计入口径设置", "Counting settings"),
     "counting_saved": ("已保存，并记入审计日志。", "Saved, and recorded in the audit trail."),
     "counting_official_title": (

@@ -10,6 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from spatial import accounts
 from spatial.auth import Principal, Role
+from spatial.i18n import t
+from spatial.layers import Stage
+from spatial.snapshot import take_snapshot
 from spatial.store import open_store
 
 from conftest import ROOT
@@ -243,6 +246,30 @@ def test_audit_page_is_for_admins(db_url, seeded_store, monkeypatch):
     viewer = signed_in(db_url, monkeypatch, Principal("v", Role.VIEWER))
     with pytest.raises(ValueError):  # not even registered as a page for a viewer
         viewer.switch_page(f"{PAGES}/audit.py").run()
+
+
+def test_a_figure_opens_the_projects_behind_it_in_the_table_and_the_map(app, seeded_store):
+    as_of = date(2026, 11, 23)
+    app.sidebar.date_input(key="as_of").set_value(as_of).run()
+    period = next(m for m in app.metric if m.label == "2023—2027年累计")  # 开工, the first
+    app.button(key="show_started_period").click().run()
+    no_errors(app)
+    assert app.title[0].value == t("projects_title", "zh")
+    assert any("只显示2023—2027年按“开工”计入的项目" in i.value for i in app.info)
+    total = next(c.value for c in app.caption if "计入面积合计" in c.value)
+    assert total.endswith(period.value)  # the list adds up to the figure clicked
+    snap = take_snapshot(seeded_store, as_of)
+    expected = snap.ledger(Stage.STARTED).projects
+    expected = expected[expected["ledger_year"].between(2023, 2026)]
+    assert total.startswith(f"{len(expected)} 个项目")
+    assert len(app.dataframe[0].value) == len(expected)
+    app.button(key="projects_show_on_map").click().run()
+    no_errors(app)
+    assert app.title[0].value == t("nav_map", "zh")
+    assert any("按“开工”计入" in i.value for i in app.info)
+    app.button(key="map_counted_clear").click().run()
+    no_errors(app)
+    assert not any("按“开工”计入" in i.value for i in app.info)
 
 
 def test_counting_settings_page_changes_the_verdict_and_records_why(app, seeded_store):

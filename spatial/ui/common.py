@@ -14,7 +14,9 @@ import streamlit as st
 from spatial import accounts
 from spatial.auth import ROLE_LABELS, Principal
 from spatial.clock import beijing_text, shenzhen_today
+from spatial.filters import CountedAt
 from spatial.i18n import DEFAULT_LANGUAGE, t
+from spatial.layers import STAGE_LABELS, label
 from spatial.map_assets import install_static_assets
 from spatial.seed import ensure_seeded
 from spatial.snapshot import Snapshot, take_snapshot
@@ -216,3 +218,30 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
 
     page.__name__ = render.__name__
     return page
+
+
+COUNTED_FILTER = "counted_filter"  # set by a dashboard figure's link, read by map and table
+
+
+def show_counted(counted: CountedAt, page: str) -> None:
+    """Open ``page`` (projects or map) on the projects behind a dashboard figure."""
+    st.session_state[COUNTED_FILTER] = counted
+    st.switch_page(f"spatial/ui/pages/{page}.py")
+
+
+def counted_filter_banner(lg: str, key: str) -> CountedAt | None:
+    """The figure the user came from, as a filter they can see and remove."""
+    counted = st.session_state.get(COUNTED_FILTER)
+    if counted is None:
+        return None
+    stage = label(STAGE_LABELS, counted.stage, lg)
+    years = (
+        str(counted.first_year)
+        if counted.first_year == counted.last_year
+        else f"{counted.first_year}—{counted.last_year}"
+    )
+    st.info(t("counted_filter", lg, stage=stage, years=years, as_of=counted.as_of.isoformat()))
+    if st.button(t("counted_filter_clear", lg), key=f"{key}_counted_clear"):
+        del st.session_state[COUNTED_FILTER]
+        st.rerun()
+    return counted

@@ -9,6 +9,7 @@ from spatial.auth import Role
 from spatial.charts import area_bars, year_chart
 from spatial.clock import beijing_column, beijing_text
 from spatial.counting import VERDICT_LABELS, Verdict, pipeline, verdict_reason
+from spatial.filters import CountedAt
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, STATUS_LABELS, Stage, label
 from spatial.ledger import COUNTING_RULE, split_by
@@ -19,6 +20,7 @@ from spatial.ui.common import (
     lang,
     markdown_text,
     principal,
+    show_counted,
     snapshot,
     whole_snapshot,
 )
@@ -106,6 +108,14 @@ def _pipeline(judgement, lg: str) -> None:
                 st.progress(min(p.period_share, 1.0), text=_gap(p.period_gap_m2, lg))
             if p.expected_m2:
                 st.caption(t("expected_note", lg, value=fmt_area(p.expected_m2, lg)))
+            as_of = judgement.ledger.as_of
+            links = (
+                ("year", t("show_projects_year", lg, year=p.year), p.year, p.year),
+                ("period", t("show_projects_period", lg), p.period_start, p.period_end),
+            )
+            for kind, text, first, last in links:  # the projects behind each figure
+                if st.button(text, key=f"show_{p.stage.value}_{kind}", type="tertiary"):
+                    show_counted(CountedAt(p.stage, first, last, as_of), "projects")
 
 
 def _gap(short_m2: float, lg: str) -> str:

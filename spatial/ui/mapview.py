@@ -12,7 +12,15 @@ from spatial.layers import STATUS_LABELS, Status, label
 from spatial.maps import Basemap, MapView, build_map
 from spatial.offline_map import offline_map_html
 from spatial.snapshot import Snapshot
-from spatial.ui.common import as_of_input, lang, principal, snapshot, store
+from spatial.ui.common import (
+    COUNTED_FILTER,
+    as_of_input,
+    counted_filter_banner,
+    lang,
+    principal,
+    snapshot,
+    store,
+)
 
 BASEMAPS = ("none", "osm", "tianditu", "amap", "custom")
 
@@ -63,6 +71,7 @@ def project_filter_inputs(snap: Snapshot, lg: str, key: str) -> ProjectFilter:
         statuses=tuple(chosen_status),
         clusters=tuple(chosen_clusters),
         year=year,
+        counted=counted_filter_banner(lg, key),
     )
 
 
@@ -90,7 +99,8 @@ def basemap_input(lg: str) -> Basemap:
 def render() -> None:
     lg = lang()
     st.title(t("nav_map", lg))
-    as_of = as_of_input()
+    counted = st.session_state.get(COUNTED_FILTER)  # a dashboard figure's own date rules
+    as_of = counted.as_of if counted is not None else as_of_input()
     snap = snapshot(as_of)
     flt = project_filter_inputs(snap, lg, "map")
     basemap = basemap_input(lg)

@@ -8,12 +8,20 @@ import streamlit as st
 from spatial import comments
 from spatial.auth import Action
 from spatial.clock import beijing_text
-from spatial.i18n import t
+from spatial.i18n import fmt_area, t
 from spatial.layers import CONTROL_LEVEL_LABELS, QUALITY_LABELS, STATUS_LABELS, label
 from spatial.ledger import counted_area
 from spatial.snapshot import Snapshot
 from spatial.spreadsheet import csv_bytes
-from spatial.ui.common import as_of_input, lang, principal, snapshot, store
+from spatial.ui.common import (
+    COUNTED_FILTER,
+    as_of_input,
+    lang,
+    principal,
+    show_counted,
+    snapshot,
+    store,
+)
 from spatial.ui.mapview import project_filter_inputs
 
 
@@ -65,12 +73,18 @@ def project_table(snap: Snapshot, projects: pd.DataFrame, lg: str) -> pd.DataFra
 def render() -> None:
     lg = lang()
     st.title(t("projects_title", lg))
-    as_of = as_of_input()
+    counted = st.session_state.get(COUNTED_FILTER)  # a dashboard figure's own date rules
+    as_of = counted.as_of if counted is not None else as_of_input()
     snap = snapshot(as_of)
     flt = project_filter_inputs(snap, lg, "projects")
     shown = flt.apply(snap.projects)
     table = project_table(snap, shown, lg)
     st.caption(f"{len(shown)} / {len(snap.projects)}")
+    if flt.counted is not None:
+        area = counted_area(shown).sum()
+        st.caption(t("counted_total", lg, n=len(shown), area=fmt_area(area, lg)))
+        if st.button(t("show_on_map", lg), key="projects_show_on_map"):
+            show_counted(flt.counted, "mapview")
     st.dataframe(table, hide_index=True, width="stretch", height=560)
     st.download_button(
         t("download_csv", lg),
