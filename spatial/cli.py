@@ -5,6 +5,8 @@
                    [--json]         verdict, official stage, coverage and the year table
     spatial counting show|stage S --reason R [--source X]|threshold SHARE --reason R|
                      allocation DISTRICT YEAR M2|none --source X     (admin settings, audited)
+    spatial reference refresh [--dry-run] [--json]   bring the shipped reference data in an
+                                      existing store up to date (history kept, audited)
     spatial layers [--json]           layers with feature counts and data coverage
     spatial validate FILE [--district D] [--crs CRS] [--json]   exit 0 accepted, 1 rejected
     spatial import FILE --district D [--user U] [--crs CRS] [--repair]
@@ -69,7 +71,7 @@ from spatial.offline_map import offline_map_html
 from spatial.printing import PrintError
 from spatial.reference import PACKAGE_ROOT
 from spatial.report import REPORT_FORMATS, ReportError, ReportRequest, progress_report
-from spatial.seed import ensure_seeded
+from spatial.seed import ensure_seeded, refresh_reference
 from spatial.snapshot import coverage, take_snapshot
 from spatial.store import default_database_url, open_store
 
@@ -220,6 +222,16 @@ def _parser() -> argparse.ArgumentParser:
     allocation.add_argument("year", type=int)
     allocation.add_argument("target_m2", help="m², or 'none' to remove")
     allocation.add_argument("--source", default="")
+
+    reference = sub.add_parser("reference", help="the shipped reference data in this store")
+    reference_sub = reference.add_subparsers(dest="reference_command", required=True)
+    refresh = reference_sub.add_parser(
+        "refresh",
+        help="bring the shipped projects, layers and tables up to today's seeds/ and geodata/ "
+        "(new versions; history, district uploads and admin edits kept; audited)",
+    )
+    refresh.add_argument("--dry-run", action="store_true", help="say what would change")
+    refresh.add_argument("--json", action="store_true")
 
     original = sub.add_parser("original", help="write an uploaded file back out, byte for byte")
     original.add_argument("submission_id", type=int)
@@ -417,6 +429,34 @@ def cmd_counting(args, out) -> int:
             f"allocation {row.district_id} {row.year}: {row.target_m2:,.0f} m² ({row.source})",
             file=out,
         )
+    return 0
+
+
+def cmd_reference(args, out) -> int:
+    store = _open(args)
+    operator = Principal(f"cli:{operating_system_user()}", Role.ADMIN)
+    result = refresh_reference(store, operator, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False), file=out)
+        return 0
+    verb = "would change" if result.dry_run else "changed"
+    print(
+        f"reference projects {verb}: {len(result.updated)} corrected, {len(result.added)} "
+        f"added, {len(result.withdrawn)} withdrawn; {len(result.kept_district)} left to their "
+        "district",
+        file=out,
+    )
+    for label, ids in (
+        ("corrected", result.updated),
+        ("added", result.added),
+        ("withdrawn", result.withdrawn),
+        ("district's own", result.kept_district),
+    ):
+        if ids:
+            print(f"  {label}: {', '.join(ids)}", file=out)
+    print(f"replaced: {', '.join(result.replaced) or '—'}", file=out)
+    if result.kept_edited:
+        print(f"kept (edited by an admin): {', '.join(result.kept_edited)}", file=out)
     return 0
 
 
@@ -717,6 +757,7 @@ COMMANDS = {
     "init": cmd_init,
     "ledger": cmd_ledger,
     "counting": cmd_counting,
+    "reference": cmd_reference,
     "layers": cmd_layers,
     "validate": cmd_validate,
     "import": cmd_import,

@@ -72,6 +72,7 @@ LATER_MIGRATION_TABLES = frozenset(
 # the shipped reference projects are taken as known from the programme's launch (2022-11-16),
 # so that the as-of view of shipped data is governed by the projects' own dates
 REFERENCE_KNOWN_FROM = datetime(2022, 11, 16)
+PROJECTS_LOCK = "projects"  # the lock every writer of project versions takes (commit, undo…)
 
 
 class PostGISGeometry(UserDefinedType):

@@ -30,7 +30,7 @@ from spatial.formats import too_large
 from spatial.i18n import BilingualError
 from spatial.ingest import CheckedUpload, UploadOptions, check_upload, empty_projects
 from spatial.layers import PROJECT_FIELDS
-from spatial.store import Store, utcnow
+from spatial.store import PROJECTS_LOCK, Store, utcnow
 
 COMPARED_FIELDS = tuple(
     f
@@ -40,7 +40,7 @@ COMPARED_FIELDS = tuple(
 )
 
 
-WRITE_LOCK = "projects"  # commits and undos, city-wide
+WRITE_LOCK = PROJECTS_LOCK  # commits and undos, city-wide
 
 
 def fault_pause(stage: str) -> None:
