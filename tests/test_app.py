@@ -71,6 +71,11 @@ def test_dashboard_in_chinese(app):
     assert any("范围：全市" in c.value for c in app.caption)
     assert any("官方口径为默认值" in c.value for c in app.caption)
     assert any("统计口径" in i.value for i in app.info)  # the counting rule beside the figures
+    # tables group thousands like the headline (1,030,380), years stay plain
+    configs = [json.loads(d.proto.columns) for d in app.dataframe]
+    config = next(c for c in configs if "目标（㎡）" in c)
+    assert config["目标（㎡）"]["type_config"]["format"] == "localized"
+    assert "年份" not in config
 
 
 def test_dashboard_stage_and_as_of(app):

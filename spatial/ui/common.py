@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from spatial import accounts
@@ -245,3 +246,18 @@ def counted_filter_banner(lg: str, key: str) -> CountedAt | None:
         del st.session_state[COUNTED_FILTER]
         st.rerun()
     return counted
+
+
+def grouped_numbers(frame) -> dict:
+    """Column settings that show a table's figures with thousands separators (1,030,380), the
+    way the headline shows them; year columns stay plain (2026, not 2,026)."""
+    config = {}
+    for column in frame.columns:
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        present = values.dropna()
+        if len(present) and present.between(1900, 2100).all() and (present % 1 == 0).all():
+            continue  # a year
+        config[column] = st.column_config.NumberColumn(format="localized")
+    return config

@@ -16,6 +16,7 @@ from spatial.ledger import COUNTING_RULE, split_by
 from spatial.ui import report
 from spatial.ui.common import (
     as_of_input,
+    grouped_numbers,
     kept_choice,
     lang,
     markdown_text,
@@ -36,6 +37,10 @@ def _split_table(frame: pd.DataFrame, key_label: str, lg: str) -> pd.DataFrame:
         }
     )
     return out
+
+
+def _numbers_table(frame: pd.DataFrame) -> None:
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=grouped_numbers(frame))
 
 
 def _verdict_box(judgement, names: dict, lg: str) -> None:
@@ -199,7 +204,7 @@ def render() -> None:
     st.altair_chart(year_chart(ledger.by_year, lg), width="stretch")
     names = {c: t(f"col_{c}", lg) for c in ledger.by_year.columns if c != "year"}
     table = ledger.by_year.rename(columns={"year": t("year", lg), **names}).round(0)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=grouped_numbers(table))
 
     left, right = st.columns(2)
     with left:
@@ -207,11 +212,11 @@ def render() -> None:
         by_d = split_by(ledger, "district_id", snap.district_names(lg))
         if not by_d.empty:
             st.altair_chart(area_bars(by_d, lg), width="stretch")
-        st.dataframe(_split_table(by_d, t("district", lg), lg), hide_index=True, width="stretch")
+        _numbers_table(_split_table(by_d, t("district", lg), lg))
     with right:
         st.subheader(t("by_park", lg))
         by_p = split_by(ledger, "park_id", snap.park_names(lg))
-        st.dataframe(_split_table(by_p, t("park", lg), lg), hide_index=True, width="stretch")
+        _numbers_table(_split_table(by_p, t("park", lg), lg))
         st.subheader(t("control_share", lg))
         detail = ledger.projects.copy()
         detail["inside_label"] = (
@@ -239,7 +244,7 @@ def render() -> None:
         else "A project in several clusters counts in each; the column can add up to more than "
         "the total."
     )
-    st.dataframe(_split_table(by_k, t("cluster", lg), lg), hide_index=True, width="stretch")
+    _numbers_table(_split_table(by_k, t("cluster", lg), lg))
 
     st.subheader(t("overdue", lg))
     if ledger.overdue.empty:

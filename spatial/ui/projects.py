@@ -16,6 +16,7 @@ from spatial.spreadsheet import csv_bytes
 from spatial.ui.common import (
     COUNTED_FILTER,
     as_of_input,
+    grouped_numbers,
     lang,
     principal,
     show_counted,
@@ -85,7 +86,13 @@ def render() -> None:
         st.caption(t("counted_total", lg, n=len(shown), area=fmt_area(area, lg)))
         if st.button(t("show_on_map", lg), key="projects_show_on_map"):
             show_counted(flt.counted, "mapview")
-    st.dataframe(table, hide_index=True, width="stretch", height=560)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=560,
+        column_config=grouped_numbers(table),
+    )
     st.download_button(
         t("download_csv", lg),
         csv_bytes(table),
