@@ -62,7 +62,8 @@ class Stage(StrEnum):
     DELIVERED = "delivered"
 
 
-STAGE_CHOICES: tuple[Stage, ...] = (Stage.DELIVERED, Stage.COMPLETED, Stage.STARTED)  # default 1st
+# in the pipeline's order (开工 → 竣工 → 交付); the default is the official stage, a setting
+STAGE_CHOICES: tuple[Stage, ...] = (Stage.STARTED, Stage.COMPLETED, Stage.DELIVERED)
 STAGE_LABELS: dict[Stage, tuple[str, str]] = {
     Stage.STARTED: ("开工", "started"),
     Stage.COMPLETED: ("竣工", "completed"),

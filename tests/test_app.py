@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from spatial import accounts
 from spatial.auth import Principal, Role
+from spatial.counting import set_allocation
 from spatial.i18n import t
 from spatial.layers import Stage
 from spatial.snapshot import take_snapshot
@@ -242,6 +243,27 @@ def test_district_user_sees_and_uploads_only_their_district(db_url, seeded_store
     assert set(at.dataframe[0].value["行政区"]) == {"宝安区"}
     at.switch_page(f"{PAGES}/upload.py").run()
     assert at.selectbox(key="upload_district__zh").options == ["宝安区"]
+
+
+def test_a_district_dashboard_never_shows_the_city_target(db_url, seeded_store, monkeypatch):
+    at = signed_in(db_url, monkeypatch, Principal("ba", Role.DISTRICT, "baoan"))
+    no_errors(at)
+    assert any("范围：宝安区" in c.value for c in at.caption)
+    assert any("本区尚无分解指标" in i.value for i in at.info)
+    assert not at.get("progress")  # no bar towards a target
+    assert not any("目标" in m.value or "目标" in m.label for m in at.metric)
+    assert not any("按进度应完成" in c.value for c in at.caption)
+    configs = [json.loads(d.proto.columns) for d in at.dataframe]
+    year_table = next(c for c in configs if "开工（㎡）" in c)
+    assert not any("目标" in column or "缺口" in column for column in year_table)
+    # with an allocation for every pledge year, the district is measured against it
+    admin = Principal("admin", Role.ADMIN)
+    for year in range(2023, 2028):
+        set_allocation(seeded_store, admin, "baoan", year, 1_000_000, "宝安区分解指标")
+    at.run()
+    no_errors(at)
+    assert any("年度目标 100.0 万㎡" in m.proto.delta for m in at.metric)
+    assert any("按进度应完成" in c.value for c in at.caption)
 
 
 def test_audit_page_is_for_admins(db_url, seeded_store, monkeypatch):

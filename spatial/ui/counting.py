@@ -51,8 +51,9 @@ def _official_stage(s: Store, who: Principal, lg: str) -> None:
         )
     )
     st.markdown(f"**{label(STAGE_LABELS, current.stage, lg)}** · {who_set}")
-    st.caption(f"{t('reason', lg)}: {current.reason}")
-    st.caption(f"{t('source', lg)}: {current.source or '—'}")
+    sep = "：" if lg == "zh" else ": "
+    st.caption(f"{t('reason', lg)}{sep}{current.reason}")
+    st.caption(f"{t('source', lg)}{sep}{current.source or '—'}")
     with st.form("counting_stage_form"):
         stage = kept_choice(
             lambda *a, **k: st.radio(*a, horizontal=True, **k),

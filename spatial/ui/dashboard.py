@@ -12,7 +12,7 @@ from spatial.counting import VERDICT_LABELS, Verdict, pipeline, verdict_reason
 from spatial.filters import CountedAt
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, STATUS_LABELS, Stage, label
-from spatial.ledger import COUNTING_RULE, split_by
+from spatial.ledger import COUNTING_RULE, build_ledger, split_by
 from spatial.ui import report
 from spatial.ui.common import (
     as_of_input,
@@ -37,6 +37,10 @@ def _split_table(frame: pd.DataFrame, key_label: str, lg: str) -> pd.DataFrame:
         }
     )
     return out
+
+
+# a district without an allocation is never shown the city's targets beside its own figures
+TARGET_COLUMNS = ("target_m2", "cumulative_target_m2", "gap_m2", "required_pace_m2")
 
 
 def _numbers_table(frame: pd.DataFrame) -> None:
@@ -118,8 +122,10 @@ def _pipeline(judgement, lg: str) -> None:
                 ("year", t("show_projects_year", lg, year=p.year), p.year, p.year),
                 ("period", t("show_projects_period", lg), p.period_start, p.period_end),
             )
+            figures = {"year": p.year_counted_m2, "period": p.cumulative_m2}
             for kind, text, first, last in links:  # the projects behind each figure
-                if st.button(text, key=f"show_{p.stage.value}_{kind}", type="tertiary"):
+                key = f"show_{p.stage.value}_{kind}"
+                if figures[kind] and st.button(text, key=key, type="tertiary"):
                     show_counted(CountedAt(p.stage, first, last, as_of), "projects")
 
 
@@ -190,9 +196,13 @@ def render() -> None:
         default=judgement.official_stage.stage.value,
     )
     snap = snapshot(as_of)
-    ledger = snap.ledger(Stage(stage))
+    # the same targets as the verdict: the city's pledge, or the district's allocation
+    targets = judgement.ledger.by_year[["year", "target_m2"]]
+    ledger = build_ledger(snap.projects, targets, Stage(stage), as_of)
     s = ledger.summary
-    st.caption(t("expected_to_date", lg, value=fmt_area(s.expected_to_date_m2, lg)))
+    measured = judgement.verdict is not None or judgement.scope is None
+    if measured:
+        st.caption(t("expected_to_date", lg, value=fmt_area(s.expected_to_date_m2, lg)))
     st.info(
         f"**{t('counting_rule', lg)}**：{COUNTING_RULE[lg]}"
         if lg == "zh"
@@ -201,9 +211,10 @@ def render() -> None:
     st.warning(t("data_note", lg, n=len(snap.projects)))
 
     st.subheader(t("by_year", lg))
-    st.altair_chart(year_chart(ledger.by_year, lg), width="stretch")
-    names = {c: t(f"col_{c}", lg) for c in ledger.by_year.columns if c != "year"}
-    table = ledger.by_year.rename(columns={"year": t("year", lg), **names}).round(0)
+    by_year = ledger.by_year if measured else ledger.by_year.drop(columns=list(TARGET_COLUMNS))
+    st.altair_chart(year_chart(by_year, lg), width="stretch")
+    names = {c: t(f"col_{c}", lg) for c in by_year.columns if c != "year"}
+    table = by_year.rename(columns={"year": t("year", lg), **names}).round(0)
     st.dataframe(table, hide_index=True, width="stretch", column_config=grouped_numbers(table))
 
     left, right = st.columns(2)
