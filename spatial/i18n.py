@@ -179,6 +179,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "park": ("园区", "Park"),
     "status": ("状态", "Status"),
     "cluster": ("产业集群", "Cluster"),
+    "cluster_matched": ("产业集群（本工具匹配）", "Cluster (the tool's matching)"),
+    "cluster_matching": (
+        "项目所属“20+8”集群是本工具按项目的产业方向关键词自行匹配的（seeds/cluster_aliases.csv），"
+        "不是官方归类。",
+        "The projects' \"20+8\" clusters are this tool's own matching of their industries by "
+        "keyword (seeds/cluster_aliases.csv), not an official classification.",
+    ),
+    "cluster_double_count": (
+        "一个项目涉及多个集群时，面积计入每个集群，合计可能超过总量。",
+        "A project in several clusters counts in each; the column can add up to more than the "
+        "total.",
+    ),
     "all": ("全部", "all"),
     "col_target_m2": ("目标（㎡）", "target (m²)"),
     "col_started_m2": ("开工（㎡）", "started (m²)"),

@@ -60,6 +60,7 @@ def render() -> None:
     st.subheader(t("pledge_title", lg))
     st.dataframe(snap.pledge, hide_index=True, width="stretch")
     st.subheader(t("clusters_title", lg))
+    st.caption(t("cluster_matching", lg))
     st.dataframe(snap.clusters, hide_index=True, width="stretch")
     st.subheader(t("sources_title", lg))
     st.dataframe(snap.sources, hide_index=True, width="stretch")

@@ -249,12 +249,7 @@ def render() -> None:
         cluster=ledger.projects["clusters"].fillna("").str.split(";")
     ).explode("cluster")
     by_k = split_by(ledger, "cluster", snap.cluster_names(lg), detail=exploded)
-    st.caption(
-        "一个项目涉及多个集群时，面积计入每个集群，合计可能超过总量。"
-        if lg == "zh"
-        else "A project in several clusters counts in each; the column can add up to more than "
-        "the total."
-    )
+    st.caption(t("cluster_matching", lg) + " " + t("cluster_double_count", lg))
     _numbers_table(_split_table(by_k, t("cluster", lg), lg))
 
     st.subheader(t("overdue", lg))

@@ -57,7 +57,7 @@ def project_table(snap: Snapshot, projects: pd.DataFrame, lg: str) -> pd.DataFra
             t("start_date", lg): projects["start_date"],
             t("completion_date", lg): projects["completion_date"],
             t("delivery_date", lg): projects["delivery_date"],
-            t("cluster", lg): projects["clusters"]
+            t("cluster_matched", lg): projects["clusters"]
             .fillna("")
             .map(lambda codes: "、".join(clusters.get(c, c) for c in codes.split(";") if c)),
             t("developer", lg): projects["developer"],
