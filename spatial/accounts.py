@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import secrets
 from datetime import datetime, timedelta
 
 from spatial.auth import (
@@ -223,6 +223,7 @@ def reset_password(store: Store, actor: Principal, name: str) -> str:
             name, conn=conn, password_hash=hash_password(password), must_change_password=True
         )
         store.set_sign_in_failures(name, 0, utcnow(), None, conn)
+        store.end_sessions(name, utcnow(), "password", conn=conn)
         store.record_event(actor.user_name, "password_reset", name, conn=conn)
     return password
 
@@ -234,46 +235,109 @@ def set_active(store: Store, actor: Principal, name: str, active: bool) -> None:
         raise AccountError(f"没有用户 {name}", f"there is no user {name}")
     with store.transaction() as conn:
         store.update_user(name, conn=conn, active=active)
+        if not active:
+            store.end_sessions(name, utcnow(), "disabled", conn=conn)
         store.record_event(
             actor.user_name, "user_enabled" if active else "user_disabled", name, conn=conn
         )
 
 
 # -- sessions: re-checked against the account on every step ----------------------------------
-@dataclass
-class Session:
-    """A signed-in browser session: who, which credential, when last used."""
+SESSION_COOKIE = "spatial_session"  # the browser's copy of the token (see spatial.ui.common)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)  # 800-63B AAL2: re-authenticate at least every 12 h
+TOUCH_EVERY = timedelta(seconds=60)  # last_seen is written at most once a minute
 
-    user_name: str
-    credential: str  # a digest of the password hash: a password change or reset ends it
-    last_seen: datetime
+
+# why a session ended, as the user is told when the tab or a reload tries it again
+ENDED_BECAUSE: dict[str | None, tuple[str, str]] = {
+    None: ("登录已结束，请重新登录", "the session has ended; sign in again"),
+    "sign_out": ("已退出登录，请重新登录", "you signed out; the session has ended"),
+    "disabled": ("账号已停用，登录已结束", "the account is disabled; the session has ended"),
+    "password": ("密码已更改，登录已结束", "the password was changed; the session has ended"),
+    "idle": ("长时间未操作，登录已结束，请重新登录", "the session has ended after inactivity"),
+    "expired": ("登录已超过 12 小时，请重新登录", "the session has ended after 12 hours"),
+}
 
 
 def _credential(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
 
 
-def start_session(store: Store, principal: Principal) -> Session:
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(store: Store, principal: Principal, lang: str | None = None) -> str:
+    """Open a session for a user who has just signed in; returns its token (32 random bytes,
+    URL-safe). The browser keeps the token, the store only its SHA-256, so a copy of the
+    database opens no session. Not the password, never derived from it."""
     row = store.user(principal.user_name)
     if row is None:
         raise AccountError("账号不存在", "the account does not exist")
-    return Session(principal.user_name, _credential(row["password_hash"]), utcnow())
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    store.add_session(
+        token_hash=_token_hash(token),
+        user_name=principal.user_name,
+        credential=_credential(row["password_hash"]),
+        created_at=now,
+        last_seen=now,
+        lang=lang,
+    )
+    return token
 
 
-def resume(store: Store, session: Session, now: datetime | None = None) -> Principal:
+def _end(store: Store, token_hash: str, now: datetime, reason: str, zh: str, en: str):
+    store.update_session(token_hash, ended_at=now, ended_reason=reason)
+    return AccountError(zh, en)
+
+
+def resume(store: Store, token: str, now: datetime | None = None) -> Principal:
     """The principal of a session, read afresh from the account (role and district as they are
-    now). Ends the session — AccountError saying why — when the account is gone or disabled,
-    its password changed or was reset, or the session was idle for :data:`IDLE_TIMEOUT`."""
+    now). Ends the session for good — AccountError saying why — when it was signed out, the
+    account is gone or disabled, its password changed or was reset, the session was idle for
+    :data:`IDLE_TIMEOUT` or is older than :data:`ABSOLUTE_TIMEOUT`."""
     now = now or utcnow()
-    row = store.user(session.user_name)
+    key = _token_hash(str(token or ""))
+    session = store.session(key)
+    if session is None:
+        raise AccountError("登录已结束，请重新登录", "the session has ended; sign in again")
+    if session["ended_at"] is not None:
+        zh, en = ENDED_BECAUSE.get(session["ended_reason"], ENDED_BECAUSE[None])
+        raise AccountError(zh, en)
+    row = store.user(session["user_name"])
     if row is None or not row["active"]:
-        raise AccountError("账号已停用，请重新登录", "the account is disabled; sign in again")
-    if _credential(row["password_hash"]) != session.credential or row["must_change_password"]:
-        raise AccountError("密码已更改，请重新登录", "the password was changed; sign in again")
-    if now - session.last_seen > IDLE_TIMEOUT:
-        raise AccountError(
+        raise _end(
+            store,
+            key,
+            now,
+            "disabled",
+            "账号已停用，请重新登录",
+            "the account is disabled; sign in again",
+        )
+    if _credential(row["password_hash"]) != session["credential"] or row["must_change_password"]:
+        raise _end(
+            store, key, now, "password", "密码已更改，请重新登录",
+            "the password was changed; sign in again",
+        )  # fmt: skip
+    if now - session["last_seen"] > IDLE_TIMEOUT:
+        raise _end(
+            store, key, now, "idle",
             f"超过 {IDLE_TIMEOUT.seconds // 60} 分钟未操作，请重新登录",
             f"no activity for {IDLE_TIMEOUT.seconds // 60} minutes; sign in again",
-        )
-    session.last_seen = now
+        )  # fmt: skip
+    if now - session["created_at"] > ABSOLUTE_TIMEOUT:
+        hours = int(ABSOLUTE_TIMEOUT.total_seconds() // 3600)
+        raise _end(
+            store, key, now, "expired",
+            f"登录已超过 {hours} 小时，请重新登录",
+            f"signed in over {hours} hours ago; sign in again",
+        )  # fmt: skip
+    if now - session["last_seen"] >= TOUCH_EVERY:
+        store.update_session(key, last_seen=now)
     return Principal(row["user_name"], Role(row["role"]), row["district_id"])
+
+
+def end_session(store: Store, token: str, reason: str = "sign_out") -> None:
+    """Sign out: the token opens nothing any more, in this tab or any other."""
+    store.update_session(_token_hash(str(token or "")), ended_at=utcnow(), ended_reason=reason)

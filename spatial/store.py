@@ -66,7 +66,14 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB_PATH = Path("var") / "spatial.db"
 # tables the migrations after the baseline (0001) create
 LATER_MIGRATION_TABLES = frozenset(
-    {"comments", "submission_parts", "sign_in_failures", "settings", "district_allocations"}
+    {
+        "comments",
+        "submission_parts",
+        "sign_in_failures",
+        "settings",
+        "district_allocations",
+        "sessions",
+    }
 )
 
 # the shipped reference projects are taken as known from the programme's launch (2022-11-16),
@@ -228,6 +235,21 @@ settings_table = Table(
     Column("source", Text),
     Column("set_by", Text, nullable=False),
     Column("set_at", DateTime, nullable=False),
+)
+
+# a signed-in browser session; the browser holds a random token, the store its SHA-256
+sessions_table = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("credential", String(32), nullable=False),  # a password change ends the session
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Column("ended_reason", String(32)),  # sign_out | disabled | password | idle | expired
+    Column("lang", String(8)),
+    Index("ix_sessions_user", "user_name"),
 )
 
 # 分解指标: a district's share of the city's yearly target, entered by an admin with its source
@@ -733,6 +755,38 @@ class Store:
             rows.append(row)
         conn.execute(insert(t), rows)
         return len(rows)
+
+    # -- browser sessions -----------------------------------------------------------------------
+    def add_session(self, **values) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(sessions_table).values(**values))
+
+    def session(self, token_hash: str) -> dict | None:
+        t = sessions_table
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.token_hash == token_hash)).first()
+        return dict(row._mapping) if row else None
+
+    def update_session(self, token_hash: str, **values) -> None:
+        t = sessions_table
+        with self.engine.begin() as conn:
+            conn.execute(update(t).where(t.c.token_hash == token_hash).values(**values))
+
+    def end_sessions(
+        self, user_name: str, at: datetime, reason: str, conn: Connection | None = None
+    ) -> None:
+        """End every open session of ``user_name`` (a disabled account, a reset password)."""
+        t = sessions_table
+        stmt = (
+            update(t)
+            .where(t.c.user_name == user_name, t.c.ended_at.is_(None))
+            .values(ended_at=at, ended_reason=reason)
+        )
+        if conn is not None:
+            conn.execute(stmt)
+        else:
+            with self.engine.begin() as c:
+                c.execute(stmt)
 
     # -- users and audit ------------------------------------------------------------------------
     def add_user(self, conn: Connection, **values) -> None:

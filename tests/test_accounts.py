@@ -167,21 +167,63 @@ def test_a_session_is_rechecked_against_the_account(seeded_store, officer, monke
     # a role change applies at the next step
     seeded_store.update_user("ba", role="viewer", district_id=None)
     assert accounts.resume(seeded_store, session).role == Role.VIEWER
-    # disabled: the open session ends
+    # disabled: the open session ends, for good (enabling the account again does not revive it)
     accounts.set_active(seeded_store, SYSTEM, "ba", False)
     with pytest.raises(accounts.AccountError, match="disabled"):
         accounts.resume(seeded_store, session)
     accounts.set_active(seeded_store, SYSTEM, "ba", True)
-    assert accounts.resume(seeded_store, session)
+    with pytest.raises(accounts.AccountError, match="ended"):
+        accounts.resume(seeded_store, session)
     # idle for longer than the timeout: ended
+    session = accounts.start_session(seeded_store, officer)
     clock.advance(minutes=31)
     with pytest.raises(accounts.AccountError, match="no activity"):
+        accounts.resume(seeded_store, session)
+    with pytest.raises(accounts.AccountError, match="ended"):  # and stays ended
         accounts.resume(seeded_store, session)
     # a password reset ends every session of the account
     fresh = accounts.start_session(seeded_store, officer)
     accounts.reset_password(seeded_store, SYSTEM, "ba")
-    with pytest.raises(accounts.AccountError, match="password was changed"):
+    with pytest.raises(accounts.AccountError, match="ended"):
         accounts.resume(seeded_store, fresh)
+
+
+def test_a_session_token_is_random_and_only_its_digest_is_stored(seeded_store, officer):
+    first = accounts.start_session(seeded_store, officer)
+    second = accounts.start_session(seeded_store, officer)
+    assert first != second and len(first) >= 43  # 32 random bytes, URL-safe
+    with seeded_store.engine.connect() as conn:
+        stored = [r[0] for r in conn.exec_driver_sql("SELECT token_hash FROM sessions")]
+    assert first not in stored and second not in stored
+    assert hashlib.sha256(first.encode()).hexdigest() in stored
+
+
+@pytest.mark.parametrize("token", ["", "x", "' OR 1=1 --", None, "a" * 5000])
+def test_a_made_up_token_opens_nothing(seeded_store, token):
+    with pytest.raises(accounts.AccountError, match="ended"):
+        accounts.resume(seeded_store, token)
+
+
+def test_sign_out_ends_the_session_everywhere(seeded_store, officer):
+    token = accounts.start_session(seeded_store, officer)
+    assert accounts.resume(seeded_store, token).user_name == "ba"
+    accounts.end_session(seeded_store, token)
+    with pytest.raises(accounts.AccountError, match="ended"):
+        accounts.resume(seeded_store, token)
+
+
+def test_a_session_expires_after_twelve_hours_however_busy(seeded_store, officer, monkeypatch):
+    clock = Clock(monkeypatch)
+    token = accounts.start_session(seeded_store, officer)
+    for _ in range(12 * 4 + 1):  # active every 15 minutes, past 12 hours
+        clock.advance(minutes=15)
+        try:
+            accounts.resume(seeded_store, token)
+        except accounts.AccountError as exc:
+            assert "12 hours" in str(exc)
+            break
+    else:
+        pytest.fail("a 12-hour session was not ended")
 
 
 def test_only_admins_reset_or_disable(seeded_store, officer):

@@ -230,7 +230,7 @@ def test_sign_in_is_required(db_url, seeded_store, monkeypatch):
     at.text_input[0].input(password)
     at.text_input[1].input("a-new-long-password")
     at.button[0].click().run()
-    assert at.session_state["session"].user_name == "ba"
+    assert accounts.resume(seeded_store, at.session_state["session"]).user_name == "ba"
     assert at.metric  # the dashboard
     actions = list(seeded_store.audit("ba")["action"])
     assert actions == ["sign_in", "sign_in", "password_changed"]

@@ -259,6 +259,64 @@ def test_the_district_chart_gives_each_bar_its_room(app_server, page):
     chart.screenshot(path=str(folder / "district_chart.png"))
 
 
+def test_a_reload_keeps_the_session_and_the_language(app_server, page):
+    base, store, folder = app_server
+    sign_in(page, base, "planner")
+    page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+    settle(page)
+    page.wait_for_selector("text=Sign out", timeout=30_000)
+    go(page, "Map")
+    assert page.url.endswith("/map")
+    page.reload()
+    page.wait_for_selector("text=Sign out", timeout=60_000)  # still signed in, still English
+    assert page.url.endswith("/map")
+    assert page.get_by_role("heading", name="Map").count() == 1
+    cookie = next(c for c in page.context.cookies() if c["name"] == "spatial_session")
+    assert cookie["sameSite"] == "Strict" and cookie["value"] not in PASSWORD
+    # signing out ends the session: a reload (or the cookie replayed) opens nothing
+    page.get_by_role("button", name="Sign out").click()
+    settle(page)
+    page.context.add_cookies([cookie])  # as if someone had copied it
+    page.reload()
+    page.wait_for_selector("text=Sign in", timeout=60_000)
+    assert page.get_by_text("Sign out").count() == 0
+
+
+def test_a_deep_link_lands_where_it_points_after_sign_in(app_server, page):
+    base, store, folder = app_server
+    page.goto(f"{base}/export")
+    page.get_by_label("用户名").wait_for(timeout=60_000)
+    assert page.get_by_text("Page not found").count() == 0
+    page.get_by_label("用户名").fill("planner")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector("text=退出登录", timeout=60_000)
+    settle(page)
+    assert page.url.endswith("/export")
+    assert page.get_by_role("heading", name="导出数据").count() >= 1
+    assert page.get_by_text("Page not found").count() == 0
+
+
+def test_a_disabled_account_is_signed_out_at_its_next_step(app_server, page):
+    base, store, folder = app_server
+    from spatial import accounts
+    from spatial.auth import SYSTEM
+
+    accounts.add_user(store, SYSTEM, "short-lived", "viewer")
+    once = accounts.reset_password(store, SYSTEM, "short-lived")
+    accounts.change_password(store, Principal("short-lived", Role.VIEWER), once, PASSWORD)
+    sign_in(page, base, "short-lived")
+    accounts.set_active(store, SYSTEM, "short-lived", False)
+    go(page, "地图")  # the next step
+    page.wait_for_selector("text=账号已停用", timeout=30_000)
+    settle(page)
+    assert page.get_by_role("button", name="退出登录").count() == 0
+    page.reload()  # and the cookie does not bring it back
+    page.get_by_label("用户名").wait_for(timeout=60_000)
+    settle(page)
+    assert page.get_by_role("button", name="退出登录").count() == 0
+
+
 def test_map_layers_render_offline(app_server, page):
     base, store, folder = app_server
     sign_in(page, base, "planner")

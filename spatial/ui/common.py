@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import traceback
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from spatial import accounts
 from spatial.auth import ROLE_LABELS, Principal
@@ -63,18 +65,87 @@ def whole_snapshot(as_of: date) -> Snapshot:
     return _snapshot(default_database_url(), store().revision(), as_of)
 
 
+SESSION_KEY = "session"  # the session token of this browser tab
+LANG_COOKIE = "spatial_lang"
+
+
+def _cookie(name: str) -> str | None:
+    try:
+        return st.context.cookies.get(name)
+    except Exception:  # no browser (bare mode, AppTest): no cookies
+        return None
+
+
 def principal() -> Principal | None:
     """The signed-in user, re-read from the account on every run (spatial.accounts.resume):
-    a disabled account, a changed password or 30 idle minutes end the session."""
-    session = st.session_state.get("session")
-    if session is None:
+    signing out, a disabled account, a changed password, 30 idle minutes or 12 hours end the
+    session. After a reload the browser's cookie brings the session back (once per tab: a
+    cookie that failed, or that was signed out, is not tried again)."""
+    token = st.session_state.get(SESSION_KEY)
+    if token is None and not st.session_state.get("cookie_spent"):
+        token = _cookie(accounts.SESSION_COOKIE)
+        st.session_state["cookie_spent"] = True
+    if token is None:
         return None
     try:
-        return accounts.resume(store(), session)
+        who = accounts.resume(store(), token)
     except accounts.AccountError as exc:
-        st.session_state.pop("session", None)
+        st.session_state.pop(SESSION_KEY, None)
         st.session_state["session_ended"] = exc
+        st.session_state["forget_cookie"] = True
         return None
+    st.session_state[SESSION_KEY] = token
+    return who
+
+
+def begin_session(who: Principal) -> None:
+    """After a successful sign-in: a new session, kept by this tab and the browser's cookie."""
+    st.session_state[SESSION_KEY] = accounts.start_session(store(), who, lang())
+    st.session_state.pop("forget_cookie", None)
+
+
+def end_session() -> None:
+    token = st.session_state.pop(SESSION_KEY, None)
+    if token is not None:
+        accounts.end_session(store(), token)
+    st.session_state["forget_cookie"] = True
+
+
+def browser_cookies() -> None:
+    """Keep the browser's cookies in step with this tab: the session token while signed in
+    (SameSite=Strict, Secure over HTTPS, gone after 12 hours), none after signing out; and the
+    language. Written by a script in a zero-height component frame (same origin)."""
+    token = st.session_state.get(SESSION_KEY)
+    max_age = int(accounts.ABSOLUTE_TIMEOUT.total_seconds())
+    if token is not None:
+        session = f"{accounts.SESSION_COOKIE}={token}; Max-Age={max_age}"
+    elif st.session_state.get("forget_cookie"):
+        session = f"{accounts.SESSION_COOKIE}=; Max-Age=0"
+    else:
+        session = None
+    writes = [f"{LANG_COOKIE}={lang()}; Max-Age={365 * 24 * 3600}"]
+    if session:
+        writes.append(session)
+    script = (
+        "<script>const secure = window.parent.location.protocol === 'https:' ? '; Secure' : '';"
+        + "".join(
+            f"window.parent.document.cookie = {json.dumps(w)} + '; Path=/; SameSite=Strict' "
+            "+ secure;"
+            for w in writes
+        )
+        + "</script>"
+    )
+    with st.sidebar:
+        components.html(script, height=0)
+
+
+def restore_language() -> None:
+    """Before the language switch is drawn: the language this browser chose last (a cookie
+    that says only zh or en), so a reload does not switch it back."""
+    if "lang" not in st.session_state:
+        chosen = _cookie(LANG_COOKIE)
+        if chosen in ("zh", "en"):
+            st.session_state["lang"] = chosen
 
 
 def sign_in_page() -> None:
@@ -102,8 +173,8 @@ def sign_in_page() -> None:
                 except accounts.AccountError as exc:
                     st.error(exc.text(lg))
                 else:
-                    st.session_state["session"] = accounts.start_session(store(), pending)
                     del st.session_state["pending_principal"]
+                    begin_session(pending)
                     st.rerun()
         return
     ended = st.session_state.pop("session_ended", None)
@@ -128,7 +199,7 @@ def sign_in_page() -> None:
                 if must_change:
                     st.session_state["pending_principal"] = who
                 else:
-                    st.session_state["session"] = accounts.start_session(store(), who)
+                    begin_session(who)
                 st.rerun()
     st.caption(
         "首次安装时，管理员账号 admin 的一次性密码由 `make run`（spatial init）打印在终端。"
@@ -147,7 +218,7 @@ def account_box() -> None:
     where = f" · {who.district_id}" if who.district_id else ""
     st.sidebar.caption(f"{who.user_name} · {zh if lg == 'zh' else en}{where}")
     if st.sidebar.button("退出登录" if lg == "zh" else "Sign out", key="sign_out"):
-        st.session_state.pop("session", None)
+        end_session()
         st.rerun()
 
 
