@@ -16,6 +16,7 @@ from spatial.auth import (
     verify_password,
 )
 from spatial.clock import beijing_text
+from spatial.districts import UnknownDistrict, resolve_district
 from spatial.i18n import BilingualError
 from spatial.store import Store, utcnow
 
@@ -68,16 +69,28 @@ def add_user(
         raise AccountError("用户名不能为空，且不超过 64 个字符", "a user name is 1–64 characters")
     if store.user(name) is not None:
         raise AccountError(f"用户 {name} 已存在", f"user {name} exists already")
-    districts = set(store.layer("districts")["district_id"])
-    if role == Role.DISTRICT:
-        if district_id not in districts:
-            raise AccountError(
-                f"区用户必须指定行政区（{', '.join(sorted(districts))}）",
-                f"a district user needs a district ({', '.join(sorted(districts))})",
-            )
-    elif district_id is not None:
-        raise AccountError("只有区用户属于某个行政区", "only district users belong to a district")
+    district_id = _district_of_role(store, role, district_id)
     return _create(store, actor, name, role, district_id)
+
+
+def _district_of_role(store: Store, role: Role, district: str | None) -> str | None:
+    """A district user's district as people write it (宝安区, 宝安, Bao'an, baoan) → its id;
+    other roles belong to no district."""
+    districts = store.layer("districts")
+    if role == Role.DISTRICT:
+        if not district:
+            names = "、".join(districts["name_zh"])
+            raise AccountError(
+                f"区用户必须指定行政区（{names}）",
+                f"a district user needs a district ({', '.join(districts['district_id'])})",
+            )
+        try:
+            return resolve_district(district, districts)
+        except UnknownDistrict as exc:
+            raise AccountError(exc.zh, exc.en) from None
+    if district:
+        raise AccountError("只有区用户属于某个行政区", "only district users belong to a district")
+    return None
 
 
 def principal_of(store: Store, name: str) -> Principal:

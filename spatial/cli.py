@@ -50,6 +50,7 @@ from spatial.counting import (
     set_official_stage,
 )
 from spatial.crs_detect import AUTO, CRS_CHOICES
+from spatial.districts import UnknownDistrict, resolve_district
 from spatial.export import (
     CRS_OPTIONS,
     FORMATS,
@@ -402,7 +403,8 @@ def cmd_counting(args, out) -> int:
             set_coverage_threshold(store, operator, args.share, args.reason)
         elif args.counting_command == "allocation":
             target = None if args.target_m2.lower() == "none" else float(args.target_m2)
-            set_allocation(store, operator, args.district, args.year, target, args.source)
+            district = _district(store, args.district)
+            set_allocation(store, operator, district, args.year, target, args.source)
     except CountingError as exc:
         raise UsageError(f"{exc.zh} / {exc.en}") from exc
     except ValueError as exc:  # a target that is not a number
@@ -487,15 +489,18 @@ def cmd_layers(args, out) -> int:
 
 
 def _district(store, district: str | None) -> str | None:
+    """A district as people write it (宝安区, 宝安, Bao'an, baoan) → its id; a usage error
+    listing the choices otherwise."""
     if district is None:
         return None
-    ids = set(store.layer("districts")["district_id"])
-    if district not in ids:
-        raise UsageError(
-            f"未知行政区 {district!r}；可用：{', '.join(sorted(ids))} / unknown district "
-            f"{district!r}; use one of: {', '.join(sorted(ids))}"
-        )
-    return district
+    try:
+        return resolve_district(district, store.layer("districts"))
+    except UnknownDistrict as exc:
+        raise UsageError(f"{exc.zh} / {exc.en}") from exc
+
+
+def _districts(store, districts) -> tuple[str, ...]:
+    return tuple(_district(store, d) for d in districts or ())
 
 
 def _file_size(path: Path) -> int:
@@ -584,7 +589,7 @@ def cmd_import(args, out) -> int:
 
 def cmd_submissions(args, out) -> int:
     store = _open(args)
-    records = store.submissions(args.district)
+    records = store.submissions(_district(store, args.district))
     if args.json:
         json.dump([r.__dict__ for r in records], out, ensure_ascii=False, indent=2, default=str)
         print(file=out)
@@ -639,7 +644,8 @@ def cmd_user(args, out) -> int:
     operator = Principal(f"cli:{operating_system_user()}", Role.ADMIN)
     try:
         if args.user_command == "add":
-            password = accounts.add_user(store, operator, args.name, args.role, args.district)
+            district = _district(store, args.district)
+            password = accounts.add_user(store, operator, args.name, args.role, district)
         elif args.user_command == "reset":
             password = accounts.reset_password(store, operator, args.name)
         else:
@@ -665,7 +671,7 @@ def cmd_export(args, out) -> int:
         format=args.format,
         crs=args.crs,
         filters=ProjectFilter(
-            tuple(args.district),
+            _districts(store, args.district),
             tuple(args.park),
             tuple(args.status),
             tuple(args.cluster),
@@ -689,7 +695,7 @@ def cmd_export(args, out) -> int:
 def cmd_map(args, out) -> int:
     store = _open(args)
     actor = _actor(store, args.user)
-    flt = ProjectFilter(districts=tuple(args.district), statuses=tuple(args.status))
+    flt = ProjectFilter(districts=_districts(store, args.district), statuses=tuple(args.status))
     try:
         content = offline_map_html(store, actor, flt, args.as_of, args.lang, args.bbox)
     except PermissionDenied as exc:

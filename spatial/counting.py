@@ -29,6 +29,7 @@ from enum import StrEnum
 import pandas as pd
 
 from spatial.auth import Action, Principal, require
+from spatial.districts import UnknownDistrict, resolve_district
 from spatial.i18n import BilingualError, fmt_area, t
 from spatial.layers import Stage
 from spatial.ledger import STAGES, Ledger, build_ledger, counted_area
@@ -203,9 +204,10 @@ def set_allocations(
     source: every value checked first, then all written in one transaction with one audit
     event per year — a refused value leaves every year as it was."""
     require(actor, Action.SET_COUNTING)
-    districts = set(store.layer("districts")["district_id"])
-    if district_id not in districts:
-        raise CountingError(f"没有名为 {district_id} 的区", f"no district called {district_id}")
+    try:
+        district_id = resolve_district(district_id, store.layer("districts"))
+    except UnknownDistrict as exc:
+        raise CountingError(exc.zh, exc.en) from None
     source = (source or "").strip()
     for year, target_m2 in targets.items():
         if not 2023 <= int(year) <= 2027:

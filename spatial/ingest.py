@@ -20,6 +20,7 @@ import shapely
 from spatial.clock import shenzhen_today
 from spatial.crs import METRIC
 from spatial.crs_detect import AUTO, resolve_crs
+from spatial.districts import resolve_districts
 from spatial.fields import (
     ASPECT_QUALITY_FIELDS,
     DATE_FIELDS,
@@ -894,18 +895,7 @@ def check_upload(
         )
     declared_district = values["district"]
     if options.district_id is not None and declared_district.notna().any():
-        lookup = {}
-        for d, zh, en in districts[["district_id", "name_zh", "name_en"]].itertuples(index=False):
-            for key in (
-                d,
-                zh,
-                en,
-                zh.removesuffix("区"),
-                zh.removesuffix("新区"),
-                zh.removesuffix("特别合作区"),
-            ):
-                lookup[key.lower()] = d
-        declared_ids = declared_district.str.lower().map(lookup)
+        declared_ids = resolve_districts(declared_district, districts)
         rows.error(
             declared_district.notna() & (declared_ids != options.district_id),
             "other_district",
