@@ -31,6 +31,7 @@ ROUTES = (
     ("coverage", "nav_coverage", "coverage", lambda who: True),
     ("audit", "nav_audit", "audit", lambda who: who.can(Action.VIEW_AUDIT)),
     ("counting", "nav_counting", "counting", lambda who: who.can(Action.SET_COUNTING)),
+    ("users", "nav_users", "users", lambda who: who.can(Action.MANAGE_USERS)),
 )
 
 who = principal()

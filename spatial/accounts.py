@@ -241,11 +241,56 @@ def reset_password(store: Store, actor: Principal, name: str) -> str:
     return password
 
 
+def _keep_an_admin(store: Store, name: str) -> None:
+    """Refuse a change that would leave no active admin (nobody could manage users then)."""
+    others = [
+        u
+        for u in store.users()
+        if u["role"] == Role.ADMIN.value and u["active"] and u["user_name"] != name
+    ]
+    row = store.user(name)
+    if row and row["role"] == Role.ADMIN.value and row["active"] and not others:
+        raise AccountError(
+            f"{name} 是唯一启用的管理员，不能停用或降级；请先指定另一名管理员",
+            f"{name} is the only active admin and cannot be disabled or demoted; make another "
+            "admin first",
+        )
+
+
+def change_role(
+    store: Store, actor: Principal, name: str, role: Role | str, district: str | None = None
+) -> None:
+    """Give ``name`` another role (and district, for a district user, as people write it).
+    Applies at the user's next step; audited with the role before and after. Admins only."""
+    require(actor, Action.MANAGE_USERS)
+    row = store.user(name)
+    if row is None:
+        raise AccountError(f"没有用户 {name}", f"there is no user {name}")
+    role = Role(role)
+    district_id = _district_of_role(store, role, district)
+    if role != Role.ADMIN:
+        _keep_an_admin(store, name)
+    with store.transaction() as conn:
+        store.update_user(name, conn=conn, role=role.value, district_id=district_id)
+        store.record_event(
+            actor.user_name,
+            "user_role_changed",
+            name,
+            detail={
+                "before": {"role": row["role"], "district_id": row["district_id"]},
+                "after": {"role": role.value, "district_id": district_id},
+            },
+            conn=conn,
+        )
+
+
 def set_active(store: Store, actor: Principal, name: str, active: bool) -> None:
-    """Disable or enable an account (a disabled user's open sessions end at their next step)."""
+    """Disable or enable an account (a disabled user's open sessions end at once)."""
     require(actor, Action.MANAGE_USERS)
     if store.user(name) is None:
         raise AccountError(f"没有用户 {name}", f"there is no user {name}")
+    if not active:
+        _keep_an_admin(store, name)
     with store.transaction() as conn:
         store.update_user(name, conn=conn, active=active)
         if not active:

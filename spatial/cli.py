@@ -14,7 +14,7 @@
     spatial undo ID [--user U]
     spatial original ID -o PATH       the uploaded file, byte for byte
     spatial user add NAME --role admin|planner|district|viewer [--district D]
-    spatial user list
+    spatial user list | reset NAME | disable NAME | enable NAME | role NAME --role R [--district D]
     spatial audit [--user U] [--action A] [--json]
     spatial map [--district D …] [--status S …] [--as-of DATE] [--lang zh|en] [--bbox W,S,E,N]
                 -o FILE.html
@@ -159,6 +159,10 @@ def _parser() -> argparse.ArgumentParser:
     reset.add_argument("name")
     for verb, text in (("disable", "disable an account"), ("enable", "enable an account")):
         user_sub.add_parser(verb, help=text).add_argument("name")
+    role = user_sub.add_parser("role", help="change a user's role and district (audited)")
+    role.add_argument("name")
+    role.add_argument("--role", required=True, choices=[r.value for r in Role])
+    role.add_argument("--district", default=None, help="宝安区, 宝安, Bao'an or baoan")
 
     exp = sub.add_parser("export", help="export layers (filtered, as of a date) to a file")
     exp.add_argument("--layer", required=True, choices=[*LAYER_NAMES, "all"])
@@ -648,6 +652,11 @@ def cmd_user(args, out) -> int:
             password = accounts.add_user(store, operator, args.name, args.role, district)
         elif args.user_command == "reset":
             password = accounts.reset_password(store, operator, args.name)
+        elif args.user_command == "role":
+            accounts.change_role(store, operator, args.name, args.role, args.district)
+            row = store.user(args.name)
+            print(f"{args.name}: {row['role']} {row['district_id'] or ''}".rstrip(), file=out)
+            return 0
         else:
             accounts.set_active(store, operator, args.name, args.user_command == "enable")
             state = "已启用 / enabled" if args.user_command == "enable" else "已停用 / disabled"

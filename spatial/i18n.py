@@ -24,6 +24,37 @@ TEXT: dict[str, tuple[str, str]] = {
     "show_projects_year": ("查看{year}年的项目", "Projects of {year}"),
     "show_projects_period": ("查看累计项目", "Projects of the period"),
     "show_on_map": ("在地图上查看", "Show on the map"),
+    "nav_users": ("用户管理", "Users"),
+    "users_name": ("用户名", "User name"),
+    "users_role": ("角色", "Role"),
+    "users_state": ("状态", "State"),
+    "users_active": ("启用", "active"),
+    "users_disabled": ("已停用", "disabled"),
+    "users_must_change": ("须改密码", "Must change password"),
+    "users_created": ("创建时间（北京时间）", "Created (Beijing time)"),
+    "users_create": ("新建用户", "New user"),
+    "users_create_button": ("创建", "Create"),
+    "users_district_if": ("行政区（仅区用户）", "District (district users only)"),
+    "users_manage": ("管理用户", "Manage a user"),
+    "users_reset": ("重置密码", "Reset password"),
+    "users_reset_help": (
+        "生成一次性密码，用户下次登录时必须修改；其所有登录随即结束，登录锁定解除。",
+        "Makes a one-time password the user must change at the next sign-in; ends their "
+        "sessions and lifts a sign-in lock.",
+    ),
+    "users_disable": ("停用账号", "Disable account"),
+    "users_enable": ("启用账号", "Enable account"),
+    "users_disable_help": (
+        "停用后其所有登录立即结束；启用后须重新登录。",
+        "Disabling ends every session at once; after enabling, the user signs in again.",
+    ),
+    "users_change_role": ("更改角色与行政区", "Change role and district"),
+    "users_one_time": (
+        "{user} 的一次性密码（只显示这一次，请通过安全渠道转交；首次登录须修改）：",
+        "One-time password for {user} (shown this once; hand it over securely; it must be "
+        "changed at the first sign-in):",
+    ),
+    "yes": ("是", "yes"),
     "nav_counting": ("计入口径设置", "Counting settings"),
     "counting_saved": ("已保存，并记入审计日志。", "Saved, and recorded in the audit trail."),
     "counting_official_title": (

@@ -233,3 +233,37 @@ def test_only_admins_reset_or_disable(seeded_store, officer):
         accounts.reset_password(seeded_store, officer, "ba")
     with pytest.raises(PermissionDenied):
         accounts.set_active(seeded_store, officer, "ba", False)
+
+
+def test_an_admin_changes_a_role_and_district_audited(seeded_store, officer):
+    accounts.change_role(seeded_store, SYSTEM, "ba", "district", "南山区")
+    assert seeded_store.user("ba")["district_id"] == "nanshan"
+    accounts.change_role(seeded_store, SYSTEM, "ba", "planner")
+    assert (seeded_store.user("ba")["role"], seeded_store.user("ba")["district_id"]) == (
+        "planner",
+        None,
+    )
+    event = seeded_store.audit(action="user_role_changed").iloc[-1]
+    assert '"before": {"role": "district", "district_id": "nanshan"}' in event["detail"]
+    with pytest.raises(accounts.AccountError, match="only district users"):
+        accounts.change_role(seeded_store, SYSTEM, "ba", "viewer", "宝安")
+    with pytest.raises(accounts.AccountError, match="needs a district"):
+        accounts.change_role(seeded_store, SYSTEM, "ba", "district")
+
+
+def test_the_last_active_admin_stays(seeded_store):
+    accounts.add_user(seeded_store, SYSTEM, "boss", "admin")
+    with pytest.raises(accounts.AccountError, match="only active admin"):
+        accounts.set_active(seeded_store, SYSTEM, "boss", False)
+    with pytest.raises(accounts.AccountError, match="only active admin"):
+        accounts.change_role(seeded_store, SYSTEM, "boss", "planner")
+    accounts.add_user(seeded_store, SYSTEM, "deputy", "admin")
+    accounts.change_role(seeded_store, SYSTEM, "boss", "planner")  # another admin exists
+    assert seeded_store.user("boss")["role"] == "planner"
+
+
+def test_only_admins_change_roles(seeded_store, officer):
+    from spatial.auth import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        accounts.change_role(seeded_store, officer, "ba", "admin")

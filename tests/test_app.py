@@ -340,11 +340,49 @@ def test_counting_settings_page_changes_the_verdict_and_records_why(app, seeded_
     assert any("会议纪要〔2026〕3号" in c.value for c in app.caption)
 
 
-def test_counting_settings_page_is_for_admins(db_url, seeded_store, monkeypatch):
+def test_users_page_creates_resets_disables_and_changes_roles(app, seeded_store):
+    app.switch_page(f"{PAGES}/users.py").run()
+    no_errors(app)
+    assert app.title[0].value == "用户管理"
+    # create a district officer: the one-time password is shown once
+    app.text_input(key="users_new_name").input("ba-new")
+    app.selectbox(key="users_new_role__zh").set_value("district")
+    app.selectbox(key="users_new_district__zh").set_value("baoan")
+    app.button(key="users_create_submit").click().run()
+    no_errors(app)
+    assert seeded_store.user("ba-new")["district_id"] == "baoan"
+    password = app.code[0].value
+    assert accounts.sign_in(seeded_store, "ba-new", password)[1]  # must change it
+    app.run()
+    assert not app.code  # never shown again
+    # reset, disable, change role: each audited
+    app.selectbox(key="users_selected__zh").set_value("ba-new").run()
+    app.button(key="users_reset").click().run()
+    no_errors(app)
+    assert app.code and app.code[0].value != password
+    app.button(key="users_toggle").click().run()
+    assert not seeded_store.user("ba-new")["active"]
+    app.selectbox(key="users_role_ba-new__zh").set_value("planner")
+    app.selectbox(key="users_district_ba-new__zh").set_value("")
+    app.button(key="users_role_submit").click().run()
+    no_errors(app)
+    assert seeded_store.user("ba-new")["role"] == "planner"
+    actions = seeded_store.audit("admin")["action"].tolist()
+    for action in ("user_created", "password_reset", "user_disabled", "user_role_changed"):
+        assert action in actions
+    # the only admin cannot disable themselves: the refusal says why
+    app.selectbox(key="users_selected__zh").set_value("admin").run()
+    app.button(key="users_toggle").click().run()
+    assert any("唯一启用的管理员" in e.value for e in app.error)
+    assert seeded_store.user("admin")["active"]
+
+
+@pytest.mark.parametrize("page", ["counting", "users"])
+def test_admin_pages_are_for_admins(db_url, seeded_store, monkeypatch, page):
     for who in (Principal("pl", Role.PLANNER), Principal("ba", Role.DISTRICT, "baoan")):
         at = signed_in(db_url, monkeypatch, who)
         with pytest.raises(ValueError):  # not registered as a page for them
-            at.switch_page(f"{PAGES}/counting.py").run()
+            at.switch_page(f"{PAGES}/{page}.py").run()
 
 
 @pytest.mark.parametrize(

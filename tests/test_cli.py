@@ -210,3 +210,18 @@ def test_ledger_json_is_standard_json(env_db):
 
     assert code == 0 and json.loads(text, parse_constant=refuse)["years"]
     assert standard_json({"a": [float("nan"), float("inf"), 1.5]}) == {"a": [None, None, 1.5]}
+
+
+def test_user_verbs_manage_an_account_from_the_command_line(env_db):
+    run("init")
+    assert run("user", "add", "ba", "--role", "district", "--district", "宝安")[0] == 0
+    code, text = run("user", "role", "ba", "--role", "district", "--district", "Nanshan")
+    assert code == 0 and "ba: district nanshan" in text
+    code, text = run("user", "role", "ba", "--role", "planner")
+    assert code == 0 and "ba: planner" in text
+    assert run("user", "disable", "ba")[0] == 0
+    code, text = run("user", "list")
+    assert "disabled" in next(line for line in text.splitlines() if line.startswith("ba "))
+    code, text = run("user", "reset", "ba")
+    assert code == 0 and "one-time password" in text
+    assert run("user", "disable", "admin")[0] == 2  # the only admin stays
