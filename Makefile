@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?= -n 2
 
 .PHONY: run test install install-test system-deps lint bench reference clean
@@ -28,7 +29,8 @@ run: install
 	@bash scripts/install-system-deps.sh run || \
 	  echo "note: without Chromium the app makes HTML progress reports but not PDF ones" >&2
 	$(VENV)/bin/spatial init
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
+	  --browser.gatherUsageStats false
 
 ## system packages the tests need (Chromium, CJK fonts, gdal-bin); apt-installed when root
 system-deps:

@@ -9,7 +9,9 @@ from spatial.ui.common import (
     browser_cookies,
     lang,
     language_switch,
+    pending_next_page,
     principal,
+    remember_next_page,
     restore_language,
     sign_in_page,
 )
@@ -35,11 +37,11 @@ ROUTES = (
 )
 
 who = principal()
-browser_cookies()
 if who is None:
     # a deep link (/map, /export …) shows the sign-in page at its own address; after signing
-    # in, the rerun finds the real page at that address and lands there
-    st.navigation(
+    # in, the rerun finds the real page at that address and lands there (single sign-on leaves
+    # the app and comes back to "/": the address waits in a cookie, see remember_next_page)
+    signing_in = st.navigation(
         [st.Page(sign_in_page, title="登录 / Sign in", default=True)]
         + [
             st.Page(sign_in_page, title="登录 / Sign in", url_path=path)
@@ -47,19 +49,25 @@ if who is None:
             if path
         ],
         position="hidden",
-    ).run()
+    )
+    remember_next_page(signing_in.url_path or None)
+    browser_cookies()
+    signing_in.run()
     st.stop()
+browser_cookies()
 account_box()
-navigation = st.navigation(
-    [
-        st.Page(
-            f"{PAGES}/{page}.py",
-            title=t(title, lg),
-            default=not path,
-            **({"url_path": path} if path else {}),
-        )
-        for page, title, path, allowed in ROUTES
-        if allowed(who)
-    ]
-)
+pages = {
+    path: st.Page(
+        f"{PAGES}/{page}.py",
+        title=t(title, lg),
+        default=not path,
+        **({"url_path": path} if path else {}),
+    )
+    for page, title, path, allowed in ROUTES
+    if allowed(who)
+}
+navigation = st.navigation(list(pages.values()))
+next_page = pending_next_page()
+if next_page and next_page in pages and not navigation.url_path:  # arrived at "/"
+    st.switch_page(pages[next_page])
 navigation.run()

@@ -69,11 +69,11 @@ def add_user(
         raise AccountError("用户名不能为空，且不超过 64 个字符", "a user name is 1–64 characters")
     if store.user(name) is not None:
         raise AccountError(f"用户 {name} 已存在", f"user {name} exists already")
-    district_id = _district_of_role(store, role, district_id)
+    district_id = district_of_role(store, role, district_id)
     return _create(store, actor, name, role, district_id)
 
 
-def _district_of_role(store: Store, role: Role, district: str | None) -> str | None:
+def district_of_role(store: Store, role: Role, district: str | None) -> str | None:
     """A district user's district as people write it (宝安区, 宝安, Bao'an, baoan) → its id;
     other roles belong to no district."""
     districts = store.layer("districts")
@@ -267,7 +267,7 @@ def change_role(
     if row is None:
         raise AccountError(f"没有用户 {name}", f"there is no user {name}")
     role = Role(role)
-    district_id = _district_of_role(store, role, district)
+    district_id = district_of_role(store, role, district)
     if role != Role.ADMIN:
         _keep_an_admin(store, name)
     with store.transaction() as conn:

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from spatial import accounts
+from spatial import accounts, sso
 from spatial.auth import ROLE_LABELS, Principal
 from spatial.clock import beijing_text, shenzhen_today
 from spatial.filters import CountedAt
@@ -71,9 +71,10 @@ LANG_COOKIE = "spatial_lang"
 
 def _cookie(name: str) -> str | None:
     try:
-        return st.context.cookies.get(name)
+        value = st.context.cookies.get(name)
     except Exception:  # no browser (bare mode, AppTest): no cookies
         return None
+    return value if isinstance(value, str) else None
 
 
 def principal() -> Principal | None:
@@ -86,7 +87,7 @@ def principal() -> Principal | None:
         token = _cookie(accounts.SESSION_COOKIE)
         st.session_state["cookie_spent"] = True
     if token is None:
-        return None
+        return _single_sign_on()
     try:
         who = accounts.resume(store(), token)
     except accounts.AccountError as exc:
@@ -95,6 +96,36 @@ def principal() -> Principal | None:
         st.session_state["forget_cookie"] = True
         return None
     st.session_state[SESSION_KEY] = token
+    return who
+
+
+def sso_configured() -> bool:
+    """An ``[auth]`` section in the secrets (see README, "Single sign-on")."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _sso_signed_in() -> bool:
+    try:
+        return bool(st.user.is_logged_in)
+    except Exception:
+        return False
+
+
+def _single_sign_on() -> Principal | None:
+    """A user the organisation's identity provider has just vouched for (st.login): their
+    claims become an account and a session of this tool, once per sign-in."""
+    if not sso_configured() or not _sso_signed_in() or st.session_state.get("sso_refused"):
+        return None
+    try:
+        who = sso.principal_from_claims(store(), dict(st.user))
+    except accounts.AccountError as exc:
+        st.session_state["sso_refused"] = True
+        st.session_state["session_ended"] = exc
+        return None
+    begin_session(who)
     return who
 
 
@@ -126,6 +157,11 @@ def browser_cookies() -> None:
     writes = [f"{LANG_COOKIE}={lang()}; Max-Age={365 * 24 * 3600}"]
     if session:
         writes.append(session)
+    if "next_page" in st.session_state:  # remembered while signed out, forgotten after
+        wanted = st.session_state["next_page"]
+        writes.append(
+            f"{NEXT_COOKIE}={wanted}; Max-Age=600" if wanted else f"{NEXT_COOKIE}=; Max-Age=0"
+        )
     script = (
         "<script>const secure = window.parent.location.protocol === 'https:' ? '; Secure' : '';"
         + "".join(
@@ -137,6 +173,25 @@ def browser_cookies() -> None:
     )
     with st.sidebar:
         components.html(script, height=0)
+
+
+NEXT_COOKIE = "spatial_next"  # the page a signed-out visitor asked for (an address, no more)
+
+
+def remember_next_page(url_path: str | None) -> None:
+    """While signed out: the address asked for, kept in a cookie so a sign-in that leaves the
+    app (single sign-on) still lands there."""
+    st.session_state["next_page"] = url_path
+
+
+def pending_next_page() -> str | None:
+    """Once, after signing in: the address asked for before, then forgotten."""
+    if st.session_state.get("next_page_done"):
+        return None
+    st.session_state["next_page_done"] = True
+    st.session_state["next_page"] = None
+    chosen = _cookie(NEXT_COOKIE)
+    return chosen if chosen and re.fullmatch(r"[a-z_]{1,32}", chosen) else None
 
 
 def restore_language() -> None:
@@ -187,6 +242,15 @@ def sign_in_page() -> None:
             else "There is no account yet: run `spatial init` in a terminal on the server; it "
             "prints the one-time password of 'admin'."
         )
+    if sso_configured():
+        if st.button(
+            "单位统一身份认证登录" if lg == "zh" else "Sign in with single sign-on",
+            key="sso_sign_in",
+            type="primary",
+        ):
+            st.session_state.pop("sso_refused", None)
+            st.login()
+        st.caption("或使用本工具的账号：" if lg == "zh" else "Or with an account of this tool:")
     with st.form("sign_in"):
         name = st.text_input("用户名" if lg == "zh" else "User name")
         password = st.text_input("密码" if lg == "zh" else "Password", type="password")
@@ -219,6 +283,9 @@ def account_box() -> None:
     st.sidebar.caption(f"{who.user_name} · {zh if lg == 'zh' else en}{where}")
     if st.sidebar.button("退出登录" if lg == "zh" else "Sign out", key="sign_out"):
         end_session()
+        if _sso_signed_in():
+            st.logout()  # the browser goes to the provider to end its sign-in, then back
+            st.stop()  # (a rerun here would overtake that redirect)
         st.rerun()
 
 
@@ -249,17 +316,25 @@ def markdown_text(text: str | None) -> str:
 def kept_choice(widget, label: str, options: list, format_func, key: str, default=None):
     """A radio/selectbox whose choice survives a language switch: the label and the shown
     texts change with the language, which makes Streamlit build a new widget, so the value is
-    kept under its own key and each language's widget starts from it."""
+    kept under its own key and each language's widget starts from it. The value is copied in
+    the widget's callback, which Streamlit runs before the next run even when a quick second
+    click (the language switch, a build button) interrupts the run the choice started."""
     value_key = f"{key}__value"
+    widget_key = f"{key}__{lang()}"
     current = st.session_state.get(value_key, default if default in options else options[0])
     if current not in options:
         current = options[0]
+
+    def keep() -> None:
+        st.session_state[value_key] = st.session_state[widget_key]
+
     choice = widget(
         label,
         options=options,
         index=options.index(current),
         format_func=format_func,
-        key=f"{key}__{lang()}",
+        key=widget_key,
+        on_change=keep,
     )
     st.session_state[value_key] = choice
     return choice

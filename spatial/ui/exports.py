@@ -90,5 +90,6 @@ def render() -> None:
             result.filename,
             result.media_type,
             key="export_download",
+            on_click="ignore",  # no rerun: the file stays until it is fetched
         )
     report.report_section(lg, snap.pledge, snap.official.stage)

@@ -142,4 +142,5 @@ def render() -> None:
                 f"shenzhen_map_{as_of.isoformat()}.html",
                 "text/html",
                 key="offline_download",
+                on_click="ignore",  # no rerun: the file stays until it is fetched
             )

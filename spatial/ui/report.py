@@ -38,6 +38,7 @@ def offer(request: ReportRequest, lg: str, key: str) -> None:
         result.filename,
         result.media_type,
         key=f"{key}_download",
+        on_click="ignore",  # no rerun: the file stays until it is fetched
     )
 
 
