@@ -695,6 +695,17 @@ def cmd_export(args, out) -> int:
     output = args.output
     if output.is_dir():
         output = output / result.filename
+    suffix = Path(result.filename).suffix  # what the file really is (.zip for shapefiles …)
+    if not output.name.lower().endswith(suffix):
+        stem = output.name[: -len(output.suffix)] if output.suffix else output.name
+        better = output.with_name(
+            f"{stem}.shp.zip" if args.format == "shp" else f"{output.name}{suffix}"
+        )
+        raise UsageError(
+            f"这是一个 {suffix} 文件（{args.format}），不能命名为 {output.name}；请用 {better.name}"
+            f"（.shp.zip 可直接用 QGIS/GDAL 打开）/ the export is a {suffix} file, not "
+            f"{output.name}: name it {better.name} (QGIS and GDAL open a .shp.zip directly)"
+        )
     output.write_bytes(result.content)
     rows = ", ".join(f"{k} {v}" for k, v in result.layers.items())
     print(f"{output} ({len(result.content):,} bytes; {rows})", file=out)

@@ -225,3 +225,34 @@ def test_user_verbs_manage_an_account_from_the_command_line(env_db):
     code, text = run("user", "reset", "ba")
     assert code == 0 and "one-time password" in text
     assert run("user", "disable", "admin")[0] == 2  # the only admin stays
+
+
+@pytest.mark.parametrize(
+    "layer,fmt,name,better",
+    [
+        ("projects", "shp", "x.shp", "x.shp.zip"),
+        ("all", "csv", "x.csv", "x.csv.zip"),
+        ("projects", "geojson", "x.json", "x.json.geojson"),
+    ],
+)
+def test_export_writes_what_the_name_says_or_names_the_right_one(
+    env_db, tmp_path, capsys, layer, fmt, name, better
+):
+    run("init")
+    target = tmp_path / name
+    code, _ = run("export", "--layer", layer, "--format", fmt, "-o", str(target))
+    assert code == 2 and not target.exists()
+    assert better in capsys.readouterr().err
+    code, text = run("export", "--layer", layer, "--format", fmt, "-o", str(tmp_path / better))
+    assert code == 0, text
+
+
+def test_a_shapefile_export_named_shp_zip_opens_directly_in_gdal(env_db, tmp_path):
+    import pyogrio
+
+    run("init")
+    target = tmp_path / "projects.shp.zip"
+    code, text = run("export", "--layer", "projects", "--format", "shp", "-o", str(target))
+    assert code == 0, text
+    frame = pyogrio.read_dataframe(target)
+    assert len(frame) == 34 and frame.crs.to_epsg() == 4326
