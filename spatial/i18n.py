@@ -24,6 +24,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "show_projects_year": ("查看{year}年的项目", "Projects of {year}"),
     "show_projects_period": ("查看累计项目", "Projects of the period"),
     "show_on_map": ("在地图上查看", "Show on the map"),
+    "as_of_future": (
+        "截止日在未来：这不是预测，只计入今天以前已证实的阶段；计划日期见“预计”。",
+        "A future date is not a forecast: only stages confirmed by today count; planned dates "
+        "show as expected.",
+    ),
     "nav_users": ("用户管理", "Users"),
     "users_name": ("用户名", "User name"),
     "users_role": ("角色", "Role"),

@@ -79,6 +79,13 @@ def test_dashboard_in_chinese(app):
     assert "年份" not in config
 
 
+def test_a_future_as_of_date_says_it_is_not_a_forecast(app):
+    assert not any("不是预测" in c.value for c in app.sidebar.caption)
+    app.sidebar.date_input(key="as_of").set_value(date(2027, 12, 31)).run()
+    no_errors(app)
+    assert any("不是预测" in c.value for c in app.sidebar.caption)
+
+
 def test_dashboard_stage_and_as_of(app):
     assert app.sidebar.radio(key="stage__zh").value == "started"  # the official stage
     app.sidebar.radio(key="stage__zh").set_value("completed").run()
@@ -422,7 +429,7 @@ def test_planner_comments_and_viewer_cannot(db_url, seeded_store, monkeypatch):
     at = signed_in(db_url, monkeypatch, Principal("pl", Role.PLANNER))
     at.switch_page(f"{PAGES}/projects.py").run()
     at.selectbox(key="comment_project").set_value("REF-003").run()
-    at.text_area(key="comment_text").input("<b>请核实</b>交付日期").run()
+    at.text_area(key="comment_text").input("<b>请核实</b>交付日期")
     at.button(key="comment_add").click().run()
     no_errors(at)
     assert any("<b>请核实</b>交付日期" in t.value for t in at.text)  # shown as plain text

@@ -341,9 +341,14 @@ def kept_choice(widget, label: str, options: list, format_func, key: str, defaul
 
 
 def as_of_input(key: str = "as_of") -> date:
-    return st.sidebar.date_input(
+    """The as-of date (Shenzhen's today by default). A date in the future is allowed, and
+    said not to be a forecast: only what is confirmed by today counts."""
+    chosen = st.sidebar.date_input(
         t("as_of", lang()), value=shenzhen_today(), min_value=date(2018, 1, 1), key=key
     )
+    if chosen > shenzhen_today():
+        st.sidebar.caption(t("as_of_future", lang()))
+    return chosen
 
 
 def guarded(render: Callable[[], None]) -> Callable[[], None]:

@@ -118,10 +118,12 @@ def comment_box(snap: Snapshot, lg: str) -> None:
     who = principal()
     district = snap.projects.loc[snap.projects["project_id"] == chosen, "district_id"].iloc[0]
     if who.can(Action.COMMENT, district):
-        text = st.text_area("新意见" if lg == "zh" else "New comment", key="comment_text")
-        if st.button("提交意见" if lg == "zh" else "Add comment", key="comment_add") and text:
-            comments.add_comment(store(), who, chosen, text)
-            st.success("已记录" if lg == "zh" else "Recorded")
+        with st.form("comment_form", clear_on_submit=True):  # the box empties once saved
+            text = st.text_area("新意见" if lg == "zh" else "New comment", key="comment_text")
+            label = "提交意见" if lg == "zh" else "Add comment"
+            if st.form_submit_button(label, key="comment_add") and text.strip():
+                comments.add_comment(store(), who, chosen, text)
+                st.success("已记录" if lg == "zh" else "Recorded")
     for row in comments.comments(store(), who, chosen).itertuples():
         st.text(
             f"{beijing_text(row.at, seconds=False)} {row.user_name}: {row.text}"
