@@ -56,9 +56,21 @@ class SubmissionError(BilingualError):
     """A workflow step that cannot be done."""
 
 
+NEW_COLUMNS = (
+    "project_id",
+    "name_zh",
+    "status",
+    "factory_floor_area_m2",
+    "floor_area_m2",
+    "start_date",
+    "completion_date",
+    "delivery_date",
+)
+
+
 @dataclass(frozen=True)
 class Preview:
-    new: pd.DataFrame  # project_id, name_zh
+    new: pd.DataFrame  # NEW_COLUMNS: what a new project will hold
     changed: pd.DataFrame  # project_id, field, before, after
     unchanged: list[str]
     absent: pd.DataFrame  # the district's stored projects not in the file (kept)
@@ -128,7 +140,7 @@ def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
     for _, row in incoming.iterrows():
         pid = row["project_id"]
         if pid not in mine.index:
-            new_rows.append({"project_id": pid, "name_zh": row["name_zh"]})
+            new_rows.append({c: row.get(c) for c in NEW_COLUMNS})
             continue
         old = mine.loc[pid]
         diffs = [
@@ -146,7 +158,7 @@ def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
     in_file = set(incoming["project_id"])
     absent = mine[~mine.index.isin(in_file)].reset_index()[["project_id", "name_zh", "status"]]
     return Preview(
-        new=pd.DataFrame(new_rows, columns=["project_id", "name_zh"]),
+        new=pd.DataFrame(new_rows, columns=list(NEW_COLUMNS)),
         changed=pd.DataFrame(changes, columns=["project_id", "field", "before", "after"]),
         unchanged=unchanged,
         absent=absent,

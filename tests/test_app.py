@@ -201,8 +201,15 @@ def test_upload_page_commit_moves_the_dashboard(app, seeded_store):
     no_errors(app)
     assert any("检查通过" in s.value for s in app.success)
     assert [m.value for m in app.metric][:2] == ["1", "0"]  # preview: 1 new, 0 changed
+    new = next(d.value for d in app.dataframe if "总建筑面积（㎡）" in d.value.columns)
+    assert new["状态"].tolist() == ["交付/运营"] and new["总建筑面积（㎡）"].tolist() == [500000]
+    assert any("可提交的 1 个项目" in c.value for c in app.caption)  # what the map shows
     app.button(key="commit").click().run()
-    assert any("已提交" in s.value for s in app.success)
+    no_errors(app)
+    assert any("已提交上传 #" in s.value for s in app.success)
+    assert not app.metric and not app.get("file_uploader")[0].value  # preview and file gone
+    newest = seeded_store.submissions("baoan")[-1].submission_id
+    assert app.selectbox(key=f"history_pick_{newest}").value == newest
     record = seeded_store.submissions("baoan")[-1]
     assert (record.status, record.user_name) == ("committed", "admin")
     app.switch_page(f"{PAGES}/dashboard.py").run()

@@ -416,7 +416,9 @@ def test_officer_uploads_reviews_commits_and_the_dashboard_moves(app_server, pag
     page.screenshot(path=str(folder / "upload_preview.png"), full_page=True)
     assert page.evaluate("window.__xss") is None
     page.get_by_role("button", name="确认提交").click()
-    page.wait_for_selector("text=已提交：新增 1", timeout=30_000)
+    page.wait_for_selector("text=：新增 1，", timeout=30_000)
+    settle(page)
+    assert page.get_by_text("提交前预览").count() == 0  # done: the file and preview are gone
     record = store.submissions("baoan")[-1]
     assert (record.status, record.user_name) == ("committed", "ba-officer")
     go(page, "总览")
@@ -610,7 +612,9 @@ def test_template_code_in_a_name_stays_text_in_every_map(app_server, page, tmp_p
     assert name in shown["popup"] and "SSTI 49" not in shown["popup"]
     page.screenshot(path=str(folder / "ssti_preview.png"), full_page=True)
     page.get_by_role("button", name="确认提交").click()
-    page.wait_for_selector("text=已提交：新增 1", timeout=30_000)
+    page.wait_for_selector("text=：新增 1，", timeout=30_000)
+    settle(page)
+    assert page.get_by_text("提交前预览").count() == 0  # done: the file and preview are gone
 
     go(page, "地图")
     page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)

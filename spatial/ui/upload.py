@@ -15,9 +15,10 @@ from spatial.crs_detect import CRS_CHOICES
 from spatial.fields import field_label
 from spatial.findings import Severity
 from spatial.ingest import CheckedUpload, UploadOptions
-from spatial.maps import build_map
+from spatial.layers import STATUS_LABELS, label
+from spatial.maps import MapView, build_map
 from spatial.templates import excel_template, field_table, geojson_template
-from spatial.ui.common import kept_choice, lang, principal, snapshot, store
+from spatial.ui.common import grouped_numbers, kept_choice, lang, principal, snapshot, store
 
 ACCEPTED_TYPES = [
     "geojson",
@@ -110,6 +111,10 @@ def _templates(lg: str) -> None:
         )
 
 
+COMMITTED = "upload_committed"  # the message of the commit just made (shown once)
+UPLOADER = "upload_generation"  # bumped after a commit: a fresh, empty file box
+
+
 def _check(submission_id: int, options: UploadOptions, lg: str) -> CheckedUpload:
     bar = st.progress(0.0, text=T("检查中…", "checking…"))
 
@@ -169,7 +174,16 @@ def _preview(checked: CheckedUpload, district_id: str, lg: str) -> sub.Preview:
     }
     if not plan.new.empty:
         st.markdown(T("**新增项目**", "**New projects**"))
-        st.dataframe(plan.new.rename(columns=headers), hide_index=True, width="stretch")
+        new = plan.new.assign(
+            status=plan.new["status"].map(lambda v: label(STATUS_LABELS, v, lg) if v else "")
+        )
+        headers_new = headers | {
+            c: (field_label(c).zh if lg == "zh" else field_label(c).en)
+            for c in new.columns
+            if c not in headers
+        }
+        new = new.rename(columns=headers_new)
+        st.dataframe(new, hide_index=True, width="stretch", column_config=grouped_numbers(new))
     if not plan.changed.empty:
         st.markdown(T("**变更（逐字段对比）**", "**Changes, field by field**"))
         changed = plan.changed.assign(
@@ -192,6 +206,9 @@ def _preview(checked: CheckedUpload, district_id: str, lg: str) -> sub.Preview:
     incoming = checked.projects[checked.row_ok]
     if not incoming.empty:
         enriched = incoming.assign(park_id=None, control_level=None, clusters="")
+        west, south, east, north = incoming.total_bounds
+        pad = 0.005  # ~500 m around the projects, so a single point is not a pinhole
+        view = MapView(west - pad, south - pad, east + pad, north + pad)
         m = build_map(
             districts=snap.districts,
             parks=snap.parks.iloc[0:0],
@@ -199,6 +216,14 @@ def _preview(checked: CheckedUpload, district_id: str, lg: str) -> sub.Preview:
             projects=enriched,
             lang=lg,
             height=420,
+            view=view,
+        )
+        st.caption(
+            T(
+                f"地图：本次文件中可提交的 {len(incoming)} 个项目（按状态着色）与行政区边界。",
+                f"Map: the {len(incoming)} projects of this file that can be committed "
+                "(coloured by status) and the district outlines.",
+            )
         )
         st_folium(m, height=420, use_container_width=True, returned_objects=[], key="preview_map")
     return plan
@@ -231,7 +256,7 @@ def _history(district_id: str, lg: str) -> None:
         T("查看上传", "Open upload"),
         [r.submission_id for r in reversed(records)],
         format_func=lambda i: f"#{i}",
-        key="history_pick",
+        key=f"history_pick_{records[-1].submission_id}",  # a new upload opens the newest
     )
     record = store().submission(chosen)
     c1, c2 = st.columns(2)
@@ -256,13 +281,9 @@ def _history(district_id: str, lg: str) -> None:
         except (sub.SubmissionError, PermissionDenied) as exc:
             st.error(exc.text(lg))
     report = store().submission_report(chosen)
-    if report:
-        st.dataframe(
-            findings_table(report, lg),
-            hide_index=True,
-            width="stretch",
-            key=f"history_findings_{chosen}",
-        )
+    findings = findings_table(report, lg) if report else None
+    if findings is not None and not findings.empty:
+        st.dataframe(findings, hide_index=True, width="stretch", key=f"history_findings_{chosen}")
 
 
 def render() -> None:
@@ -291,8 +312,13 @@ def render() -> None:
         T("几何无效时采用修复后的形状", "Use repaired shapes for invalid geometry"),
         key="upload_repair",
     )
+    done = st.session_state.pop(COMMITTED, None)
+    if done:
+        st.success(done[0] if lg == "zh" else done[1])
     upload = st.file_uploader(
-        T("选择文件", "Choose a file"), type=ACCEPTED_TYPES, key="upload_file"
+        T("选择文件", "Choose a file"),
+        type=ACCEPTED_TYPES,
+        key=f"upload_file_{st.session_state.get(UPLOADER, 0)}",  # a new key empties it
     )
     if upload is not None:
         received = st.session_state.setdefault("received", {})
@@ -331,14 +357,17 @@ def render() -> None:
             if st.button(T("确认提交", "Commit"), type="primary", key="commit"):
                 try:
                     result = sub.commit(store(), submission_id, who)
-                    st.success(
-                        T(
-                            f"已提交：新增 {result.created}，更新 {result.updated}，"
-                            f"未变 {result.unchanged}。总览已更新。",
-                            f"Committed: {result.created} new, {result.updated} changed, "
-                            f"{result.unchanged} unchanged. The dashboard is updated.",
-                        )
-                    )
                 except (sub.SubmissionError, PermissionDenied) as exc:
                     st.error(exc.text(lg))
+                else:  # done: the message stays, the file and its preview go
+                    st.session_state[COMMITTED] = (
+                        f"已提交上传 #{submission_id}：新增 {result.created}，更新 "
+                        f"{result.updated}，未变 {result.unchanged}。总览已更新。",
+                        f"Upload #{submission_id} committed: {result.created} new, "
+                        f"{result.updated} changed, {result.unchanged} unchanged. The "
+                        "dashboard is updated.",
+                    )
+                    st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1
+                    st.session_state.pop("checked", None)
+                    st.rerun()
     _history(district_id, lg)
