@@ -284,6 +284,13 @@ def test_audit_page_is_for_admins(db_url, seeded_store, monkeypatch):
     at = signed_in(db_url, monkeypatch, ADMIN)
     at.switch_page(f"{PAGES}/audit.py").run()
     no_errors(at)
+    trail = at.dataframe[0].value
+    assert list(trail.columns)[:5] == ["序号", "时间（北京时间）", "用户", "操作", "操作代码"]
+    assert "None" not in trail.astype(str).to_numpy()
+    assert "新建用户" in set(trail["操作"]) and "user_created" in set(trail["操作代码"])
+    at.selectbox(key="audit_action__zh").set_value("user_created").run()
+    assert set(at.dataframe[0].value["操作代码"]) == {"user_created"}
+    assert at.selectbox(key="audit_action__zh").format_func("") == "（全部）"
     viewer = signed_in(db_url, monkeypatch, Principal("v", Role.VIEWER))
     with pytest.raises(ValueError):  # not even registered as a page for a viewer
         viewer.switch_page(f"{PAGES}/audit.py").run()
@@ -455,7 +462,8 @@ def test_export_page_builds_a_download(app, seeded_store):
     app.selectbox(key="export_crs").set_value("epsg4547")
     app.button(key="export_build").click().run()
     no_errors(app)
-    assert any("EPSG4547.gpkg" in s.value for s in app.success)
+    assert any("EPSG4547.gpkg" in s.value and "个要素" in s.value for s in app.success)
+    assert not any("projects" in s.value for s in app.success)  # layer names in Chinese
     assert seeded_store.audit(action="export")["user_name"].tolist() == ["admin"]
 
 

@@ -82,8 +82,12 @@ def render() -> None:
         except (ExportError, PermissionDenied) as exc:
             st.error(exc.text(lg))
             return
-        rows = "，".join(f"{k} {v}" for k, v in result.layers.items())
-        st.success(f"{result.filename}（{rows}）")
+        names = {k: (v.label_zh if lg == "zh" else v.label_en) for k, v in LAYERS.items()}
+        unit = " 个要素" if lg == "zh" else " features"
+        rows = ("，" if lg == "zh" else ", ").join(
+            f"{names.get(k, k)} {v:,}{unit}" for k, v in result.layers.items()
+        )
+        st.success(f"{result.filename}（{rows}）" if lg == "zh" else f"{result.filename} ({rows})")
         st.download_button(
             "下载" if lg == "zh" else "Download",
             result.content,

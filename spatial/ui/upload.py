@@ -16,6 +16,7 @@ from spatial.fields import field_label
 from spatial.findings import Severity
 from spatial.ingest import CheckedUpload, UploadOptions
 from spatial.layers import STATUS_LABELS, label
+from spatial.limits import UploadLimits
 from spatial.maps import MapView, build_map
 from spatial.templates import excel_template, field_table, geojson_template
 from spatial.ui.common import grouped_numbers, kept_choice, lang, principal, snapshot, store
@@ -315,8 +316,15 @@ def render() -> None:
     done = st.session_state.pop(COMMITTED, None)
     if done:
         st.success(done[0] if lg == "zh" else done[1])
+    limit_mb = UploadLimits.from_env().max_bytes / 2**20
+    # Streamlit's own box states its transport limit (set higher, so that an oversized file
+    # is still stored and then refused with a reason); say the real limit instead
+    st.markdown(
+        "<style>[data-testid='stFileUploaderDropzoneInstructions'] small{display:none}</style>",
+        unsafe_allow_html=True,
+    )
     upload = st.file_uploader(
-        T("选择文件", "Choose a file"),
+        T(f"选择文件（不超过 {limit_mb:,.0f} MB）", f"Choose a file (up to {limit_mb:,.0f} MB)"),
         type=ACCEPTED_TYPES,
         key=f"upload_file_{st.session_state.get(UPLOADER, 0)}",  # a new key empties it
     )
