@@ -187,6 +187,8 @@ def test_reset_a_lost_admin_password(env_db):
         accounts.sign_in(store, "admin", first)
     who, must_change = accounts.sign_in(store, "admin", again)
     assert must_change and who.user_name == "admin"
+    assert run("user", "disable", "admin")[0] == 2  # the only admin stays
+    assert run("user", "add", "deputy", "--role", "admin")[0] == 0
     assert run("user", "disable", "admin")[0] == 0
     assert not store.user("admin")["active"]
     store.engine.dispose()

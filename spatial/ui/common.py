@@ -313,12 +313,15 @@ def markdown_text(text: str | None) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text or "")).replace("\n", " ")
 
 
-def kept_choice(widget, label: str, options: list, format_func, key: str, default=None):
+def kept_choice(
+    widget, label: str, options: list, format_func, key: str, default=None, in_form=False
+):
     """A radio/selectbox whose choice survives a language switch: the label and the shown
     texts change with the language, which makes Streamlit build a new widget, so the value is
     kept under its own key and each language's widget starts from it. The value is copied in
     the widget's callback, which Streamlit runs before the next run even when a quick second
-    click (the language switch, a build button) interrupts the run the choice started."""
+    click (the language switch, a build button) interrupts the run the choice started. Inside
+    a form (``in_form``) Streamlit allows no callback; the form's submit carries the value."""
     value_key = f"{key}__value"
     widget_key = f"{key}__{lang()}"
     current = st.session_state.get(value_key, default if default in options else options[0])
@@ -334,7 +337,7 @@ def kept_choice(widget, label: str, options: list, format_func, key: str, defaul
         index=options.index(current),
         format_func=format_func,
         key=widget_key,
-        on_change=keep,
+        **({} if in_form else {"on_change": keep}),
     )
     st.session_state[value_key] = choice
     return choice

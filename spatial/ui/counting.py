@@ -62,6 +62,7 @@ def _official_stage(s: Store, who: Principal, lg: str) -> None:
             lambda v: label(STAGE_LABELS, v, lg),
             key="counting_stage",
             default=current.stage.value,
+            in_form=True,
         )
         reason = st.text_area(t("counting_reason", lg), key="counting_stage_reason")
         source = st.text_input(t("counting_source", lg), key="counting_stage_source")
