@@ -293,7 +293,7 @@ def test_a_deep_link_lands_where_it_points_after_sign_in(app_server, page):
     page.wait_for_selector("text=退出登录", timeout=60_000)
     settle(page)
     assert page.url.endswith("/export")
-    assert page.get_by_role("heading", name="导出数据").count() >= 1
+    page.get_by_role("heading", name="导出数据").wait_for(timeout=60_000)
     assert page.get_by_text("Page not found").count() == 0
 
 
@@ -555,7 +555,18 @@ FEATURE_TEXT = """(pid) => {
 
 
 def _shown(frame, project_id: str) -> dict:
-    frame.wait_for_selector("path.leaflet-interactive", timeout=60_000)
+    # drawn, not necessarily on screen: a map zoomed to a few projects leaves outlines outside
+    frame.wait_for_selector("path.leaflet-interactive", state="attached", timeout=60_000)
+    frame.wait_for_function(
+        """(pid) => Object.values(window).some(v => v && typeof v.eachLayer === 'function'
+             && typeof v.getZoom === 'function'
+             && (() => { let hit = false;
+                         v.eachLayer(l => { if (l.feature
+                           && l.feature.properties.project_id === pid) hit = true; });
+                         return hit; })())""",
+        arg=project_id,
+        timeout=60_000,
+    )
     shown = frame.evaluate(FEATURE_TEXT, project_id)
     assert shown is not None, f"{project_id} not drawn"
     return shown
