@@ -216,6 +216,21 @@ def test_upload_page_commit_moves_the_dashboard(app, seeded_store):
     assert app.metric[1].value != before  # cumulative delivered grew by 50万㎡
 
 
+def test_a_changed_status_is_previewed_by_its_name(app, seeded_store):
+    app.switch_page(f"{PAGES}/upload.py").run()
+    app.selectbox(key="upload_district__zh").set_value("baoan")
+    app.get("file_uploader")[0].upload("a.geojson", UPLOAD, "application/geo+json").run()
+    app.button(key="commit").click().run()
+    again = UPLOAD.replace('"状态": "交付"'.encode(), '"状态": "竣工"'.encode())
+    again = again.replace(b'"2025-02-01"', b'""')
+    app.get("file_uploader")[0].upload("b.geojson", again, "application/geo+json").run()
+    no_errors(app)
+    changes = next(d.value for d in app.dataframe if "原值" in d.value.columns)
+    status = changes[changes["字段"] == "状态"]
+    assert status[["原值", "新值"]].values.tolist() == [["交付/运营", "竣工"]]
+    assert "None" not in changes.astype(str).to_numpy()
+
+
 def test_upload_page_shows_the_report_of_a_bad_file(app, seeded_store):
     app.switch_page(f"{PAGES}/upload.py").run()
     app.selectbox(key="upload_district__zh").set_value("baoan")

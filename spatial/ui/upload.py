@@ -157,6 +157,15 @@ def _report(checked: CheckedUpload, lg: str) -> None:
     )
 
 
+def _shown_value(field: str, value, lg: str) -> str:
+    """A value as the user reads it: a status by its name, nothing for an empty one."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if field == "status" and value in {s.value for s in STATUS_LABELS}:
+        return label(STATUS_LABELS, value, lg)
+    return str(value)
+
+
 def _preview(checked: CheckedUpload, district_id: str, lg: str) -> sub.Preview:
     plan = sub.preview(store(), checked, district_id)
     s = plan.summary()
@@ -191,8 +200,12 @@ def _preview(checked: CheckedUpload, district_id: str, lg: str) -> sub.Preview:
             field=plan.changed["field"].map(
                 lambda f: field_label(f).zh if lg == "zh" else field_label(f).en
             ),
-            before=plan.changed["before"].astype(str),
-            after=plan.changed["after"].astype(str),
+            before=[
+                _shown_value(r.field, r.before, lg) for r in plan.changed.itertuples(index=False)
+            ],
+            after=[
+                _shown_value(r.field, r.after, lg) for r in plan.changed.itertuples(index=False)
+            ],
         )
         st.dataframe(changed.rename(columns=headers), hide_index=True, width="stretch")
     if not plan.absent.empty:
