@@ -249,6 +249,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_gap_m2": ("缺口（㎡）", "gap (m²)"),
     "col_required_pace_m2": ("所需年均（㎡）", "required pace (m²/year)"),
     "any_year": ("全部年份", "all years"),
+    "year_filter": ("年份（开工、竣工或交付日期）", "Year (start, completion or delivery date)"),
+    "year_filter_help": (
+        "保留开工、竣工或交付日期中任一落在该年的项目（含计划日期）。",
+        "Keeps projects with a start, completion or delivery date in that year (planned "
+        "dates included).",
+    ),
     "basemap": ("底图", "Basemap"),
     "basemap_none": ("矢量底图（行政区，离线）", "Vector basemap (districts, offline)"),
     "basemap_osm": ("OpenStreetMap（需联网）", "OpenStreetMap (online)"),

@@ -145,6 +145,8 @@ def test_map_filters(app):
     assert "显示 " in app.caption[0].value
     script = _map_args(app)["script"]
     assert "REF-017" in script and "REF-001" not in script  # 光明 in, 宝安 out
+    year = app.sidebar.selectbox(key="map_year")
+    assert year.label == "年份（开工、竣工或交付日期）"  # says which date it filters on
 
 
 def test_projects_page(app):

@@ -60,10 +60,11 @@ def project_filter_inputs(snap: Snapshot, lg: str, key: str) -> ProjectFilter:
             placeholder=t("all", lg),
         )
         year = st.selectbox(
-            t("year", lg),
+            t("year_filter", lg),
             [None, *range(2018, 2031)],
             format_func=lambda y: t("any_year", lg) if y is None else str(y),
             key=f"{key}_year",
+            help=t("year_filter_help", lg),
         )
     return ProjectFilter(
         districts=tuple(chosen_districts),
