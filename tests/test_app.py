@@ -549,3 +549,32 @@ def test_a_typed_reason_is_shown_as_itself_on_the_dashboard(
     for ch in "![]()<>#*$":
         if ch in reason:
             assert all(c.count(ch) == c.count("\\" + ch) for c in shown)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "![pixel](http://127.0.0.1:9/track.png)纪要",
+        "[点此](javascript:alert(1))纪要",
+        "<img src=x onerror=alert(1)>纪要",
+        "# 标题 **粗体** $x$纪要",
+    ],
+)
+def test_typed_text_stays_text_on_the_admin_pages(db_url, seeded_store, monkeypatch, text):
+    """A reason and source on the counting page, a user name in the sidebar (also an
+    identity provider's claim): markdown characters escaped, nothing formed."""
+    from spatial.counting import set_official_stage
+    from spatial.sso import principal_from_claims
+    from spatial.ui.common import markdown_text
+
+    set_official_stage(seeded_store, ADMIN, "started", text, text)
+    at = signed_in(db_url, monkeypatch, ADMIN)
+    at.switch_page(f"{PAGES}/counting.py").run()
+    no_errors(at)
+    shown = [c.value for c in at.caption if "纪要" in c.value]
+    assert len(shown) == 2 and all(markdown_text(text) in c for c in shown)
+    who = principal_from_claims(seeded_store, {"email": text, "spatial_role": "viewer"})
+    viewer = signed_in(db_url, monkeypatch, who)
+    no_errors(viewer)
+    names = [c.value for c in viewer.sidebar.caption if "纪要" in c.value]
+    assert names and all(markdown_text(who.user_name) in c for c in names)

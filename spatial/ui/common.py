@@ -280,7 +280,8 @@ def account_box() -> None:
     lg = lang()
     zh, en = ROLE_LABELS[who.role]
     where = f" · {who.district_id}" if who.district_id else ""
-    st.sidebar.caption(f"{who.user_name} · {zh if lg == 'zh' else en}{where}")
+    name = markdown_text(who.user_name)  # an identity provider's claim, too: text, not markdown
+    st.sidebar.caption(f"{name} · {zh if lg == 'zh' else en}{where}")
     if st.sidebar.button("退出登录" if lg == "zh" else "Sign out", key="sign_out"):
         end_session()
         if _sso_signed_in():

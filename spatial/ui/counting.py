@@ -20,7 +20,7 @@ from spatial.counting import (
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, label
 from spatial.store import Store
-from spatial.ui.common import kept_choice, lang, principal, store
+from spatial.ui.common import kept_choice, lang, markdown_text, principal, store
 
 SETTING_ACTIONS = ("set_official_stage", "set_coverage_threshold", "set_allocation")
 PLEDGE_YEARS = tuple(range(2023, 2028))
@@ -47,13 +47,16 @@ def _official_stage(s: Store, who: Principal, lg: str) -> None:
         t("official_stage_default", lg)
         if current.is_default
         else t(
-            "official_stage_set", lg, who=current.set_by, when=beijing_text(current.set_at, False)
+            "official_stage_set",
+            lg,
+            who=markdown_text(current.set_by),
+            when=beijing_text(current.set_at, False),
         )
     )
     st.markdown(f"**{label(STAGE_LABELS, current.stage, lg)}** · {who_set}")
     sep = "：" if lg == "zh" else ": "
-    st.caption(f"{t('reason', lg)}{sep}{current.reason}")
-    st.caption(f"{t('source', lg)}{sep}{current.source or '—'}")
+    st.caption(f"{t('reason', lg)}{sep}{markdown_text(current.reason)}")  # typed text, as text
+    st.caption(f"{t('source', lg)}{sep}{markdown_text(current.source or '—')}")
     with st.form("counting_stage_form"):
         stage = kept_choice(
             lambda *a, **k: st.radio(*a, horizontal=True, **k),

@@ -12,7 +12,7 @@ from spatial.auth import ROLE_LABELS, Action, PermissionDenied, Principal, Role,
 from spatial.clock import beijing_column
 from spatial.i18n import t
 from spatial.store import Store
-from spatial.ui.common import kept_choice, lang, principal, store
+from spatial.ui.common import kept_choice, lang, markdown_text, principal, store
 
 NO_DISTRICT = ""
 ONE_TIME = "users_one_time_password"  # (user, password) shown once after a create or reset
@@ -127,7 +127,7 @@ def render() -> None:
     shown_once = st.session_state.pop(ONE_TIME, None)
     if shown_once:
         user, password = shown_once
-        st.warning(t("users_one_time", lg, user=user))
+        st.warning(t("users_one_time", lg, user=markdown_text(user)))
         st.code(password, language=None)
     s = store()
     districts = s.layer("districts")
