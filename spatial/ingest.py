@@ -113,6 +113,27 @@ class CheckedUpload:
         return self.report.accepted
 
 
+def _vocabulary_column(
+    attrs: pd.DataFrame, column: str, parse, rows: _Rows, code: str, fix_zh: str, fix_en: str
+) -> tuple[pd.Series, pd.Series]:
+    """An optional column of a small vocabulary (evidence, quality): the parsed values, and an
+    error naming the value and the accepted words for each one that is not recognised."""
+    values = attrs[column] if column in attrs else pd.Series(None, index=attrs.index)
+    given, bad = parse(values)
+    label = field_label(column)
+    rows.error(
+        bad,
+        code,
+        f"“{label.zh}” “{{value}}” 无法识别",
+        f"'{label.en}' '{{value}}' is not recognised",
+        fix_zh,
+        fix_en,
+        fld=column,
+        fmt=lambda i: {"value": str(values[i])[:30]},
+    )
+    return given, bad
+
+
 def _stage_evidence(
     status: pd.Series, dates: dict[str, pd.Series], attrs: pd.DataFrame, rows: _Rows, today: str
 ) -> dict[str, pd.Series]:
@@ -136,19 +157,11 @@ def _stage_evidence(
             index=status.index,
             dtype=object,
         )
-        given, bad = parse_evidence(
-            attrs[column] if column in attrs else pd.Series(None, index=status.index)
-        )
-        rows.error(
-            bad,
-            "unknown_evidence",
-            f"“{label.zh}” “{{value}}” 无法识别",
-            f"'{label.en}' '{{value}}' is not recognised",
+        given, bad = _vocabulary_column(
+            attrs, column, parse_evidence, rows, "unknown_evidence",
             "可用：已证实、计划、推断（或 confirmed、planned、inferred）；不确定可留空。",
             "Use 已证实/计划/推断 or confirmed / planned / inferred; leave it empty if unsure.",
-            fld=column,
-            fmt=lambda i, c=column: {"value": str(attrs[c][i])[:30]},
-        )
+        )  # fmt: skip
         confirmed = given == Evidence.CONFIRMED.value
         rows.error(
             confirmed & dated & ~reached & ~bad,
@@ -209,20 +222,11 @@ def _aspect_quality(
     present = {"figures_quality": has_area, "dates_quality": has_date}
     out = {}
     for column in ASPECT_QUALITY_FIELDS:
-        label = field_label(column)
-        given, bad = parse_aspect_quality(
-            attrs[column] if column in attrs else pd.Series(None, index=has_area.index)
-        )
-        rows.error(
-            bad,
-            "unknown_quality",
-            f"“{label.zh}” “{{value}}” 无法识别",
-            f"'{label.en}' '{{value}}' is not recognised",
+        given, _ = _vocabulary_column(
+            attrs, column, parse_aspect_quality, rows, "unknown_quality",
             "可用：准确、近似（或 exact、approximate）；留空表示准确。",
             "Use 准确/近似 or exact / approximate; empty means exact.",
-            fld=column,
-            fmt=lambda i, c=column: {"value": str(attrs[c][i])[:30]},
-        )
+        )  # fmt: skip
         if column == "location_quality":  # a district's own location is official unless rough
             given = given.where(given != Quality.EXACT.value, Quality.OFFICIAL.value)
             out[column] = given.fillna(Quality.OFFICIAL.value)
