@@ -28,8 +28,9 @@ from spatial.crs import frame_to_gcj02
 from spatial.filters import ProjectFilter
 from spatial.i18n import BilingualError
 from spatial.snapshot import Snapshot, take_snapshot
-from spatial.spreadsheet import csv_bytes, neutralise_frame, text_only_workbook
+from spatial.spreadsheet import csv_bytes, neutralise_frame
 from spatial.store import Store, utcnow
+from spatial.workbook import coded_columns, write_workbook
 
 LAYER_NAMES = ("districts", "parks", "control_lines", "projects")
 FORMATS: dict[str, tuple[str, str]] = {  # key -> (file suffix, media type)
@@ -253,50 +254,6 @@ def _shapefile(frame: gpd.GeoDataFrame, folder: Path, layer: str) -> list[Path]:
     return parts
 
 
-def _excel(frames: dict[str, gpd.GeoDataFrame], path: Path) -> None:
-    from spatial.fields import FIELD_LABELS
-
-    headers = {k: v[0] for k, v in FIELD_LABELS.items()} | {
-        "district_id": "行政区",
-        "park_id": "园区",
-        "quality": "数据质量",
-        "location_quality": "位置质量",
-        "confidence": "可信度说明",
-        "export_time": "导出时间",
-        "export_user": "导出人",
-        "export_as_of": "统计截止日",
-        "export_filters": "筛选条件",
-        "export_crs": "坐标系",
-        "wkt": "几何（WKT）",
-        "lon": "经度",
-        "lat": "纬度",
-    }
-    sheet_names = {
-        "districts": "行政区",
-        "parks": "园区",
-        "control_lines": "工业区块线",
-        "projects": "工业上楼项目",
-    }
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in frames.items():
-            table = pd.DataFrame(_stringify(frame.drop(columns=frame.geometry.name)))
-            geoms = frame.geometry
-            wkt = [g.wkt if g is not None and not g.is_empty else None for g in geoms]
-            table["wkt"] = [  # an Excel cell holds 32,767 characters: no cut geometries
-                w
-                if w is None or len(w) < 32_000
-                else "（几何过长，请用 GeoPackage 导出 / too long: use the GeoPackage export）"
-                for w in wkt
-            ]
-            points = geoms.geom_type == "Point"
-            table["lon"] = [g.x if p else None for g, p in zip(geoms, points, strict=True)]
-            table["lat"] = [g.y if p else None for g, p in zip(geoms, points, strict=True)]
-            table.rename(columns=headers).to_excel(
-                writer, sheet_name=sheet_names[name], index=False
-            )
-    text_only_workbook(path)  # no cell of ours is a formula; uploaded '=…' stays text
-
-
 def export_layers(store: Store, actor: Principal, request: ExportRequest) -> ExportResult:
     """Build the export file. Refused unless ``actor`` may export; audited either way."""
     try:
@@ -332,7 +289,12 @@ def export_layers(store: Store, actor: Principal, request: ExportRequest) -> Exp
         files: list[Path] = []
         if fmt == "xlsx":
             path = folder / f"{stem}.xlsx"
-            _excel(frames, path)
+            coded = coded_columns(
+                snapshot.district_names("zh"),
+                snapshot.park_names("zh"),
+                snapshot.cluster_names("zh"),
+            )
+            write_workbook(frames, path, coded, crs_key)
             files = [path]
         elif fmt == "gpkg":
             path = folder / f"{stem}.gpkg"

@@ -486,8 +486,11 @@ def test_export_page_builds_a_download(app, seeded_store):
 
 @pytest.mark.parametrize("fmt", ["html", "pdf"])
 def test_export_page_builds_the_progress_report(app, seeded_store, fmt):
+    """One as-of date on the page: the sidebar's, used by the layers and the report alike."""
     app.switch_page(f"{PAGES}/exports.py").run()
     no_errors(app)
+    assert [d.key for d in app.date_input] == ["as_of"]
+    app.sidebar.date_input(key="as_of").set_value(date(2025, 12, 31)).run()
     app.selectbox(key="report_year__zh").set_value(2025)
     app.selectbox(key="report_lang__zh").set_value("en")
     app.radio(key="report_format__zh").set_value(fmt)

@@ -20,6 +20,7 @@ from spatial.auth import PermissionDenied, Principal, Role
 from spatial.crs import wgs84_to_gcj02
 from spatial.export import CRS_OPTIONS, FORMATS, ExportError, ExportRequest, export_layers
 from spatial.filters import ProjectFilter
+from spatial.workbook import point_headers
 
 ADMIN = Principal("admin", Role.ADMIN)
 NAME = "燕罗智能网联汽车产业园(一期)"  # REF-003, at 113.87 E 22.755 N
@@ -102,11 +103,11 @@ def test_format_and_crs_round_trip(seeded_store, tmp_path, fmt, crs):
     assert NAME in set(projects[name_col])  # Chinese text intact
     row = projects[projects[name_col] == NAME].iloc[0]
     if fmt == "xlsx":
-        if crs == "epsg4547":
-            x, y = (float(v) for v in row["几何（WKT）"].removeprefix("POINT (")[:-1].split())
-        else:
-            x, y = row["经度"], row["纬度"]
-        assert row["数据质量"] == "approximate" and row["导出人"] == "admin"
+        x, y = (row[head] for head in point_headers(crs))
+        wkt = [float(v) for v in row["几何（WKT）"].removeprefix("POINT (")[:-1].split()]
+        assert np.allclose([x, y], wkt, rtol=0, atol=1e-6)
+        assert row["数据质量"] == "近似" and row["数据质量代码"] == "approximate"
+        assert row["导出人"] == "admin"
     elif fmt == "csv":
         x, y = (float(v) for v in row["WKT"].removeprefix("POINT (")[:-1].split())
     else:
@@ -172,3 +173,39 @@ def test_kml_is_lonlat_only(seeded_store):
     with pytest.raises(ExportError) as exc:
         export_layers(seeded_store, ADMIN, ExportRequest(format="kml", crs="epsg4547"))
     assert "KML" in exc.value.zh
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "epsg4547", "gcj02"])
+def test_the_workbook_shows_labels_and_keeps_codes(seeded_store, tmp_path, crs):
+    """A planner reads 宝安区 / 在建 / 一级线 / 是; the codes stay in their own columns; a
+    point's coordinates are headed for what they hold (metres are never 经度/纬度)."""
+    result = export_layers(seeded_store, ADMIN, ExportRequest(format="xlsx", crs=crs))
+    path = tmp_path / result.filename
+    path.write_bytes(result.content)
+    sheets = pd.read_excel(path, sheet_name=None, dtype=str)
+    projects = sheets["工业上楼项目"]
+    row = projects[projects["项目名称"] == NAME].iloc[0]
+    assert (row["行政区"], row["行政区代码"]) == ("宝安区", "baoan")
+    parks = sheets["园区"].set_index("园区编号")["园区名称"]
+    assert (row["所在园区"], row["所在园区编号"]) == (parks["P01"], "P01")  # 燕罗
+    assert set(projects["状态"]) <= {"规划", "在建", "竣工", "交付/运营"}
+    assert set(projects["状态代码"]) <= {"planned", "under_construction", "completed", "delivered"}
+    assert set(projects["位于工业区块线内"].dropna()) == {"是", "否"}
+    assert set(projects["区块线级别"].dropna()) <= {"一级线", "二级线"}
+    assert set(projects["开工依据"].dropna()) <= {"已证实", "计划", "推断"}
+    clusters = projects.dropna(subset=["产业集群代码"])
+    assert len(clusters) and not clusters["产业集群（关键词匹配）"].str.contains(r"C\d").any()
+    lines = sheets["工业区块线"]
+    assert set(lines["区块线级别"]) == {"一级线", "二级线"}
+    assert set(lines["区块线级别代码"]) == {"level1", "level2"}
+    assert set(sheets["行政区"]["行政区划代码"].dropna()) >= {"440306"}  # digits, not 440306.0
+    for sheet in sheets.values():  # no English header is left but codes the user may join on
+        english = [c for c in sheet.columns if c.isascii()]
+        assert english == [], english
+        assert not ({"经度", "纬度"} & set(sheet.columns))
+    x_head, y_head = point_headers(crs)
+    if crs == "epsg4547":
+        assert "米" in x_head and "经度" not in x_head
+        assert float(row[y_head]) > 2_000_000  # northing in metres
+    else:
+        assert x_head.startswith("经度") and 113 < float(row[x_head]) < 115

@@ -24,7 +24,10 @@ FORMAT_LABELS = {
     "shp": ("Shapefile 压缩包（CAD、ArcGIS）", "zipped Shapefile (CAD, ArcGIS)"),
     "kml": ("KML（Google Earth、奥维）", "KML (Google Earth, Ovi)"),
     "csv": ("CSV（含 WKT 几何）", "CSV with WKT"),
-    "xlsx": ("Excel（中文表头，每层一页）", "Excel (Chinese headers, a sheet per layer)"),
+    "xlsx": (
+        "Excel（中文表头与名称，代码另列；每层一页）",
+        "Excel (Chinese headers and names, codes in their own columns; a sheet per layer)",
+    ),
     "parquet": ("GeoParquet（数据分析）", "GeoParquet (analysis)"),
 }
 CRS_LABELS = {
@@ -96,4 +99,4 @@ def render() -> None:
             key="export_download",
             on_click="ignore",  # no rerun: the file stays until it is fetched
         )
-    report.report_section(lg, snap.pledge, snap.official.stage)
+    report.report_section(lg, snap.pledge, snap.official.stage, as_of)

@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from spatial.auth import Action, PermissionDenied
-from spatial.clock import shenzhen_today
 from spatial.i18n import t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, Stage, label
 from spatial.printing import PrintError
@@ -18,7 +17,6 @@ from spatial.report import (
     ReportError,
     ReportRequest,
     progress_report,
-    report_as_of,
 )
 from spatial.ui.common import kept_choice, principal, store
 
@@ -62,10 +60,11 @@ def dashboard_buttons(lg: str, year: int, as_of: date, stage: Stage) -> None:
             offer(ReportRequest(year, as_of, stage, lg, fmt), lg, "dashboard_report")
 
 
-def report_section(lg: str, pledge: pd.DataFrame, official: Stage) -> None:
-    """进度报告: the progress report for a pledge year, as HTML or PDF, for the signed-in user
-    (``pledge``: the page's cached snapshot's schedule, so a rerun reads nothing more;
-    ``official``: the official counting stage, the report's default)."""
+def report_section(lg: str, pledge: pd.DataFrame, official: Stage, as_of: date) -> None:
+    """进度报告: the progress report for a pledge year, as HTML or PDF, for the signed-in user,
+    as of the page's own as-of date (one date on the page). ``pledge``: the page's cached
+    snapshot's schedule, so a rerun reads nothing more; ``official``: the official counting
+    stage, the report's default."""
     i = 0 if lg == "zh" else 1
     st.divider()
     st.subheader("进度报告（领导汇报用）" if lg == "zh" else "Progress report (for leadership)")
@@ -77,21 +76,23 @@ def report_section(lg: str, pledge: pd.DataFrame, official: Stage) -> None:
         "the data-coverage note; HTML opens in any browser, the PDF is printed by headless "
         "Chromium (A4, page numbers)."
     )
-    today = shenzhen_today()
-    years = [y for y in sorted(pledge["year"].astype(int)) if y <= today.year]
+    years = [y for y in sorted(pledge["year"].astype(int)) if y <= as_of.year]
     if not years:
-        st.info("承诺期尚未开始。" if lg == "zh" else "The pledge period has not begun.")
+        st.info(
+            f"截至 {as_of.isoformat()} 承诺期尚未开始。"
+            if lg == "zh"
+            else f"As of {as_of.isoformat()} the pledge period has not begun."
+        )
         return
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c3, c4 = st.columns(3)
     year = kept_choice(
         c1.selectbox, "报告年份" if lg == "zh" else "Year", years, str, "report_year", years[-1]
     )
-    as_of = c2.date_input(
-        "统计截止日" if lg == "zh" else "As of",
-        value=report_as_of(year, None, pledge, today),
-        min_value=date(year, 1, 1),
-        max_value=today,
-        key=f"report_as_of_{year}",
+    st.caption(
+        f"统计截止日：{as_of.isoformat()}（即左侧的统计截止日；{year}年已过完时报告其全年结果）"
+        if lg == "zh"
+        else f"As of {as_of.isoformat()} (the as-of date on the left; for a year that has "
+        "ended, the report gives its whole-year result)"
     )
     report_stage = kept_choice(
         c3.selectbox,
