@@ -92,7 +92,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "counting_no_allocations": ("尚无分解指标。", "No allocation yet."),
     "counting_allocation_value": ("分解指标", "Allocation"),
-    "counting_allocation_year": ("{year}年（万㎡）", "{year} (万㎡)"),
+    "counting_allocation_year": ("{year}年（万㎡）", "{year} (10,000 m²)"),
     "counting_allocation_source": (
         "来源（必填，文件名或文号）",
         "Source (required: document name or number)",
@@ -217,10 +217,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "cluster": ("产业集群", "Cluster"),
     "cluster_matched": ("产业集群（本工具匹配）", "Cluster (the tool's matching)"),
     "cluster_matching": (
-        "项目所属“20+8”集群是本工具按项目的产业方向关键词自行匹配的（seeds/cluster_aliases.csv），"
+        "项目所属“20+8”集群是本工具按项目的产业方向关键词自行匹配的（关键词表随本工具发布），"
         "不是官方归类。",
         "The projects' \"20+8\" clusters are this tool's own matching of their industries by "
-        "keyword (seeds/cluster_aliases.csv), not an official classification.",
+        "keyword (the keyword table ships with the tool), not an official classification.",
     ),
     "cluster_double_count": (
         "一个项目涉及多个集群时，面积计入每个集群，合计可能超过总量。",

@@ -79,3 +79,15 @@ def load_reference(geodata_dir: Path = GEODATA_DIR, seeds_dir: Path = SEEDS_DIR)
         programme_reports=_csv("programme_reports.csv", seeds_dir),
         sources=_csv("sources.csv", seeds_dir),
     )
+
+
+def source_location(url_or_file: object, lang: str) -> str:
+    """Where a reader finds a source: its web address, or — for a source kept only as the
+    project's archived copy of the article — saying so, without an internal path."""
+    text = "" if url_or_file is None else str(url_or_file).strip()
+    links = [part.strip() for part in text.split(";") if part.strip().startswith("http")]
+    if links:
+        return " ; ".join(links)
+    if not text:
+        return "—"
+    return "存档原文（无在线链接）" if lang == "zh" else "archived copy (no online link)"

@@ -35,6 +35,7 @@ from spatial.i18n import TEXT, BilingualError, fmt_area, t
 from spatial.layers import LAYERS, QUALITY_LABELS, STAGE_LABELS, STATUS_LABELS, Stage, label
 from spatial.ledger import COUNTING_RULE, STAGES, Ledger, build_ledger, counted_area, open_year
 from spatial.printing import html_to_pdf
+from spatial.reference import source_location
 from spatial.snapshot import COVERAGE_ASPECTS, Snapshot, coverage, take_snapshot
 from spatial.store import Store, utcnow
 
@@ -563,7 +564,9 @@ def report_html(
         ),
         "quality_labels": {q.value: label(QUALITY_LABELS, q, lg) for q in QUALITY_LABELS},
         "programme": report.programme_reports.to_dict("records"),
-        "sources": report.sources.to_dict("records"),
+        "sources": report.sources.assign(
+            url_or_file=report.sources["url_or_file"].map(lambda v: source_location(v, lg))
+        ).to_dict("records"),
     }
     return _environment().get_template(TEMPLATE.name).render(**context)
 
@@ -590,6 +593,7 @@ def _coverage_rows(report: ProgressReport, lg: str) -> list[dict]:
     cov = report.coverage.assign(
         layer=report.coverage["layer"].map(layer_names),
         aspect=report.coverage["aspect"].map(lambda a: label(COVERAGE_ASPECTS, a, lg)),
+        source=report.coverage[f"source_{lg}"],
     )
     return cov.to_dict("records")
 

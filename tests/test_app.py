@@ -168,6 +168,11 @@ def test_coverage_page(app):
     assert lines["示意"] == 24 and lines["官方"] == 0
     parks = app.dataframe[1].value
     assert (parks["名称核实"] == "未公开").sum() == 10
+    # sources a reader can follow: web addresses, never this project's internal paths
+    for shown in (table["来源"], app.dataframe[4].value["链接"]):
+        assert not shown.str.contains("shared/|seeds/|spatial\\.").any(), list(shown)
+    assert "存档原文（无在线链接）" in set(app.dataframe[4].value["链接"])
+    assert list(app.dataframe[2].value.columns)[:3] == ["年份", "目标（㎡）", "不少于"]
 
 
 UPLOAD = json.dumps(

@@ -4,6 +4,7 @@ every request that leaves this machine blocked."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -120,7 +121,11 @@ def app_server(tmp_path_factory):
     from spatial.auth import Principal, Role
 
     admin = Principal("admin", Role.ADMIN)
-    for name, role, district in (("planner", "planner", None), ("ba-officer", "district", "baoan")):
+    for name, role, district in (
+        ("planner", "planner", None),
+        ("ba-officer", "district", "baoan"),
+        ("walk-admin", "admin", None),
+    ):
         once = accounts.add_user(store, admin, name, role, district)
         accounts.change_password(store, Principal(name, Role(role), district), once, PASSWORD)
     port = _free_port()
@@ -646,3 +651,136 @@ def test_template_code_in_a_name_stays_text_in_every_map(app_server, page, tmp_p
     assert dialogs == [] and page.blocked == []
     log = (folder / "streamlit.log").read_text()
     assert "TemplateSyntaxError" not in log and "Traceback" not in log
+
+
+# -- every page in both languages -----------------------------------------------------------
+
+# what the chrome of a page is made of (not the data in its tables): headings, labels, buttons,
+# captions, alerts, tabs, metrics, expander titles, a select's shown value, a table's headers
+CHROME = (
+    "h1, h2, h3, h4, label, button, [role=tab], summary, "
+    "[data-testid=stCaptionContainer], [data-testid=stAlert], [data-testid=stMetricLabel], "
+    "[data-testid=stSidebarNav], [data-baseweb=select] > div, "
+    "[data-testid=stMarkdownContainer] > p, [data-testid=stMarkdownContainer] li"
+)
+# words that are the same in Chinese text: names of formats, systems and products, units
+SAME_IN_BOTH = {
+    "geojson",
+    "geopackage",
+    "shapefile",
+    "excel",
+    "csv",
+    "wkt",
+    "kml",
+    "kmz",
+    "geoparquet",
+    "qgis",
+    "arcgis",
+    "cad",
+    "google",
+    "earth",
+    "html",
+    "pdf",
+    "chromium",
+    "leaflet",
+    "wps",
+    "openstreetmap",
+    "english",
+    "km",
+    "ha",
+    "mb",
+    "utf",
+    "lines",
+    "geojsonseq",
+    "http",
+    "https",
+    "www",
+    "datav",
+    "transbigdata",
+    "amap",
+    "ovi",
+    "language",  # the switch is labelled 语言 / Language so either reader finds it
+}
+CJK = re.compile(r"[\u3400-\u9fff]")
+# Chinese that stays in English text on purpose: the language choice, the programme's and
+# the control lines' own names (glossed beside them), a district's name when it is data
+KEPT_CHINESE = ("简体中文", "语言", "工业上楼", "工业区块线", "20+8", "深汕")
+
+
+def _chrome_texts(page) -> list[str]:
+    """What a reader sees of the page's chrome (hidden elements excluded)."""
+    texts = page.evaluate(
+        "sel => Array.from(document.querySelectorAll(sel))"
+        ".filter(e => e.checkVisibility()).map(e => {"
+        "  let text = e.innerText;"  # a Material icon is a word in a ligature font: not text
+        "  for (const i of e.querySelectorAll('[data-testid=stIconMaterial]'))"
+        "    text = text.replace(i.innerText, '');"
+        "  return text; })",
+        CHROME,
+    )
+    return [t for t in texts if t.strip()]
+
+
+def _headers(page) -> list[str]:
+    """The column headers of the page's tables (the grid's accessible table)."""
+    return page.locator("[data-testid=stDataFrame] [role=columnheader]").all_inner_texts()
+
+
+def _untranslated(texts: list[str], lg: str) -> list[str]:
+    found = []
+    for text in texts:
+        text = text.replace(HOSTILE_NAME, "").replace("walk-admin", "")
+        text = re.sub(r"\b[a-z]+(_[a-z]+)+\b", "", text)  # Material icon names (ligatures)
+        text = re.sub(r"https?://\S+|\S+@\S+|\b[A-Z]+[-_]?\d[\w-]*\b", "", text)
+        if lg == "zh":
+            words = re.findall(r"[A-Za-z][a-z']+", text)
+            odd = [w for w in words if w.lower() not in SAME_IN_BOTH and not w.isupper()]
+            if odd or re.search(r"\b(None|nan|NaT|True|False)\b", text):
+                found.append(text[:120])
+        else:
+            rest = text
+            for kept in KEPT_CHINESE:
+                rest = rest.replace(kept, "")
+            if CJK.search(rest) and not re.search(r"[A-Za-z]{3,}.*[（(].*[\u3400-\u9fff]", rest):
+                found.append(text[:120])
+    return found
+
+
+def _cells(page) -> list[str]:
+    return page.locator("[data-testid=stDataFrame] [role=gridcell]").all_inner_texts()
+
+
+@pytest.mark.parametrize("lg", ["zh", "en"])
+def test_every_page_speaks_one_language(app_server, page, lg):
+    """An admin walks every page in Chinese, then in English: no heading, label, button,
+    caption, notice or table header is left in the other language, no table cell says
+    None / nan / True / False, and no page shows an error."""
+    from spatial.i18n import t
+
+    base, store, folder = app_server
+    sign_in(page, base, "walk-admin")
+    if lg == "en":
+        page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+        settle(page)
+        page.wait_for_selector("text=Sign out", timeout=30_000)
+    problems: dict[str, list[str]] = {}
+    headers_read = 0
+    from spatial.i18n import TEXT
+
+    for key in [k for k in TEXT if k.startswith("nav_")]:  # one per page (app.py ROUTES)
+        title = t(key, lg)
+        go(page, title)
+        page.get_by_role("heading").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)  # tables draw after the script ends
+        settle(page)
+        assert page.locator("[data-testid=stException]").count() == 0, title
+        headers = _headers(page)
+        headers_read += len(headers)
+        bad = _untranslated(_chrome_texts(page) + headers, lg)
+        bad += [c for c in _cells(page) if c.strip() in ("None", "nan", "NaT", "True", "False")]
+        if bad:
+            problems[title] = bad
+        page.screenshot(path=str(folder / f"walk_{lg}_{key}.png"), full_page=True)
+    assert headers_read > 50  # the tables' headers were read, not skipped
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+    assert page.blocked == []

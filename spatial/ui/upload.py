@@ -331,9 +331,17 @@ def render() -> None:
         st.success(done[0] if lg == "zh" else done[1])
     limit_mb = UploadLimits.from_env().max_bytes / 2**20
     # Streamlit's own box states its transport limit (set higher, so that an oversized file
-    # is still stored and then refused with a reason); say the real limit instead
+    # is still stored and then refused with a reason) and labels its button in English: the
+    # label states the real limit, and the button is named in the page's language
+    button = T("选择文件", "Choose a file")  # a constant of ours, never uploaded text
     st.markdown(
-        "<style>[data-testid='stFileUploaderDropzoneInstructions'] small{display:none}</style>",
+        "<style>"
+        "[data-testid='stFileUploaderDropzoneInstructions']{display:none}"
+        "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
+        "{display:none}"
+        "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']::after"
+        f"{{content:'{button}'}}"
+        "</style>",
         unsafe_allow_html=True,
     )
     upload = st.file_uploader(
