@@ -70,6 +70,7 @@ from spatial.map_assets import install_static_assets
 from spatial.maps import MapView
 from spatial.offline_map import offline_map_html
 from spatial.printing import PrintError
+from spatial.project_details import ProjectNotFound, change_kind_label, project_details
 from spatial.reference import PACKAGE_ROOT
 from spatial.report import REPORT_FORMATS, ReportError, ReportRequest, progress_report
 from spatial.seed import ensure_seeded, refresh_reference
@@ -202,6 +203,14 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, required=True, help="FILE.html or FILE.pdf (or a folder)"
     )
     rep.add_argument("--format", choices=list(REPORT_FORMATS), default=None, help="default: suffix")
+
+    project = sub.add_parser(
+        "project", help="one project in full: its fields, comments and history (项目详情)"
+    )
+    project.add_argument("project_id")
+    project.add_argument("--as-of", type=_date, default=None, help="default: today")
+    project.add_argument("--user", default="admin", help="the user reading (default: admin)")
+    project.add_argument("--json", action="store_true")
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit.add_argument("--user", default=None)
@@ -769,6 +778,57 @@ def cmd_audit(args, out) -> int:
     return 0
 
 
+def _plain(value):
+    """A value for print and JSON: None for missing, Python numbers for numpy ones."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def cmd_project(args, out) -> int:
+    store = _open(args)
+    actor = _actor(store, args.user)
+    try:
+        details = project_details(store, actor, take_snapshot(store, args.as_of), args.project_id)
+    except (ProjectNotFound, PermissionDenied) as exc:
+        return _refused(exc)
+    p = details.project
+    fields = {
+        k: _plain(v)
+        for k, v in p.drop(labels=["geometry"]).items()
+        if k not in ("version_id", "valid_to", "is_deleted")
+    }
+    if args.json:
+        history = details.history.astype(object).where(details.history.notna(), None)
+        json.dump(
+            {
+                "project": fields,
+                "comments": details.comments.to_dict("records"),
+                "history": history.to_dict("records"),
+            },
+            out,
+            ensure_ascii=False,
+            indent=2,
+            default=str,
+        )
+        print(file=out)
+        return 0
+    for key, value in fields.items():
+        print(f"{key:<24} {'—' if value is None else value}", file=out)
+    print("\n意见 / comments:", file=out)
+    for c in details.comments.itertuples():
+        print(f"  {beijing_text(c.at, seconds=False)} {c.user_name}: {c.text}", file=out)
+    print("\n变更记录 / history (newest first):", file=out)
+    for h in details.history.itertuples():
+        print(
+            f"  {h.valid_from}  {change_kind_label(h.change_kind, 'zh')} / "
+            f"{change_kind_label(h.change_kind, 'en')}  {h.changed_by}  {h.status}  "
+            f"{h.floor_area_m2}",
+            file=out,
+        )
+    return 0
+
+
 def _refused(exc) -> int:
     """A refusal the user can act on (permission, export rule, workflow state): one line."""
     print(f"{exc.zh} / {exc.en}", file=sys.stderr)
@@ -792,6 +852,7 @@ COMMANDS = {
     "original": cmd_original,
     "user": cmd_user,
     "audit": cmd_audit,
+    "project": cmd_project,
     "export": cmd_export,
     "map": cmd_map,
     "report": cmd_report,

@@ -37,6 +37,7 @@ from spatial.map_assets import STATIC_URL, use_local_assets
 from spatial.map_data import DataLayer, VerbatimScript, js_json_literal
 
 SHENZHEN_CENTRE = (22.64, 114.10)
+OPENING_ZOOM = 10  # the whole city
 DISPLAY_SIMPLIFY_DEG = 0.0002  # ~20 m: district outlines for display only
 
 
@@ -91,6 +92,32 @@ class MapView:
 
     def describe(self) -> str:
         return f"{self.west:.4f},{self.south:.4f},{self.east:.4f},{self.north:.4f}"
+
+    @classmethod
+    def around(cls, geometries: gpd.GeoSeries, margin: float = 0.01) -> MapView | None:
+        """The extent of ``geometries`` (lon-lat) with ``margin`` degrees around it (a single
+        point gets a neighbourhood); None when none is located."""
+        located = geometries[geometries.notna() & ~geometries.is_empty]
+        if located.empty:
+            return None
+        west, south, east, north = located.total_bounds
+        return cls(west - margin, south - margin, east + margin, north + margin)
+
+    def centre_and_zoom(
+        self, width_px: int = 900, height_px: int = 640, max_zoom: int = 16
+    ) -> tuple[tuple[float, float], int]:
+        """The centre (lat, lon) and the largest whole Web Mercator zoom at which this extent
+        fits a map of ``width_px`` × ``height_px``."""
+
+        def y(lat: float) -> float:  # Mercator ordinate, in radians
+            sin = math.sin(math.radians(lat))
+            return math.log((1 + sin) / (1 - sin)) / 2
+
+        lon_share = (self.east - self.west) / 360
+        lat_share = (y(self.north) - y(self.south)) / (2 * math.pi)
+        zoom = min(math.log2(width_px / 256 / lon_share), math.log2(height_px / 256 / lat_share))
+        centre = ((self.south + self.north) / 2, (self.west + self.east) / 2)
+        return centre, max(1, min(max_zoom, math.floor(zoom)))
 
 
 @dataclass(frozen=True)
@@ -221,6 +248,17 @@ def project_popup_html(p: pd.Series, lang: str, district_names: dict, park_names
     return _rows_html(rows)
 
 
+def project_tooltips(projects: pd.DataFrame, lang: str) -> list[str]:
+    """One compact line pair per project: the name; the status and floor area (escaped)."""
+    name = projects["name_zh"] if lang == "zh" else projects["name_en"].fillna(projects["name_zh"])
+    status = projects["status"].map(lambda v: label(STATUS_LABELS, v, lang))
+    area = pd.to_numeric(projects["floor_area_m2"], errors="coerce")
+    return [
+        f'<b style="white-space:normal">{esc(n)}</b><br>{esc(s)} · {esc(fmt_area(a, lang))}'
+        for n, s, a in zip(name, status, area, strict=True)
+    ]
+
+
 def _radius(area: pd.Series) -> np.ndarray:
     a = pd.to_numeric(area, errors="coerce").fillna(0.0).to_numpy()
     return np.clip(4.0 + np.sqrt(a) / 120.0, 4.0, 24.0)
@@ -253,7 +291,160 @@ class Legend(VerbatimScript, MacroElement):
         self.html_literal = js_json_literal(legend_html)
 
 
-def legend_html(lang: str) -> str:
+class MapTools(VerbatimScript, MacroElement):
+    """What a planner works with on any map: a metric-only scale bar, a coordinate readout
+    (labelled with the frame the map is drawn in) and a full-screen button (the browser's
+    Fullscreen API; where a page refuses it, the map fills its frame instead). The texts are
+    ours, passed as a script-safe JSON literal and set as text, never as HTML."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var text = JSON.parse({{ this.text_literal }});
+            L.control.scale({metric: true, imperial: false, position: 'bottomleft'}).addTo(map);
+            var readout = L.control({position: 'bottomleft'});
+            readout.onAdd = function() {
+                var div = L.DomUtil.create('div', 'sz-readout');
+                div.textContent = text.hint;
+                map.on('mousemove', function(e) {
+                    div.textContent = text.frame + ' ' + e.latlng.lng.toFixed(5) + ', '
+                        + e.latlng.lat.toFixed(5);
+                });
+                return div;
+            };
+            readout.addTo(map);
+            var full = L.control({position: 'topleft'});
+            full.onAdd = function() {
+                var bar = L.DomUtil.create('div', 'leaflet-bar sz-fullscreen');
+                var a = L.DomUtil.create('a', '', bar);
+                a.href = '#'; a.title = text.fullscreen;
+                var ns = 'http://www.w3.org/2000/svg';
+                var svg = document.createElementNS(ns, 'svg');
+                svg.setAttribute('viewBox', '0 0 16 16'); svg.setAttribute('width', '16');
+                svg.setAttribute('height', '16'); svg.style.verticalAlign = 'middle';
+                var path = document.createElementNS(ns, 'path');
+                path.setAttribute('d', 'M2 6V2h4M10 2h4v4M14 10v4h-4M6 14H2v-4');
+                path.setAttribute('fill', 'none'); path.setAttribute('stroke', '#333');
+                path.setAttribute('stroke-width', '2');
+                svg.appendChild(path); a.appendChild(svg);
+                a.setAttribute('role', 'button'); a.setAttribute('aria-label', text.fullscreen);
+                var c = map.getContainer();
+                function maximise() {
+                    c.classList.toggle('sz-maximised'); map.invalidateSize();
+                }
+                L.DomEvent.on(a, 'click', function(e) {
+                    L.DomEvent.stop(e);
+                    if (document.fullscreenElement) { document.exitFullscreen(); return; }
+                    if (c.classList.contains('sz-maximised') || !c.requestFullscreen) {
+                        maximise(); return;
+                    }
+                    c.requestFullscreen().catch(maximise);
+                });
+                document.addEventListener('fullscreenchange', function() {
+                    map.invalidateSize();
+                });
+                return bar;
+            };
+            full.addTo(map);
+            var style = document.createElement('style');
+            style.textContent = '.sz-readout{background:rgba(255,255,255,.85);padding:1px 6px;'
+                + 'font:11px/1.6 sans-serif;border-radius:3px}'
+                + '.sz-fullscreen a{font-size:18px;line-height:30px;text-decoration:none}'
+                + '.sz-maximised{position:fixed!important;inset:0;width:auto!important;'
+                + 'height:auto!important;z-index:10000}'
+                + '.sz-label{background:none;border:none;box-shadow:none;color:#444;'
+                + 'font:12px/1.2 sans-serif;text-shadow:0 0 3px #fff,0 0 3px #fff;'
+                + 'white-space:nowrap;pointer-events:none}'
+                + '.sz-label.missing{color:#8e44ad;font-style:italic}'
+                + '.leaflet-tooltip{max-width:320px;white-space:normal}';
+            document.head.appendChild(style);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lang: str, gcj02: bool = False):
+        super().__init__()
+        self._name = "MapTools"
+        self.text_literal = js_json_literal(
+            {
+                "frame": "GCJ-02" if gcj02 else "WGS84",
+                "hint": t("map_readout_hint", lang),
+                "fullscreen": t("map_fullscreen", lang),
+            }
+        )
+
+
+class PlaceLabels(VerbatimScript, MacroElement):
+    """Names written on the map (district labels), as text: each travels in a script-safe JSON
+    literal and is set with ``textContent``, so no name is ever read as HTML or template."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var group = L.layerGroup();
+            JSON.parse({{ this.labels_literal }}).forEach(function(p) {
+                var marker = L.marker([p.lat, p.lng], {
+                    icon: L.divIcon({className: 'sz-label' + (p.missing ? ' missing' : ''),
+                                     html: '', iconSize: null}),
+                    interactive: false, keyboard: false
+                });
+                marker.on('add', function() {
+                    var el = marker.getElement();
+                    el.textContent = p.text;
+                    el.style.transform += ' translate(-50%, -50%)';
+                });
+                group.addLayer(marker);
+            });
+            group.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, labels: list[dict]):
+        super().__init__()
+        self._name = "PlaceLabels"
+        self.labels_literal = js_json_literal(labels)
+
+
+def district_labels(
+    districts: gpd.GeoDataFrame, projects: gpd.GeoDataFrame, lang: str
+) -> tuple[list[dict], list[str]]:
+    """A label per district at a point inside it; a district with no public outline is
+    labelled "outline missing" where its located projects are (or not at all), and named in
+    the second list for the legend."""
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    labels, missing = [], []
+    drawn = districts[districts.geometry.notna() & ~districts.geometry.is_empty]
+    points = drawn.geometry.representative_point()
+    for name, point in zip(drawn[name_col], points, strict=True):
+        labels.append({"lat": point.y, "lng": point.x, "text": str(name), "missing": False})
+    for _, row in districts[~districts.index.isin(drawn.index)].iterrows():
+        name = str(row[name_col])
+        missing.append(name)
+        located = projects[
+            (projects["district_id"] == row["district_id"]) & projects.geometry.notna()
+        ]
+        if not located.empty:
+            centre = located.geometry.union_all().centroid
+            labels.append(
+                {
+                    "lat": centre.y,
+                    "lng": centre.x,
+                    "text": t("outline_missing", lang, name=name),
+                    "missing": True,
+                }
+            )
+    return labels, missing
+
+
+def legend_html(lang: str, missing_outlines: list[str] | None = None) -> str:
+    """The legend; ``missing_outlines``: districts drawn without a boundary (none is public)."""
     items = []
     for status in Status:
         items.append(
@@ -273,6 +464,8 @@ def legend_html(lang: str) -> str:
         '<div><span class="dot" style="background:#fff;border:2px dashed #6c3483"></span>'
         f"{esc(t('layer_parks', lang))}</div>"
     )
+    for name in missing_outlines or []:
+        items.append(f'<div class="note">{esc(t("outline_missing", lang, name=name))}</div>')
     style = (
         "<style>.sz-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.5 "
         "sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
@@ -280,7 +473,8 @@ def legend_html(lang: str) -> str:
         "margin-right:6px;vertical-align:middle}.sz-legend .box{display:inline-block;width:14px;"
         "height:10px;margin-right:6px;vertical-align:middle}.sz-legend .note{color:#555}"
         ".sz-popup th{text-align:left;padding-right:8px;color:#555;font-weight:normal;"
-        "white-space:nowrap;vertical-align:top}.sz-popup td{max-width:260px;word-break:break-all}"
+        "white-space:nowrap;vertical-align:top}.sz-popup td{max-width:260px;"
+        "overflow-wrap:anywhere}"
         "</style>"
     )
     return style + f"<b>{esc(t('legend', lang))}</b>" + "".join(items)
@@ -329,17 +523,21 @@ def build_map(
     basemap: Basemap | None = None,
     asset_mode: str = "static",
     asset_base_url: str = STATIC_URL,
-    height: int = 640,
+    height: int | str = 640,
     view: MapView | None = None,
+    popups: bool = True,
+    selected: str | None = None,
 ) -> folium.Map:
-    """The product map with districts, parks, control lines (一级/二级) and projects; opened on
-    ``view`` when given (in the display frame: shifted like the overlays on GCJ-02 tiles)."""
+    """The product map with districts (labelled), parks, control lines (一级/二级) and projects;
+    opened on ``view`` when given (in the display frame: shifted like the overlays on GCJ-02
+    tiles). ``popups=False``: a project shows a compact tooltip only, its details being shown
+    beside the map (the app); ``selected``: the project drawn highlighted."""
     basemap = basemap or Basemap.vector_only()
     m = folium.Map(
         location=SHENZHEN_CENTRE,
-        zoom_start=10,
+        zoom_start=OPENING_ZOOM,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # MapTools draws a metric-only one
         prefer_canvas=False,
         height=height,
     )
@@ -479,20 +677,19 @@ def build_map(
     pr = projects[projects.geometry.notna()].copy()
     if not pr.empty:
         pr = shift(pr)
-        name = pr["name_zh"] if lang == "zh" else pr["name_en"].fillna(pr["name_zh"])
-        pr["tooltip_html"] = [
-            f"{esc(n)}<br>{esc(fmt_area(a, lang))}"
-            for n, a in zip(name, pd.to_numeric(pr["floor_area_m2"], errors="coerce"), strict=True)
-        ]
-        pr["popup_html"] = [
-            project_popup_html(r, lang, district_names, park_names) for _, r in pr.iterrows()
-        ]
+        pr["tooltip_html"] = project_tooltips(pr, lang)
+        pr["popup_html"] = (
+            [project_popup_html(r, lang, district_names, park_names) for _, r in pr.iterrows()]
+            if popups
+            else ""
+        )
         colours = pr["status"].map({s.value: c for s, c in STATUS_COLOURS.items()})
-        pr["style_color"] = "#333333"
-        pr["style_weight"] = 1
+        chosen = (pr["project_id"] == selected).to_numpy()
+        pr["style_color"] = np.where(chosen, "#000000", "#333333")
+        pr["style_weight"] = np.where(chosen, 4, 1)
         pr["style_fillColor"] = colours.fillna("#999999")
         pr["style_fillOpacity"] = 0.85
-        pr["style_radius"] = _radius(pr["floor_area_m2"])
+        pr["style_radius"] = _radius(pr["floor_area_m2"]) + np.where(chosen, 6.0, 0.0)
         pr["style_fill"] = True
         _data_layer(
             pr,
@@ -508,8 +705,19 @@ def build_map(
             id_column="project_id",
         ).add_to(m)
 
-    Legend(legend_html(lang)).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    labels, missing = district_labels(districts, projects, lang)
+    if basemap.gcj02 and labels:
+        lon, lat = wgs84_to_gcj02(
+            np.array([p["lng"] for p in labels]), np.array([p["lat"] for p in labels])
+        )
+        labels = [
+            p | {"lng": float(x), "lat": float(y)} for p, x, y in zip(labels, lon, lat, strict=True)
+        ]
+    PlaceLabels(labels).add_to(m)
+    MapTools(lang, gcj02=basemap.gcj02).add_to(m)
+    Legend(legend_html(lang, missing)).add_to(m)
+    # beside the app's details panel the map is narrower: the layer list opens on hover there
+    folium.LayerControl(collapsed=not popups).add_to(m)
     if view is not None:
         lon, lat = np.array([view.west, view.east]), np.array([view.south, view.north])
         if basemap.gcj02:

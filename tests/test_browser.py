@@ -333,6 +333,7 @@ def test_map_layers_render_offline(app_server, page):
     paths = frame.locator("path.leaflet-interactive").count()
     located = store.projects().geometry.notna().sum()
     assert paths >= located + 10  # every located project, districts, parks, control lines
+    frame.locator(".leaflet-control-layers").hover()  # beside the panel it opens on hover
     control = frame.locator(".leaflet-control-layers").inner_text()
     for name in ("行政区", "一级线", "二级线", "20大先进制造业园区", "工业上楼项目"):
         assert name in control
@@ -341,7 +342,7 @@ def test_map_layers_render_offline(app_server, page):
     assert page.blocked == []
 
 
-def test_popup_shows_hostile_text_without_running_it(app_server, page):
+def test_tooltip_shows_hostile_text_without_running_it(app_server, page):
     base, _, folder = app_server
     sign_in(page, base, "planner")
     go(page, "地图")
@@ -350,7 +351,7 @@ def test_popup_shows_hostile_text_without_running_it(app_server, page):
     frame = handle.content_frame()
     frame.wait_for_selector("path.leaflet-interactive", timeout=60_000)
     frame.wait_for_function("window.map !== undefined")
-    # bring the hostile project into view, then click it like a user
+    # bring the hostile project into view, then point at it like a user
     point = frame.evaluate(
         """() => {
             let target = null;
@@ -364,15 +365,15 @@ def test_popup_shows_hostile_text_without_running_it(app_server, page):
     )
     page.wait_for_timeout(300)
     box = handle.bounding_box()
-    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-    popup = frame.wait_for_selector(".leaflet-popup-content", timeout=10_000)
-    text = popup.inner_text()
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    tooltip = frame.wait_for_selector(".leaflet-tooltip", timeout=10_000)
+    text = tooltip.inner_text()
     assert "<script>window.__xss=1</script>危险" in text
-    assert "<b>bold?</b>" in text
+    assert "交付/运营 · 100.0 万㎡" in text  # compact: name, status, area
     assert frame.evaluate("window.__xss") is None
     assert page.evaluate("window.__xss") is None
-    assert popup.query_selector("script") is None and popup.query_selector("img") is None
-    page.screenshot(path=str(folder / "popup.png"))
+    assert tooltip.query_selector("script") is None and tooltip.query_selector("img") is None
+    page.screenshot(path=str(folder / "tooltip.png"))
 
 
 def test_officer_uploads_reviews_commits_and_the_dashboard_moves(app_server, page):
@@ -555,7 +556,10 @@ FEATURE_TEXT = """(pid) => {
   if (!found) return null;
   found.openPopup();
   const popup = document.querySelector('.leaflet-popup-content');
-  return {tooltip: found.getTooltip().getContent(), popup: popup ? popup.innerText : null};
+  found.openTooltip();
+  const tip = document.querySelector('.leaflet-tooltip');
+  return {tooltip: found.getTooltip().getContent(), popup: popup ? popup.innerText : null,
+          tooltip_text: tip ? tip.innerText : null};
 }"""
 
 
@@ -635,9 +639,14 @@ def test_template_code_in_a_name_stays_text_in_every_map(app_server, page, tmp_p
     go(page, "地图")
     page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
     live = page.locator("iframe[title='streamlit_folium.st_folium']").element_handle()
-    shown = _shown(live.content_frame(), "BA-SSTI-1")
-    assert name in shown["popup"] and "SSTI 49" not in shown["popup"]
-    assert "{{7*7}}" in shown["tooltip"]
+    shown = _shown(live.content_frame(), "BA-SSTI-1")  # the app's map: a tooltip, no popup
+    assert name in shown["tooltip_text"] and "SSTI 49" not in shown["tooltip_text"]
+    assert "{{7*7}}" in shown["tooltip"] and shown["popup"] is None
+    page.get_by_label("查找项目").click()  # and the details panel beside it
+    page.keyboard.type("BA-SSTI-1")
+    page.keyboard.press("Enter")
+    page.get_by_text("ID BA-SSTI-1").wait_for(timeout=30_000)
+    assert page.get_by_role("heading", name=name).count() == 1
     page.screenshot(path=str(folder / "ssti_map.png"))
 
     path = tmp_path / "map.html"
@@ -783,4 +792,139 @@ def test_every_page_speaks_one_language(app_server, page, lg):
         page.screenshot(path=str(folder / f"walk_{lg}_{key}.png"), full_page=True)
     assert headers_read > 50  # the tables' headers were read, not skipped
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+    assert page.blocked == []
+
+
+# -- the map a planner works with ---------------------------------------------------------------
+
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+MAP_STATE = """() => {
+  const c = window.map.getCenter();
+  let selected = null;
+  window.map.eachLayer(l => {
+    if (l.feature && l.feature.properties.project_id && l.options.weight === 4)
+      selected = l.feature.properties.project_id;
+  });
+  return {zoom: window.map.getZoom(), lat: c.lat, lng: c.lng, selected: selected};
+}"""
+
+
+def _map_frame(page):
+    page.wait_for_selector(MAP_FRAME, timeout=60_000)
+    handle = page.locator(MAP_FRAME).first.element_handle()
+    frame = handle.content_frame()
+    frame.wait_for_selector("path.leaflet-interactive", state="attached", timeout=60_000)
+    frame.wait_for_function("window.map !== undefined")
+    return handle, frame
+
+
+def _map_settled(page):
+    settle(page)
+    page.wait_for_timeout(1200)  # the map redraws (and reports its view) after the rerun
+    settle(page)
+    return _map_frame(page)
+
+
+def test_map_details_panel_search_and_district_view(app_server, page):
+    """A planner clicks a project (its details, comments and history beside the map, hostile
+    text shown as text), finds one by id (zoomed to, highlighted), picks a district (zoomed
+    to it) and then another filter (the view stays), picks a table row (highlighted on the
+    map), and opens the project in the table. The map has district labels, a metric scale,
+    a coordinate readout, a full-screen button and says 深汕's outline is missing."""
+    base, store, folder = app_server
+    sign_in(page, base, "planner")
+    go(page, "地图")
+    handle, frame = _map_frame(page)
+    scale = frame.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1 and re.fullmatch(r"\d+ k?m", scale.inner_text().strip())
+    assert frame.locator(".sz-fullscreen a").count() == 1
+    assert "宝安区" in frame.locator(".sz-label").all_inner_texts()
+    assert "深汕特别合作区：轮廓缺失" in frame.locator(".sz-legend").inner_text()
+    frame.locator("#" + frame.evaluate("window.map.getContainer().id")).hover()
+    page.mouse.move(500, 500)
+    assert re.search(r"WGS84 11[34]\.\d{5}, 22\.\d{5}", frame.locator(".sz-readout").inner_text())
+    tall = page.locator(MAP_FRAME).first.bounding_box()["height"]
+    assert tall >= 640
+
+    # click the hostile project: the panel shows it, as text
+    point = frame.evaluate(
+        """() => {
+            let target = null;
+            window.map.eachLayer(l => {
+                if (l.feature && l.feature.properties.project_id === 'XSS-1') target = l;
+            });
+            window.map.setView(target.getLatLng(), 14, {animate: false});
+            const p = window.map.latLngToContainerPoint(target.getLatLng());
+            return {x: p.x, y: p.y};
+        }"""
+    )
+    page.wait_for_timeout(500)
+    box = handle.bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.get_by_text("ID XSS-1").wait_for(timeout=30_000)
+    handle, frame = _map_settled(page)
+    assert page.get_by_role("heading", name=HOSTILE_NAME).count() == 1
+    assert page.evaluate("window.__xss") is None and frame.evaluate("window.__xss") is None
+    assert frame.locator(".leaflet-popup").count() == 0  # no popup over the map
+    assert frame.evaluate(MAP_STATE)["selected"] == "XSS-1"
+    assert frame.evaluate(MAP_STATE)["zoom"] == 14  # the view it was clicked in
+    page.get_by_text("变更记录（1）").click()
+    page.get_by_text("意见（0）").wait_for()
+
+    # find a project by id: zoomed to and highlighted
+    page.get_by_label("查找项目").click()
+    page.keyboard.type("REF-003")
+    page.keyboard.press("Enter")
+    page.get_by_text("ID REF-003").wait_for(timeout=30_000)
+    handle, frame = _map_settled(page)
+    state = frame.evaluate(MAP_STATE)
+    assert state["selected"] == "REF-003" and state["zoom"] >= 14
+    assert abs(state["lng"] - 113.87) < 0.02 and abs(state["lat"] - 22.755) < 0.02
+
+    # a district zooms to it; another filter keeps the view
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator("[data-testid=stMultiSelect]").filter(has_text="行政区").locator(
+        "input"
+    ).click()
+    page.keyboard.type("光明区")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    handle, frame = _map_settled(page)
+    state = frame.evaluate(MAP_STATE)
+    assert 11 <= state["zoom"] <= 14
+    assert 113.85 < state["lng"] < 114.0 and 22.7 < state["lat"] < 22.85  # 光明
+    frame.evaluate("window.map.setView([22.78, 113.93], 13, {animate: false})")  # the user pans
+    page.wait_for_timeout(1500)
+    settle(page)
+    sidebar.locator("[data-testid=stMultiSelect]").filter(has_text="状态").locator("input").click()
+    page.keyboard.type("在建")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    handle, frame = _map_settled(page)
+    state = frame.evaluate(MAP_STATE)
+    assert state["zoom"] == 13 and abs(state["lat"] - 22.78) < 0.01
+    page.screenshot(path=str(folder / "map_district_view.png"))
+
+    # a row of the table selects the project on the map
+    shown = store.projects()
+    first = sorted(
+        shown[(shown["district_id"] == "guangming") & (shown["status"] == "under_construction")][
+            "project_id"
+        ]
+    )
+    grid = page.locator("[data-testid=stDataFrame]").last
+    grid.scroll_into_view_if_needed()
+    gbox = grid.bounding_box()
+    ids = page.locator("[data-testid=stDataFrame]").last.locator("[role=gridcell]")
+    assert ids.count() > 0
+    page.mouse.click(gbox["x"] + 12, gbox["y"] + 35 + 17)  # the first row's selector
+    handle, frame = _map_settled(page)
+    table_first = frame.evaluate(MAP_STATE)["selected"]
+    assert table_first in first  # a project of the filtered table
+    page.get_by_text(f"ID {table_first}").wait_for(timeout=30_000)
+
+    # open it in the project table
+    page.get_by_role("button", name="在项目表中查看").click()
+    page.get_by_text(f"只显示项目 {table_first}（来自地图）").wait_for(timeout=30_000)
+    page.screenshot(path=str(folder / "map_to_table.png"))
     assert page.blocked == []

@@ -13,7 +13,7 @@ from spatial.crs import wgs84_to_gcj02
 from spatial.maps import Basemap, MapView, build_map, esc, project_popup_html
 from spatial.snapshot import take_snapshot
 
-from conftest import map_features
+from conftest import map_features, map_payloads
 
 HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
@@ -180,3 +180,78 @@ def test_map_opens_on_the_view(snapshot, basemap):
     else:
         assert (west, south, east, north) == (113.90, 22.48, 114.00, 22.56)
     assert "fitBounds" not in render(snapshot)  # no view: the whole city
+
+
+def test_the_app_map_has_compact_tooltips_and_no_popups(snapshot):
+    features = [
+        f
+        for f in map_features(render(snapshot, popups=False, selected="REF-003"))
+        if "project_id" in f["properties"]
+    ]
+    assert features and all(f["properties"]["_popup"] == "" for f in features)
+    tip = next(f for f in features if f["properties"]["project_id"] == "REF-003")["properties"]
+    assert tip["_tooltip"].count("<br>") == 1 and " · " in tip["_tooltip"]  # name; status · area
+    weights = {f["properties"]["project_id"]: f["properties"]["_style"]["weight"] for f in features}
+    assert weights["REF-003"] == 4 and set(weights.values()) == {1, 4}  # only it highlighted
+    with_popups = map_features(render(snapshot))
+    assert all(f["properties"]["_popup"] for f in with_popups if "project_id" in f["properties"])
+
+
+@pytest.mark.parametrize(
+    "lang,missing", [("zh", "深汕特别合作区：轮廓缺失"), ("en", "outline missing")]
+)
+def test_district_labels_scale_readout_and_missing_outline(snapshot, lang, missing):
+    html = render(snapshot, lang=lang)
+    labels = next(p for p in map_payloads(html) if isinstance(p, list))
+    texts = [label["text"] for label in labels]
+    drawn = snapshot.districts[snapshot.districts.geometry.notna()]
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    assert set(drawn[name_col]) <= set(texts)
+    assert any(missing in text for text in texts)  # 深汕: where its projects are, said so
+    legend = next(p for p in map_payloads(html) if isinstance(p, str) and "sz-legend" in p)
+    assert missing in legend
+    assert "imperial: false" in html and "control.scale({metric: true" in html
+    assert "sz-readout" in html and "requestFullscreen" in html
+
+
+def test_a_label_is_text_never_html(snapshot):
+    districts = snapshot.districts.copy()
+    districts.loc[districts.index[0], "name_zh"] = HOSTILE + "{{ 7*7 }}"
+    m = build_map(
+        districts=districts,
+        parks=snapshot.parks,
+        control_lines=snapshot.control_lines,
+        projects=snapshot.projects,
+    )
+    html = m.get_root().render()
+    assert "<script>window.__xss" not in html and "{{ 7*7 }}" not in html
+    labels = next(p for p in map_payloads(html) if isinstance(p, list))
+    assert HOSTILE + "{{ 7*7 }}" in [label["text"] for label in labels]  # set as textContent
+    assert "el.textContent = p.text" in html
+
+
+@pytest.mark.parametrize(
+    "view,width,height,zoom",
+    [
+        (MapView(113.75, 22.45, 114.65, 22.87), 900, 640, 10),  # the city
+        (MapView(113.86, 22.74, 113.88, 22.76), 900, 640, 15),  # a street block
+        (MapView(113.86, 22.74, 113.88, 22.76), 900, 640, 14),  # capped
+    ],
+)
+def test_centre_and_zoom_fit_the_view(view, width, height, zoom):
+    cap = 14 if zoom == 14 else 16
+    (lat, lon), got = view.centre_and_zoom(width, height, cap)
+    assert got == zoom
+    assert lat == pytest.approx((view.south + view.north) / 2)
+    assert lon == pytest.approx((view.west + view.east) / 2)
+
+
+def test_view_around_features(snapshot):
+    baoan = snapshot.districts[snapshot.districts["district_id"] == "baoan"].geometry
+    view = MapView.around(baoan, margin=0)
+    w, s, e, n = baoan.total_bounds
+    assert (view.west, view.south, view.east, view.north) == pytest.approx((w, s, e, n))
+    point = snapshot.projects[snapshot.projects["project_id"] == "REF-003"].geometry
+    around = MapView.around(point, 0.004)
+    assert around.east - around.west == pytest.approx(0.008)
+    assert MapView.around(snapshot.projects.geometry.iloc[:0]) is None

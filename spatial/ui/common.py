@@ -379,6 +379,9 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
 COUNTED_FILTER = "counted_filter"  # set by a dashboard figure's link, read by map and table
 
 
+PROJECT_FOCUS = "projects_focus"  # one project the map sent to the projects page
+
+
 def show_counted(counted: CountedAt, page: str) -> None:
     """Open ``page`` (projects or map) on the projects behind a dashboard figure."""
     st.session_state[COUNTED_FILTER] = counted

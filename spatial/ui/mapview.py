@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from spatial.auth import Action
+from spatial.auth import Action, PermissionDenied
+from spatial.clock import beijing_column, beijing_text
+from spatial.crs import wgs84_to_gcj02
 from spatial.filters import ProjectFilter
 from spatial.i18n import t
-from spatial.layers import STATUS_LABELS, Status, label
-from spatial.maps import Basemap, MapView, build_map
+from spatial.layers import (
+    EVIDENCE_LABELS,
+    QUALITY_LABELS,
+    STAGE_CHOICES,
+    STAGE_DATE_COLUMN,
+    STAGE_EVIDENCE_COLUMN,
+    STATUS_LABELS,
+    Status,
+    label,
+)
+from spatial.maps import OPENING_ZOOM, SHENZHEN_CENTRE, Basemap, MapView, build_map
 from spatial.offline_map import offline_map_html
+from spatial.project_details import ProjectNotFound, change_kind_label, project_details
 from spatial.snapshot import Snapshot
 from spatial.ui.common import (
     COUNTED_FILTER,
+    PROJECT_FOCUS,
     as_of_input,
     counted_filter_banner,
+    grouped_numbers,
     lang,
+    markdown_text,
     principal,
     snapshot,
     store,
@@ -97,6 +114,50 @@ def basemap_input(lg: str) -> Basemap:
     return Basemap.vector_only()
 
 
+MAP_HEIGHT = 640  # px; the page's CSS lets it grow with the window (see _tall_map)
+STATE = "map_state"  # the view, the selected project and what the last run saw
+
+
+def _state() -> dict:
+    return st.session_state.setdefault(
+        STATE,
+        {
+            "centre": None,  # (lat, lon) in the display frame, None: the whole city
+            "zoom": None,
+            "selected": None,  # project_id shown in the panel and highlighted
+            "districts": (),  # the district filter the view was last fitted to
+            "search": None,
+            "returned": None,  # the map's last reported (centre, zoom)
+            "clicked": None,  # the last clicked feature's id, as reported
+            "table": 0,  # generation of the table's key: a new one clears its selection
+        },
+    )
+
+
+def _display(point: tuple[float, float], gcj02: bool) -> tuple[float, float]:
+    """A (lat, lon) in the frame the map is drawn in (shifted on GCJ-02 tiles)."""
+    if not gcj02:
+        return point
+    lon, lat = wgs84_to_gcj02(np.array([point[1]]), np.array([point[0]]))
+    return float(lat[0]), float(lon[0])
+
+
+def _fit(state: dict, view: MapView | None, gcj02: bool, max_zoom: int = 15) -> None:
+    if view is None:
+        state["centre"], state["zoom"] = None, None
+        return
+    centre, zoom = view.centre_and_zoom(900, MAP_HEIGHT, max_zoom)
+    state["centre"], state["zoom"] = _display(centre, gcj02), zoom
+
+
+def _tall_map() -> None:
+    """The map's frame grows with the window (never below 640 px); a style of ours."""
+    st.markdown(
+        "<style>.st-key-main_map iframe{height:max(640px,calc(100vh - 260px))!important}</style>",
+        unsafe_allow_html=True,
+    )
+
+
 def render() -> None:
     lg = lang()
     st.title(t("nav_map", lg))
@@ -106,14 +167,37 @@ def render() -> None:
     flt = project_filter_inputs(snap, lg, "map")
     basemap = basemap_input(lg)
     shown = flt.apply(snap.projects)
-    m = build_map(
-        districts=snap.districts,
-        parks=snap.parks,
-        control_lines=snap.control_lines,
-        projects=shown,
-        lang=lg,
-        basemap=basemap,
+    located = shown[shown.geometry.notna()]
+    state = _state()
+
+    # choosing districts zooms to them, and the view stays until the user moves it
+    if flt.districts != state["districts"]:
+        state["districts"] = flt.districts
+        chosen = snap.districts[snap.districts["district_id"].isin(flt.districts)].geometry
+        inside = shown[shown["district_id"].isin(flt.districts)].geometry
+        view = MapView.around(chosen) or MapView.around(inside)
+        _fit(state, view if flt.districts else None, basemap.gcj02, max_zoom=14)
+
+    names = dict(
+        zip(
+            located["project_id"],
+            located["name_zh"] if lg == "zh" else located["name_en"].fillna(located["name_zh"]),
+            strict=True,
+        )
     )
+    found = st.selectbox(
+        t("map_search", lg),
+        list(names),
+        index=None,
+        format_func=lambda i: f"{i} · {names.get(i, '')}",
+        placeholder=t("map_search_placeholder", lg),
+        key="map_search",
+    )
+    if found != state["search"]:
+        state["search"] = found
+        if found is not None:
+            _select(state, found, located, basemap.gcj02)
+
     unlocated = int(shown.geometry.isna().sum())
     st.caption(
         t(
@@ -124,19 +208,190 @@ def render() -> None:
             unlocated=unlocated,
         )
     )
-    # the map reports its extent after each pan or zoom, so the offline map opens on this view
-    state = st_folium(
-        m, height=640, use_container_width=True, returned_objects=["bounds"], key="main_map"
+    selected = state["selected"] if state["selected"] in set(shown["project_id"]) else None
+    m = build_map(
+        districts=snap.districts,
+        parks=snap.parks,
+        control_lines=snap.control_lines,
+        projects=shown,
+        lang=lg,
+        basemap=basemap,
+        popups=False,  # the details are in the panel beside the map
+        selected=selected,
     )
-    view = MapView.from_leaflet((state or {}).get("bounds"), gcj02=basemap.gcj02)
+    _tall_map()
+    left, right = st.columns([3, 1.3])
+    with left:
+        out = (
+            st_folium(
+                m,
+                height=MAP_HEIGHT,
+                use_container_width=True,
+                returned_objects=["bounds", "center", "zoom", "last_active_drawing"],
+                center=state["centre"],
+                zoom=state["zoom"],
+                key="main_map",
+            )
+            or {}
+        )
+    # what the map reported: the view the user moved to, a project clicked
+    reported = (_centre(out.get("center")), out.get("zoom"))
+    # a map drawn anew first reports the figure's own opening view, then moves to the view it
+    # is given: that first report is not the user's doing
+    opening = reported == (SHENZHEN_CENTRE, OPENING_ZOOM) and state["zoom"] is not None
+    if reported[0] is not None and reported != state["returned"] and not opening:
+        state["returned"] = reported
+        state["centre"], state["zoom"] = reported
+    clicked = ((out.get("last_active_drawing") or {}).get("properties") or {}).get("project_id")
+    if clicked != state["clicked"]:
+        state["clicked"] = clicked
+        if clicked is not None and clicked != state["selected"]:
+            state["selected"] = clicked
+            state["table"] += 1  # the table follows the map
+            st.rerun()
+    with right:
+        details_panel(snap, selected, lg)
+
+    view = MapView.from_leaflet(out.get("bounds"), gcj02=basemap.gcj02)
+    linked_table(snap, shown, selected, lg, state, basemap.gcj02)
+    offline_map_button(flt, as_of, lg, view)
+
+
+def _centre(value) -> tuple[float, float] | None:
+    try:
+        return (float(value["lat"]), float(value["lng"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _select(state: dict, project_id: str, located: pd.DataFrame, gcj02: bool) -> None:
+    """Select a project and bring it into view (zoomed in, not beyond street level)."""
+    state["selected"] = project_id
+    state["table"] += 1
+    _fit(state, MapView.around(located[located["project_id"] == project_id].geometry, 0.004), gcj02)
+
+
+def linked_table(
+    snap: Snapshot, shown: pd.DataFrame, selected: str | None, lg: str, state: dict, gcj02: bool
+) -> None:
+    """The projects on the map as a table: a row picked here is selected on the map; the
+    project selected on the map is highlighted here."""
+    from spatial.ui.projects import project_table  # the projects page's own table
+
+    table = project_table(snap, shown, lg)
+    chosen_row = table["ID"] == selected
+    styled = table.style.apply(
+        lambda row: ["background-color:#fff3b0" if chosen_row[row.name] else "" for _ in row],
+        axis=1,
+    )
+    event = st.dataframe(
+        styled,
+        hide_index=True,
+        width="stretch",
+        height=320,
+        column_config=grouped_numbers(table),
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"map_table_{state['table']}",
+    )
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        picked = table["ID"].iloc[rows[0]]
+        if picked != state["selected"]:
+            located = shown[shown.geometry.notna()]
+            if picked in set(located["project_id"]):
+                _select(state, picked, located, gcj02)
+            else:
+                state["selected"] = picked
+            st.rerun()
+
+
+def details_panel(snap: Snapshot, project_id: str | None, lg: str) -> None:
+    """The selected project's fields, comments and history, with a link to the table."""
+    if project_id is None:
+        st.caption(t("map_details_hint", lg))
+        return
+    try:
+        details = project_details(store(), principal(), snap, project_id)
+    except (ProjectNotFound, PermissionDenied) as exc:
+        st.info(markdown_text(exc.text(lg)))
+        return
+    p = details.project
+    name = p["name_en"] if lg == "en" and _given(p["name_en"]) else p["name_zh"]
+    st.subheader(markdown_text(str(name)), anchor=False)  # a name is text, not markdown
+    st.caption(markdown_text(f"ID {p['project_id']}"))
+    districts, parks = snap.district_names(lg), snap.park_names(lg)
+    rows = [
+        (t("district", lg), districts.get(p["district_id"], p["district_id"])),
+        (t("park", lg), parks.get(p["park_id"], "—") if _given(p["park_id"]) else "—"),
+        (t("status", lg), label(STATUS_LABELS, p["status"], lg)),
+        (t("floor_area", lg), _number(p["floor_area_m2"])),
+        (t("factory_floor_area", lg), _number(p["factory_floor_area_m2"])),
+        (t("land_area", lg), _number(p["land_area_m2"])),
+    ]
+    for stage in STAGE_CHOICES:
+        column = STAGE_DATE_COLUMN[stage]
+        evidence = p.get(STAGE_EVIDENCE_COLUMN[stage])
+        when = p[column] if _given(p[column]) else "—"
+        if _given(p[column]) and _given(evidence):
+            when = f"{when}（{label(EVIDENCE_LABELS, evidence, lg)}）"
+        rows.append((t(column, lg), when))
+    rows += [
+        (t("developer", lg), p["developer"] if _given(p["developer"]) else "—"),
+        (t("quality", lg), label(QUALITY_LABELS, p["quality"], lg)),
+        (t("source", lg), p["source"] if _given(p["source"]) else "—"),
+    ]
+    st.dataframe(
+        pd.DataFrame(rows, columns=[t("field", lg), t("value", lg)]).astype(str),
+        hide_index=True,
+        width="stretch",
+    )
+    if st.button(t("map_open_in_table", lg), key="map_open_in_table"):
+        st.session_state[PROJECT_FOCUS] = project_id
+        st.switch_page("spatial/ui/pages/projects.py")
+    with st.expander(t("map_comments", lg, n=len(details.comments))):
+        if details.comments.empty:
+            st.caption(t("map_no_comments", lg))
+        for row in details.comments.itertuples():
+            st.text(f"{beijing_text(row.at, seconds=False)} {row.user_name}: {row.text}")
+    with st.expander(t("map_history", lg, n=len(details.history))):
+        history = details.history
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("map_history_when", lg): beijing_column(history["valid_from"]),
+                    t("map_history_change", lg): history["change_kind"].map(
+                        lambda k: change_kind_label(k, lg)
+                    ),
+                    t("map_history_by", lg): history["changed_by"],
+                    t("status", lg): history["status"].map(lambda v: label(STATUS_LABELS, v, lg)),
+                    t("floor_area", lg): history["floor_area_m2"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _given(value) -> bool:
+    return value is not None and value == value and value != ""
+
+
+def _number(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    return f"{float(value):,.0f}"
+
+
+def offline_map_button(flt: ProjectFilter, as_of, lg: str, view: MapView | None) -> None:
     who = principal()
     if who is not None and who.can(Action.EXPORT, who.district_id):
-        label = (
+        label_text = (
             "生成当前视图的离线地图（HTML，无需联网）"
             if lg == "zh"
             else "Offline map of this view (HTML, no internet)"
         )
-        if st.button(label, key="offline_map"):
+        if st.button(label_text, key="offline_map"):
             st.download_button(
                 "下载离线地图" if lg == "zh" else "Download the offline map",
                 offline_map_html(store(), who, flt, as_of, lg, view),

@@ -15,6 +15,7 @@ from spatial.snapshot import Snapshot
 from spatial.spreadsheet import csv_bytes
 from spatial.ui.common import (
     COUNTED_FILTER,
+    PROJECT_FOCUS,
     as_of_input,
     grouped_numbers,
     lang,
@@ -79,6 +80,13 @@ def render() -> None:
     snap = snapshot(as_of)
     flt = project_filter_inputs(snap, lg, "projects")
     shown = flt.apply(snap.projects)
+    focus = st.session_state.get(PROJECT_FOCUS)
+    if focus is not None:  # the map's "open in the table": that project, said so, removable
+        st.info(t("project_focus", lg, id=focus))
+        if st.button(t("project_focus_clear", lg), key="projects_focus_clear"):
+            del st.session_state[PROJECT_FOCUS]
+            st.rerun()
+        shown = snap.projects[snap.projects["project_id"] == focus]
     table = project_table(snap, shown, lg)
     st.caption(f"{len(shown)} / {len(snap.projects)}")
     if flt.counted is not None:
