@@ -138,9 +138,33 @@ def test_map_page(app):
     assert "sz-legend" in script
 
 
+@pytest.mark.parametrize("typed", ["宝安", "Bao'an", "baoan", "BAOAN", "宝安区"])
+def test_a_district_typed_as_people_write_it_filters_and_survives_a_language_switch(app, typed):
+    app.switch_page(f"{PAGES}/mapview.py").run()
+    app.sidebar.multiselect(key="map_district__zh").set_value([typed]).run()
+    no_errors(app)
+    shown = [w for w in app.sidebar.multiselect if w.label == "行政区"][0]
+    assert shown.value == ["宝安区"]
+    script = _map_args(app)["script"]
+    assert "REF-001" in script and "REF-017" not in script  # 宝安 in, 光明 out
+    app.sidebar.radio(key="lang").set_value("en").run()
+    no_errors(app)
+    shown = [w for w in app.sidebar.multiselect if w.label == "District"][0]
+    assert shown.value == ["Bao'an"]
+
+
+def test_a_district_name_that_matches_none_is_said(app):
+    app.switch_page(f"{PAGES}/mapview.py").run()
+    app.sidebar.multiselect(key="map_district__zh").set_value(["Atlantis"]).run()
+    no_errors(app)
+    assert any("Atlantis" in w.value and "宝安区" in w.value for w in app.sidebar.warning)
+    shown = [w for w in app.sidebar.multiselect if w.label == "行政区"][0]
+    assert shown.value == []
+
+
 def test_map_filters(app):
     app.switch_page(f"{PAGES}/mapview.py").run()
-    app.sidebar.multiselect(key="map_district").set_value(["guangming"]).run()
+    app.sidebar.multiselect(key="map_district__zh").set_value(["光明区"]).run()
     no_errors(app)
     assert "显示 " in app.caption[0].value
     script = _map_args(app)["script"]

@@ -928,3 +928,72 @@ def test_map_details_panel_search_and_district_view(app_server, page):
     page.get_by_text(f"只显示项目 {table_first}（来自地图）").wait_for(timeout=30_000)
     page.screenshot(path=str(folder / "map_to_table.png"))
     assert page.blocked == []
+
+
+def _pick(page, label: str, typed: str, scope=None) -> None:
+    """Type into a select or multiselect as a user would, and press Enter."""
+    where = scope or page
+    where.locator("[data-testid=stSelectbox], [data-testid=stMultiSelect]").filter(
+        has_text=label
+    ).locator("input").first.click()
+    page.keyboard.type(typed)
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    settle(page)
+
+
+def test_admin_creates_an_officer_by_a_district_spelling_who_signs_in(app_server, page):
+    """The admin user page: a district officer is created with the district typed as
+    "Bao'an"; the one-time password is shown once; the officer signs in with it, must change
+    it, and lands in the app as 宝安's officer. The map's district filter takes "baoan" too,
+    and says so when a name matches no district."""
+    base, store, folder = app_server
+    sign_in(page, base, "walk-admin")
+    go(page, "用户管理")
+    form = page.locator("[data-testid=stForm]").filter(
+        has=page.get_by_role("button", name="创建", exact=True)
+    )
+    form.get_by_label("用户名").fill("bao-clerk")
+    _pick(page, "角色", "区用户", form)
+    _pick(page, "行政区（仅区用户）", "Bao'an", form)
+    form.get_by_role("button", name="创建").click()
+    page.get_by_text("bao-clerk 的一次性密码").wait_for(timeout=30_000)
+    once = page.locator("[data-testid=stCode]").inner_text().strip()
+    user = next(u for u in store.users() if u["user_name"] == "bao-clerk")
+    assert (user["role"], user["district_id"]) == ("district", "baoan")
+    assert store.audit("walk-admin", "user_created")["target"].tolist()[-1] == "bao-clerk"
+    page.reload()  # shown once: not after a reload
+    page.wait_for_selector("text=退出登录", timeout=60_000)
+    assert page.get_by_text("bao-clerk 的一次性密码").count() == 0
+
+    go(page, "地图")
+    _pick(page, "行政区", "baoan", page.locator('[data-testid="stSidebar"]'))
+    assert (
+        "宝安区"
+        in page.locator('[data-testid="stSidebar"] [data-testid=stMultiSelect]').first.inner_text()
+    )
+    _pick(page, "行政区", "Atlantis", page.locator('[data-testid="stSidebar"]'))
+    page.get_by_text("Atlantis").first.wait_for(timeout=30_000)  # named in the warning
+    assert page.locator('[data-testid="stSidebar"] [data-testid=stAlert]').count() == 1
+
+    officer = page.context.browser.new_context(locale="zh-CN").new_page()
+    officer.context.route(
+        "**/*",
+        lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort(),
+    )
+    officer.goto(f"{base}/")
+    officer.get_by_label("用户名").fill("bao-clerk")
+    officer.get_by_label("密码").fill(once)
+    officer.get_by_role("button", name="登录").click()
+    officer.get_by_text("首次登录请修改一次性密码。").wait_for(timeout=60_000)
+    officer.get_by_label("原密码").fill(once)
+    officer.get_by_label("新密码（至少 10 个字符，不能是常见密码；可用一句话）").fill(
+        "bao-clerk changed it today"
+    )
+    officer.get_by_role("button", name="修改并进入").click()
+    officer.wait_for_selector("text=退出登录", timeout=60_000)
+    assert "宝安区" in officer.locator('[data-testid="stSidebar"]').inner_text()
+    officer.screenshot(path=str(folder / "new_officer.png"))
+    officer.context.close()
+    assert page.blocked == []

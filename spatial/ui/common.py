@@ -49,6 +49,18 @@ def _snapshot(url: str, revision: tuple[int, int], as_of: date) -> Snapshot:
     return take_snapshot(_store(url), as_of)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _district_names(url: str, revision: tuple[int, int], lg: str) -> dict[str, str]:
+    districts = _store(url).layer("districts")
+    return dict(zip(districts["district_id"], districts[f"name_{lg}"], strict=True))
+
+
+def district_name(district_id: str, lg: str) -> str:
+    """A district's name in the page's language (cached until the store changes)."""
+    names = _district_names(default_database_url(), store().revision(), lg)
+    return names.get(district_id, district_id)
+
+
 def snapshot(as_of: date) -> Snapshot:
     """The store as of a date, as the signed-in user may read it (a district user sees their
     district's projects; reference layers are for everyone). Cached until anything is
@@ -279,7 +291,7 @@ def account_box() -> None:
         return
     lg = lang()
     zh, en = ROLE_LABELS[who.role]
-    where = f" · {who.district_id}" if who.district_id else ""
+    where = f" · {markdown_text(district_name(who.district_id, lg))}" if who.district_id else ""
     name = markdown_text(who.user_name)  # an identity provider's claim, too: text, not markdown
     st.sidebar.caption(f"{name} · {zh if lg == 'zh' else en}{where}")
     if st.sidebar.button("退出登录" if lg == "zh" else "Sign out", key="sign_out"):

@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 from spatial.auth import Action, PermissionDenied
 from spatial.clock import beijing_column, beijing_text
 from spatial.crs import wgs84_to_gcj02
+from spatial.districts import UnknownDistrict, resolve_district
 from spatial.filters import ProjectFilter
 from spatial.i18n import t
 from spatial.layers import (
@@ -44,17 +45,10 @@ BASEMAPS = ("none", "osm", "tianditu", "amap", "custom")
 
 def project_filter_inputs(snap: Snapshot, lg: str, key: str) -> ProjectFilter:
     """The filter widgets (district, park, status, cluster, year), shared with the projects page."""
-    districts = snap.district_names(lg)
     parks = snap.park_names(lg)
     clusters = snap.cluster_names(lg)
     with st.sidebar.expander(t("filters", lg), expanded=True):
-        chosen_districts = st.multiselect(
-            t("district", lg),
-            list(districts),
-            format_func=districts.get,
-            key=f"{key}_district",
-            placeholder=t("all", lg),
-        )
+        chosen_districts = district_input(snap, lg, f"{key}_district")
         chosen_parks = st.multiselect(
             t("park", lg),
             list(parks),
@@ -91,6 +85,50 @@ def project_filter_inputs(snap: Snapshot, lg: str, key: str) -> ProjectFilter:
         year=year,
         counted=counted_filter_banner(lg, key),
     )
+
+
+def district_input(snap: Snapshot, lg: str, key: str) -> list[str]:
+    """The district filter. A district may be typed as people write it (宝安区, 宝安, Bao'an,
+    baoan): it becomes its district, shown by its name; a name that matches none is dropped
+    and said. (A typed value arrives as a new option; the widget is then drawn anew — a new
+    key — from the resolved ids, so the chip shows the district's name.)"""
+    names = snap.district_names(lg)
+    ids = {name: district for district, name in names.items()}  # the options are the names
+    value_key, generation = f"{key}__value", st.session_state.get(f"{key}__generation", 0)
+    # its own widget per language (the option names change) and per generation
+    widget_key = f"{key}__{lg}" + (f"_{generation}" if generation else "")
+
+    def resolve() -> None:
+        kept, typed = [], False
+        for value in st.session_state.get(widget_key, []):
+            if value in ids:
+                kept.append(ids[value])
+                continue
+            typed = True
+            try:
+                kept.append(resolve_district(value, snap.districts))
+            except UnknownDistrict as exc:
+                st.session_state[f"{key}_unknown"] = exc
+        st.session_state[value_key] = list(dict.fromkeys(kept))
+        if typed:
+            st.session_state[f"{key}__generation"] = generation + 1
+
+    fresh = widget_key not in st.session_state
+    chosen = st.multiselect(
+        t("district", lg),
+        list(ids),
+        default=[names[d] for d in st.session_state.get(value_key, []) if d in names]
+        if fresh
+        else None,
+        key=widget_key,
+        placeholder=t("all", lg),
+        accept_new_options=True,
+        on_change=resolve,
+    )
+    unknown = st.session_state.pop(f"{key}_unknown", None)
+    if unknown:
+        st.warning(unknown.text(lg))
+    return [ids[name] for name in chosen if name in ids]
 
 
 def basemap_input(lg: str) -> Basemap:

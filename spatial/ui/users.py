@@ -69,8 +69,9 @@ def _create(s: Store, who: Principal, names: dict, lg: str) -> None:
         district = st.selectbox(
             t("users_district_if", lg),
             [NO_DISTRICT, *names],
-            format_func=lambda d: names.get(d, "—"),
+            format_func=lambda d: names.get(d, d or "—"),
             key=f"users_new_district__{lg}",
+            accept_new_options=True,  # typed as people write it; the library resolves it
         )
         if st.form_submit_button(t("users_create_button", lg), key="users_create_submit"):
             _done(
@@ -110,8 +111,9 @@ def _manage(s: Store, who: Principal, names: dict, lg: str) -> None:
             t("users_district_if", lg),
             options,
             index=options.index(user["district_id"] or NO_DISTRICT),
-            format_func=lambda d: names.get(d, "—"),
+            format_func=lambda d: names.get(d, d or "—"),
             key=f"users_district_{name}__{lg}",
+            accept_new_options=True,
         )
         if st.form_submit_button(t("users_change_role", lg), key="users_role_submit"):
             _done(lambda: accounts.change_role(s, who, name, role, district or None), lg)
