@@ -41,6 +41,12 @@ OPENING_ZOOM = 10  # the whole city
 DISPLAY_SIMPLIFY_DEG = 0.0002  # ~20 m: district outlines for display only
 
 
+def _mercator(lat: float) -> float:
+    """Web Mercator ordinate of a latitude, in radians."""
+    sin = math.sin(math.radians(lat))
+    return math.log((1 + sin) / (1 - sin)) / 2
+
+
 @dataclass(frozen=True)
 class MapView:
     """The extent a user was looking at, in WGS84 lon-lat (what the offline map opens on)."""
@@ -103,18 +109,22 @@ class MapView:
         west, south, east, north = located.total_bounds
         return cls(west - margin, south - margin, east + margin, north + margin)
 
+    def shown_at(self, height_px: int) -> tuple[tuple[float, float], int]:
+        """The centre (lat, lon) and the zoom of a Leaflet map ``height_px`` tall whose
+        viewport is this extent (what it reported): the inverse of drawing it."""
+        south, north = _mercator(self.south), _mercator(self.north)
+        centre_lat = math.degrees(math.atan(math.sinh((south + north) / 2)))
+        zoom = math.log2(height_px / 256 / ((north - south) / (2 * math.pi)))
+        return (centre_lat, (self.west + self.east) / 2), round(zoom)
+
     def centre_and_zoom(
         self, width_px: int = 900, height_px: int = 640, max_zoom: int = 16
     ) -> tuple[tuple[float, float], int]:
         """The centre (lat, lon) and the largest whole Web Mercator zoom at which this extent
         fits a map of ``width_px`` × ``height_px``."""
 
-        def y(lat: float) -> float:  # Mercator ordinate, in radians
-            sin = math.sin(math.radians(lat))
-            return math.log((1 + sin) / (1 - sin)) / 2
-
         lon_share = (self.east - self.west) / 360
-        lat_share = (y(self.north) - y(self.south)) / (2 * math.pi)
+        lat_share = (_mercator(self.north) - _mercator(self.south)) / (2 * math.pi)
         zoom = min(math.log2(width_px / 256 / lon_share), math.log2(height_px / 256 / lat_share))
         centre = ((self.south + self.north) / 2, (self.west + self.east) / 2)
         return centre, max(1, min(max_zoom, math.floor(zoom)))
@@ -527,15 +537,18 @@ def build_map(
     view: MapView | None = None,
     popups: bool = True,
     selected: str | None = None,
+    opening: tuple[tuple[float, float], int] | None = None,
 ) -> folium.Map:
     """The product map with districts (labelled), parks, control lines (一级/二级) and projects;
     opened on ``view`` when given (in the display frame: shifted like the overlays on GCJ-02
     tiles). ``popups=False``: a project shows a compact tooltip only, its details being shown
-    beside the map (the app); ``selected``: the project drawn highlighted."""
+    beside the map (the app); ``selected``: the project drawn highlighted; ``opening``: the
+    ((lat, lon), zoom) the map opens on, in the display frame (default: the whole city)."""
     basemap = basemap or Basemap.vector_only()
+    centre, zoom = opening or (SHENZHEN_CENTRE, OPENING_ZOOM)
     m = folium.Map(
-        location=SHENZHEN_CENTRE,
-        zoom_start=OPENING_ZOOM,
+        location=[float(centre[0]), float(centre[1])],
+        zoom_start=int(zoom),
         tiles=None,
         control_scale=False,  # MapTools draws a metric-only one
         prefer_canvas=False,

@@ -255,3 +255,18 @@ def test_view_around_features(snapshot):
     around = MapView.around(point, 0.004)
     assert around.east - around.west == pytest.approx(0.008)
     assert MapView.around(snapshot.projects.geometry.iloc[:0]) is None
+
+
+@pytest.mark.parametrize("zoom", [10, 12, 14, 16])
+def test_a_reported_viewport_gives_back_its_centre_and_zoom(zoom):
+    """The inverse of drawing: the bounds Leaflet reports for a map of a known height give
+    the centre and zoom it was drawn at (how the app reopens a redrawn map where it was)."""
+    import math
+
+    height, lat, lon = 720, 22.6, 114.0
+    y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))  # Web Mercator, radians
+    half = (height / 2) / 256 / 2**zoom * 2 * math.pi
+    south = math.degrees(math.atan(math.sinh(y - half)))
+    north = math.degrees(math.atan(math.sinh(y + half)))
+    (c_lat, c_lon), got = MapView(lon - 0.1, south, lon + 0.1, north).shown_at(height)
+    assert got == zoom and c_lat == pytest.approx(lat) and c_lon == pytest.approx(lon)

@@ -152,7 +152,8 @@ def basemap_input(lg: str) -> Basemap:
     return Basemap.vector_only()
 
 
-MAP_HEIGHT = 640  # px; the page's CSS lets it grow with the window (see _tall_map)
+MAP_HEIGHT = 720  # px: most of a laptop's window beside the details panel (a CSS height
+# override would fight the component's own frame height and make the map report two views)
 STATE = "map_state"  # the view, the selected project and what the last run saw
 
 
@@ -160,8 +161,11 @@ def _state() -> dict:
     return st.session_state.setdefault(
         STATE,
         {
-            "centre": None,  # (lat, lon) in the display frame, None: the whole city
+            "centre": None,  # the user's view: (lat, lon) in the display frame, as last reported
             "zoom": None,
+            "passed": None,  # the (centre, zoom) the map opens on: changed only to move it
+            "moved": False,  # this run asks the map to move (a district, a search, a row)
+            "drawn": None,  # what the map was last drawn from (filters, date, language …)
             "selected": None,  # project_id shown in the panel and highlighted
             "districts": (),  # the district filter the view was last fitted to
             "search": None,
@@ -181,19 +185,13 @@ def _display(point: tuple[float, float], gcj02: bool) -> tuple[float, float]:
 
 
 def _fit(state: dict, view: MapView | None, gcj02: bool, max_zoom: int = 15) -> None:
+    """Ask the map to move to ``view`` (None: the whole city)."""
     if view is None:
-        state["centre"], state["zoom"] = None, None
-        return
-    centre, zoom = view.centre_and_zoom(900, MAP_HEIGHT, max_zoom)
-    state["centre"], state["zoom"] = _display(centre, gcj02), zoom
-
-
-def _tall_map() -> None:
-    """The map's frame grows with the window (never below 640 px); a style of ours."""
-    st.markdown(
-        "<style>.st-key-main_map iframe{height:max(640px,calc(100vh - 260px))!important}</style>",
-        unsafe_allow_html=True,
-    )
+        state["passed"] = (_display(SHENZHEN_CENTRE, gcj02), OPENING_ZOOM)
+    else:
+        centre, zoom = view.centre_and_zoom(900, MAP_HEIGHT, max_zoom)
+        state["passed"] = (_display(centre, gcj02), zoom)
+    state["moved"] = True
 
 
 def render() -> None:
@@ -247,6 +245,14 @@ def render() -> None:
         )
     )
     selected = state["selected"] if state["selected"] in set(shown["project_id"]) else None
+    # The map opens where it should be: where the user was when it is drawn anew (a filter,
+    # the date, the language, the selection changed), or where the page moves it (a district,
+    # a search, a row). While nothing changes, the same map is handed over again and stays
+    # where the user put it (the figure, and with it the map, is unchanged).
+    drawn = (repr(flt), as_of, lg, basemap, selected)
+    if drawn != state["drawn"] and not state["moved"] and state["centre"] is not None:
+        state["passed"] = (state["centre"], state["zoom"])
+    state["drawn"], state["moved"] = drawn, False
     m = build_map(
         districts=snap.districts,
         parks=snap.parks,
@@ -256,8 +262,8 @@ def render() -> None:
         basemap=basemap,
         popups=False,  # the details are in the panel beside the map
         selected=selected,
+        opening=state["passed"],
     )
-    _tall_map()
     left, right = st.columns([3, 1.3])
     with left:
         out = (
@@ -265,21 +271,15 @@ def render() -> None:
                 m,
                 height=MAP_HEIGHT,
                 use_container_width=True,
-                returned_objects=["bounds", "center", "zoom", "last_active_drawing"],
-                center=state["centre"],
-                zoom=state["zoom"],
+                # the view comes back as bounds: returning Leaflet's centre and zoom as well
+                # made streamlit-folium redraw the map at its opening view on some reruns
+                returned_objects=["bounds", "last_active_drawing"],
                 key="main_map",
             )
             or {}
         )
-    # what the map reported: the view the user moved to, a project clicked
-    reported = (_centre(out.get("center")), out.get("zoom"))
-    # a map drawn anew first reports the figure's own opening view, then moves to the view it
-    # is given: that first report is not the user's doing
-    opening = reported == (SHENZHEN_CENTRE, OPENING_ZOOM) and state["zoom"] is not None
-    if reported[0] is not None and reported != state["returned"] and not opening:
-        state["returned"] = reported
-        state["centre"], state["zoom"] = reported
+    # what the map reported: a project clicked, or else the view the user moved to (a click's
+    # report carries no reliable view)
     clicked = ((out.get("last_active_drawing") or {}).get("properties") or {}).get("project_id")
     if clicked != state["clicked"]:
         state["clicked"] = clicked
@@ -287,19 +287,25 @@ def render() -> None:
             state["selected"] = clicked
             state["table"] += 1  # the table follows the map
             st.rerun()
+    else:
+        shown_view = MapView.from_leaflet(out.get("bounds"))  # in the display frame
+        (south, west), (north, east) = m.get_bounds()  # what a map not yet drawn "reports"
+        placeholder = out.get("bounds") == {
+            "_southWest": {"lat": south, "lng": west},
+            "_northEast": {"lat": north, "lng": east},
+        }
+        reported = (
+            shown_view.shown_at(MAP_HEIGHT) if shown_view is not None and not placeholder else None
+        )
+        if reported is not None and reported != state["returned"]:
+            state["returned"] = reported
+            state["centre"], state["zoom"] = reported
     with right:
         details_panel(snap, selected, lg)
 
     view = MapView.from_leaflet(out.get("bounds"), gcj02=basemap.gcj02)
     linked_table(snap, shown, selected, lg, state, basemap.gcj02)
     offline_map_button(flt, as_of, lg, view)
-
-
-def _centre(value) -> tuple[float, float] | None:
-    try:
-        return (float(value["lat"]), float(value["lng"]))
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 def _select(state: dict, project_id: str, located: pd.DataFrame, gcj02: bool) -> None:
