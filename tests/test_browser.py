@@ -996,3 +996,20 @@ def test_admin_creates_an_officer_by_a_district_spelling_who_signs_in(app_server
     officer.screenshot(path=str(folder / "new_officer.png"))
     officer.context.close()
     assert page.blocked == []
+
+
+def test_a_date_typed_in_the_as_of_box_applies_on_enter(app_server, page):
+    """A planner types a date into the as-of box and presses Enter: the page moves to it
+    (the calendar closes; no click elsewhere needed)."""
+    base, store, folder = app_server
+    sign_in(page, base, "planner")
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    field = page.locator('[data-testid="stSidebar"] [data-testid=stDateInputField]')
+    field.locator("[data-type=year]").click()  # the year, month and day segments
+    page.keyboard.type("20240630")  # each segment moves on to the next when full
+    page.keyboard.press("Enter")
+    settle(page)
+    page.get_by_text("2024年开工").first.wait_for(timeout=30_000)  # the as-of date's year
+    assert field.inner_text().replace("\n", "") == "2024/06/30"
+    assert page.locator("[data-testid=stDateInputCalendar]").count() == 0  # closed
+    page.screenshot(path=str(folder / "as_of_typed.png"))

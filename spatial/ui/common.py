@@ -154,6 +154,34 @@ def end_session() -> None:
     st.session_state["forget_cookie"] = True
 
 
+# A date typed into a date box applies on Enter, as people expect. Streamlit's date field
+# commits when the focus leaves it with its calendar closed; Enter alone does nothing. So Enter
+# in a date field closes the calendar (Escape) and takes the focus out, which commits the typed
+# date. Added as a script of the page itself (a listener from this frame would die with it),
+# once per page; the code is ours, no user text is in it.
+DATE_ENTER_COMMITS = """
+(function () {
+  const top = window.parent, doc = top.document;
+  if (top.__szDateEnterCommits) return;
+  top.__szDateEnterCommits = true;
+  const script = doc.createElement('script');
+  script.textContent = "document.addEventListener('keydown', function (e) {"
+    + "if (e.key !== 'Enter' || !e.isTrusted || !e.target.closest) return;"
+    + "if (!e.target.closest('[data-testid=stDateInputField]')) return;"
+    + "e.preventDefault(); e.stopPropagation();"
+    + "const esc = {key: 'Escape', code: 'Escape', keyCode: 27, which: 27, bubbles: true,"
+    + " cancelable: true};"
+    + "e.target.dispatchEvent(new KeyboardEvent('keydown', esc));"
+    + "e.target.dispatchEvent(new KeyboardEvent('keyup', esc));"
+    + "setTimeout(function () {"
+    + "  if (document.activeElement && document.activeElement.blur) document.activeElement.blur();"
+    + "}, 80);"
+    + "}, true);";
+  doc.head.appendChild(script);
+})();
+"""
+
+
 def browser_cookies() -> None:
     """Keep the browser's cookies in step with this tab: the session token while signed in
     (SameSite=Strict, Secure over HTTPS, gone after 12 hours), none after signing out; and the
@@ -175,7 +203,8 @@ def browser_cookies() -> None:
             f"{NEXT_COOKIE}={wanted}; Max-Age=600" if wanted else f"{NEXT_COOKIE}=; Max-Age=0"
         )
     script = (
-        "<script>const secure = window.parent.location.protocol === 'https:' ? '; Secure' : '';"
+        "<script>" + DATE_ENTER_COMMITS + "const secure = window.parent.location.protocol === "
+        "'https:' ? '; Secure' : '';"
         + "".join(
             f"window.parent.document.cookie = {json.dumps(w)} + '; Path=/; SameSite=Strict' "
             "+ secure;"
