@@ -472,6 +472,8 @@ def test_progress_report_downloaded_from_the_app_renders_offline(app_server, pag
         page.get_by_text(fmt, exact=True).click()
         settle(page)
         page.get_by_role("button", name="生成进度报告").click()
+        suffix = ".pdf" if fmt == "PDF" else ".html"  # this format's file, not the last one's
+        page.get_by_text(re.compile(re.escape(suffix) + "（")).wait_for(timeout=60_000)
         page.get_by_role("button", name="下载进度报告").wait_for(timeout=60_000)
         with page.expect_download() as download:
             page.get_by_role("button", name="下载进度报告").click()

@@ -278,8 +278,19 @@ def render() -> None:
             )
             or {}
         )
-    # what the map reported: a project clicked, or else the view the user moved to (a click's
-    # report carries no reliable view)
+    # what the map reported: the view the user moved to (as bounds, read live from the map
+    # when it reports — a click's report included), and a project clicked
+    shown_view = MapView.from_leaflet(out.get("bounds"))  # in the display frame
+    (south, west), (north, east) = m.get_bounds()  # what a map not yet drawn "reports"
+    placeholder = out.get("bounds") == {
+        "_southWest": {"lat": south, "lng": west},
+        "_northEast": {"lat": north, "lng": east},
+    }
+    if shown_view is not None and not placeholder:
+        reported = shown_view.shown_at(MAP_HEIGHT)
+        if reported != state["returned"]:
+            state["returned"] = reported
+            state["centre"], state["zoom"] = reported
     clicked = ((out.get("last_active_drawing") or {}).get("properties") or {}).get("project_id")
     if clicked != state["clicked"]:
         state["clicked"] = clicked
@@ -287,19 +298,6 @@ def render() -> None:
             state["selected"] = clicked
             state["table"] += 1  # the table follows the map
             st.rerun()
-    else:
-        shown_view = MapView.from_leaflet(out.get("bounds"))  # in the display frame
-        (south, west), (north, east) = m.get_bounds()  # what a map not yet drawn "reports"
-        placeholder = out.get("bounds") == {
-            "_southWest": {"lat": south, "lng": west},
-            "_northEast": {"lat": north, "lng": east},
-        }
-        reported = (
-            shown_view.shown_at(MAP_HEIGHT) if shown_view is not None and not placeholder else None
-        )
-        if reported is not None and reported != state["returned"]:
-            state["returned"] = reported
-            state["centre"], state["zoom"] = reported
     with right:
         details_panel(snap, selected, lg)
 
