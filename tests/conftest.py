@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,6 +24,57 @@ from spatial.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+CHROMIUM = os.environ.get("SPATIAL_CHROMIUM", "/usr/bin/chromium")
+# what a browser test lets through: this machine, and pages made in the browser
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:", "file:")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(
+    folder: Path, database_url: str, extra_args: tuple[str, ...] = (), port: int | None = None
+) -> Iterator[str]:
+    """The real app, as `make run` starts it: `spatial init` on ``database_url``, then
+    `streamlit run app.py` on 127.0.0.1 until the block ends. Yields its base URL; its log is
+    ``folder/streamlit.log``."""
+    port = port or free_port()
+    env = os.environ | {"DATABASE_URL": database_url}
+    subprocess.run(
+        [sys.executable, "-m", "spatial.cli", "init"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    log = open(folder / "streamlit.log", "w")  # noqa: SIM115 - held open for the server's life
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--server.address", "127.0.0.1", "--server.port", str(port)]
+    command += ["--browser.gatherUsageStats", "false", *extra_args]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("streamlit did not start: " + (folder / "streamlit.log").read_text())
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 @pytest.fixture(scope="session")

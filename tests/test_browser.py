@@ -3,13 +3,7 @@ every request that leaves this machine blocked."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import date, datetime
 from pathlib import Path
 
@@ -27,11 +21,10 @@ from spatial.layers import PROJECT_FIELDS, Stage
 from spatial.ledger import build_ledger, split_by
 from spatial.snapshot import take_snapshot
 
-from conftest import ROOT
+from conftest import CHROMIUM, LOCAL, running_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,7 +36,6 @@ ARGS = [
     "--no-first-run",
 ]
 HOSTILE_NAME = '<script>window.__xss=1</script>危险<img src=x onerror="window.__xss=2">'
-LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:", "file:")
 PASSWORD = "browser-test-password"
 
 
@@ -70,12 +62,6 @@ def settle(page) -> None:
         timeout=30_000,
     )
     page.wait_for_timeout(300)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _add_hostile_project(store) -> None:
@@ -128,52 +114,8 @@ def app_server(tmp_path_factory):
     ):
         once = accounts.add_user(store, admin, name, role, district)
         accounts.change_password(store, Principal(name, Role(role), district), once, PASSWORD)
-    port = _free_port()
-    env = os.environ | {"DATABASE_URL": url}
-    log = open(folder / "streamlit.log", "w")  # noqa: SIM115 - held open for the server's life
-    subprocess.run(
-        [sys.executable, "-m", "spatial.cli", "init"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + (folder / "streamlit.log").read_text())
-    yield base, store, folder
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with running_app(folder, url) as base:
+        yield base, store, folder
 
 
 @pytest.fixture

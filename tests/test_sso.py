@@ -5,10 +5,6 @@ principal — and, end to end, a sign-in through a real OpenID Connect provider 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,7 +15,7 @@ from spatial.accounts import AccountError
 from spatial.auth import Principal, Role
 from spatial.sso import ClaimMapping, principal_from_claims
 
-from conftest import ROOT
+from conftest import CHROMIUM, LOCAL, free_port, running_app
 
 SYSTEM = Principal("system", Role.ADMIN)
 
@@ -101,17 +97,6 @@ def test_sso_accounts_have_no_usable_password(seeded_store):
 
 # -- end to end: a real OpenID Connect provider, the real app, headless Chromium -----------------
 
-CHROMIUM = os.environ.get("SPATIAL_CHROMIUM", "/usr/bin/chromium")
-LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def sso_app(tmp_path):
@@ -128,7 +113,7 @@ def sso_app(tmp_path):
     )
     with oidc_provider_mock.run_server_in_thread(user_claims=[officer]) as provider:
         issuer = f"http://127.0.0.1:{provider.server_port}"
-        port = _free_port()
+        port = free_port()  # the redirect URI names it before the app starts
         secrets = tmp_path / "secrets.toml"
         secrets.write_text(
             "[auth]\n"
@@ -139,38 +124,8 @@ def sso_app(tmp_path):
             f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n'
         )
         url = f"sqlite:///{tmp_path / 'spatial.db'}"
-        env = os.environ | {"DATABASE_URL": url}
-        subprocess.run(
-            [sys.executable, "-m", "spatial.cli", "init"], env=env, cwd=ROOT, check=True,
-            capture_output=True,
-        )  # fmt: skip
-        log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - held for the server's life
-        proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", "app.py",
-                "--server.headless", "true", "--server.address", "127.0.0.1",
-                "--server.port", str(port), "--browser.gatherUsageStats", "false",
-                "--secrets.files", str(secrets),
-            ],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            proc.kill()
-            pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text())
-        try:
+        with running_app(tmp_path, url, ("--secrets.files", str(secrets)), port) as base:
             yield base, url, tmp_path
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-            log.close()
 
 
 def test_single_sign_on_against_a_real_provider_in_the_browser(sso_app):
