@@ -523,6 +523,205 @@ def _data_layer(
     return DataLayer(features, name)
 
 
+@dataclass(frozen=True)
+class _Drawing:
+    """What every part of one map needs: the map, its language, its basemap (and so whether
+    overlays shift to GCJ-02) and the names of districts and parks in that language."""
+
+    map: folium.Map
+    lang: str
+    basemap: Basemap
+    district_names: dict
+    park_names: dict
+
+    @property
+    def name_col(self) -> str:
+        return "name_zh" if self.lang == "zh" else "name_en"
+
+    def shift(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """A layer in the frame the map is drawn in (GCJ-02 on GCJ-02 tiles)."""
+        return frame_to_gcj02(frame) if self.basemap.gcj02 else frame
+
+
+def _add_districts(districts: gpd.GeoDataFrame, dr: _Drawing) -> None:
+    """The districts: the always-there vector basemap."""
+    d = districts[districts.geometry.notna()].copy()
+    d["geometry"] = d.geometry.simplify(DISPLAY_SIMPLIFY_DEG, preserve_topology=True)
+    d = dr.shift(d)
+    d["tooltip_html"] = d[dr.name_col].map(esc)
+    d["popup_html"] = [
+        _rows_html(
+            [
+                (t("district", dr.lang), r[dr.name_col]),
+                (t("quality", dr.lang), label(QUALITY_LABELS, r["quality"], dr.lang)),
+                (t("source", dr.lang), r["source"]),
+            ]
+        )
+        for _, r in d.iterrows()
+    ]
+    d["style_color"] = "#7f8c8d"
+    d["style_weight"] = 1.2
+    d["style_fillColor"] = "#f3efe6" if not dr.basemap.url else "#ffffff"
+    d["style_fillOpacity"] = 0.85 if not dr.basemap.url else 0.05
+    _data_layer(
+        d,
+        t("layer_districts", dr.lang),
+        ["style_color", "style_weight", "style_fillColor", "style_fillOpacity"],
+    ).add_to(dr.map)
+
+
+def _add_control_lines(control_lines: gpd.GeoDataFrame, dr: _Drawing) -> None:
+    """Control lines: level 1 and level 2 styled apart, each its own toggle."""
+    styles = {
+        ControlLevel.LEVEL1: ("#c0392b", 0.18, None, "layer_control_level1"),
+        ControlLevel.LEVEL2: ("#e67e22", 0.10, "6 4", "layer_control_level2"),
+    }
+    for level, (colour, opacity, dash, key) in styles.items():
+        c = control_lines[(control_lines["level"] == level.value) & control_lines.geometry.notna()]
+        if c.empty:
+            continue
+        c = dr.shift(c.copy())
+        illustrative = (c["quality"] == Quality.ILLUSTRATIVE.value).any()
+        c["tooltip_html"] = [
+            esc(f"{label(CONTROL_LEVEL_LABELS, level, dr.lang)} {lid}") for lid in c["line_id"]
+        ]
+        c["popup_html"] = [
+            _rows_html(
+                [
+                    ("ID", r["line_id"]),
+                    (t("control_level", dr.lang), label(CONTROL_LEVEL_LABELS, r["level"], dr.lang)),
+                    (
+                        t("district", dr.lang),
+                        dr.district_names.get(r["district_id"], r["district_id"]),
+                    ),
+                    (t("area_m2", dr.lang), _num(r.get("area_m2"))),
+                    (t("quality", dr.lang), label(QUALITY_LABELS, r["quality"], dr.lang)),
+                    (t("source", dr.lang), r["source"]),
+                ]
+            )
+            for _, r in c.iterrows()
+        ]
+        c["style_color"] = colour
+        c["style_weight"] = 1.5
+        c["style_fillColor"] = colour
+        c["style_fillOpacity"] = opacity
+        cols = ["style_color", "style_weight", "style_fillColor", "style_fillOpacity"]
+        if dash:
+            c["style_dashArray"] = dash
+            cols.append("style_dashArray")
+        name = (
+            t(key, dr.lang)
+            if illustrative
+            else t(key, dr.lang).replace("（示意）", "").replace(" (illustrative)", "")
+        )
+        _data_layer(c, name, cols).add_to(dr.map)
+
+
+def _add_parks(parks: gpd.GeoDataFrame, dr: _Drawing) -> None:
+    """The parks: approximate locations (or polygons once uploaded)."""
+    pk = parks[parks.geometry.notna()].copy()
+    if not pk.empty:
+        pk = dr.shift(pk)
+        pk["tooltip_html"] = pk[dr.name_col].map(esc)
+        pk["popup_html"] = [
+            _rows_html(
+                [
+                    (t("park", dr.lang), r[dr.name_col]),
+                    ("ID", r["park_id"]),
+                    (t("name_status", dr.lang), t(f"name_{r['name_status']}", dr.lang)),
+                    (
+                        t("district", dr.lang),
+                        "、".join(
+                            dr.district_names.get(x, x) for x in str(r["district_ids"]).split(";")
+                        ),
+                    ),
+                    (t("industries", dr.lang), r.get("lead_clusters") or "—"),
+                    (
+                        t("location_quality", dr.lang),
+                        label(QUALITY_LABELS, r["location_quality"], dr.lang),
+                    ),
+                    ("", r.get("location_note")),
+                    (t("source", dr.lang), r.get("source")),
+                ]
+            )
+            for _, r in pk.iterrows()
+        ]
+        pk["style_color"] = "#6c3483"
+        pk["style_weight"] = 2
+        pk["style_dashArray"] = "4 3"
+        pk["style_fillColor"] = "#ffffff"
+        pk["style_fillOpacity"] = 0.15
+        pk["style_radius"] = 11
+        pk["style_fill"] = True
+        _data_layer(
+            pk,
+            t("layer_parks", dr.lang),
+            [
+                "style_color",
+                "style_weight",
+                "style_dashArray",
+                "style_fill",
+                "style_fillColor",
+                "style_fillOpacity",
+                "style_radius",
+            ],
+            id_column="park_id",
+        ).add_to(dr.map)
+
+
+def _add_projects(
+    projects: gpd.GeoDataFrame, dr: _Drawing, popups: bool, selected: str | None
+) -> None:
+    """The projects: sized by floor area, coloured by status, ``selected`` highlighted."""
+    pr = projects[projects.geometry.notna()].copy()
+    if not pr.empty:
+        pr = dr.shift(pr)
+        pr["tooltip_html"] = project_tooltips(pr, dr.lang)
+        pr["popup_html"] = (
+            [
+                project_popup_html(r, dr.lang, dr.district_names, dr.park_names)
+                for _, r in pr.iterrows()
+            ]
+            if popups
+            else ""
+        )
+        colours = pr["status"].map({s.value: c for s, c in STATUS_COLOURS.items()})
+        chosen = (pr["project_id"] == selected).to_numpy()
+        pr["style_color"] = np.where(chosen, "#000000", "#333333")
+        pr["style_weight"] = np.where(chosen, 4, 1)
+        pr["style_fillColor"] = colours.fillna("#999999")
+        pr["style_fillOpacity"] = 0.85
+        pr["style_radius"] = _radius(pr["floor_area_m2"]) + np.where(chosen, 6.0, 0.0)
+        pr["style_fill"] = True
+        _data_layer(
+            pr,
+            t("layer_projects", dr.lang),
+            [
+                "style_color",
+                "style_weight",
+                "style_fill",
+                "style_fillColor",
+                "style_fillOpacity",
+                "style_radius",
+            ],
+            id_column="project_id",
+        ).add_to(dr.map)
+
+
+def _add_labels(districts: gpd.GeoDataFrame, projects: gpd.GeoDataFrame, dr: _Drawing) -> list:
+    """District labels; returns the districts drawn without an outline (for the legend)."""
+    labels, missing = district_labels(districts, projects, dr.lang)
+    if dr.basemap.gcj02 and labels:
+        lon, lat = wgs84_to_gcj02(
+            np.array([p["lng"] for p in labels]), np.array([p["lat"] for p in labels])
+        )
+        labels = [
+            p | {"lng": float(x), "lat": float(y)} for p, x, y in zip(labels, lon, lat, strict=True)
+        ]
+    PlaceLabels(labels).add_to(dr.map)
+    return missing
+
+
 def build_map(
     *,
     districts: gpd.GeoDataFrame,
@@ -564,169 +763,19 @@ def build_map(
             max_zoom=basemap.max_zoom,
             overlay=False,
         ).add_to(m)
-    shift = frame_to_gcj02 if basemap.gcj02 else (lambda f: f)
     name_col = "name_zh" if lang == "zh" else "name_en"
-    district_names = dict(zip(districts["district_id"], districts[name_col], strict=True))
-    park_names = dict(zip(parks["park_id"], parks[name_col], strict=True))
-
-    # districts: the always-there vector basemap
-    d = districts[districts.geometry.notna()].copy()
-    d["geometry"] = d.geometry.simplify(DISPLAY_SIMPLIFY_DEG, preserve_topology=True)
-    d = shift(d)
-    d["tooltip_html"] = d[name_col].map(esc)
-    d["popup_html"] = [
-        _rows_html(
-            [
-                (t("district", lang), r[name_col]),
-                (t("quality", lang), label(QUALITY_LABELS, r["quality"], lang)),
-                (t("source", lang), r["source"]),
-            ]
-        )
-        for _, r in d.iterrows()
-    ]
-    d["style_color"] = "#7f8c8d"
-    d["style_weight"] = 1.2
-    d["style_fillColor"] = "#f3efe6" if not basemap.url else "#ffffff"
-    d["style_fillOpacity"] = 0.85 if not basemap.url else 0.05
-    _data_layer(
-        d,
-        t("layer_districts", lang),
-        ["style_color", "style_weight", "style_fillColor", "style_fillOpacity"],
-    ).add_to(m)
-
-    # control lines: level 1 and level 2 styled apart, each its own toggle
-    styles = {
-        ControlLevel.LEVEL1: ("#c0392b", 0.18, None, "layer_control_level1"),
-        ControlLevel.LEVEL2: ("#e67e22", 0.10, "6 4", "layer_control_level2"),
-    }
-    for level, (colour, opacity, dash, key) in styles.items():
-        c = control_lines[(control_lines["level"] == level.value) & control_lines.geometry.notna()]
-        if c.empty:
-            continue
-        c = shift(c.copy())
-        illustrative = (c["quality"] == Quality.ILLUSTRATIVE.value).any()
-        c["tooltip_html"] = [
-            esc(f"{label(CONTROL_LEVEL_LABELS, level, lang)} {lid}") for lid in c["line_id"]
-        ]
-        c["popup_html"] = [
-            _rows_html(
-                [
-                    ("ID", r["line_id"]),
-                    (t("control_level", lang), label(CONTROL_LEVEL_LABELS, r["level"], lang)),
-                    (t("district", lang), district_names.get(r["district_id"], r["district_id"])),
-                    (t("area_m2", lang), _num(r.get("area_m2"))),
-                    (t("quality", lang), label(QUALITY_LABELS, r["quality"], lang)),
-                    (t("source", lang), r["source"]),
-                ]
-            )
-            for _, r in c.iterrows()
-        ]
-        c["style_color"] = colour
-        c["style_weight"] = 1.5
-        c["style_fillColor"] = colour
-        c["style_fillOpacity"] = opacity
-        cols = ["style_color", "style_weight", "style_fillColor", "style_fillOpacity"]
-        if dash:
-            c["style_dashArray"] = dash
-            cols.append("style_dashArray")
-        name = (
-            t(key, lang)
-            if illustrative
-            else t(key, lang).replace("（示意）", "").replace(" (illustrative)", "")
-        )
-        _data_layer(c, name, cols).add_to(m)
-
-    # parks: approximate locations (or polygons once uploaded)
-    pk = parks[parks.geometry.notna()].copy()
-    if not pk.empty:
-        pk = shift(pk)
-        pk["tooltip_html"] = pk[name_col].map(esc)
-        pk["popup_html"] = [
-            _rows_html(
-                [
-                    (t("park", lang), r[name_col]),
-                    ("ID", r["park_id"]),
-                    (t("name_status", lang), t(f"name_{r['name_status']}", lang)),
-                    (
-                        t("district", lang),
-                        "、".join(
-                            district_names.get(x, x) for x in str(r["district_ids"]).split(";")
-                        ),
-                    ),
-                    (t("industries", lang), r.get("lead_clusters") or "—"),
-                    (
-                        t("location_quality", lang),
-                        label(QUALITY_LABELS, r["location_quality"], lang),
-                    ),
-                    ("", r.get("location_note")),
-                    (t("source", lang), r.get("source")),
-                ]
-            )
-            for _, r in pk.iterrows()
-        ]
-        pk["style_color"] = "#6c3483"
-        pk["style_weight"] = 2
-        pk["style_dashArray"] = "4 3"
-        pk["style_fillColor"] = "#ffffff"
-        pk["style_fillOpacity"] = 0.15
-        pk["style_radius"] = 11
-        pk["style_fill"] = True
-        _data_layer(
-            pk,
-            t("layer_parks", lang),
-            [
-                "style_color",
-                "style_weight",
-                "style_dashArray",
-                "style_fill",
-                "style_fillColor",
-                "style_fillOpacity",
-                "style_radius",
-            ],
-            id_column="park_id",
-        ).add_to(m)
-
-    # projects: sized by floor area, coloured by status
-    pr = projects[projects.geometry.notna()].copy()
-    if not pr.empty:
-        pr = shift(pr)
-        pr["tooltip_html"] = project_tooltips(pr, lang)
-        pr["popup_html"] = (
-            [project_popup_html(r, lang, district_names, park_names) for _, r in pr.iterrows()]
-            if popups
-            else ""
-        )
-        colours = pr["status"].map({s.value: c for s, c in STATUS_COLOURS.items()})
-        chosen = (pr["project_id"] == selected).to_numpy()
-        pr["style_color"] = np.where(chosen, "#000000", "#333333")
-        pr["style_weight"] = np.where(chosen, 4, 1)
-        pr["style_fillColor"] = colours.fillna("#999999")
-        pr["style_fillOpacity"] = 0.85
-        pr["style_radius"] = _radius(pr["floor_area_m2"]) + np.where(chosen, 6.0, 0.0)
-        pr["style_fill"] = True
-        _data_layer(
-            pr,
-            t("layer_projects", lang),
-            [
-                "style_color",
-                "style_weight",
-                "style_fill",
-                "style_fillColor",
-                "style_fillOpacity",
-                "style_radius",
-            ],
-            id_column="project_id",
-        ).add_to(m)
-
-    labels, missing = district_labels(districts, projects, lang)
-    if basemap.gcj02 and labels:
-        lon, lat = wgs84_to_gcj02(
-            np.array([p["lng"] for p in labels]), np.array([p["lat"] for p in labels])
-        )
-        labels = [
-            p | {"lng": float(x), "lat": float(y)} for p, x, y in zip(labels, lon, lat, strict=True)
-        ]
-    PlaceLabels(labels).add_to(m)
+    dr = _Drawing(
+        m,
+        lang,
+        basemap,
+        dict(zip(districts["district_id"], districts[name_col], strict=True)),
+        dict(zip(parks["park_id"], parks[name_col], strict=True)),
+    )
+    _add_districts(districts, dr)
+    _add_control_lines(control_lines, dr)
+    _add_parks(parks, dr)
+    _add_projects(projects, dr, popups, selected)
+    missing = _add_labels(districts, projects, dr)
     MapTools(lang, gcj02=basemap.gcj02).add_to(m)
     Legend(legend_html(lang, missing)).add_to(m)
     # beside the app's details panel the map is narrower: the layer list opens on hover there
