@@ -346,79 +346,67 @@ def _pipeline_rows(report: ProgressReport, lg: str) -> list[dict]:
 
 def _headline(report: ProgressReport, lg: str, stage: str) -> tuple[str, list[dict]]:
     """The summary sentence and the four key figures, at the report's stage."""
-    st = report.status
-    measured = report.pipeline[0].measured
-    j = report.judgement
     verdict = _verdict(report, lg)
-    if not measured:
+    return _summary(report, lg, stage, verdict), _kpis(report, lg, stage, verdict)
+
+
+def _summary(report: ProgressReport, lg: str, stage: str, verdict: dict) -> str:
+    """One sentence: the year and the cumulative at the stage, and the pace (or, for a scope
+    not measured against a target, its share of the city)."""
+    st, j = report.status, report.judgement
+    common = {
+        "as_of": report.as_of.isoformat(),
+        "year": report.year,
+        "stage": stage,
+        "counted": fmt_area(st.year_counted_m2, lg),
+        "start": st.period_start,
+        "cumulative": fmt_area(st.cumulative_m2, lg),
+    }
+    if not report.pipeline[0].measured:
         share = "—" if j.city_share is None else f"{j.city_share:.1%}"
-        summary = t(
-            "report_summary_unmeasured",
-            lg,
-            as_of=report.as_of.isoformat(),
-            year=report.year,
-            stage=stage,
-            counted=fmt_area(st.year_counted_m2, lg),
-            start=st.period_start,
-            cumulative=fmt_area(st.cumulative_m2, lg),
-            share=share,
-        )
+        return t("report_summary_unmeasured", lg, share=share, **common)
+    if j.verdict == Verdict.INSUFFICIENT_DATA:  # no word on pace the register cannot carry
+        pace = verdict["heading"]
+    elif st.on_track:
+        pace = t("report_verdict_on_track", lg)
     else:
-        if j.verdict == Verdict.INSUFFICIENT_DATA:  # no word on pace the register cannot carry
-            pace = verdict["heading"]
-        else:
-            pace = (
-                t("report_verdict_on_track", lg)
-                if st.on_track
-                else t(
-                    "report_verdict_behind",
-                    lg,
-                    behind=fmt_area(st.expected_m2 - st.cumulative_m2, lg),
-                )
-            )
-        summary = t(
-            "report_summary",
-            lg,
-            as_of=report.as_of.isoformat(),
-            year=report.year,
-            stage=stage,
-            counted=fmt_area(st.year_counted_m2, lg),
-            target=fmt_area(st.year_target_m2, lg),
-            pct=_pct(st.year_counted_m2, st.year_target_m2),
-            start=st.period_start,
-            cumulative=fmt_area(st.cumulative_m2, lg),
-            verdict=pace,
+        pace = t(
+            "report_verdict_behind", lg, behind=fmt_area(st.expected_m2 - st.cumulative_m2, lg)
         )
-        if j.verdict != Verdict.INSUFFICIENT_DATA and report.stage != j.official_stage.stage:
-            summary += " " + verdict["heading"] + ("。" if lg == "zh" else ".")
-    year_note = (
-        t(
-            "report_of_year_target",
-            lg,
-            target=fmt_area(st.year_target_m2, lg),
-            pct=_pct(st.year_counted_m2, st.year_target_m2),
-        )
-        if measured
-        else t("report_no_target", lg)
+    summary = t(
+        "report_summary",
+        lg,
+        target=fmt_area(st.year_target_m2, lg),
+        pct=_pct(st.year_counted_m2, st.year_target_m2),
+        verdict=pace,
+        **common,
     )
-    cumulative_note = (
-        t(
-            "report_of_cumulative_target",
-            lg,
-            target=fmt_area(st.cumulative_target_m2, lg),
-            pct=_pct(st.cumulative_m2, st.cumulative_target_m2),
-        )
-        if measured
-        else t("report_no_target", lg)
-    )
+    if j.verdict != Verdict.INSUFFICIENT_DATA and report.stage != j.official_stage.stage:
+        summary += " " + verdict["heading"] + ("。" if lg == "zh" else ".")
+    return summary
+
+
+def _of_target(measured: bool, key: str, counted: float, target: float, lg: str) -> str:
+    """A figure's note: its share of its target, or that the scope has no target."""
+    if not measured:
+        return t("report_no_target", lg)
+    return t(key, lg, target=fmt_area(target, lg), pct=_pct(counted, target))
+
+
+def _kpis(report: ProgressReport, lg: str, stage: str, verdict: dict) -> list[dict]:
+    """The four key figures: the year, the cumulative, the verdict, the pace required."""
+    st, j = report.status, report.judgement
+    measured = report.pipeline[0].measured
     required = (
         fmt_area(st.required_pace_m2, lg) if st.remaining_years else t("report_period_over", lg)
     )
-    kpis = [
+    return [
         {
             "label": t("report_year_counted", lg, year=report.year, stage=stage),
             "value": fmt_area(st.year_counted_m2, lg),
-            "note": year_note,
+            "note": _of_target(
+                measured, "report_of_year_target", st.year_counted_m2, st.year_target_m2, lg
+            ),
             "id": "kpi-year",
         },
         {
@@ -426,7 +414,13 @@ def _headline(report: ProgressReport, lg: str, stage: str) -> tuple[str, list[di
                 "report_cumulative", lg, start=st.period_start, year=report.year, stage=stage
             ),
             "value": fmt_area(st.cumulative_m2, lg),
-            "note": cumulative_note,
+            "note": _of_target(
+                measured,
+                "report_of_cumulative_target",
+                st.cumulative_m2,
+                st.cumulative_target_m2,
+                lg,
+            ),
             "id": "kpi-cumulative",
         },
         {
@@ -452,7 +446,6 @@ def _headline(report: ProgressReport, lg: str, stage: str) -> tuple[str, list[di
             "id": "kpi-required",
         },
     ]
-    return summary, kpis
 
 
 def report_html(
