@@ -459,11 +459,28 @@ def report_html(
     and the pipeline first, then the tables by year, district and park, the overdue list and
     the data coverage."""
     lg = "zh" if lang == "zh" else "en"
+    districts, parks = snapshot.district_names(lg), snapshot.park_names(lg)
+    context = (
+        {"lang": "zh-CN" if lg == "zh" else "en", "L": _texts(lg)}
+        | _front(report, lg, districts, generated_by, generated_at or utcnow())
+        | _tables(report, lg, districts, parks)
+        | {
+            "overdue": _overdue_rows(report, districts, parks, lg),
+            "no_overdue": t("no_overdue", lg),
+        }
+        | _coverage_section(report, lg)
+    )
+    return _environment().get_template(TEMPLATE.name).render(**context)
+
+
+def _front(
+    report: ProgressReport, lg: str, districts: dict, generated_by: str, generated_at: datetime
+) -> dict:
+    """The first page: title, scope and date, the summary, the verdict, the pipeline and the
+    key figures."""
     st = report.status
     stage = label(STAGE_LABELS, report.stage, lg)
     official = label(STAGE_LABELS, report.judgement.official_stage.stage, lg)
-    districts = snapshot.district_names(lg)
-    parks = snapshot.park_names(lg)
     scope = (
         t("report_scope_city", lg)
         if report.scope is None
@@ -474,29 +491,7 @@ def report_html(
         )
     )
     summary, kpis = _headline(report, lg, stage)
-    measure = f"{report.stage.value}_m2"
-    by_district = report.by_district.assign(
-        label=report.by_district["district_id"].map(districts).fillna(t("unassigned", lg))
-    )
-    by_park = report.by_park.assign(
-        label=report.by_park["park_id"].map(parks).fillna(t("report_not_in_park", lg))
-    )
-    parks_with_projects = by_park[by_park["projects"] > 0]
-    empty_parks = len(by_park) - len(parks_with_projects)
-    measured = report.pipeline[0].measured
-    by_year = report.by_year if measured else report.by_year.drop(columns=["target_m2"])
-    charts = {
-        "by_year": chart_svg(year_chart(by_year, lg, height=260), width=620),
-        "by_district": (
-            chart_svg(area_bars(by_district[by_district[measure] > 0], lg, value=measure), 560)
-            if (by_district[measure] > 0).any()
-            else None
-        ),
-    }
-    generated_at = generated_at or utcnow()
-    context = {
-        "lang": "zh-CN" if lg == "zh" else "en",
-        "L": _texts(lg),
+    return {
         "title": t("report_title", lg, year=report.year),
         "meta": t(
             "report_meta",
@@ -520,6 +515,33 @@ def report_html(
             "report_pipeline_period", lg, start=st.period_start, end=st.period_end
         ),
         "kpis": kpis,
+    }
+
+
+def _tables(report: ProgressReport, lg: str, districts: dict, parks: dict) -> dict:
+    """The tables by year, district and park, and their charts, at the report's stage."""
+    st = report.status
+    stage = label(STAGE_LABELS, report.stage, lg)
+    measure = f"{report.stage.value}_m2"
+    by_district = report.by_district.assign(
+        label=report.by_district["district_id"].map(districts).fillna(t("unassigned", lg))
+    )
+    by_park = report.by_park.assign(
+        label=report.by_park["park_id"].map(parks).fillna(t("report_not_in_park", lg))
+    )
+    parks_with_projects = by_park[by_park["projects"] > 0]
+    empty_parks = len(by_park) - len(parks_with_projects)
+    measured = report.pipeline[0].measured
+    by_year = report.by_year if measured else report.by_year.drop(columns=["target_m2"])
+    charts = {
+        "by_year": chart_svg(year_chart(by_year, lg, height=260), width=620),
+        "by_district": (
+            chart_svg(area_bars(by_district[by_district[measure] > 0], lg, value=measure), 560)
+            if (by_district[measure] > 0).any()
+            else None
+        ),
+    }
+    return {
         "measured": measured,
         "stage_column": measure,
         "by_year": report.by_year.to_dict("records"),
@@ -542,8 +564,14 @@ def report_html(
         "charts": charts,
         "chart_district_title": t("report_chart_district", lg, year=report.year, stage=stage),
         "no_area_year": t("report_no_area_year", lg, year=report.year, stage=stage),
-        "overdue": _overdue_rows(report, districts, parks, lg),
-        "no_overdue": t("no_overdue", lg),
+    }
+
+
+def _coverage_section(report: ProgressReport, lg: str) -> dict:
+    """The data coverage: what the figures rest on, the counting rule, what is not counted,
+    the programme totals reported in public sources, and the sources."""
+    stage = label(STAGE_LABELS, report.stage, lg)
+    return {
         "data_note": t("data_note", lg, n=report.projects),
         "coverage": _coverage_rows(report, lg),
         "counting_rule": COUNTING_RULE[lg],
@@ -561,7 +589,6 @@ def report_html(
             url_or_file=report.sources["url_or_file"].map(lambda v: source_location(v, lg))
         ).to_dict("records"),
     }
-    return _environment().get_template(TEMPLATE.name).render(**context)
 
 
 def _overdue_rows(report: ProgressReport, districts: dict, parks: dict, lg: str) -> list[dict]:
