@@ -64,6 +64,23 @@ def settle(page) -> None:
     page.wait_for_timeout(300)
 
 
+def _bring_into_view(frame, project_id: str, zoom: int = 14) -> dict:
+    """Centre the map on a project at ``zoom``; its point in the map's frame (x, y), where a
+    user would point or click."""
+    return frame.evaluate(
+        """([pid, zoom]) => {
+            let target = null;
+            window.map.eachLayer(l => {
+                if (l.feature && l.feature.properties.project_id === pid) target = l;
+            });
+            window.map.setView(target.getLatLng(), zoom, {animate: false});
+            const p = window.map.latLngToContainerPoint(target.getLatLng());
+            return {x: p.x, y: p.y};
+        }""",
+        [project_id, zoom],
+    )
+
+
 def _add_hostile_project(store) -> None:
     row = dict.fromkeys(PROJECT_FIELDS)
     row |= {
@@ -294,17 +311,7 @@ def test_tooltip_shows_hostile_text_without_running_it(app_server, page):
     frame.wait_for_selector("path.leaflet-interactive", timeout=60_000)
     frame.wait_for_function("window.map !== undefined")
     # bring the hostile project into view, then point at it like a user
-    point = frame.evaluate(
-        """() => {
-            let target = null;
-            window.map.eachLayer(l => {
-                if (l.feature && l.feature.properties.project_id === 'XSS-1') target = l;
-            });
-            window.map.setView(target.getLatLng(), 14, {animate: false});
-            const p = window.map.latLngToContainerPoint(target.getLatLng());
-            return {x: p.x, y: p.y};
-        }"""
-    )
+    point = _bring_into_view(frame, "XSS-1")
     page.wait_for_timeout(300)
     box = handle.bounding_box()
     page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
@@ -790,17 +797,7 @@ def test_map_details_panel_search_and_district_view(app_server, page):
     assert page.locator(MAP_FRAME).first.bounding_box()["height"] >= 700
 
     # click the hostile project: the panel shows it, as text
-    point = frame.evaluate(
-        """() => {
-            let target = null;
-            window.map.eachLayer(l => {
-                if (l.feature && l.feature.properties.project_id === 'XSS-1') target = l;
-            });
-            window.map.setView(target.getLatLng(), 14, {animate: false});
-            const p = window.map.latLngToContainerPoint(target.getLatLng());
-            return {x: p.x, y: p.y};
-        }"""
-    )
+    point = _bring_into_view(frame, "XSS-1")
     page.wait_for_timeout(500)
     box = handle.bounding_box()
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
