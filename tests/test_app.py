@@ -153,6 +153,17 @@ def test_a_district_typed_as_people_write_it_filters_and_survives_a_language_swi
     assert shown.value == ["Bao'an"]
 
 
+@pytest.mark.parametrize("typed", ["Atlantis", "**Atlantis**", "[Atlantis](javascript:alert(1))"])
+def test_a_district_name_that_matches_none_is_said_as_typed(app, typed):
+    """The warning repeats what was typed as text: markdown in it is not drawn."""
+    app.switch_page(f"{PAGES}/mapview.py").run()
+    app.sidebar.multiselect(key="map_district__zh").set_value([typed]).run()
+    no_errors(app)
+    shown = [w.value for w in app.sidebar.warning]
+    assert shown and all("\\" in v for v in shown if v.count("*") or "[" in v)
+    assert all("Atlantis" in v and "宝安区" in v for v in shown)
+
+
 def test_a_district_name_that_matches_none_is_said(app):
     app.switch_page(f"{PAGES}/mapview.py").run()
     app.sidebar.multiselect(key="map_district__zh").set_value(["Atlantis"]).run()

@@ -127,7 +127,7 @@ def district_input(snap: Snapshot, lg: str, key: str) -> list[str]:
     )
     unknown = st.session_state.pop(f"{key}_unknown", None)
     if unknown:
-        st.warning(unknown.text(lg))
+        st.warning(markdown_text(unknown.text(lg)))  # it repeats what was typed
     return [ids[name] for name in chosen if name in ids]
 
 

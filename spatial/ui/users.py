@@ -29,7 +29,7 @@ def _done(change, lg: str, password_for: str | None = None) -> None:
     try:
         result = change()
     except (accounts.AccountError, PermissionDenied) as exc:
-        st.error(exc.text(lg))
+        st.error(markdown_text(exc.text(lg)))  # it may repeat a typed name or district
         return
     if password_for is not None:
         st.session_state[ONE_TIME] = (password_for, result)
