@@ -135,28 +135,35 @@ def app_server(tmp_path_factory):
         yield base, store, folder
 
 
-@pytest.fixture
-def page(app_server):
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module (and worker); every test gets its own context below, so no
+    cookie, session or storage passes from one test to the next."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: `make test` installs Debian's chromium (as root)")
-    blocked: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
 
-        def route(r):
-            if r.request.url.startswith(LOCAL):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
 
-        context.route("**/*", route)
-        pg = context.new_page()
-        pg.blocked = blocked
-        yield pg
-        context.close()
-        browser.close()
+@pytest.fixture
+def page(app_server, browser):
+    blocked: list[str] = []
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+
+    def route(r):
+        if r.request.url.startswith(LOCAL):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    pg.blocked = blocked
+    yield pg
+    context.close()
 
 
 def test_dashboard_kpis_render(app_server, page):
@@ -731,8 +738,12 @@ def test_every_page_speaks_one_language(app_server, page, lg):
         title = t(key, lg)
         go(page, title)
         page.get_by_role("heading").first.wait_for(timeout=60_000)
-        page.wait_for_timeout(1500)  # tables draw after the script ends
         settle(page)
+        page.wait_for_function(  # tables draw their grid after the script ends
+            "() => Array.from(document.querySelectorAll('[data-testid=stDataFrame]'))"
+            ".every(t => t.querySelector('[role=columnheader]'))",
+            timeout=30_000,
+        )
         assert page.locator("[data-testid=stException]").count() == 0, title
         headers = _headers(page)
         headers_read += len(headers)
@@ -740,7 +751,7 @@ def test_every_page_speaks_one_language(app_server, page, lg):
         bad += [c for c in _cells(page) if c.strip() in ("None", "nan", "NaT", "True", "False")]
         if bad:
             problems[title] = bad
-        page.screenshot(path=str(folder / f"walk_{lg}_{key}.png"), full_page=True)
+            page.screenshot(path=str(folder / f"walk_{lg}_{key}.png"), full_page=True)
     assert headers_read > 50  # the tables' headers were read, not skipped
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
     assert page.blocked == []
