@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pyogrio
 
-from spatial.ingest import UploadOptions, check_upload
-from spatial.limits import UploadLimits
-from spatial.seed import seed_store
-from spatial.store import open_store
+from spatial.ingest.limits import UploadLimits
+from spatial.ingest.upload import UploadOptions, check_upload
+from spatial.store.database import open_store
+from spatial.store.seed import seed_store
 
 
 def synthetic(n: int, seed: int = 3) -> bytes:

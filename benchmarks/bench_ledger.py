@@ -13,8 +13,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from spatial.figures.ledger import build_ledger
 from spatial.layers import Stage
-from spatial.ledger import build_ledger
 
 PLEDGE = pd.DataFrame({"year": [2023, 2024, 2025, 2026, 2027], "target_m2": [20_000_000] * 5})
 STATUSES = np.array(["planned", "under_construction", "completed", "delivered"])

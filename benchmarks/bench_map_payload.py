@@ -15,10 +15,10 @@ from pathlib import Path
 
 import folium
 
-from spatial.maps import build_map
-from spatial.seed import seed_store
-from spatial.snapshot import take_snapshot
-from spatial.store import open_store
+from spatial.figures.snapshot import take_snapshot
+from spatial.outputs.maps import build_map
+from spatial.store.database import open_store
+from spatial.store.seed import seed_store
 
 
 def measure(label: str, build) -> None:

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 from bench_ledger import synthetic
 
+from spatial.figures.snapshot import take_snapshot
 from spatial.layers import Stage
-from spatial.printing import find_chromium, html_to_pdf
-from spatial.report import build_report, report_html
-from spatial.seed import seed_store
-from spatial.snapshot import take_snapshot
-from spatial.store import open_store
+from spatial.outputs.printing import find_chromium, html_to_pdf
+from spatial.outputs.report import build_report, report_html
+from spatial.store.database import open_store
+from spatial.store.seed import seed_store
 
 AS_OF = date(2026, 6, 30)
 

@@ -37,10 +37,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from spatial import accounts, submissions
 from spatial.auth import PermissionDenied, Principal, Role
 from spatial.clock import beijing_text
-from spatial.counting import (
+from spatial.districts import UnknownDistrict, resolve_district
+from spatial.figures.counting import (
     VERDICT_LABELS,
     CountingError,
     coverage_threshold,
@@ -49,9 +49,18 @@ from spatial.counting import (
     set_coverage_threshold,
     set_official_stage,
 )
-from spatial.crs_detect import AUTO, CRS_CHOICES
-from spatial.districts import UnknownDistrict, resolve_district
-from spatial.export import (
+from spatial.figures.filters import ProjectFilter
+from spatial.figures.ledger import COUNTING_RULE, build_ledger
+from spatial.figures.project_details import ProjectNotFound, change_kind_label, project_details
+from spatial.figures.snapshot import coverage, take_snapshot
+from spatial.i18n import fmt_area
+from spatial.ingest import submissions
+from spatial.ingest.crs_detect import AUTO, CRS_CHOICES
+from spatial.ingest.findings import ValidationReport
+from spatial.ingest.formats import too_large
+from spatial.ingest.upload import UploadOptions, check_upload
+from spatial.layers import LAYERS, Stage
+from spatial.outputs.export import (
     CRS_OPTIONS,
     FORMATS,
     LAYER_NAMES,
@@ -59,23 +68,15 @@ from spatial.export import (
     ExportRequest,
     export_layers,
 )
-from spatial.filters import ProjectFilter
-from spatial.findings import ValidationReport
-from spatial.formats import too_large
-from spatial.i18n import fmt_area
-from spatial.ingest import UploadOptions, check_upload
-from spatial.layers import LAYERS, Stage
-from spatial.ledger import COUNTING_RULE, build_ledger
-from spatial.map_assets import install_static_assets
-from spatial.maps import MapView
-from spatial.offline_map import offline_map_html
-from spatial.printing import PrintError
-from spatial.project_details import ProjectNotFound, change_kind_label, project_details
-from spatial.reference import PACKAGE_ROOT
-from spatial.report import REPORT_FORMATS, ReportError, ReportRequest, progress_report
-from spatial.seed import ensure_seeded, refresh_reference
-from spatial.snapshot import coverage, take_snapshot
-from spatial.store import default_database_url, open_store
+from spatial.outputs.map_assets import install_static_assets
+from spatial.outputs.maps import MapView
+from spatial.outputs.offline_map import offline_map_html
+from spatial.outputs.printing import PrintError
+from spatial.outputs.report import REPORT_FORMATS, ReportError, ReportRequest, progress_report
+from spatial.store import accounts
+from spatial.store.database import default_database_url, open_store
+from spatial.store.reference import PACKAGE_ROOT
+from spatial.store.seed import ensure_seeded, refresh_reference
 
 
 def _date(text: str) -> date:

@@ -1,5 +1,5 @@
 """Shenzhen's clock: users see Beijing time (Asia/Shanghai, UTC+8) and "today" is Shenzhen's
-date; the store keeps UTC (naive datetimes, as written by :func:`spatial.store.utcnow`)."""
+date; the store keeps UTC (naive datetimes, as written by :func:`spatial.store.database.utcnow`)."""
 
 from __future__ import annotations
 

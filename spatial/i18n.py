@@ -355,7 +355,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Something went wrong: {what}. No data was changed. Reload and try again; if it keeps "
         "happening, tell the administrator the time {when}.",
     ),
-    # 进度报告 progress report (spatial/report.py)
+    # 进度报告 progress report (spatial/outputs/report.py)
     "report_title": (
         "深圳市新增工业厂房空间进度报告（{year}年）",
         "Shenzhen new factory space: progress report {year}",

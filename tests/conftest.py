@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from spatial.reference import ReferenceData, load_reference
-from spatial.seed import seed_store
-from spatial.store import Store, open_store
+from spatial.store.database import Store, open_store
+from spatial.store.reference import ReferenceData, load_reference
+from spatial.store.seed import seed_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -130,7 +130,7 @@ _JSON_LITERAL = re.compile(r'JSON\.parse\(("(?:[^"\\]|\\.)*")\)')
 
 def map_payloads(page: str) -> list:
     """What a map page hands to ``JSON.parse``: each layer's FeatureCollection (and the legend),
-    decoded the way the browser decodes them (spatial.map_data)."""
+    decoded the way the browser decodes them (spatial.outputs.map_data)."""
     return [json.loads(json.loads(m)) for m in _JSON_LITERAL.findall(page)]
 
 

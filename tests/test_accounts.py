@@ -1,4 +1,4 @@
-"""Sign-in by NIST SP 800-63B (spatial.accounts, issue 9): throttling and lockout in the audit
+"""Sign-in by NIST SP 800-63B (spatial.store.accounts, issue 9): throttling and lockout in the audit
 trail, the same work for every failure, a password blocklist, sessions re-checked against the
 account; admin reset. On both backends."""
 
@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from spatial import accounts
 from spatial.auth import Principal, Role
-from spatial.store import open_store, utcnow
+from spatial.store import accounts
+from spatial.store.database import open_store, utcnow
 
 SYSTEM = Principal("system", Role.ADMIN)
 GOOD = "lantern harbour 宝安 ferry"

@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from spatial import accounts
 from spatial.auth import Principal, Role
-from spatial.counting import set_allocation
+from spatial.figures.counting import set_allocation
+from spatial.figures.snapshot import take_snapshot
 from spatial.i18n import t
 from spatial.layers import Stage
-from spatial.snapshot import take_snapshot
-from spatial.store import open_store
+from spatial.store import accounts
+from spatial.store.database import open_store
 
 from conftest import ROOT
 
@@ -286,7 +286,7 @@ def test_upload_page_shows_the_report_of_a_bad_file(app, seeded_store):
 
 
 def test_sign_in_is_required(db_url, seeded_store, monkeypatch):
-    from spatial import accounts
+    from spatial.store import accounts
 
     at = signed_in(db_url, monkeypatch, None)
     assert not at.exception and not at.metric  # nothing but the sign-in form
@@ -581,7 +581,7 @@ def test_a_typed_reason_is_shown_as_itself_on_the_dashboard(
 ):
     """An admin's reason and source reach Streamlit markdown with every markdown/HTML
     character escaped: no image is fetched, no link, tag or heading is formed."""
-    from spatial.counting import set_official_stage
+    from spatial.figures.counting import set_official_stage
     from spatial.ui.common import markdown_text
 
     set_official_stage(seeded_store, ADMIN, "started", reason, reason)
@@ -606,8 +606,8 @@ def test_a_typed_reason_is_shown_as_itself_on_the_dashboard(
 def test_typed_text_stays_text_on_the_admin_pages(db_url, seeded_store, monkeypatch, text):
     """A reason and source on the counting page, a user name in the sidebar (also an
     identity provider's claim): markdown characters escaped, nothing formed."""
-    from spatial.counting import set_official_stage
-    from spatial.sso import principal_from_claims
+    from spatial.figures.counting import set_official_stage
+    from spatial.store.sso import principal_from_claims
     from spatial.ui.common import markdown_text
 
     set_official_stage(seeded_store, ADMIN, "started", text, text)

@@ -8,10 +8,10 @@ import json
 import pandas as pd
 import pytest
 
-from spatial import accounts, comments, reference_edits
-from spatial import submissions as sub
 from spatial.auth import Action, PermissionDenied, Principal, Role, hash_password, verify_password
-from spatial.ingest import UploadOptions
+from spatial.ingest import submissions as sub
+from spatial.ingest.upload import UploadOptions
+from spatial.store import accounts, comments, reference_edits
 
 ADMIN = Principal("admin", Role.ADMIN)
 ROLES = {

@@ -13,13 +13,13 @@ from playwright.sync_api import sync_playwright
 from shapely.geometry import Point
 
 from spatial.auth import Principal, Role
-from spatial.charts import BAR_STEP
 from spatial.clock import shenzhen_today
 from spatial.crs import WGS84
+from spatial.figures.ledger import build_ledger, split_by
+from spatial.figures.snapshot import take_snapshot
 from spatial.i18n import fmt_area
 from spatial.layers import PROJECT_FIELDS, Stage
-from spatial.ledger import build_ledger, split_by
-from spatial.snapshot import take_snapshot
+from spatial.outputs.charts import BAR_STEP
 
 from conftest import CHROMIUM, LOCAL, running_app
 
@@ -112,16 +112,16 @@ def _add_hostile_project(store) -> None:
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
-    from spatial.seed import seed_store
-    from spatial.store import open_store
+    from spatial.store.database import open_store
+    from spatial.store.seed import seed_store
 
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'spatial.db'}"
     store = open_store(url)
     seed_store(store)
     _add_hostile_project(store)
-    from spatial import accounts
     from spatial.auth import Principal, Role
+    from spatial.store import accounts
 
     admin = Principal("admin", Role.ADMIN)
     for name, role, district in (
@@ -270,8 +270,8 @@ def test_a_deep_link_lands_where_it_points_after_sign_in(app_server, page):
 
 def test_a_disabled_account_is_signed_out_at_its_next_step(app_server, page):
     base, store, folder = app_server
-    from spatial import accounts
     from spatial.auth import SYSTEM
+    from spatial.store import accounts
 
     accounts.add_user(store, SYSTEM, "short-lived", "viewer")
     once = accounts.reset_password(store, SYSTEM, "short-lived")
@@ -396,7 +396,7 @@ def test_officer_uploads_reviews_commits_and_the_dashboard_moves(app_server, pag
 
 
 def test_offline_map_file_opens_with_no_network(app_server, page, tmp_path):
-    from spatial.offline_map import offline_map_html
+    from spatial.outputs.offline_map import offline_map_html
 
     _, store, folder = app_server
     admin = Principal("planner", Role.PLANNER)
@@ -418,7 +418,7 @@ def test_progress_report_downloaded_from_the_app_renders_offline(app_server, pag
     opens from file:// with the network blocked and the PDF reads back with its figures."""
     import pypdfium2
 
-    from spatial.report import build_report
+    from spatial.outputs.report import build_report
 
     base, store, folder = app_server
     sign_in(page, base, "planner")
@@ -543,7 +543,7 @@ def test_template_code_in_a_name_stays_text_in_every_map(app_server, page, tmp_p
     """Issue 9: a district officer uploads a project named with Jinja template code. The name
     shows literally in the upload preview map, the app map and the offline map; nothing runs
     on the server (no canary file), no dialog opens in the browser."""
-    from spatial.offline_map import offline_map_html
+    from spatial.outputs.offline_map import offline_map_html
 
     base, store, folder = app_server
     canary = tmp_path / "ssti-ran"

@@ -157,7 +157,7 @@ def test_import_of_an_oversized_file_keeps_it(env_db, tmp_path, monkeypatch):
 def test_every_cli_action_names_the_operating_system_user(env_db, tmp_path):
     import getpass
 
-    from spatial.store import open_store
+    from spatial.store.database import open_store
 
     run("init")
     assert run("user", "add", "ba", "--role", "district", "--district", "baoan")[0] == 0
@@ -179,8 +179,8 @@ def test_reset_a_lost_admin_password(env_db):
     code, text = run("user", "reset", "admin")
     assert code == 0 and "one-time password" in text
     again = text.rsplit(": ", 1)[1].strip()
-    from spatial import accounts
-    from spatial.store import open_store
+    from spatial.store import accounts
+    from spatial.store.database import open_store
 
     store = open_store(env_db)
     with pytest.raises(accounts.AccountError):

@@ -11,7 +11,8 @@ import pytest
 from shapely.geometry import Point
 
 from spatial.auth import PermissionDenied, Principal, Role
-from spatial.counting import (
+from spatial.crs import WGS84
+from spatial.figures.counting import (
     CountingError,
     Verdict,
     coverage_threshold,
@@ -21,10 +22,9 @@ from spatial.counting import (
     set_coverage_threshold,
     set_official_stage,
 )
-from spatial.crs import WGS84
+from spatial.figures.snapshot import take_snapshot
 from spatial.layers import PROJECT_FIELDS, Stage
-from spatial.snapshot import take_snapshot
-from spatial.store import submissions_table
+from spatial.store.database import submissions_table
 
 ADMIN = Principal("admin1", Role.ADMIN)
 BAOAN_OFFICER = Principal("baoan1", Role.DISTRICT, "baoan")
@@ -66,7 +66,7 @@ def project(pid: str, district: str, area: float, start: str | None, evidence=No
 
 def hand_built(store, rows: list[dict], programme: pd.DataFrame) -> None:
     """Districts from the shipped layer, the pledge, the programme reports and ``rows``."""
-    from spatial.reference import load_reference
+    from spatial.store.reference import load_reference
 
     reference = load_reference()
     frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=[Point(113.9, 22.6)] * len(rows))

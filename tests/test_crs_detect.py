@@ -1,4 +1,4 @@
-"""spatial.crs_detect on the real Shenzhen files, mislabelled ones included."""
+"""spatial.ingest.crs_detect on the real Shenzhen files, mislabelled ones included."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from spatial.crs import wgs84_to_gcj02
-from spatial.crs_detect import resolve_crs
-from spatial.formats import read_upload
+from spatial.ingest.crs_detect import resolve_crs
+from spatial.ingest.formats import read_upload
 
 from conftest import SHARED
 

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from spatial import accounts
 from spatial.auth import Principal, Role
 from spatial.cli import main as cli_main
-from spatial.counting import CountingError, set_allocation
 from spatial.districts import UnknownDistrict, resolve_district, resolve_districts
-from spatial.ingest import UploadOptions, check_upload
+from spatial.figures.counting import CountingError, set_allocation
+from spatial.ingest.upload import UploadOptions, check_upload
+from spatial.store import accounts
 
 SYSTEM = Principal("system", Role.ADMIN)
 SPELLINGS = [

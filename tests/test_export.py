@@ -1,5 +1,5 @@
-"""spatial.export: each format × each CRS written, then read back by GDAL's own ogrinfo (Debian's
-gdal-bin) and by pyogrio — counts, Chinese text and coordinates within 1 cm."""
+"""spatial.outputs.export: each format × each CRS written, then read back by GDAL's own
+ogrinfo (Debian's gdal-bin) and by pyogrio — counts, Chinese text and coordinates within 1 cm."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from pyproj import Transformer
 
 from spatial.auth import PermissionDenied, Principal, Role
 from spatial.crs import wgs84_to_gcj02
-from spatial.export import CRS_OPTIONS, FORMATS, ExportError, ExportRequest, export_layers
-from spatial.filters import ProjectFilter
-from spatial.workbook import point_headers
+from spatial.figures.filters import ProjectFilter
+from spatial.outputs.export import CRS_OPTIONS, FORMATS, ExportError, ExportRequest, export_layers
+from spatial.outputs.workbook import point_headers
 
 ADMIN = Principal("admin", Role.ADMIN)
 NAME = "燕罗智能网联汽车产业园(一期)"  # REF-003, at 113.87 E 22.755 N

@@ -1,4 +1,5 @@
-"""Project filters (spatial.filters): the projects behind a dashboard figure add up to it."""
+"""Project filters (spatial.figures.filters): the projects behind a dashboard figure add up
+to it."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from spatial.filters import CountedAt, ProjectFilter
+from spatial.figures.filters import CountedAt, ProjectFilter
+from spatial.figures.ledger import counted_area
+from spatial.figures.snapshot import take_snapshot
 from spatial.layers import Stage
-from spatial.ledger import counted_area
-from spatial.snapshot import take_snapshot
 
 AS_OF = date(2026, 11, 23)
 

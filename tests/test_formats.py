@@ -1,4 +1,5 @@
-"""spatial.formats: every upload format read back through real GDAL files, and hostile input."""
+"""spatial.ingest.formats: every upload format read back through real GDAL files, and hostile
+input."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import pyogrio
 import pytest
 from shapely.geometry import Point
 
-from spatial.findings import UploadRejected
-from spatial.formats import read_upload, safe_members
-from spatial.limits import UploadLimits
+from spatial.ingest.findings import UploadRejected
+from spatial.ingest.formats import read_upload, safe_members
+from spatial.ingest.limits import UploadLimits
 
 from conftest import SHARED
 

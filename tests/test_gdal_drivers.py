@@ -1,4 +1,4 @@
-"""Each upload format opens with its own GDAL driver only (spatial.gdal_drivers, issue 9).
+"""Each upload format opens with its own GDAL driver only (spatial.ingest.gdal_drivers, issue 9).
 
 GDAL picks a driver from content. Before this fix an OGR VRT or GDALG renamed ``.kml`` read the
 app's database (password hashes in the preview), local files and URLs. Here every virtual
@@ -19,13 +19,13 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from spatial import submissions as sub
 from spatial.auth import Principal, Role
-from spatial.findings import UploadRejected
-from spatial.formats import read_upload
-from spatial.gdal_drivers import KEPT_DRIVERS, identify, registered_drivers, restrict_drivers
-from spatial.ingest import UploadOptions
-from spatial.limits import UploadLimits
+from spatial.ingest import submissions as sub
+from spatial.ingest.findings import UploadRejected
+from spatial.ingest.formats import read_upload
+from spatial.ingest.gdal_drivers import KEPT_DRIVERS, identify, registered_drivers, restrict_drivers
+from spatial.ingest.limits import UploadLimits
+from spatial.ingest.upload import UploadOptions
 
 OFFICER = Principal("ba-officer", Role.DISTRICT, "baoan")
 SECRET = "SECRET-7f3a9c"
@@ -208,7 +208,7 @@ def test_identify_names_each_formats_own_driver(tmp_path):
         vrt.write_bytes(_vrt("CSV:/etc/passwd"))
         assert identify(vrt) is None  # no VRT driver left to claim it
     # LIBKML claims any *.kml by its name (and would read it as KML only): the signature check
-    # in spatial.formats refuses non-KML content before that (test above, wrapping "kml")
+    # in spatial.ingest.formats refuses non-KML content before that (test above, wrapping "kml")
 
 
 def test_kml_links_are_not_followed(server):

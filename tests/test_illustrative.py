@@ -3,7 +3,7 @@ from __future__ import annotations
 import shapely
 
 from spatial.crs import area_m2
-from spatial.illustrative import illustrative_control_lines
+from spatial.store.illustrative import illustrative_control_lines
 
 
 def test_shipped_layer_is_reproducible(reference):

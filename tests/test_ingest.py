@@ -1,4 +1,4 @@
-"""spatial.ingest: every validator fixture, GEOS validity cases, and the project rules."""
+"""spatial.ingest.upload: every validator fixture, GEOS validity cases, and the project rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from spatial.ingest import UploadOptions, check_file, check_upload
+from spatial.ingest.upload import UploadOptions, check_file, check_upload
 
 from conftest import SHARED
 

@@ -14,10 +14,10 @@ from shapely.geometry import Point
 
 from spatial.cli import main as cli_main
 from spatial.crs import WGS84
+from spatial.figures.ledger import build_ledger, ledger_by_year, overdue, split_by
 from spatial.layers import PROJECT_FIELDS, STAGE_EVIDENCE_COLUMN, Stage
-from spatial.ledger import build_ledger, ledger_by_year, overdue, split_by
-from spatial.reference import SEEDS_DIR
-from spatial.store import end_of_day
+from spatial.store.database import end_of_day
+from spatial.store.reference import SEEDS_DIR
 
 PLEDGE = pd.DataFrame({"year": [2023, 2024, 2025, 2026, 2027], "target_m2": [20_000_000] * 5})
 
@@ -256,7 +256,7 @@ CORRECTED = {
 
 @pytest.mark.parametrize("column", sorted(CORRECTED))
 def test_the_corrected_seeds_against_a_hand_computed_table(column):
-    from spatial.reference import load_reference
+    from spatial.store.reference import load_reference
 
     reference = load_reference()
     table = ledger_by_year(

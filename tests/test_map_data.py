@@ -1,4 +1,4 @@
-"""Uploaded text reaches a map as data, never as a template (spatial.map_data, issue 9).
+"""Uploaded text reaches a map as data, never as a template (spatial.outputs.map_data, issue 9).
 
 branca compiles every rendered script again as a Jinja template; before this fix a project
 named ``{{7*7}}`` showed ``49`` and ``{{ cycler.__init__.__globals__.os… }}`` ran code. Each
@@ -21,13 +21,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit_folium import generate_leaflet_string
 
-from spatial import submissions as sub
 from spatial.auth import Principal, Role
-from spatial.ingest import UploadOptions
-from spatial.map_data import DataLayer, Verbatim, js_json_literal
-from spatial.maps import Basemap, build_map, check_tile_url
-from spatial.offline_map import offline_map_html
-from spatial.snapshot import take_snapshot
+from spatial.figures.snapshot import take_snapshot
+from spatial.ingest import submissions as sub
+from spatial.ingest.upload import UploadOptions
+from spatial.outputs.map_data import DataLayer, Verbatim, js_json_literal
+from spatial.outputs.maps import Basemap, build_map, check_tile_url
+from spatial.outputs.offline_map import offline_map_html
 
 from conftest import map_features
 

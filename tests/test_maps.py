@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from spatial.crs import wgs84_to_gcj02
-from spatial.maps import Basemap, MapView, build_map, esc, project_popup_html
-from spatial.snapshot import take_snapshot
+from spatial.figures.snapshot import take_snapshot
+from spatial.outputs.maps import Basemap, MapView, build_map, esc, project_popup_html
 
 from conftest import map_features, map_payloads
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from spatial import accounts
 from spatial.auth import PermissionDenied, Principal, Role
 from spatial.cli import main as cli_main
-from spatial.filters import ProjectFilter
-from spatial.maps import MapView
-from spatial.offline_map import offline_map_html
-from spatial.snapshot import take_snapshot
+from spatial.figures.filters import ProjectFilter
+from spatial.figures.snapshot import take_snapshot
+from spatial.outputs.maps import MapView
+from spatial.outputs.offline_map import offline_map_html
+from spatial.store import accounts
 
 from conftest import map_features
 

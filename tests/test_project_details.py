@@ -1,5 +1,6 @@
-"""spatial.project_details: one project in full — fields as of a date, comments, history — for
-who may read its district; the ``spatial project`` command reaches the same function."""
+"""spatial.figures.project_details: one project in full — fields as of a date, comments,
+history — for who may read its district; the ``spatial project`` command reaches the same
+function."""
 
 from __future__ import annotations
 
@@ -10,18 +11,18 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from spatial import comments
 from spatial.auth import PermissionDenied, Principal, Role
 from spatial.cli import main
 from spatial.crs import WGS84
-from spatial.layers import PROJECT_FIELDS
-from spatial.project_details import (
+from spatial.figures.project_details import (
     CHANGE_KIND_LABELS,
     ProjectNotFound,
     change_kind_label,
     project_details,
 )
-from spatial.snapshot import take_snapshot
+from spatial.figures.snapshot import take_snapshot
+from spatial.layers import PROJECT_FIELDS
+from spatial.store import comments
 
 ADMIN = Principal("admin", Role.ADMIN)
 
@@ -107,8 +108,8 @@ def test_every_change_kind_has_labels():
 def test_the_command_line_shows_the_same(history_store, capsys, tmp_path):
     import io
 
-    from spatial import accounts
     from spatial.auth import SYSTEM
+    from spatial.store import accounts
 
     accounts.add_user(history_store, SYSTEM, "admin", "admin")
     url = history_store.engine.url.render_as_string(hide_password=False)

@@ -17,12 +17,12 @@ import pytest
 
 from spatial.auth import PermissionDenied, Principal, Role
 from spatial.cli import main as cli_main
-from spatial.counting import set_allocation, set_coverage_threshold, set_official_stage
 from spatial.crs import WGS84
+from spatial.figures.counting import set_allocation, set_coverage_threshold, set_official_stage
+from spatial.figures.snapshot import take_snapshot
 from spatial.layers import PROJECT_FIELDS, Stage
-from spatial.printing import PrintError, html_to_pdf
-from spatial.reference import ReferenceData
-from spatial.report import (
+from spatial.outputs.printing import PrintError, html_to_pdf
+from spatial.outputs.report import (
     ReportError,
     ReportRequest,
     build_report,
@@ -30,9 +30,9 @@ from spatial.report import (
     report_as_of,
     report_html,
 )
-from spatial.seed import SEED_TABLES
-from spatial.snapshot import take_snapshot
-from spatial.store import Store
+from spatial.store.database import Store
+from spatial.store.reference import ReferenceData
+from spatial.store.seed import SEED_TABLES
 
 PLANNER = Principal("planner-li", Role.PLANNER)
 BAOAN = Principal("ba-officer", Role.DISTRICT, "baoan")
@@ -452,7 +452,7 @@ def _cli(db_url: str, *args: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("suffix", [".html", ".pdf"])
 def test_cli_report(db_url, report_store, tmp_path: Path, suffix):
-    from spatial import accounts
+    from spatial.store import accounts
 
     accounts.add_user(report_store, Principal("admin", Role.ADMIN), "planner-li", "planner")
     target = tmp_path / f"report{suffix}"
@@ -481,7 +481,7 @@ def test_cli_report(db_url, report_store, tmp_path: Path, suffix):
     ],
 )
 def test_cli_report_refusals(db_url, report_store, tmp_path, capsys, args, code, message):
-    from spatial import accounts
+    from spatial.store import accounts
 
     accounts.ensure_admin(report_store)  # the command acts as admin by default (spatial init)
     folder = tmp_path / "out"

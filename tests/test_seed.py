@@ -1,4 +1,4 @@
-"""Seeding and refreshing the shipped reference data (spatial.seed), on both backends: a store
+"""Seeding and refreshing the shipped reference data (spatial.store.seed), on both backends: a store
 seeded from older shipped data is brought up to date without losing history, district uploads
 or an admin's edits."""
 
@@ -14,10 +14,10 @@ import pytest
 
 from spatial.auth import PermissionDenied, Principal, Role
 from spatial.cli import main as cli_main
-from spatial.reference import ReferenceData
-from spatial.reference_edits import set_pledge_target
-from spatial.seed import SEED_USER, refresh_reference, seed_store
-from spatial.store import Store, utcnow
+from spatial.store.database import Store, utcnow
+from spatial.store.reference import ReferenceData
+from spatial.store.reference_edits import set_pledge_target
+from spatial.store.seed import SEED_USER, refresh_reference, seed_store
 
 ADMIN = Principal("admin", Role.ADMIN)
 

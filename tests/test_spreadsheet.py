@@ -1,5 +1,6 @@
-"""Text that a spreadsheet opens stays text (spatial.spreadsheet, issue 9): every formula lead
-character, in every CSV and Excel file the tool writes, from a real store on both backends."""
+"""Text that a spreadsheet opens stays text (spatial.outputs.spreadsheet, issue 9): every
+formula lead character, in every CSV and Excel file the tool writes, from a real store on both
+backends."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import zipfile
 import openpyxl
 import pytest
 
-from spatial import accounts
-from spatial import submissions as sub
 from spatial.auth import Principal, Role
-from spatial.export import ExportRequest, export_layers
-from spatial.ingest import UploadOptions
-from spatial.spreadsheet import FORMULA_LEADS, csv_bytes, neutralise, neutralise_frame
+from spatial.ingest import submissions as sub
+from spatial.ingest.upload import UploadOptions
+from spatial.outputs.export import ExportRequest, export_layers
+from spatial.outputs.spreadsheet import FORMULA_LEADS, csv_bytes, neutralise, neutralise_frame
+from spatial.store import accounts
 
 OFFICER = Principal("ba-officer", Role.DISTRICT, "baoan")
 PLANNER = Principal("planner-li", Role.PLANNER)
@@ -109,7 +110,7 @@ def test_excel_export_holds_no_formula(seeded_store, tmp_path):
 
 
 def test_projects_page_csv_holds_no_formula(seeded_store):
-    from spatial.snapshot import take_snapshot
+    from spatial.figures.snapshot import take_snapshot
 
     _upload_hostile(seeded_store)
     projects = take_snapshot(seeded_store).projects.drop(columns="geometry")

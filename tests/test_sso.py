@@ -1,4 +1,4 @@
-"""Single sign-on (spatial.sso): an identity provider's claims become an account and a
+"""Single sign-on (spatial.store.sso): an identity provider's claims become an account and a
 principal — and, end to end, a sign-in through a real OpenID Connect provider (the
 ``oidc-provider-mock`` server the test starts) in headless Chromium."""
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from spatial import accounts
-from spatial.accounts import AccountError
 from spatial.auth import Principal, Role
-from spatial.sso import ClaimMapping, principal_from_claims
+from spatial.store import accounts
+from spatial.store.accounts import AccountError
+from spatial.store.sso import ClaimMapping, principal_from_claims
 
 from conftest import CHROMIUM, LOCAL, free_port, running_app
 
@@ -168,7 +168,7 @@ def test_single_sign_on_against_a_real_provider_in_the_browser(sso_app):
         assert page.get_by_role("button", name="退出登录").count() == 0
         browser.close()
     assert [url for frame, url in blocked if frame.startswith(base)] == []
-    from spatial.store import open_store
+    from spatial.store.database import open_store
 
     store = open_store(url)
     row = store.user("sso:li@baoan.gov.cn")

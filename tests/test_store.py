@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from spatial.layers import PROJECT_EVIDENCE_FIELDS
-from spatial.seed import ensure_seeded
-from spatial.store import open_store, submissions_table, utcnow
+from spatial.store.database import open_store, submissions_table, utcnow
+from spatial.store.seed import ensure_seeded
 
 
 def dump(store) -> pd.DataFrame:
@@ -98,9 +98,9 @@ def test_migrations_upgrade_without_losing_data(db_url):
     from alembic.config import Config
     from sqlalchemy import create_engine, inspect
 
-    from spatial.reference import load_reference
-    from spatial.seed import seed_store
-    from spatial.store import MIGRATIONS_DIR, Store
+    from spatial.store.database import MIGRATIONS_DIR, Store
+    from spatial.store.reference import load_reference
+    from spatial.store.seed import seed_store
 
     engine = create_engine(db_url)
     config = Config()
@@ -143,7 +143,7 @@ def test_migrations_upgrade_without_losing_data(db_url):
 def test_a_store_made_before_migrations_is_adopted(tmp_path):
     from sqlalchemy import create_engine, inspect
 
-    from spatial.store import LATER_MIGRATION_TABLES, metadata
+    from spatial.store.database import LATER_MIGRATION_TABLES, metadata
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url)

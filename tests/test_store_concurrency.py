@@ -14,10 +14,10 @@ import time
 import pandas as pd
 from sqlalchemy import select
 
-from spatial import submissions as sub
 from spatial.auth import Principal, Role
-from spatial.ingest import UploadOptions
-from spatial.store import open_store, project_versions_table
+from spatial.ingest import submissions as sub
+from spatial.ingest.upload import UploadOptions
+from spatial.store.database import open_store, project_versions_table
 
 from conftest import ROOT
 
@@ -108,10 +108,10 @@ def test_ten_uploads_at_the_same_time(db_url, seeded_store):
 CRASHER = textwrap.dedent(
     """
     import json, os, sys
-    from spatial import submissions as sub
+    from spatial.ingest import submissions as sub
     from spatial.auth import Principal, Role
-    from spatial.ingest import UploadOptions
-    from spatial.store import open_store
+    from spatial.ingest.upload import UploadOptions
+    from spatial.store.database import open_store
     store = open_store(os.environ["DATABASE_URL"])
     officer = Principal("officer", Role.DISTRICT, "baoan")
     sid = sub.receive(store, "crash.geojson", sys.stdin.buffer.read(), "baoan", officer)

@@ -1,4 +1,4 @@
-"""spatial.submissions: nothing lost, one transaction, preview, undo."""
+"""spatial.ingest.submissions: nothing lost, one transaction, preview, undo."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from spatial import submissions as sub
 from spatial.auth import PermissionDenied, Principal, Role
-from spatial.ingest import UploadOptions
-from spatial.limits import UploadLimits
-from spatial.snapshot import take_snapshot
-from spatial.store import project_versions_table
+from spatial.figures.snapshot import take_snapshot
+from spatial.ingest import submissions as sub
+from spatial.ingest.limits import UploadLimits
+from spatial.ingest.upload import UploadOptions
+from spatial.store.database import project_versions_table
 
 OFFICER = Principal("officer", Role.DISTRICT, "baoan")
 
@@ -396,7 +396,7 @@ def test_an_oversized_upload_is_kept_in_parts_and_refused_unread(seeded_store, m
     the file by its recorded size without loading it."""
     import io
 
-    from spatial import store as store_module
+    from spatial.store import database as store_module
 
     monkeypatch.setattr(store_module, "PART_BYTES", 1 << 20)
     data = fc(feature("BA-1")) + b" " * (3 * (1 << 20) + 123)

@@ -1,12 +1,13 @@
 """The upload templates a district downloads are read back whole by the upload check
-(spatial.templates): every column recognised, every example value accepted, in both languages."""
+(spatial.ingest.templates): every column recognised, every example value accepted, in both
+languages."""
 
 from __future__ import annotations
 
 import pytest
 
-from spatial.ingest import UploadOptions, check_upload
-from spatial.templates import TEMPLATE_FIELDS, excel_template, field_table, geojson_template
+from spatial.ingest.templates import TEMPLATE_FIELDS, excel_template, field_table, geojson_template
+from spatial.ingest.upload import UploadOptions, check_upload
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -6,7 +6,7 @@ import streamlit as st
 
 from spatial.auth import Action, require
 from spatial.clock import beijing_column
-from spatial.spreadsheet import csv_bytes
+from spatial.outputs.spreadsheet import csv_bytes
 from spatial.ui.common import kept_choice, lang, principal, store
 
 ACTION_LABELS: dict[str, tuple[str, str]] = {  # the codes stay in their own column

@@ -14,16 +14,16 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from spatial import accounts, sso
 from spatial.auth import ROLE_LABELS, Principal
 from spatial.clock import beijing_text, shenzhen_today
-from spatial.filters import CountedAt
+from spatial.figures.filters import CountedAt
+from spatial.figures.snapshot import Snapshot, take_snapshot
 from spatial.i18n import DEFAULT_LANGUAGE, t
 from spatial.layers import STAGE_LABELS, label
-from spatial.map_assets import install_static_assets
-from spatial.seed import ensure_seeded
-from spatial.snapshot import Snapshot, take_snapshot
-from spatial.store import Store, default_database_url, open_store, utcnow
+from spatial.outputs.map_assets import install_static_assets
+from spatial.store import accounts, sso
+from spatial.store.database import Store, default_database_url, open_store, utcnow
+from spatial.store.seed import ensure_seeded
 
 log = logging.getLogger("spatial.ui")
 
@@ -90,7 +90,7 @@ def _cookie(name: str) -> str | None:
 
 
 def principal() -> Principal | None:
-    """The signed-in user, re-read from the account on every run (spatial.accounts.resume):
+    """The signed-in user, re-read from the account on every run (spatial.store.accounts.resume):
     signing out, a disabled account, a changed password, 30 idle minutes or 12 hours end the
     session. After a reload the browser's cookie brings the session back (once per tab: a
     cookie that failed, or that was signed out, is not tried again)."""

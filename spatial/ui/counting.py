@@ -1,6 +1,7 @@
 """计入口径设置 Counting settings (admins): the official counting stage, the coverage threshold
 and the districts' allocations (分解指标) — each with its reason or source, each change in the
-audit trail. The rules themselves live in :mod:`spatial.counting`; this page only collects them."""
+audit trail. The rules themselves live in :mod:`spatial.figures.counting`; this page only
+collects them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import streamlit as st
 
 from spatial.auth import Action, PermissionDenied, Principal, require
 from spatial.clock import beijing_column, beijing_text
-from spatial.counting import (
+from spatial.figures.counting import (
     CountingError,
     coverage_threshold,
     official_stage,
@@ -19,7 +20,7 @@ from spatial.counting import (
 )
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, label
-from spatial.store import Store
+from spatial.store.database import Store
 from spatial.ui.common import kept_choice, lang, markdown_text, principal, store
 
 SETTING_ACTIONS = ("set_official_stage", "set_coverage_threshold", "set_allocation")

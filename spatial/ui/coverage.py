@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from spatial.clock import shenzhen_today
+from spatial.figures.snapshot import COVERAGE_ASPECTS, coverage
 from spatial.i18n import t
 from spatial.layers import LAYERS, QUALITY_LABELS, label
-from spatial.reference import source_location
-from spatial.snapshot import COVERAGE_ASPECTS, coverage
+from spatial.store.reference import source_location
 from spatial.ui.common import lang, snapshot
 
 

@@ -6,13 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from spatial.auth import Role
-from spatial.charts import area_bars, year_chart
 from spatial.clock import beijing_column, beijing_text
-from spatial.counting import VERDICT_LABELS, Verdict, pipeline, verdict_reason
-from spatial.filters import CountedAt
+from spatial.figures.counting import VERDICT_LABELS, Verdict, pipeline, verdict_reason
+from spatial.figures.filters import CountedAt
+from spatial.figures.ledger import COUNTING_RULE, build_ledger, split_by
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, STATUS_LABELS, Stage, label
-from spatial.ledger import COUNTING_RULE, build_ledger, split_by
+from spatial.outputs.charts import area_bars, year_chart
 from spatial.ui import report
 from spatial.ui.common import (
     as_of_input,

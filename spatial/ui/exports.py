@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from spatial.auth import Action, PermissionDenied
-from spatial.export import (
+from spatial.layers import LAYERS
+from spatial.outputs.export import (
     CRS_OPTIONS,
     FORMATS,
     LAYER_NAMES,
@@ -13,7 +14,6 @@ from spatial.export import (
     ExportRequest,
     export_layers,
 )
-from spatial.layers import LAYERS
 from spatial.ui import report
 from spatial.ui.common import as_of_input, lang, principal, snapshot, store
 from spatial.ui.mapview import project_filter_inputs

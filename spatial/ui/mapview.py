@@ -11,7 +11,9 @@ from spatial.auth import Action, PermissionDenied
 from spatial.clock import beijing_column, beijing_text
 from spatial.crs import wgs84_to_gcj02
 from spatial.districts import UnknownDistrict, resolve_district
-from spatial.filters import ProjectFilter
+from spatial.figures.filters import ProjectFilter
+from spatial.figures.project_details import ProjectNotFound, change_kind_label, project_details
+from spatial.figures.snapshot import Snapshot
 from spatial.i18n import t
 from spatial.layers import (
     EVIDENCE_LABELS,
@@ -23,10 +25,8 @@ from spatial.layers import (
     Status,
     label,
 )
-from spatial.maps import OPENING_ZOOM, SHENZHEN_CENTRE, Basemap, MapView, build_map
-from spatial.offline_map import offline_map_html
-from spatial.project_details import ProjectNotFound, change_kind_label, project_details
-from spatial.snapshot import Snapshot
+from spatial.outputs.maps import OPENING_ZOOM, SHENZHEN_CENTRE, Basemap, MapView, build_map
+from spatial.outputs.offline_map import offline_map_html
 from spatial.ui.common import (
     COUNTED_FILTER,
     PROJECT_FOCUS,

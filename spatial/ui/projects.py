@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from spatial import comments
 from spatial.auth import Action
 from spatial.clock import beijing_text
+from spatial.figures.ledger import counted_area
+from spatial.figures.snapshot import Snapshot
 from spatial.i18n import fmt_area, t
 from spatial.layers import CONTROL_LEVEL_LABELS, QUALITY_LABELS, STATUS_LABELS, label
-from spatial.ledger import counted_area
-from spatial.snapshot import Snapshot
-from spatial.spreadsheet import csv_bytes
+from spatial.outputs.spreadsheet import csv_bytes
+from spatial.store import comments
 from spatial.ui.common import (
     COUNTED_FILTER,
     PROJECT_FOCUS,

@@ -1,5 +1,5 @@
 """进度报告 The progress report from the app: full controls on the export page, one click on the
-dashboard. Both call :func:`spatial.report.progress_report`, which checks the permission."""
+dashboard. Both call :func:`spatial.outputs.report.progress_report`, which checks the permission."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import streamlit as st
 from spatial.auth import Action, PermissionDenied
 from spatial.i18n import t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, Stage, label
-from spatial.printing import PrintError
-from spatial.report import (
+from spatial.outputs.printing import PrintError
+from spatial.outputs.report import (
     REPORT_FORMATS,
     ReportError,
     ReportRequest,

@@ -8,17 +8,17 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from spatial import submissions as sub
 from spatial.auth import Action, PermissionDenied
 from spatial.clock import beijing_text, shenzhen_today
-from spatial.crs_detect import CRS_CHOICES
-from spatial.fields import field_label
-from spatial.findings import Severity
-from spatial.ingest import CheckedUpload, UploadOptions
+from spatial.ingest import submissions as sub
+from spatial.ingest.crs_detect import CRS_CHOICES
+from spatial.ingest.fields import field_label
+from spatial.ingest.findings import Severity
+from spatial.ingest.limits import UploadLimits
+from spatial.ingest.templates import excel_template, field_table, geojson_template
+from spatial.ingest.upload import CheckedUpload, UploadOptions
 from spatial.layers import STATUS_LABELS, label
-from spatial.limits import UploadLimits
-from spatial.maps import MapView, build_map
-from spatial.templates import excel_template, field_table, geojson_template
+from spatial.outputs.maps import MapView, build_map
 from spatial.ui.common import grouped_numbers, kept_choice, lang, principal, snapshot, store
 
 ACCEPTED_TYPES = [

@@ -1,17 +1,17 @@
 """用户管理 Users (admins): create accounts, reset a password (one-time, changed at the next
 sign-in), disable or enable, change role and district. Every change goes through
-:mod:`spatial.accounts`, which checks the permission again and writes the audit trail."""
+:mod:`spatial.store.accounts`, which checks the permission again and writes the audit trail."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from spatial import accounts
 from spatial.auth import ROLE_LABELS, Action, PermissionDenied, Principal, Role, require
 from spatial.clock import beijing_column
 from spatial.i18n import t
-from spatial.store import Store
+from spatial.store import accounts
+from spatial.store.database import Store
 from spatial.ui.common import kept_choice, lang, markdown_text, principal, store
 
 NO_DISTRICT = ""

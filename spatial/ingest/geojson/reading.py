@@ -1,0 +1,43 @@
+"""What one reading of a GeoJSON file has found so far, each finding placed at its feature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spatial.ingest.findings import Finding, error, warning
+
+
+@dataclass
+class Reading:
+    """The findings and features of one reading. ``index`` (1-based) and ``fid`` name the
+    feature being read, so every rule's finding says where it is without being told."""
+
+    findings: list[Finding] = field(default_factory=list)
+    features: list[dict] = field(default_factory=list)
+    index: int = 0
+    fid: str | None = None
+    precision_warned: bool = False  # file-wide notes, said once
+    heights_warned: bool = False
+
+    def at(self, index: int, fid: str | None = None) -> None:
+        """From here on, findings belong to feature ``index`` (``fid`` its id)."""
+        self.index, self.fid = index, fid
+
+    def err(self, code, zh, en, fix_zh="", fix_en="", **where) -> None:
+        self.findings.append(
+            error(code, zh, en, fix_zh, fix_en, feature=self.index or None, feature_id=self.fid,
+                  **where)
+        )  # fmt: skip
+
+    def warn(self, code, zh, en, fix_zh="", fix_en="", **where) -> None:
+        self.findings.append(
+            warning(code, zh, en, fix_zh, fix_en, feature=self.index or None, feature_id=self.fid,
+                    **where)
+        )  # fmt: skip
+
+    def add_feature(self, properties: dict, geometry, broken: bool, fid=None, bbox=None) -> None:
+        """One feature as plain data for the frame (``geometry`` as given, or None)."""
+        self.features.append(
+            {"index": self.index, "id": fid, "properties": properties, "geometry": geometry,
+             "broken": broken, "bbox": bbox}
+        )  # fmt: skip

@@ -1,0 +1,189 @@
+"""GeoJSON bytes as JSON text (RFC 8259), read defensively: UTF-8 without a byte-order mark,
+nesting bounded *before* parsing (so a hostile file cannot exhaust the parser's stack), no
+``NaN``/``Infinity``, names given twice marked (not silently resolved), syntax errors placed
+by line and column — and GeoJSON Text Sequences / GeoJSON Lines (RFC 8142) as a fallback."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spatial.ingest.findings import Finding, error, warning
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+class DuplicateKeys(dict):
+    """A JSON object that gave one name twice; ``duplicate_keys`` lists the names."""
+
+    duplicate_keys: list[str]
+
+
+class NotJsonNumber(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity``: Python's json reads them, RFC 8259 does not."""
+
+
+def _pairs_hook(pairs):
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen, dupes = set(), []
+    for key, _ in pairs:
+        if key in seen:
+            dupes.append(key)
+        seen.add(key)
+    out = DuplicateKeys(obj)
+    out.duplicate_keys = dupes
+    return out
+
+
+def _no_constants(name: str):
+    raise NotJsonNumber(name)
+
+
+def strict_loads(text: str):
+    return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_no_constants)
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON ``text`` (strings ignored), counted
+    without parsing, so a hostile file cannot exhaust the parser's stack. Vectorised."""
+    skeleton = np.frombuffer(_STRING.sub("", text).encode("utf-8"), dtype=np.uint8)
+    step = (np.isin(skeleton, (ord("["), ord("{"))).astype(np.int32)) - np.isin(
+        skeleton, (ord("]"), ord("}"))
+    ).astype(np.int32)
+    return int(np.cumsum(step).max()) if len(step) else 0
+
+
+def json_sequence(text: str) -> list | None:
+    """GeoJSON Text Sequences (RS-separated) or GeoJSON Lines: one object per line."""
+    chunks = [c for c in re.split(r"[\x1e\n]", text) if c.strip()]
+    if len(chunks) < 2:
+        return None
+    out = []
+    for chunk in chunks:
+        try:
+            out.append(strict_loads(chunk))
+        except json.JSONDecodeError:
+            return None
+    return out
+
+
+@dataclass
+class JsonText:
+    """What the bytes held: one document, or a sequence of them; ``findings`` so far (a BOM
+    is a warning); ``failed`` when neither could be read (the findings say why)."""
+
+    document: object = None
+    sequence: list | None = None
+    findings: list[Finding] = field(default_factory=list)
+    failed: bool = False
+
+
+def read_json_text(data: bytes, max_depth: int) -> JsonText:
+    """Bytes → JSON, with every refusal as an error finding (never an exception)."""
+    out = JsonText()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        out.findings.append(
+            warning(
+                "utf8_bom",
+                "文件以 UTF-8 BOM 开头（RFC 8259 不允许）；已忽略",
+                "the file starts with a UTF-8 byte-order mark (not allowed by RFC 8259); ignored",
+                "保存为“UTF-8（无 BOM）”。",
+                "Save as UTF-8 without BOM.",
+            )
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _failed(out, _not_utf8(exc))
+    depth = nesting_depth(text)
+    if depth > max_depth:
+        return _failed(out, _too_deep(depth, max_depth))
+    try:
+        out.document = strict_loads(text)
+    except NotJsonNumber as exc:
+        return _failed(out, _not_a_number(text, str(exc)))
+    except RecursionError:
+        return _failed(out, _too_deep(None, max_depth))
+    except json.JSONDecodeError as exc:
+        try:
+            out.sequence = json_sequence(text)
+        except NotJsonNumber as bad:
+            return _failed(out, _not_a_number(text, str(bad)))
+        if out.sequence is None:
+            return _failed(out, _syntax_error(exc))
+    return out
+
+
+def _failed(out: JsonText, finding: Finding) -> JsonText:
+    out.findings.append(finding)
+    out.failed = True
+    return out
+
+
+def _position(text: str, needle: str) -> tuple[int, int]:
+    at = text.find(needle)
+    if at < 0:
+        return 0, 0
+    line = text.count("\n", 0, at) + 1
+    return line, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
+def _syntax_error(exc: json.JSONDecodeError) -> Finding:
+    return error(
+        "json_syntax",
+        f"JSON 语法错误：{exc.msg}",
+        f"JSON syntax error: {exc.msg}",
+        "用文本编辑器或 geojson.io 打开，修正该位置的括号、逗号或引号后重新上传。",
+        "Open the file in a text editor (or geojson.io), fix the bracket, comma or quote at "
+        "that position, and upload again.",
+        line=exc.lineno,
+        column=exc.colno,
+    )
+
+
+def _not_a_number(text: str, name: str) -> Finding:
+    line, column = _position(text, name)
+    return error(
+        "json_not_a_number",
+        f"JSON 中不允许 {name}（不是数字）",
+        f"{name} is not allowed in JSON (it is not a number)",
+        "填写实际数值，或留空表示未知。",
+        "Write the real value, or leave the field empty when unknown.",
+        line=line or None,
+        column=column or None,
+    )
+
+
+def _not_utf8(exc: UnicodeDecodeError) -> Finding:
+    return error(
+        "not_utf8",
+        f"文件不是 UTF-8 编码（第 {exc.start} 个字节无法解码）",
+        f"the file is not UTF-8 (byte {exc.start} cannot be decoded)",
+        "GeoJSON 必须是 UTF-8：在编辑器中“另存为 UTF-8”。",
+        "GeoJSON must be UTF-8: save it as UTF-8 in your editor.",
+    )
+
+
+def _too_deep(depth: int | None, max_depth: int) -> Finding:
+    if depth is None:  # the parser's own stack gave out first
+        return error(
+            "too_deep",
+            "JSON 嵌套层数过多，无法读取",
+            "the JSON is nested too deeply to read",
+            "检查文件是否损坏。",
+            "Check whether the file is damaged.",
+        )
+    return error(
+        "too_deep",
+        f"JSON 嵌套 {depth} 层，超过上限 {max_depth}（GeoJSON 最多约 8 层）",
+        f"the JSON is nested {depth} levels deep, over the limit of {max_depth} "
+        "(GeoJSON needs about 8)",
+        "检查文件是否损坏，或是否真是 GeoJSON。",
+        "Check whether the file is damaged, or is GeoJSON at all.",
+    )

@@ -1,0 +1,485 @@
+"""A district's upload, from bytes to committed versions — and back (DESIGN.md §3, issue 3).
+
+1. :func:`receive` stores the raw bytes (hash, size, name, district, user, time) before any
+   parsing: nothing a district sends is ever lost.
+2. :func:`validate` reads them back, checks them and saves the report with the submission.
+3. :func:`preview` says what a commit would change: new, changed (field by field), unchanged,
+   and the district's projects absent from the file (kept, and listed).
+4. :func:`commit` writes every change as a version tied to the submission, in one transaction.
+5. :func:`undo` restores the versions a submission replaced (itself a recorded change).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from spatial.auth import Action, Principal, require
+from spatial.i18n import BilingualError
+from spatial.ingest.crs_detect import AUTO
+from spatial.ingest.findings import ValidationReport, error
+from spatial.ingest.formats import too_large
+from spatial.ingest.upload import CheckedUpload, UploadOptions, check_upload, empty_projects
+from spatial.layers import PROJECT_FIELDS
+from spatial.store.database import PROJECTS_LOCK, Store, utcnow
+
+COMPARED_FIELDS = tuple(
+    f
+    for f in PROJECT_FIELDS
+    if f
+    not in ("project_id", "district_id", "quality", "location_quality", "confidence", "status_note")
+)
+
+
+WRITE_LOCK = PROJECTS_LOCK  # commits and undos, city-wide
+
+
+def fault_pause(stage: str) -> None:
+    """Fault injection for the crash-consistency test: with ``SPATIAL_FAULT_PAUSE=commit:5``
+    the process sleeps 5 s at the end of the commit transaction, before it commits, so a test
+    can kill it there. Unset in normal use."""
+    spec = os.environ.get("SPATIAL_FAULT_PAUSE", "")
+    if spec.startswith(stage + ":"):
+        time.sleep(float(spec.split(":", 1)[1]))
+
+
+class SubmissionError(BilingualError):
+    """A workflow step that cannot be done."""
+
+
+NEW_COLUMNS = (
+    "project_id",
+    "name_zh",
+    "status",
+    "factory_floor_area_m2",
+    "floor_area_m2",
+    "start_date",
+    "completion_date",
+    "delivery_date",
+)
+
+
+@dataclass(frozen=True)
+class Preview:
+    new: pd.DataFrame  # NEW_COLUMNS: what a new project will hold
+    changed: pd.DataFrame  # project_id, field, before, after
+    unchanged: list[str]
+    absent: pd.DataFrame  # the district's stored projects not in the file (kept)
+
+    @property
+    def changed_ids(self) -> list[str]:
+        return sorted(set(self.changed["project_id"]))
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "new": len(self.new),
+            "changed": len(self.changed_ids),
+            "unchanged": len(self.unchanged),
+            "absent": len(self.absent),
+        }
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    submission_id: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _same(a, b) -> bool:
+    def missing(v):
+        return v is None or (isinstance(v, float) and math.isnan(v))
+
+    if missing(a) and missing(b):
+        return True
+    if missing(a) or missing(b):
+        return False
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
+    return str(a) == str(b)
+
+
+def _geom_text(g) -> str | None:
+    if g is None or (hasattr(g, "is_empty") and g.is_empty):
+        return None
+    return shapely.to_wkt(g, rounding_precision=7)
+
+
+def incoming_rows(store: Store, checked: CheckedUpload) -> gpd.GeoDataFrame:
+    """The rows a commit would write: the file's values, and for fields the file has no column
+    for, the values already stored (a file without an English-name column keeps the names)."""
+    rows = checked.projects[checked.row_ok.reindex(checked.projects.index, fill_value=False)]
+    rows = rows.copy()
+    absent = [f for f in PROJECT_FIELDS if f not in checked.present_fields]
+    if absent and not rows.empty:
+        current = store.projects().set_index("project_id")
+        known = rows["project_id"].isin(current.index)
+        if known.any():
+            for f in absent:
+                stored = rows["project_id"].map(current[f]).astype(object)
+                rows[f] = stored.where(known, rows[f].astype(object))
+    return rows
+
+
+def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
+    """What committing ``checked`` would do to the current store."""
+    incoming = incoming_rows(store, checked)
+    current = store.projects()
+    mine = current[current["district_id"] == district_id].set_index("project_id")
+    new_rows, changes, unchanged = [], [], []
+    for _, row in incoming.iterrows():
+        pid = row["project_id"]
+        if pid not in mine.index:
+            new_rows.append({c: row.get(c) for c in NEW_COLUMNS})
+            continue
+        old = mine.loc[pid]
+        diffs = [
+            {"project_id": pid, "field": f, "before": old.get(f), "after": row.get(f)}
+            for f in COMPARED_FIELDS
+            if not _same(old.get(f), row.get(f))
+        ]
+        g_old, g_new = _geom_text(old.geometry), _geom_text(row.geometry)
+        if g_old != g_new:
+            diffs.append({"project_id": pid, "field": "geometry", "before": g_old, "after": g_new})
+        if diffs:
+            changes.extend(diffs)
+        else:
+            unchanged.append(pid)
+    in_file = set(incoming["project_id"])
+    absent = mine[~mine.index.isin(in_file)].reset_index()[["project_id", "name_zh", "status"]]
+    return Preview(
+        new=pd.DataFrame(new_rows, columns=list(NEW_COLUMNS)),
+        changed=pd.DataFrame(changes, columns=["project_id", "field", "before", "after"]),
+        unchanged=unchanged,
+        absent=absent,
+    )
+
+
+def receive(
+    store: Store, filename: str, data: bytes | BinaryIO, district_id: str, actor: Principal
+) -> int:
+    """Store the raw upload (bytes, or a binary file read in parts) before anything else.
+    Returns the submission id.
+
+    Refused (and audited) when ``actor`` may not upload for ``district_id``."""
+    try:
+        require(actor, Action.UPLOAD, district_id)
+    except Exception:
+        store.record_event(
+            actor.user_name,
+            "upload",
+            filename,
+            ok=False,
+            detail={"district_id": district_id, "reason": "permission"},
+        )
+        raise
+    with store.transaction() as conn:
+        submission_id = store.record_submission(
+            data, filename, actor.user_name, kind="upload", district_id=district_id, conn=conn
+        )
+        store.record_event(
+            actor.user_name,
+            "upload",
+            f"submission {submission_id}",
+            detail={
+                "district_id": district_id,
+                "filename": filename,
+                "bytes": store.submission(submission_id, conn).size_bytes,
+            },
+            conn=conn,
+        )
+    return submission_id
+
+
+# The library's own checks of a stored upload, kept in this process so that a commit right after
+# its check does not read the file twice. Keyed by store, submission, content hash and options:
+# a caller cannot hand a commit anything but what the library derived from the stored bytes.
+_CHECKED: OrderedDict[tuple, CheckedUpload] = OrderedDict()
+_CHECKED_KEEP = 4
+
+
+def _checked_key(store: Store, record, options: UploadOptions) -> tuple:
+    return (
+        str(store.engine.url),
+        record.submission_id,
+        record.sha256,
+        options.district_id,
+        options.crs_choice,
+        bool(options.repair_invalid),
+    )
+
+
+def _options_of(record, report: dict | None) -> UploadOptions:
+    """The options a submission was checked with (saved with its report)."""
+    saved = (report or {}).get("options") or {}
+    return UploadOptions(
+        record.district_id,
+        crs_choice=saved.get("crs_choice", AUTO),
+        repair_invalid=bool(saved.get("repair_invalid", False)),
+    )
+
+
+def _check_stored(store: Store, record, options: UploadOptions, progress=None) -> CheckedUpload:
+    key = _checked_key(store, record, options)
+    if key in _CHECKED:
+        _CHECKED.move_to_end(key)
+        return _CHECKED[key]
+    if record.size_bytes > options.limits.max_bytes:  # refused without loading it
+        report = ValidationReport(filename=record.filename)
+        report.extend(too_large(record.size_bytes, options.limits).findings)
+        return CheckedUpload(report, empty_projects(), pd.Series(dtype=bool))
+    checked = check_upload(
+        record.filename,
+        store.submission_content(record.submission_id),
+        options,
+        store.layer("districts"),
+        store.projects(include_deleted=True)[["project_id", "district_id"]],
+        progress=progress,
+    )
+    _CHECKED[key] = checked
+    while len(_CHECKED) > _CHECKED_KEEP:
+        _CHECKED.popitem(last=False)
+    return checked
+
+
+def validate(
+    store: Store, submission_id: int, options: UploadOptions, progress=None
+) -> CheckedUpload:
+    """Check a received submission against the store; save its report, status and options.
+
+    The district checked is always the submission's own (``options.district_id`` must agree)."""
+    record = _record_or_fail(store, submission_id)
+    if options.district_id != record.district_id:
+        raise SubmissionError(
+            f"上传 #{submission_id} 属于 {record.district_id}，不能按 {options.district_id} 检查",
+            f"upload #{submission_id} belongs to {record.district_id}; it cannot be checked "
+            f"as {options.district_id}",
+        )
+    try:
+        checked = _check_stored(store, record, options, progress)
+    except Exception as exc:  # an unexpected failure still leaves a report behind
+        report = ValidationReport(filename=record.filename)
+        report.add(
+            error(
+                "internal_error",
+                f"检查时出现意外错误：{type(exc).__name__}",
+                f"an unexpected error occurred while checking: {type(exc).__name__}",
+                "原文件已保存；请联系管理员。",
+                "The original file is kept; tell the administrator.",
+            )
+        )
+        store.set_submission_status(submission_id, "rejected", report.to_dict())
+        raise
+    if record.status in ("committed", "undone"):
+        return checked  # checking again never rewrites what was decided
+    status = "validated" if checked.accepted else "rejected"
+    saved = checked.report.to_dict() | {
+        "options": {"crs_choice": options.crs_choice, "repair_invalid": options.repair_invalid}
+    }
+    store.set_submission_status(submission_id, status, saved)
+    return checked
+
+
+def _record_or_fail(store: Store, submission_id: int):
+    record = store.submission(submission_id)
+    if record is None:
+        raise SubmissionError(
+            f"没有编号为 {submission_id} 的上传记录", f"there is no submission {submission_id}"
+        )
+    return record
+
+
+def _require(store: Store, actor: Principal, action: Action, record) -> None:
+    try:
+        require(actor, action, record.district_id)
+    except Exception:
+        store.record_event(
+            actor.user_name,
+            action.value,
+            f"submission {record.submission_id}",
+            ok=False,
+            detail={"district_id": record.district_id, "reason": "permission"},
+        )
+        raise
+
+
+def commit(
+    store: Store,
+    submission_id: int,
+    actor: Principal,
+    at: datetime | None = None,
+) -> CommitResult:
+    """Write the new and changed projects of a validated submission as versions tied to it, in
+    one transaction. Only for a principal who may commit in the submission's district.
+
+    What is written is derived here from the stored bytes and the options the submission was
+    validated with — never taken from the caller. Under the write lock the ids are checked
+    again against the store as it is then: an id another district took meanwhile is refused."""
+    record = _record_or_fail(store, submission_id)
+    _require(store, actor, Action.COMMIT, record)
+    user = actor.user_name
+    if record.status == "committed":
+        raise SubmissionError("该上传已经提交过", "this submission was already committed")
+    if record.status != "validated":
+        raise SubmissionError(
+            f"只能提交检查通过的上传（该记录状态为 {record.status}）",
+            f"only a validated upload can be committed (this one is {record.status})",
+        )
+    checked = _check_stored(
+        store, record, _options_of(record, store.submission_report(submission_id))
+    )
+    if not checked.accepted:
+        raise SubmissionError(
+            "文件有错误，不能提交；请先修正", "the file has errors; fix them first"
+        )
+    # commits and undos run one after another (city-wide: an id is unique across districts);
+    # the plan is made, and ownership checked, under the lock
+    with store.transaction(lock=WRITE_LOCK) as conn:
+        if store.submission_status(submission_id, conn) != "validated":
+            raise SubmissionError("该上传已经提交过", "this submission was already committed")
+        rows = incoming_rows(store, checked)
+        owners = store.current_owners(rows["project_id"].astype(str).tolist(), conn)
+        foreign = {p: d for p, d in owners.items() if d != record.district_id}
+        if foreign:
+            listed = ", ".join(f"{p} ({d})" for p, d in sorted(foreign.items())[:10])
+            raise SubmissionError(
+                f"这些项目编号已属于其他区：{listed}；请重新检查文件",
+                f"these project ids now belong to another district: {listed}; check the file again",
+            )
+        plan = preview(store, checked, record.district_id)
+        at = at or utcnow()
+        created = store.write_project_versions(
+            conn,
+            rows[rows["project_id"].isin(set(plan.new["project_id"]))],
+            at=at,
+            changed_by=user,
+            change_kind="create",
+            submission_id=submission_id,
+        )
+        updated = store.write_project_versions(
+            conn,
+            rows[rows["project_id"].isin(set(plan.changed_ids))],
+            at=at,
+            changed_by=user,
+            change_kind="update",
+            submission_id=submission_id,
+        )
+        report = checked.report.to_dict() | {"commit": plan.summary()}
+        store.set_submission_status(submission_id, "committed", report, conn=conn)
+        store.record_event(
+            user,
+            "commit",
+            f"submission {submission_id}",
+            detail={"district_id": record.district_id} | plan.summary(),
+            conn=conn,
+        )
+        fault_pause("commit")
+    return CommitResult(submission_id, created, updated, len(plan.unchanged))
+
+
+def submit(
+    store: Store,
+    filename: str,
+    data: bytes | BinaryIO,
+    options: UploadOptions,
+    actor: Principal,
+) -> tuple[int, CheckedUpload, CommitResult | None]:
+    """receive → validate → commit when accepted (the command line's ``spatial import``)."""
+    submission_id = receive(store, filename, data, options.district_id, actor)
+    checked = validate(store, submission_id, options)
+    if not checked.accepted:
+        return submission_id, checked, None
+    return submission_id, checked, commit(store, submission_id, actor)
+
+
+def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None = None) -> int:
+    """Restore what a committed submission replaced; projects it created are deleted.
+
+    Refused when a later change has touched the same projects (undo that one first), or when
+    ``actor`` may not undo in the submission's district. Returns the number of projects
+    restored or removed.
+    """
+    record = _record_or_fail(store, submission_id)
+    _require(store, actor, Action.UNDO, record)
+    user = actor.user_name
+    if record.status != "committed" or record.kind != "upload":
+        raise SubmissionError(
+            f"只能撤销已提交的上传（该记录状态为 {record.status}）",
+            f"only committed uploads can be undone (this one is {record.status})",
+        )
+    with store.transaction(lock=WRITE_LOCK) as conn:
+        if store.submission_status(submission_id, conn) != "committed":
+            raise SubmissionError("该上传已被撤销", "this upload was undone already")
+        at = at or utcnow()
+        versions = store.versions_of_submission(submission_id, conn)
+        versions = versions[versions["change_kind"].isin(["create", "update"])]
+        later = (
+            store.later_committed_changes(
+                versions["project_id"].tolist(),
+                int(versions["version_id"].min()),
+                submission_id,
+                conn,
+            )
+            if not versions.empty
+            else []
+        )
+        if later:
+            ids = ", ".join(sorted(set(later))[:10])
+            raise SubmissionError(
+                f"这些项目在此之后又被修改过：{ids}；请先撤销之后的上传",
+                f"these projects were changed again later: {ids}; undo the later upload first",
+            )
+        # each project goes back to the state the submission found: the version it replaced,
+        # or "absent" when it created the project or re-created one that was deleted before
+        previous = store.previous_versions(versions["version_id"].tolist(), conn)
+        live_before = previous[~previous["is_deleted"].astype(bool)]
+        restored_ids = set(live_before["project_id"])
+
+        def as_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+            geoms = [shapely.from_wkb(g) if g is not None else None for g in frame["geometry"]]
+            return gpd.GeoDataFrame(
+                frame.drop(columns=["geometry"]), geometry=geoms, crs="EPSG:4326"
+            )
+
+        count = store.write_project_versions(
+            conn,
+            as_frame(live_before),
+            at=at,
+            changed_by=user,
+            change_kind="undo",
+            submission_id=submission_id,
+        )
+        absent_before = versions[~versions["project_id"].isin(restored_ids)]
+        count += store.write_project_versions(
+            conn,
+            as_frame(absent_before),
+            at=at,
+            changed_by=user,
+            change_kind="undo",
+            submission_id=submission_id,
+            deleted=True,
+        )
+        if count != versions["project_id"].nunique():
+            raise SubmissionError(  # never report an undo that did not restore every project
+                "撤销未能恢复全部项目，已取消，数据未改变",
+                "the undo could not restore every project; it was cancelled and nothing changed",
+            )
+        store.set_submission_status(submission_id, "undone", conn=conn)
+        store.record_event(
+            user,
+            "undo",
+            f"submission {submission_id}",
+            detail={"district_id": record.district_id, "projects": count},
+            conn=conn,
+        )
+    return count

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from spatial.crs import WGS84
+from spatial.figures.overlays import cluster_codes, enrich_projects, site_area_m2
+
+
+@pytest.fixture
+def layers():
+    districts = gpd.GeoDataFrame(
+        {"district_id": ["west", "east"]},
+        geometry=[box(113.8, 22.5, 114.0, 22.8), box(114.0, 22.5, 114.2, 22.8)],
+        crs=WGS84,
+    )
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["P1", "P2"]},
+        geometry=[box(113.85, 22.6, 113.9, 22.65), Point(114.1, 22.7)],
+        crs=WGS84,
+    )
+    lines = gpd.GeoDataFrame(
+        {
+            "line_id": ["L1", "L2"],
+            "level": ["level1", "level2"],
+            "quality": ["illustrative", "illustrative"],
+        },
+        geometry=[box(113.85, 22.6, 113.87, 22.62), box(113.84, 22.59, 113.95, 22.66)],
+        crs=WGS84,
+    )
+    return districts, parks, lines
+
+
+def test_overlays(layers):
+    districts, parks, lines = layers
+    projects = gpd.GeoDataFrame(
+        {
+            "project_id": ["in-l1", "in-l2", "outside", "nowhere", "declared"],
+            "declared_park_id": [None, "P2", None, None, "P2"],
+        },
+        geometry=[
+            Point(113.86, 22.61),
+            Point(113.93, 22.64),
+            Point(114.1, 22.55),
+            None,
+            Point(114.15, 22.75),
+        ],
+        crs=WGS84,
+    )
+    out = enrich_projects(projects, districts, parks, lines).set_index("project_id")
+    assert out.loc["in-l1", "control_level"] == "level1"  # inside both: level 1 wins
+    assert out.loc["in-l2", "control_level"] == "level2"
+    assert out.loc["outside", "control_level"] == "none"
+    assert (
+        out.loc["outside", "inside_control_line"] is False
+        or not out.loc["outside", "inside_control_line"]
+    )
+    assert out.loc["nowhere", "inside_control_line"] is None
+    assert out.loc["in-l1", ["park_id", "park_basis"]].tolist() == ["P1", "spatial"]
+    # P2 has only a point: the source's statement is used, and said so
+    assert out.loc["in-l2", ["park_id", "park_basis"]].tolist() == ["P2", "declared"]
+    assert out.loc["outside", "park_basis"] == "none"
+    assert out.loc["outside", "located_district_id"] == "east"
+    assert pd.isna(out.loc["nowhere", "located_district_id"])
+    assert (out["control_lines_quality"] == "illustrative").all()
+
+
+def test_cluster_codes(reference):
+    text = pd.Series(["半导体与集成电路(IC载板)", "智能装备;物联网", "", None, "眼镜;时尚消费品"])
+    codes = cluster_codes(text, reference.cluster_aliases, reference.clusters).tolist()
+    assert codes == ["C01", "C13", "", "", "C17"]
+
+
+def test_site_area_is_metric(reference):
+    sites = gpd.GeoDataFrame(
+        geometry=[box(114.0, 22.5, 114.01, 22.51), Point(114, 22.5)], crs=WGS84
+    )
+    area = site_area_m2(sites)
+    assert 1.1e6 < area.iloc[0] < 1.2e6 and pd.isna(area.iloc[1])
