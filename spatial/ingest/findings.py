@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
+import numpy as np
+import pandas as pd
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -159,3 +162,45 @@ class UploadRejected(Exception):
     def __init__(self, findings: list[Finding]):
         super().__init__("; ".join(f.message_en for f in findings))
         self.findings = findings
+
+
+class RowFindings:
+    """Findings for the rows of an upload, one per True row of a mask: every rule states its
+    condition over all rows at once (vectorised) and this names each row that meets it — by
+    its 1-based position in the file (``positions``) and its id (``ids``). Rows with an error
+    are marked in ``bad`` and cannot be committed."""
+
+    def __init__(self, report: ValidationReport, positions: pd.Series, ids: pd.Series):
+        self.report = report
+        self.positions = positions
+        self.ids = ids
+        self.bad = pd.Series(False, index=positions.index)
+
+    def _where(self, idx, fld):
+        fid = self.ids.get(idx)
+        fid = None if fid is None or (isinstance(fid, float) and np.isnan(fid)) else str(fid)
+        return {"feature": int(self.positions[idx]), "feature_id": fid, "field": fld}
+
+    def _add(self, make, mask: pd.Series, code, zh, en, fix_zh, fix_en, fld, fmt) -> None:
+        for idx in mask[mask].index:
+            extra = fmt(idx) if fmt else {}
+            self.report.add(
+                make(
+                    code,
+                    zh.format(**extra),
+                    en.format(**extra),
+                    fix_zh,
+                    fix_en,
+                    **self._where(idx, fld),
+                )
+            )
+
+    def error(self, mask: pd.Series, code, zh, en, fix_zh="", fix_en="", fld=None, fmt=None):
+        """One error finding per True row of ``mask``; those rows cannot be committed.
+        ``zh``/``en`` may hold ``{placeholders}`` that ``fmt(row)`` fills."""
+        self._add(error, mask, code, zh, en, fix_zh, fix_en, fld, fmt)
+        self.bad |= mask
+
+    def warn(self, mask: pd.Series, code, zh, en, fix_zh="", fix_en="", fld=None, fmt=None):
+        """One warning per True row of ``mask``."""
+        self._add(warning, mask, code, zh, en, fix_zh, fix_en, fld, fmt)

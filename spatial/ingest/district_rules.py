@@ -1,0 +1,144 @@
+"""A district uploads only its own projects (DESIGN.md §3): each location lies in the
+chosen district (a point within ~100 m of its approximate outline; a site polygon by the share
+of its area, measured in EPSG:4547), and a district column, where the file has one, names the
+same district. The store re-checks ownership inside the write
+(:mod:`spatial.ingest.submissions`)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatial.crs import METRIC
+from spatial.districts import resolve_districts
+from spatial.ingest.columns import ProjectTable
+from spatial.ingest.field_rules import ProjectFields
+from spatial.ingest.geometry_rules import ProjectShapes
+
+DISTRICT_TOLERANCE_DEG = 0.001  # ~100 m: outlines are approximate
+MIN_SITE_SHARE = 0.5  # a site polygon belongs to a district holding at least half of it
+STRADDLE_SHARE = 0.95  # below this a site is said to cross the district boundary
+
+
+def district_names(districts: gpd.GeoDataFrame) -> dict[str, tuple[str, str]]:
+    """district_id → (Chinese name, English name)."""
+    columns = districts[["district_id", "name_zh", "name_en"]]
+    return {d: (zh, en) for d, zh, en in columns.itertuples(index=False)}
+
+
+def site_share_in(geoms: gpd.GeoSeries, usable: pd.Series, district_area) -> pd.Series:
+    """For each usable site polygon, the share of its area (EPSG:4547) inside
+    ``district_area`` (lon-lat); NaN for points and unusable rows. Vectorised."""
+    share = pd.Series(np.nan, index=geoms.index)
+    polys = usable & geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not polys.any():
+        return share
+    sites = shapely.make_valid(geoms[polys].to_crs(METRIC).to_numpy())  # invalid ones too
+    zone = gpd.GeoSeries([district_area], crs=geoms.crs).to_crs(METRIC).iloc[0]
+    total = shapely.area(sites)
+    inside = shapely.area(shapely.intersection(sites, zone))
+    share[polys] = np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
+    return share
+
+
+def district_of(points: gpd.GeoSeries, districts: gpd.GeoDataFrame) -> pd.Series:
+    """The district each point lies in (a spatial join); NaN outside every outline."""
+    polys = districts[districts.geometry.notna()][["district_id", "geometry"]]
+    frame = gpd.GeoDataFrame(geometry=points, crs=points.crs)
+    joined = gpd.sjoin(frame, polys.to_crs(points.crs), how="left", predicate="within")
+    return joined[~joined.index.duplicated()]["district_id"].reindex(points.index)
+
+
+def district_rules(
+    table: ProjectTable,
+    shapes: ProjectShapes,
+    fields: ProjectFields,
+    district_id: str | None,
+    districts: gpd.GeoDataFrame,
+) -> None:
+    """Every location in the chosen district, and the district column agreeing with it.
+    Without a chosen district (``spatial validate`` of a file alone) nothing is checked."""
+    target = districts[districts["district_id"] == district_id]
+    if district_id is not None and not target.empty and target.geometry.notna().all():
+        _located_in_district(table, shapes, district_id, target, districts)
+    declared = fields.values["district"]
+    if district_id is not None and declared.notna().any():
+        declared_ids = resolve_districts(declared, districts)
+        table.rows.error(
+            declared.notna() & (declared_ids != district_id),
+            "other_district",
+            "行政区字段为“{value}”，与所选行政区不符",
+            "the district field says '{value}', not the district chosen",
+            "各区只能上传本区的项目。",
+            "A district uploads only its own projects.",
+            fld="district",
+            fmt=lambda i: {"value": declared[i]},
+        )
+
+
+def _located_in_district(
+    table: ProjectTable,
+    shapes: ProjectShapes,
+    district_id: str,
+    target: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+) -> None:
+    """A point within ``DISTRICT_TOLERANCE_DEG`` of the district; a site polygon with at
+    least ``MIN_SITE_SHARE`` of its area in it (warned below ``STRADDLE_SHARE``). A location
+    elsewhere is named by the district it is in."""
+    geoms, usable, outside, rows = shapes.geoms, shapes.usable, shapes.outside, table.rows
+    names = district_names(districts)
+    probe = gpd.GeoSeries(
+        shapely.point_on_surface(geoms.to_numpy()), index=table.index, crs=geoms.crs
+    )
+    located = district_of(probe.where(usable), districts)
+    area = shapely.buffer(shapely.union_all(target.geometry.to_numpy()), DISTRICT_TOLERANCE_DEG)
+    inside = pd.Series(
+        shapely.contains_xy(area, probe.x.fillna(0), probe.y.fillna(0)), index=table.index
+    )
+    zh_name, en_name = names.get(district_id, (district_id,) * 2)
+    share = site_share_in(geoms, usable, area)
+    sites = share.notna()
+    inside = inside.where(~sites, share >= MIN_SITE_SHARE)
+    rows.warn(
+        sites & (share >= MIN_SITE_SHARE) & (share < STRADDLE_SHARE),
+        "site_straddles_district",
+        f"用地红线只有 {{share:.0%}} 在{zh_name}内，跨越区界",
+        f"only {{share:.0%}} of the site polygon lies in {en_name}; it crosses the "
+        "district boundary",
+        "核对用地红线；跨区项目按面积占多数的区上传。",
+        "Check the site polygon; a project crossing a boundary belongs to the district "
+        "holding most of it.",
+        fld="geometry",
+        fmt=lambda i: {"share": share[i]},
+    )
+    rows.error(
+        sites & (share < MIN_SITE_SHARE) & ~outside,
+        "site_outside_district",
+        f"用地红线只有 {{share:.0%}} 在{zh_name}内（须至少一半）",
+        f"only {{share:.0%}} of the site polygon lies in {en_name} (at least half must)",
+        "各区只能上传本区的项目：用地面积至少一半在本区的才属于本区；核对红线或所选行政区。",
+        "A district uploads only its own projects: a site belongs to a district holding at "
+        "least half of its area; check the polygon or the district.",
+        fld="geometry",
+        fmt=lambda i: {"share": share[i]},
+    )
+
+    def where(i) -> dict[str, str]:
+        if pd.isna(located[i]):
+            return {"where_zh": "行政区之外", "where_en": "no district"}
+        zh, en = names.get(located[i], ("其他区域", "another area"))
+        return {"where_zh": zh, "where_en": en}
+
+    rows.error(
+        usable & ~sites & ~inside & ~outside,
+        "outside_district",
+        f"位置在{{where_zh}}，不在所选的{zh_name}",
+        f"the location is in {{where_en}}, not in {en_name} as chosen",
+        "各区只能上传本区的项目；核对位置或所选行政区。",
+        "A district uploads only its own projects; check the location or the district.",
+        fld="geometry",
+        fmt=where,
+    )
