@@ -202,6 +202,14 @@ def gcj_offset_test(frame: gpd.GeoDataFrame, boundaries) -> tuple[float, float] 
     )
 
 
+class CrsRefused(Exception):
+    """The coordinates cannot be placed: the finding says why and what to do."""
+
+    def __init__(self, code: str, zh: str, en: str, fix_zh: str, fix_en: str):
+        super().__init__(en)
+        self.finding = error(code, zh, en, fix_zh, fix_en)
+
+
 def resolve_crs(
     frame: gpd.GeoDataFrame,
     declared: str | None,
@@ -209,25 +217,48 @@ def resolve_crs(
     fmt: str = "",
     districts: gpd.GeoDataFrame | None = None,
 ) -> ResolvedLayer:
-    """Normalise ``frame`` (in the file's coordinates) to lon-lat and say what was done."""
+    """Normalise ``frame`` (in the file's coordinates) to lon-lat and say what was done: the
+    source CRS (chosen, declared or recognised) → lon-lat → most features in Shenzhen → (when
+    automatic) outlines not shifted like GCJ-02. Any stage may refuse the file."""
     findings: list[Finding] = []
-    extent = _extent(frame)
-    land = boundaries = None
-    if districts is not None:
-        d = districts[districts.geometry.notna()]
-        if not d.empty:
-            union = shapely.union_all(d.geometry.to_numpy())
-            land = shapely.buffer(union, 0.03)  # ~3 km
-            shapely.prepare(land)
-            boundaries = shapely.union_all(shapely.boundary(d.geometry.to_numpy()))
-    is_geojson = fmt.startswith("GeoJSON")
-
-    def fail(code: str, zh: str, en: str, fix_zh: str, fix_en: str) -> ResolvedLayer:
-        findings.append(error(code, zh, en, fix_zh, fix_en))
+    land, boundaries = district_shapes(districts)
+    try:
+        source = source_crs(frame, declared, choice, fmt, land, findings)
+        lonlat = transformed(frame, source, findings)
+        flag_outside_shenzhen(frame, lonlat, source, land)
+        if choice == AUTO:
+            not_shifted_like_gcj02(lonlat, boundaries)
+    except CrsRefused as refused:
+        findings.append(refused.finding)
         return ResolvedLayer(frame.set_crs(None, allow_override=True), "", findings, fatal=True)
+    label = "WGS84" if source in ("EPSG:4326", "OGC:CRS84") else source
+    return ResolvedLayer(lonlat, label, findings)
 
+
+def district_shapes(districts: gpd.GeoDataFrame | None):
+    """Shenzhen's land with a ~3 km margin (prepared) and the district boundaries as lines;
+    (None, None) without district outlines."""
+    d = None if districts is None else districts[districts.geometry.notna()]
+    if d is None or d.empty:
+        return None, None
+    land = shapely.buffer(shapely.union_all(d.geometry.to_numpy()), 0.03)  # ~3 km
+    shapely.prepare(land)
+    return land, shapely.union_all(shapely.boundary(d.geometry.to_numpy()))
+
+
+def source_crs(
+    frame: gpd.GeoDataFrame,
+    declared: str | None,
+    choice: str,
+    fmt: str,
+    land,
+    findings: list[Finding],
+) -> str:
+    """The coordinate system the file's numbers are in: the user's choice, else the file's
+    declaration, else lon-lat for GeoJSON (RFC 7946), else what the ranges say."""
+    extent = _extent(frame)
     if choice not in CRS_CHOICES:
-        return fail(
+        raise CrsRefused(
             "unknown_crs_choice",
             f"不支持的坐标系选项 {choice}",
             f"unsupported CRS option {choice}",
@@ -235,162 +266,170 @@ def resolve_crs(
             "Choose from the list.",
         )
     if choice != AUTO:
-        source = choice
-        if (
-            declared
-            and declared != choice
-            and not (declared in GEOGRAPHIC and choice in GEOGRAPHIC)
-        ):
+        if declared and declared != choice and not {declared, choice} <= GEOGRAPHIC:
             findings.append(
                 warning(
                     "crs_overridden",
                     f"文件声明坐标系 {declared}，按上传时选择的 {choice} 处理",
                     f"the file declares {declared}; treated as {choice} as chosen at upload",
-                    "",
-                    "",
                 )
             )
-    elif declared:
-        try:
-            source = (
-                CRS.from_user_input(declared).to_string()
-                if declared != "OGC:CRS84"
-                else ("OGC:CRS84")
-            )
-        except Exception:
-            return fail(
-                "unknown_declared_crs",
-                f"文件声明的坐标系 “{declared}” 无法识别",
-                f"the declared CRS '{declared}' is not recognised",
-                "上传时手动选择坐标系。",
-                "Choose the CRS when uploading.",
-            )
-        if CRS.from_user_input(source).is_geographic and _looks_metric(extent):
-            guess = _range_guess(extent)
-            hint = f"像是 {guess} 平面坐标" if guess else "是平面坐标（米）"
-            return fail(
-                "declared_lonlat_but_metres",
-                f"文件声明经纬度（{declared}），但坐标数值{hint}",
-                f"the file declares lon-lat ({declared}) but the numbers are metres"
-                + (f" (looks like {guess})" if guess else ""),
-                "上传时把坐标系选为正确的平面坐标系（如 EPSG:4547）。",
-                "Choose the right projected CRS (e.g. EPSG:4547) when uploading.",
-            )
-    elif extent is None:
-        source = "EPSG:4326"
-    elif is_geojson:
-        source = "EPSG:4326"  # RFC 7946: GeoJSON is WGS84 lon-lat
-        if _looks_metric(extent):
-            guess = _range_guess(extent)
-            cause = diagnose(_probe_xy(frame), land)
-            zh = cause[1] if cause else (f"像是 {guess} 平面坐标" if guess else "是平面坐标（米）")
-            en = cause[2] if cause else (f"looks like {guess}" if guess else "metres")
-            return fail(
-                cause[0] if cause else "metres_without_crs",
-                f"GeoJSON 应为经纬度，但坐标数值是米：{zh}",
-                f"GeoJSON must be lon-lat but the numbers are metres: {en}",
-                "在 GIS 软件中导出为 WGS84（EPSG:4326），或上传时把坐标系选为 EPSG:4547。",
-                "Export as WGS84 (EPSG:4326) from your GIS, or choose EPSG:4547 when uploading.",
-            )
-    else:
+        return choice
+    if declared:
+        return _declared_crs(declared, extent)
+    if extent is None:
+        return "EPSG:4326"
+    if fmt.startswith("GeoJSON"):
+        _lonlat_geojson(frame, extent, land)
+        return "EPSG:4326"  # RFC 7946: GeoJSON is WGS84 lon-lat
+    return _recognised_by_ranges(frame, extent, land, findings)
+
+
+def _declared_crs(declared: str, extent: np.ndarray | None) -> str:
+    """The declared CRS, when pyproj knows it and the numbers fit it."""
+    try:
+        source = declared if declared == "OGC:CRS84" else CRS.from_user_input(declared).to_string()
+    except Exception as exc:  # pyproj raises several types for a name it does not know
+        raise CrsRefused(
+            "unknown_declared_crs",
+            f"文件声明的坐标系 “{declared}” 无法识别",
+            f"the declared CRS '{declared}' is not recognised",
+            "上传时手动选择坐标系。",
+            "Choose the CRS when uploading.",
+        ) from exc
+    if CRS.from_user_input(source).is_geographic and _looks_metric(extent):
         guess = _range_guess(extent)
-        minx, miny, maxx, maxy = extent
-        if (
-            guess is None
-            and 50_000 <= minx
-            and maxx <= 200_000
-            and -20_000 <= miny
-            and (maxy <= 100_000)
-        ):
-            return fail(
-                "looks_sz_local_grid",
-                "坐标像是深圳独立坐标系（深圳地方平面坐标），其转换参数未公开，无法可靠转换",
-                "the coordinates look like the Shenzhen local grid, whose parameters are not "
-                "public; they cannot be converted reliably",
-                "请在 GIS 软件中转换为 CGCS2000（EPSG:4547 或 EPSG:4490）后上传。",
-                "Convert to CGCS2000 (EPSG:4547 or EPSG:4490) in your GIS, then upload.",
+        hint = f"像是 {guess} 平面坐标" if guess else "是平面坐标（米）"
+        raise CrsRefused(
+            "declared_lonlat_but_metres",
+            f"文件声明经纬度（{declared}），但坐标数值{hint}",
+            f"the file declares lon-lat ({declared}) but the numbers are metres"
+            + (f" (looks like {guess})" if guess else ""),
+            "上传时把坐标系选为正确的平面坐标系（如 EPSG:4547）。",
+            "Choose the right projected CRS (e.g. EPSG:4547) when uploading.",
+        )
+    return source
+
+
+def _lonlat_geojson(frame: gpd.GeoDataFrame, extent: np.ndarray, land) -> None:
+    """GeoJSON without a ``crs`` member is lon-lat by definition: metres are refused."""
+    if not _looks_metric(extent):
+        return
+    guess = _range_guess(extent)
+    cause = diagnose(_probe_xy(frame), land)
+    zh = cause[1] if cause else (f"像是 {guess} 平面坐标" if guess else "是平面坐标（米）")
+    en = cause[2] if cause else (f"looks like {guess}" if guess else "metres")
+    raise CrsRefused(
+        cause[0] if cause else "metres_without_crs",
+        f"GeoJSON 应为经纬度，但坐标数值是米：{zh}",
+        f"GeoJSON must be lon-lat but the numbers are metres: {en}",
+        "在 GIS 软件中导出为 WGS84（EPSG:4326），或上传时把坐标系选为 EPSG:4547。",
+        "Export as WGS84 (EPSG:4326) from your GIS, or choose EPSG:4547 when uploading.",
+    )
+
+
+def _recognised_by_ranges(
+    frame: gpd.GeoDataFrame, extent: np.ndarray, land, findings: list[Finding]
+) -> str:
+    """No declaration: the CRS whose ranges over Shenzhen the numbers fit. The Shenzhen local
+    grid is recognised and refused (its parameters are not public)."""
+    guess = _range_guess(extent)
+    minx, miny, maxx, maxy = extent
+    if guess is None and 50_000 <= minx and maxx <= 200_000 and -20_000 <= miny <= maxy <= 100_000:
+        raise CrsRefused(
+            "looks_sz_local_grid",
+            "坐标像是深圳独立坐标系（深圳地方平面坐标），其转换参数未公开，无法可靠转换",
+            "the coordinates look like the Shenzhen local grid, whose parameters are not "
+            "public; they cannot be converted reliably",
+            "请在 GIS 软件中转换为 CGCS2000（EPSG:4547 或 EPSG:4490）后上传。",
+            "Convert to CGCS2000 (EPSG:4547 or EPSG:4490) in your GIS, then upload.",
+        )
+    if guess is None:
+        cause = diagnose(_probe_xy(frame), land)
+        raise CrsRefused(
+            "crs_unknown",
+            "文件没有坐标系信息，坐标范围也不像深圳常用坐标系" + (f"：{cause[1]}" if cause else ""),
+            "the file has no CRS and its coordinate ranges match no system used in Shenzhen"
+            + (f": {cause[2]}" if cause else ""),
+            "附上 .prj，或上传时选择坐标系。",
+            "Include a .prj, or choose the CRS when uploading.",
+        )
+    if guess != "EPSG:4326":
+        findings.append(
+            warning(
+                "crs_recognised",
+                f"文件没有坐标系信息，按坐标范围识别为 {guess}",
+                f"the file has no CRS; recognised as {guess} by its coordinate ranges",
+                "请在预览地图上确认位置正确。",
+                "Check the locations on the preview map.",
             )
-        if guess is None:
-            cause = diagnose(_probe_xy(frame), land)
-            return fail(
-                "crs_unknown",
-                "文件没有坐标系信息，坐标范围也不像深圳常用坐标系"
-                + (f"：{cause[1]}" if cause else ""),
-                "the file has no CRS and its coordinate ranges match no system used in Shenzhen"
-                + (f": {cause[2]}" if cause else ""),
-                "附上 .prj，或上传时选择坐标系。",
-                "Include a .prj, or choose the CRS when uploading.",
-            )
-        source = guess
-        if guess != "EPSG:4326":
-            findings.append(
-                warning(
-                    "crs_recognised",
-                    f"文件没有坐标系信息，按坐标范围识别为 {guess}",
-                    f"the file has no CRS; recognised as {guess} by its coordinate ranges",
-                    "请在预览地图上确认位置正确。",
-                    "Check the locations on the preview map.",
-                )
-            )
+        )
+    return guess
+
+
+def transformed(frame: gpd.GeoDataFrame, source: str, findings: list[Finding]):
+    """``frame`` in lon-lat (GCJ-02 and BD-09 converted to WGS84, and said so)."""
     try:
         lonlat = _to_lonlat(frame, source)
-    except Exception as exc:
-        return fail(
+    except Exception as exc:  # pyproj and the GCJ-02 formulas fail in many ways; all are named
+        raise CrsRefused(
             "transform_failed",
             f"坐标转换失败：{exc}",
             f"the transformation failed: {exc}",
             "检查坐标系选择。",
             "Check the CRS choice.",
-        )
+        ) from exc
     if source in (GCJ02, BD09):
         findings.append(
             warning(
                 "converted_from_" + ("gcj02" if source == GCJ02 else "bd09"),
                 f"坐标已从 {source} 转换为 WGS84 保存",
                 f"coordinates were converted from {source} to WGS84 for storage",
-                "",
-                "",
             )
         )
-    label = "WGS84" if source in ("EPSG:4326", "OGC:CRS84") else source
+    return lonlat
 
+
+def flag_outside_shenzhen(
+    frame: gpd.GeoDataFrame, lonlat: gpd.GeoDataFrame, source: str, land
+) -> None:
+    """Marks each feature outside Shenzhen (``_outside_shenzhen``); refuses the file when most
+    are, naming the likely cause (swapped axes, metres read as degrees, GCJ-02 …)."""
     xy = _probe_xy(lonlat)
-    if len(xy):
-        inside = shenzhen_mask(xy, land)
-        if inside.mean() < 0.5:
-            cause = (
-                diagnose(_probe_xy(frame), land)
-                if source in GEOGRAPHIC or (source == "EPSG:4326")
-                else diagnose(xy, land)
-            )
-            zh = f"：{cause[1]}" if cause else ""
-            en = f": {cause[2]}" if cause else ""
-            return fail(
-                cause[0] if cause else "outside_shenzhen",
-                f"{int((~inside).sum())}/{len(inside)} 个要素不在深圳范围内，"
-                f"可能原因{zh or '未知'}",
-                f"{int((~inside).sum())} of {len(inside)} features fall outside Shenzhen; likely "
-                f"cause{en or ' unknown'}",
-                "确认坐标系后重新上传（上传时可选择坐标系）。",
-                "Check the coordinate system and upload again (you can choose it when uploading).",
-            )
-        lonlat["_outside_shenzhen"] = False
-        has = (lonlat.geometry.notna() & ~lonlat.geometry.is_empty).to_numpy()
-        flags = np.zeros(len(lonlat), dtype=bool)
-        flags[has] = ~inside
-        lonlat["_outside_shenzhen"] = flags
-    if choice == AUTO:
-        test = gcj_offset_test(lonlat, boundaries)
-        if test is not None:
-            as_is, shifted = test
-            if shifted >= 0.3 and shifted > 3 * as_is:
-                return fail(
-                    "looks_gcj02",
-                    f"只有 {as_is:.0%} 的边界点贴合行政区界线，按 GCJ-02 换算后 {shifted:.0%} "
-                    "贴合：像是 GCJ-02（高德/腾讯）坐标",
-                    f"only {as_is:.0%} of the outline vertices lie on the district boundaries, "
-                    f"{shifted:.0%} once read as GCJ-02: looks like GCJ-02 (Amap/Tencent)",
-                    "上传时把坐标系选为 GCJ-02；若确为 WGS84，请选择 WGS84 后重新上传。",
-                    "Choose GCJ-02 when uploading; if it really is WGS84, choose WGS84.",
-                )
-    return ResolvedLayer(lonlat, label, findings)
+    if not len(xy):
+        return
+    inside = shenzhen_mask(xy, land)
+    if inside.mean() < 0.5:
+        cause = diagnose(_probe_xy(frame), land) if source in GEOGRAPHIC else diagnose(xy, land)
+        zh = f"：{cause[1]}" if cause else ""
+        en = f": {cause[2]}" if cause else ""
+        raise CrsRefused(
+            cause[0] if cause else "outside_shenzhen",
+            f"{int((~inside).sum())}/{len(inside)} 个要素不在深圳范围内，可能原因{zh or '未知'}",
+            f"{int((~inside).sum())} of {len(inside)} features fall outside Shenzhen; likely "
+            f"cause{en or ' unknown'}",
+            "确认坐标系后重新上传（上传时可选择坐标系）。",
+            "Check the coordinate system and upload again (you can choose it when uploading).",
+        )
+    has = (lonlat.geometry.notna() & ~lonlat.geometry.is_empty).to_numpy()
+    flags = np.zeros(len(lonlat), dtype=bool)
+    flags[has] = ~inside
+    lonlat["_outside_shenzhen"] = flags
+
+
+def not_shifted_like_gcj02(lonlat: gpd.GeoDataFrame, boundaries) -> None:
+    """Outlines that meet the district boundaries only once read as GCJ-02 are GCJ-02."""
+    test = gcj_offset_test(lonlat, boundaries)
+    if test is None:
+        return
+    as_is, shifted = test
+    if shifted >= 0.3 and shifted > 3 * as_is:
+        raise CrsRefused(
+            "looks_gcj02",
+            f"只有 {as_is:.0%} 的边界点贴合行政区界线，按 GCJ-02 换算后 {shifted:.0%} "
+            "贴合：像是 GCJ-02（高德/腾讯）坐标",
+            f"only {as_is:.0%} of the outline vertices lie on the district boundaries, "
+            f"{shifted:.0%} once read as GCJ-02: looks like GCJ-02 (Amap/Tencent)",
+            "上传时把坐标系选为 GCJ-02；若确为 WGS84，请选择 WGS84 后重新上传。",
+            "Choose GCJ-02 when uploading; if it really is WGS84, choose WGS84.",
+        )
