@@ -96,32 +96,59 @@ def _view(text: str) -> MapView:
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The command line, one group of subcommands per stage of the pipeline."""
     parser = argparse.ArgumentParser(prog="spatial", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--database-url", default=None, help="default: $DATABASE_URL or var/spatial.db"
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    _store_commands(sub)
+    _upload_commands(sub)
+    _figure_commands(sub)
+    _output_commands(sub)
+    return parser
 
+
+def _store_commands(sub) -> None:
+    """The store and who may use it: init, user, audit, reference."""
     sub.add_parser("init", help="create the database and load the shipped reference data if empty")
 
-    ledger = sub.add_parser("ledger", help="the pledge ledger, year by year")
-    ledger.add_argument(
-        "--measure",
-        choices=[s.value for s in Stage],
-        default=None,
-        help="the stage whose date puts a project's area into a year (default: the official "
-        "stage, see `spatial counting show`)",
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create a user; prints a one-time password")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--district", default=None)
+    user_sub.add_parser("list", help="list users")
+    reset = user_sub.add_parser(
+        "reset", help="a new one-time password (also for a lost admin password); lifts a lock"
     )
-    ledger.add_argument(
-        "--district", default=None, help="judge one district (its allocation, or its share)"
+    reset.add_argument("name")
+    for verb, text in (("disable", "disable an account"), ("enable", "enable an account")):
+        user_sub.add_parser(verb, help=text).add_argument("name")
+    role = user_sub.add_parser("role", help="change a user's role and district (audited)")
+    role.add_argument("name")
+    role.add_argument("--role", required=True, choices=[r.value for r in Role])
+    role.add_argument("--district", default=None, help="宝安区, 宝安, Bao'an or baoan")
+
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit.add_argument("--user", default=None)
+    audit.add_argument("--action", default=None)
+    audit.add_argument("--json", action="store_true")
+
+    reference = sub.add_parser("reference", help="the shipped reference data in this store")
+    reference_sub = reference.add_subparsers(dest="reference_command", required=True)
+    refresh = reference_sub.add_parser(
+        "refresh",
+        help="bring the shipped projects, layers and tables up to today's seeds/ and geodata/ "
+        "(new versions; history, district uploads and admin edits kept; audited)",
     )
-    ledger.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
-    ledger.add_argument("--json", action="store_true", help="machine-readable output")
-    ledger.add_argument("--lang", choices=["zh", "en"], default="zh")
+    refresh.add_argument("--dry-run", action="store_true", help="say what would change")
+    refresh.add_argument("--json", action="store_true")
 
-    layers = sub.add_parser("layers", help="layers with counts and coverage")
-    layers.add_argument("--json", action="store_true")
 
+def _upload_commands(sub) -> None:
+    """A district's files: validate, import, submissions, undo, original."""
     crs_help = "coordinate system: " + ", ".join(CRS_CHOICES) + " (default: auto)"
 
     def upload_args(command, help_text: str, district_required: bool):
@@ -148,24 +175,62 @@ def _parser() -> argparse.ArgumentParser:
     undo.add_argument("submission_id", type=int)
     undo.add_argument("--user", default="admin", help="the user acting (default: admin)")
 
-    user = sub.add_parser("user", help="manage users")
-    user_sub = user.add_subparsers(dest="user_command", required=True)
-    add = user_sub.add_parser("add", help="create a user; prints a one-time password")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    add.add_argument("--district", default=None)
-    user_sub.add_parser("list", help="list users")
-    reset = user_sub.add_parser(
-        "reset", help="a new one-time password (also for a lost admin password); lifts a lock"
-    )
-    reset.add_argument("name")
-    for verb, text in (("disable", "disable an account"), ("enable", "enable an account")):
-        user_sub.add_parser(verb, help=text).add_argument("name")
-    role = user_sub.add_parser("role", help="change a user's role and district (audited)")
-    role.add_argument("name")
-    role.add_argument("--role", required=True, choices=[r.value for r in Role])
-    role.add_argument("--district", default=None, help="宝安区, 宝安, Bao'an or baoan")
+    original = sub.add_parser("original", help="write an uploaded file back out, byte for byte")
+    original.add_argument("submission_id", type=int)
+    original.add_argument("-o", "--output", type=Path, required=True)
 
+
+def _figure_commands(sub) -> None:
+    """What the store's contents mean: ledger, layers, project, counting."""
+    ledger = sub.add_parser("ledger", help="the pledge ledger, year by year")
+    ledger.add_argument(
+        "--measure",
+        choices=[s.value for s in Stage],
+        default=None,
+        help="the stage whose date puts a project's area into a year (default: the official "
+        "stage, see `spatial counting show`)",
+    )
+    ledger.add_argument(
+        "--district", default=None, help="judge one district (its allocation, or its share)"
+    )
+    ledger.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+    ledger.add_argument("--json", action="store_true", help="machine-readable output")
+    ledger.add_argument("--lang", choices=["zh", "en"], default="zh")
+
+    layers = sub.add_parser("layers", help="layers with counts and coverage")
+    layers.add_argument("--json", action="store_true")
+
+    project = sub.add_parser(
+        "project", help="one project in full: its fields, comments and history (项目详情)"
+    )
+    project.add_argument("project_id")
+    project.add_argument("--as-of", type=_date, default=None, help="default: today")
+    project.add_argument("--user", default="admin", help="the user reading (default: admin)")
+    project.add_argument("--json", action="store_true")
+
+    counting = sub.add_parser(
+        "counting", help="the official counting stage, coverage threshold and allocations"
+    )
+    counting_sub = counting.add_subparsers(dest="counting_command", required=True)
+    counting_sub.add_parser("show", help="the settings, with who set them and why")
+    stage = counting_sub.add_parser("stage", help="set the official stage (audited)")
+    stage.add_argument("stage", choices=[s.value for s in Stage])
+    stage.add_argument("--reason", required=True)
+    stage.add_argument("--source", default=None)
+    threshold = counting_sub.add_parser(
+        "threshold", help="share of the reported programme the register must hold (0-1]"
+    )
+    threshold.add_argument("share", type=float)
+    threshold.add_argument("--reason", required=True)
+    allocation = counting_sub.add_parser("allocation", help="a district's yearly target")
+    allocation.add_argument("district")
+    allocation.add_argument("year", type=int)
+    allocation.add_argument("target_m2", help="m², or 'none' to remove")
+    allocation.add_argument("--source", default="")
+
+
+def _output_commands(sub) -> None:
+    """What a planner takes away: export, map, report."""
     exp = sub.add_parser("export", help="export layers (filtered, as of a date) to a file")
     exp.add_argument("--layer", required=True, choices=[*LAYER_NAMES, "all"])
     exp.add_argument("--format", required=True, choices=list(FORMATS))
@@ -204,54 +269,6 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, required=True, help="FILE.html or FILE.pdf (or a folder)"
     )
     rep.add_argument("--format", choices=list(REPORT_FORMATS), default=None, help="default: suffix")
-
-    project = sub.add_parser(
-        "project", help="one project in full: its fields, comments and history (项目详情)"
-    )
-    project.add_argument("project_id")
-    project.add_argument("--as-of", type=_date, default=None, help="default: today")
-    project.add_argument("--user", default="admin", help="the user reading (default: admin)")
-    project.add_argument("--json", action="store_true")
-
-    audit = sub.add_parser("audit", help="the audit trail")
-    audit.add_argument("--user", default=None)
-    audit.add_argument("--action", default=None)
-    audit.add_argument("--json", action="store_true")
-
-    counting = sub.add_parser(
-        "counting", help="the official counting stage, coverage threshold and allocations"
-    )
-    counting_sub = counting.add_subparsers(dest="counting_command", required=True)
-    counting_sub.add_parser("show", help="the settings, with who set them and why")
-    stage = counting_sub.add_parser("stage", help="set the official stage (audited)")
-    stage.add_argument("stage", choices=[s.value for s in Stage])
-    stage.add_argument("--reason", required=True)
-    stage.add_argument("--source", default=None)
-    threshold = counting_sub.add_parser(
-        "threshold", help="share of the reported programme the register must hold (0-1]"
-    )
-    threshold.add_argument("share", type=float)
-    threshold.add_argument("--reason", required=True)
-    allocation = counting_sub.add_parser("allocation", help="a district's yearly target")
-    allocation.add_argument("district")
-    allocation.add_argument("year", type=int)
-    allocation.add_argument("target_m2", help="m², or 'none' to remove")
-    allocation.add_argument("--source", default="")
-
-    reference = sub.add_parser("reference", help="the shipped reference data in this store")
-    reference_sub = reference.add_subparsers(dest="reference_command", required=True)
-    refresh = reference_sub.add_parser(
-        "refresh",
-        help="bring the shipped projects, layers and tables up to today's seeds/ and geodata/ "
-        "(new versions; history, district uploads and admin edits kept; audited)",
-    )
-    refresh.add_argument("--dry-run", action="store_true", help="say what would change")
-    refresh.add_argument("--json", action="store_true")
-
-    original = sub.add_parser("original", help="write an uploaded file back out, byte for byte")
-    original.add_argument("submission_id", type=int)
-    original.add_argument("-o", "--output", type=Path, required=True)
-    return parser
 
 
 def standard_json(value):
@@ -312,52 +329,58 @@ def cmd_ledger(args, out) -> int:
     if args.measure and Stage(args.measure) != judgement.official_stage.stage:
         targets = ledger.by_year[["year", "target_m2"]]
         ledger = build_ledger(ledger.projects, targets, Stage(args.measure), snapshot.as_of)
-    s = ledger.summary
     judged_by_city_share = district is not None and judgement.allocation is None
-    if args.json and judged_by_city_share:  # a district is never measured against the city
+    if args.json:
+        payload = _ledger_json(ledger, judgement, judged_by_city_share)
+        json.dump(standard_json(payload), out, ensure_ascii=False, indent=2, allow_nan=False)
+        print(file=out)
+        return 0
+    _print_ledger_table(ledger, judged_by_city_share, out)
+    if judged_by_city_share:
+        s, share = ledger.summary, judgement.city_share
+        print(
+            f"{district}: {s.period_start}-{s.period_end} {fmt_area(s.cumulative_m2, args.lang)}, "
+            f"{'—' if share is None else f'{share:.1%}'} of the city's total (no allocation: "
+            "not measured against the city's target)",
+            file=out,
+        )
+        return 0
+    _print_ledger_verdict(ledger, judgement, args.lang, out)
+    return 0
+
+
+def _ledger_json(ledger, judgement, judged_by_city_share: bool) -> dict:
+    """The ledger as JSON. A district judged by its share of the city gets no target, gap or
+    pace (a district is never measured against the city's target)."""
+    s = ledger.summary
+    payload = {
+        "as_of": s.as_of.isoformat(),
+        "measure": s.stage.value,
+        **judgement.as_json(),
+        "counting_rule": COUNTING_RULE["en"],
+    }
+    if judged_by_city_share:
         years = ledger.by_year[["year", *(f"{x.value}_m2" for x in Stage)]]
-        payload = {
-            "as_of": s.as_of.isoformat(),
-            "measure": s.stage.value,
-            **judgement.as_json(),
-            "counting_rule": COUNTING_RULE["en"],
+        return payload | {
             "years": years.to_dict(orient="records"),
             "summary": {"cumulative_m2": s.cumulative_m2, "year_counted_m2": s.year_counted_m2},
         }
-        json.dump(standard_json(payload), out, ensure_ascii=False, indent=2, allow_nan=False)
-        print(file=out)
-        return 0
-    if args.json:
-        payload = {
-            "as_of": s.as_of.isoformat(),
-            "measure": s.stage.value,
-            **judgement.as_json(),
-            "counting_rule": COUNTING_RULE["en"],
-            "years": ledger.by_year.to_dict(orient="records"),
-            "summary": {
-                k: (
-                    v.isoformat() if isinstance(v, date) else v.value if isinstance(v, Stage) else v
-                )
-                for k, v in s.__dict__.items()
-            },
-            "overdue": ledger.overdue[
-                ["project_id", "name_zh", "completion_date", "days_overdue"]
-            ].to_dict(orient="records"),
-        }
-        json.dump(standard_json(payload), out, ensure_ascii=False, indent=2, allow_nan=False)
-        print(file=out)
-        return 0
-    lang = args.lang
-    header = [
-        "year",
-        "target",
-        "started",
-        "completed",
-        "delivered",
-        "cumulative",
-        "gap",
-        "required pace",
-    ]
+    return payload | {
+        "years": ledger.by_year.to_dict(orient="records"),
+        "summary": {
+            k: (v.isoformat() if isinstance(v, date) else v.value if isinstance(v, Stage) else v)
+            for k, v in s.__dict__.items()
+        },
+        "overdue": ledger.overdue[
+            ["project_id", "name_zh", "completion_date", "days_overdue"]
+        ].to_dict(orient="records"),
+    }
+
+
+def _print_ledger_table(ledger, judged_by_city_share: bool, out) -> None:
+    s = ledger.summary
+    header = ["year", "target", "started", "completed", "delivered", "cumulative", "gap",
+              "required pace"]  # fmt: skip
     print(f"pledge ledger as of {s.as_of.isoformat()}, measure: {s.stage.value} (m²)", file=out)
     print("  ".join(f"{h:>14}" for h in header), file=out)
     for row in ledger.by_year.itertuples(index=False):
@@ -375,15 +398,10 @@ def cmd_ledger(args, out) -> int:
             + "  ".join("—".rjust(14) if math.isnan(c) else f"{c:>14,.0f}" for c in cells),
             file=out,
         )
-    if judged_by_city_share:
-        share = judgement.city_share
-        print(
-            f"{district}: {s.period_start}-{s.period_end} {fmt_area(s.cumulative_m2, lang)}, "
-            f"{'—' if share is None else f'{share:.1%}'} of the city's total (no allocation: "
-            "not measured against the city's target)",
-            file=out,
-        )
-        return 0
+
+
+def _print_ledger_verdict(ledger, judgement, lang: str, out) -> None:
+    s = ledger.summary
     print(
         f"{s.year}: {fmt_area(s.year_counted_m2, lang)} / {fmt_area(s.year_target_m2, lang)}; "
         f"{s.period_start}-{s.period_end} cumulative {fmt_area(s.cumulative_m2, lang)} / "
@@ -404,7 +422,6 @@ def cmd_ledger(args, out) -> int:
         + " planned factory area",
         file=out,
     )
-    return 0
 
 
 def cmd_counting(args, out) -> int:
