@@ -103,6 +103,13 @@ def safe_members(data: bytes, limits: UploadLimits) -> dict[str, bytes]:
     Returns {safe base name: bytes}. Raises UploadRejected for zip bombs, ``..``/absolute
     paths, nested archives, too many members, or a damaged archive.
     """
+    archive, infos = _open_archive(data)
+    _check_directory(infos, len(data), limits)
+    budget = min(limits.max_uncompressed_bytes, int(max(len(data), 1) * limits.max_expansion_ratio))
+    return _extract(archive, infos, budget)
+
+
+def _open_archive(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in archive.infolist() if not i.is_dir()]
@@ -114,6 +121,12 @@ def safe_members(data: bytes, limits: UploadLimits) -> dict[str, bytes]:
             "重新压缩后上传（右键 → 压缩为 .zip）。",
             "Zip the files again and upload.",
         ) from exc
+    return archive, infos
+
+
+def _check_directory(infos: list[zipfile.ZipInfo], size: int, limits: UploadLimits) -> None:
+    """What the archive's directory says, checked before anything is unpacked: the number
+    of members, each path (no ``..``, no absolute path), no archive inside, the total size."""
     if len(infos) > limits.max_archive_members:
         raise _reject(
             "zip_too_many_members",
@@ -145,7 +158,7 @@ def safe_members(data: bytes, limits: UploadLimits) -> dict[str, bytes]:
                 "Unpack the inner archive and zip its files directly.",
             )
     declared = sum(i.file_size for i in infos)
-    if declared > limits.max_uncompressed_bytes or declared > max(len(data), 1) * (
+    if declared > limits.max_uncompressed_bytes or declared > max(size, 1) * (
         limits.max_expansion_ratio
     ):
         raise _reject(
@@ -156,8 +169,12 @@ def safe_members(data: bytes, limits: UploadLimits) -> dict[str, bytes]:
             "只上传图层本身的文件。",
             "Upload only the layer's own files.",
         )
+
+
+def _extract(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], budget: int) -> dict:
+    """The members' bytes, counted as they really come out (a directory's sizes can lie):
+    past ``budget`` bytes the reading stops. Hidden and ``__MACOSX`` files are skipped."""
     members: dict[str, bytes] = {}
-    budget = min(limits.max_uncompressed_bytes, int(max(len(data), 1) * limits.max_expansion_ratio))
     used = 0
     for info in infos:
         base = PurePosixPath(info.filename.replace("\\", "/")).name
@@ -237,8 +254,18 @@ def repair_dbf_field_names(dbf: Path) -> bool:
 
 def _read_gdal(path: Path, fmt: str, limits: UploadLimits) -> RawLayer:
     """Read one GDAL format with exactly its own driver (spatial.ingest.gdal_drivers),
-    within limits."""
+    within limits: the signature, the driver GDAL would pick, the layer's columns, then the
+    rows in batches — each checked before the next is read."""
     check_signature(path, fmt, limits)
+    _own_driver_only(path, fmt)
+    layer_name = geopackage_feature_table(path, limits) if fmt == "GeoPackage" else None
+    findings: list[Finding] = []
+    frame = _read_layer(path, fmt, layer_name, limits, findings)
+    return _raw_layer(frame, fmt, limits, findings)
+
+
+def _own_driver_only(path: Path, fmt: str) -> None:
+    """The driver GDAL picks from the content is the one this format's name promises."""
     expected = UPLOAD_DRIVERS[fmt]
     try:
         found = identify(path)
@@ -252,8 +279,12 @@ def _read_gdal(path: Path, fmt: str, limits: UploadLimits) -> RawLayer:
         ) from exc
     if found != expected:
         raise _wrong_content(fmt, found)
-    layer_name = geopackage_feature_table(path, limits) if fmt == "GeoPackage" else None
-    findings: list[Finding] = []
+
+
+def _read_layer(path: Path, fmt: str, layer_name, limits: UploadLimits, findings: list):
+    """The layer's frame, its columns counted before any row is read. A Shapefile without
+    a .cpg is read again as GBK when its text is not UTF-8; field names cut mid-character by
+    the 10-byte limit are repaired. GDAL's own message explains a file it cannot read."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -307,6 +338,12 @@ def _read_gdal(path: Path, fmt: str, limits: UploadLimits) -> RawLayer:
             "在 QGIS 中打开检查，或另存后重新上传。",
             "Open it in QGIS to check, or save it again and upload.",
         ) from exc
+    return frame
+
+
+def _raw_layer(frame, fmt: str, limits: UploadLimits, findings: list) -> RawLayer:
+    """The frame as every reader hands it on: 2D shapes, the CRS apart, and the bookkeeping
+    columns (1-based position, the feature's id, not broken)."""
     if not isinstance(frame, gpd.GeoDataFrame):
         raise _reject(
             "no_geometry",

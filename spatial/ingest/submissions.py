@@ -402,6 +402,27 @@ def submit(
     return submission_id, checked, commit(store, submission_id, actor)
 
 
+def _no_later_changes(store: Store, versions: pd.DataFrame, submission_id: int, conn) -> None:
+    """An undo is refused when a later commit changed any of the same projects."""
+    if versions.empty:
+        return
+    later = store.later_committed_changes(
+        versions["project_id"].tolist(), int(versions["version_id"].min()), submission_id, conn
+    )
+    if later:
+        ids = ", ".join(sorted(set(later))[:10])
+        raise SubmissionError(
+            f"这些项目在此之后又被修改过：{ids}；请先撤销之后的上传",
+            f"these projects were changed again later: {ids}; undo the later upload first",
+        )
+
+
+def _versions_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Stored versions (WKB geometry) as a frame that can be written again."""
+    geoms = shapely.from_wkb(frame["geometry"].to_numpy())
+    return gpd.GeoDataFrame(frame.drop(columns=["geometry"]), geometry=geoms, crs="EPSG:4326")
+
+
 def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None = None) -> int:
     """Restore what a committed submission replaced; projects it created are deleted.
 
@@ -423,37 +444,16 @@ def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None
         at = at or utcnow()
         versions = store.versions_of_submission(submission_id, conn)
         versions = versions[versions["change_kind"].isin(["create", "update"])]
-        later = (
-            store.later_committed_changes(
-                versions["project_id"].tolist(),
-                int(versions["version_id"].min()),
-                submission_id,
-                conn,
-            )
-            if not versions.empty
-            else []
-        )
-        if later:
-            ids = ", ".join(sorted(set(later))[:10])
-            raise SubmissionError(
-                f"这些项目在此之后又被修改过：{ids}；请先撤销之后的上传",
-                f"these projects were changed again later: {ids}; undo the later upload first",
-            )
+        _no_later_changes(store, versions, submission_id, conn)
         # each project goes back to the state the submission found: the version it replaced,
         # or "absent" when it created the project or re-created one that was deleted before
         previous = store.previous_versions(versions["version_id"].tolist(), conn)
         live_before = previous[~previous["is_deleted"].astype(bool)]
         restored_ids = set(live_before["project_id"])
 
-        def as_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-            geoms = [shapely.from_wkb(g) if g is not None else None for g in frame["geometry"]]
-            return gpd.GeoDataFrame(
-                frame.drop(columns=["geometry"]), geometry=geoms, crs="EPSG:4326"
-            )
-
         count = store.write_project_versions(
             conn,
-            as_frame(live_before),
+            _versions_frame(live_before),
             at=at,
             changed_by=user,
             change_kind="undo",
@@ -462,7 +462,7 @@ def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None
         absent_before = versions[~versions["project_id"].isin(restored_ids)]
         count += store.write_project_versions(
             conn,
-            as_frame(absent_before),
+            _versions_frame(absent_before),
             at=at,
             changed_by=user,
             change_kind="undo",

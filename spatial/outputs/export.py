@@ -263,6 +263,37 @@ def export_layers(store: Store, actor: Principal, request: ExportRequest) -> Exp
     except Exception:
         store.record_event(actor.user_name, "export", ",".join(request.layers), ok=False)
         raise
+    _check_request(request)
+    fmt, crs_key = request.format, request.crs
+    at = utcnow()
+    snapshot = take_snapshot(store, request.as_of).readable_by(actor)
+    crs_label = CRS_OPTIONS[crs_key][1]
+    frames = {
+        name: _reproject(_with_provenance(frame, request, actor, at, crs_label), crs_key)
+        for name, frame in _frames(snapshot, request, actor).items()
+    }
+    stem = ("all_layers" if len(frames) > 1 else next(iter(frames))) + (
+        f"_{(request.as_of or shenzhen_today()).isoformat()}_{crs_label}"
+    )
+    content, filename, media = _written(frames, snapshot, fmt, crs_key, crs_label, stem)
+    counts = {name: len(frame) for name, frame in frames.items()}
+    store.record_event(
+        actor.user_name,
+        "export",
+        ",".join(request.layers),
+        detail={
+            "format": fmt,
+            "crs": crs_key,
+            "rows": counts,
+            "filters": request.filters.describe(),
+            "as_of": (request.as_of or shenzhen_today()).isoformat(),
+        },
+    )
+    return ExportResult(filename, content, media, counts)
+
+
+def _check_request(request: ExportRequest) -> None:
+    """A known format, coordinate system and layers; KML only in lon-lat."""
     fmt, crs_key = request.format, request.crs
     if fmt not in FORMATS:
         raise ExportError(f"未知格式 {fmt}", f"unknown format {fmt}")
@@ -276,16 +307,11 @@ def export_layers(store: Store, actor: Principal, request: ExportRequest) -> Exp
     unknown = set(request.layers) - set(LAYER_NAMES)
     if unknown or not request.layers:
         raise ExportError(f"未知图层 {sorted(unknown)}", f"unknown layers {sorted(unknown)}")
-    at = utcnow()
-    snapshot = take_snapshot(store, request.as_of).readable_by(actor)
-    crs_label = CRS_OPTIONS[crs_key][1]
-    frames = {
-        name: _reproject(_with_provenance(frame, request, actor, at, crs_label), crs_key)
-        for name, frame in _frames(snapshot, request, actor).items()
-    }
-    stem = ("all_layers" if len(frames) > 1 else next(iter(frames))) + (
-        f"_{(request.as_of or shenzhen_today()).isoformat()}_{crs_label}"
-    )
+
+
+def _written(frames: dict, snapshot, fmt: str, crs_key: str, crs_label: str, stem: str):
+    """The frames written in ``fmt`` by GDAL (or openpyxl), as (bytes, file name, media
+    type): one file as itself, several (a Shapefile's parts, one file per layer) zipped."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files: list[Path] = []
@@ -327,17 +353,4 @@ def export_layers(store: Store, actor: Principal, request: ExportRequest) -> Exp
                 for f in files:
                     archive.write(f, f.name)
             content, filename, media = buffer.getvalue(), f"{stem}_{fmt}.zip", "application/zip"
-    counts = {name: len(frame) for name, frame in frames.items()}
-    store.record_event(
-        actor.user_name,
-        "export",
-        ",".join(request.layers),
-        detail={
-            "format": fmt,
-            "crs": crs_key,
-            "rows": counts,
-            "filters": request.filters.describe(),
-            "as_of": (request.as_of or shenzhen_today()).isoformat(),
-        },
-    )
-    return ExportResult(filename, content, media, counts)
+    return content, filename, media

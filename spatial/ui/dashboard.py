@@ -210,6 +210,21 @@ def render() -> None:
     )
     st.warning(t("data_note", lg, n=len(snap.projects)))
 
+    _by_year(ledger, measured, lg)
+    _by_district_park_and_line(ledger, snap, lg)
+    _by_cluster(ledger, snap, lg)
+    _overdue(ledger, snap, lg)
+    with st.expander(t("reported_totals", lg)):
+        st.dataframe(snap.programme_reports, hide_index=True, width="stretch")
+    st.caption(
+        f"{t('before_period', lg)}: {fmt_area(s.before_period_m2, lg)} · "
+        f"{t('undated', lg)}: {s.undated_projects} · {t('no_area', lg)}: {s.projects_without_area}"
+    )
+    report.dashboard_buttons(lg, s.year, as_of, s.stage)
+
+
+def _by_year(ledger, measured: bool, lg: str) -> None:
+    """The ledger year by year (targets only where the viewer is measured against them)."""
     st.subheader(t("by_year", lg))
     by_year = ledger.by_year if measured else ledger.by_year.drop(columns=list(TARGET_COLUMNS))
     st.altair_chart(year_chart(by_year, lg), width="stretch")
@@ -217,6 +232,9 @@ def render() -> None:
     table = by_year.rename(columns={"year": t("year", lg), **names}).round(0)
     st.dataframe(table, hide_index=True, width="stretch", column_config=grouped_numbers(table))
 
+
+def _by_district_park_and_line(ledger, snap, lg: str) -> None:
+    """The counted area by district, by park, and inside / outside the control lines."""
     left, right = st.columns(2)
     with left:
         st.subheader(t("by_district", lg))
@@ -244,6 +262,8 @@ def render() -> None:
         if "illustrative" in str(quality):
             st.caption(t("legend_illustrative", lg) + " — " + t("layer_control_level1", lg))
 
+
+def _by_cluster(ledger, snap, lg: str) -> None:
     st.subheader(t("by_cluster", lg))
     exploded = ledger.projects.assign(
         cluster=ledger.projects["clusters"].fillna("").str.split(";")
@@ -252,6 +272,9 @@ def render() -> None:
     st.caption(t("cluster_matching", lg) + " " + t("cluster_double_count", lg))
     _numbers_table(_split_table(by_k, t("cluster", lg), lg))
 
+
+def _overdue(ledger, snap, lg: str) -> None:
+    """Projects past their planned completion date and not completed."""
     st.subheader(t("overdue", lg))
     if ledger.overdue.empty:
         st.success(t("no_overdue", lg))
@@ -272,11 +295,3 @@ def render() -> None:
             hide_index=True,
             width="stretch",
         )
-
-    with st.expander(t("reported_totals", lg)):
-        st.dataframe(snap.programme_reports, hide_index=True, width="stretch")
-    st.caption(
-        f"{t('before_period', lg)}: {fmt_area(s.before_period_m2, lg)} · "
-        f"{t('undated', lg)}: {s.undated_projects} · {t('no_area', lg)}: {s.projects_without_area}"
-    )
-    report.dashboard_buttons(lg, s.year, as_of, s.stage)

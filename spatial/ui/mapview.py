@@ -203,47 +203,14 @@ def render() -> None:
     flt = project_filter_inputs(snap, lg, "map")
     basemap = basemap_input(lg)
     shown = flt.apply(snap.projects)
-    located = shown[shown.geometry.notna()]
     state = _state()
-
-    # choosing districts zooms to them, and the view stays until the user moves it
-    if flt.districts != state["districts"]:
-        state["districts"] = flt.districts
-        chosen = snap.districts[snap.districts["district_id"].isin(flt.districts)].geometry
-        inside = shown[shown["district_id"].isin(flt.districts)].geometry
-        view = MapView.around(chosen) or MapView.around(inside)
-        _fit(state, view if flt.districts else None, basemap.gcj02, max_zoom=14)
-
-    names = dict(
-        zip(
-            located["project_id"],
-            located["name_zh"] if lg == "zh" else located["name_en"].fillna(located["name_zh"]),
-            strict=True,
-        )
-    )
-    found = st.selectbox(
-        t("map_search", lg),
-        list(names),
-        index=None,
-        format_func=lambda i: f"{i} · {names.get(i, '')}",
-        placeholder=t("map_search_placeholder", lg),
-        key="map_search",
-    )
-    if found != state["search"]:
-        state["search"] = found
-        if found is not None:
-            _select(state, found, located, basemap.gcj02)
-
+    _follow_district_choice(state, flt, snap, shown, basemap.gcj02)
+    _search_box(state, shown[shown.geometry.notna()], lg, basemap.gcj02)
     unlocated = int(shown.geometry.isna().sum())
     st.caption(
-        t(
-            "shown_projects",
-            lg,
-            n=len(shown) - unlocated,
-            total=len(snap.projects),
-            unlocated=unlocated,
-        )
-    )
+        t("shown_projects", lg, n=len(shown) - unlocated, total=len(snap.projects),
+          unlocated=unlocated)
+    )  # fmt: skip
     selected = state["selected"] if state["selected"] in set(shown["project_id"]) else None
     # The map opens where it should be: where the user was when it is drawn anew (a filter,
     # the date, the language, the selection changed), or where the page moves it (a district,
@@ -278,10 +245,55 @@ def render() -> None:
             )
             or {}
         )
-    # what the map reported: the view the user moved to (as bounds, read live from the map
-    # when it reports — a click's report included), and a project clicked
+    _keep_reported_view(state, m, out)
+    _follow_click(state, out)
+    with right:
+        details_panel(snap, selected, lg)
+    view = MapView.from_leaflet(out.get("bounds"), gcj02=basemap.gcj02)
+    linked_table(snap, shown, selected, lg, state, basemap.gcj02)
+    offline_map_button(flt, as_of, lg, view)
+
+
+def _follow_district_choice(state: dict, flt, snap, shown, gcj02: bool) -> None:
+    """Choosing districts zooms to them, and the view stays until the user moves it."""
+    if flt.districts == state["districts"]:
+        return
+    state["districts"] = flt.districts
+    chosen = snap.districts[snap.districts["district_id"].isin(flt.districts)].geometry
+    inside = shown[shown["district_id"].isin(flt.districts)].geometry
+    view = MapView.around(chosen) or MapView.around(inside)
+    _fit(state, view if flt.districts else None, gcj02, max_zoom=14)
+
+
+def _search_box(state: dict, located: pd.DataFrame, lg: str, gcj02: bool) -> None:
+    """Find a project by id or name: it is selected and brought into view."""
+    names = dict(
+        zip(
+            located["project_id"],
+            located["name_zh"] if lg == "zh" else located["name_en"].fillna(located["name_zh"]),
+            strict=True,
+        )
+    )
+    found = st.selectbox(
+        t("map_search", lg),
+        list(names),
+        index=None,
+        format_func=lambda i: f"{i} · {names.get(i, '')}",
+        placeholder=t("map_search_placeholder", lg),
+        key="map_search",
+    )
+    if found != state["search"]:
+        state["search"] = found
+        if found is not None:
+            _select(state, found, located, gcj02)
+
+
+def _keep_reported_view(state: dict, m, out: dict) -> None:
+    """The view the user moved to, as the map reports it (bounds, read live from the map
+    when it reports — a click's report included); a map not yet drawn reports its own
+    bounds, which say nothing."""
     shown_view = MapView.from_leaflet(out.get("bounds"))  # in the display frame
-    (south, west), (north, east) = m.get_bounds()  # what a map not yet drawn "reports"
+    (south, west), (north, east) = m.get_bounds()
     placeholder = out.get("bounds") == {
         "_southWest": {"lat": south, "lng": west},
         "_northEast": {"lat": north, "lng": east},
@@ -291,6 +303,10 @@ def render() -> None:
         if reported != state["returned"]:
             state["returned"] = reported
             state["centre"], state["zoom"] = reported
+
+
+def _follow_click(state: dict, out: dict) -> None:
+    """A project clicked on the map is selected (and the table follows)."""
     clicked = ((out.get("last_active_drawing") or {}).get("properties") or {}).get("project_id")
     if clicked != state["clicked"]:
         state["clicked"] = clicked
@@ -298,12 +314,6 @@ def render() -> None:
             state["selected"] = clicked
             state["table"] += 1  # the table follows the map
             st.rerun()
-    with right:
-        details_panel(snap, selected, lg)
-
-    view = MapView.from_leaflet(out.get("bounds"), gcj02=basemap.gcj02)
-    linked_table(snap, shown, selected, lg, state, basemap.gcj02)
-    offline_map_button(flt, as_of, lg, view)
 
 
 def _select(state: dict, project_id: str, located: pd.DataFrame, gcj02: bool) -> None:

@@ -329,6 +329,14 @@ def render() -> None:
     done = st.session_state.pop(COMMITTED, None)
     if done:
         st.success(done[0] if lg == "zh" else done[1])
+    upload = _file_box()
+    if upload is not None:
+        _check_and_commit(upload, district_id, crs_choice, repair, who, lg)
+    _history(district_id, lg)
+
+
+def _file_box():
+    """The file box, its limit and its button in the page's language."""
     limit_mb = UploadLimits.from_env().max_bytes / 2**20
     # Streamlit's own box states its transport limit (set higher, so that an oversized file
     # is still stored and then refused with a reason) and labels its button in English: the
@@ -349,54 +357,58 @@ def render() -> None:
         type=ACCEPTED_TYPES,
         key=f"upload_file_{st.session_state.get(UPLOADER, 0)}",  # a new key empties it
     )
-    if upload is not None:
-        received = st.session_state.setdefault("received", {})
-        key = f"{upload.file_id}:{district_id}"
-        if key not in received:  # store the raw bytes first, once per uploaded file
-            received[key] = sub.receive(
-                store(),
-                upload.name,
-                upload.getvalue(),
-                district_id,
-                who,
-            )
-        submission_id = received[key]
-        record = store().submission(submission_id)
-        st.caption(
-            T(
-                f"已保存原文件：上传 #{submission_id}，{record.size_bytes:,} 字节，"
-                f"SHA-256 {record.sha256[:16]}…",
-                f"Original stored: upload #{submission_id}, {record.size_bytes:,} bytes, "
-                f"SHA-256 {record.sha256[:16]}…",
-            )
+    return upload
+
+
+def _check_and_commit(upload, district_id: str, crs_choice: str, repair: bool, who, lg: str):
+    """The raw bytes stored first (once per file), then checked (once per file and options),
+    the report, the preview, and the commit."""
+    received = st.session_state.setdefault("received", {})
+    key = f"{upload.file_id}:{district_id}"
+    if key not in received:  # store the raw bytes first, once per uploaded file
+        received[key] = sub.receive(
+            store(),
+            upload.name,
+            upload.getvalue(),
+            district_id,
+            who,
         )
-        options = UploadOptions(district_id, crs_choice, repair)
-        cache = st.session_state.setdefault("checked", {})
-        check_key = (submission_id, crs_choice, repair)
-        if check_key not in cache:  # check once per file and options, not on every rerun
-            cache.clear()
-            cache[check_key] = _check(submission_id, options, lg)
-        checked = cache[check_key]
-        _report(checked, lg)
-        if record.status == "committed":
-            st.info(T("这个文件已经提交。", "This file is committed."))
-        elif checked.accepted:
-            st.subheader(T("提交前预览", "Preview before committing"))
-            _preview(checked, district_id, lg)
-            if st.button(T("确认提交", "Commit"), type="primary", key="commit"):
-                try:
-                    result = sub.commit(store(), submission_id, who)
-                except (sub.SubmissionError, PermissionDenied) as exc:
-                    st.error(exc.text(lg))
-                else:  # done: the message stays, the file and its preview go
-                    st.session_state[COMMITTED] = (
-                        f"已提交上传 #{submission_id}：新增 {result.created}，更新 "
-                        f"{result.updated}，未变 {result.unchanged}。总览已更新。",
-                        f"Upload #{submission_id} committed: {result.created} new, "
-                        f"{result.updated} changed, {result.unchanged} unchanged. The "
-                        "dashboard is updated.",
-                    )
-                    st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1
-                    st.session_state.pop("checked", None)
-                    st.rerun()
-    _history(district_id, lg)
+    submission_id = received[key]
+    record = store().submission(submission_id)
+    st.caption(
+        T(
+            f"已保存原文件：上传 #{submission_id}，{record.size_bytes:,} 字节，"
+            f"SHA-256 {record.sha256[:16]}…",
+            f"Original stored: upload #{submission_id}, {record.size_bytes:,} bytes, "
+            f"SHA-256 {record.sha256[:16]}…",
+        )
+    )
+    options = UploadOptions(district_id, crs_choice, repair)
+    cache = st.session_state.setdefault("checked", {})
+    check_key = (submission_id, crs_choice, repair)
+    if check_key not in cache:  # check once per file and options, not on every rerun
+        cache.clear()
+        cache[check_key] = _check(submission_id, options, lg)
+    checked = cache[check_key]
+    _report(checked, lg)
+    if record.status == "committed":
+        st.info(T("这个文件已经提交。", "This file is committed."))
+    elif checked.accepted:
+        st.subheader(T("提交前预览", "Preview before committing"))
+        _preview(checked, district_id, lg)
+        if st.button(T("确认提交", "Commit"), type="primary", key="commit"):
+            try:
+                result = sub.commit(store(), submission_id, who)
+            except (sub.SubmissionError, PermissionDenied) as exc:
+                st.error(exc.text(lg))
+            else:  # done: the message stays, the file and its preview go
+                st.session_state[COMMITTED] = (
+                    f"已提交上传 #{submission_id}：新增 {result.created}，更新 "
+                    f"{result.updated}，未变 {result.unchanged}。总览已更新。",
+                    f"Upload #{submission_id} committed: {result.created} new, "
+                    f"{result.updated} changed, {result.unchanged} unchanged. The "
+                    "dashboard is updated.",
+                )
+                st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1
+                st.session_state.pop("checked", None)
+                st.rerun()
