@@ -54,12 +54,16 @@ def sign_in(page, base: str, name: str) -> None:
 
 
 def settle(page) -> None:
-    """Wait until Streamlit has finished the rerun a widget change started."""
+    """Wait until Streamlit has finished the rerun a widget change started: the app's script
+    state (which a widget change sets to "rerun requested" at once) is back to "not running",
+    and the status widget is idle."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText === ''",
-        timeout=30_000,
+        "() => document.querySelector('[data-testid=stApp]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'"
+        " && (!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText === '')",
+        timeout=60_000,
     )
     page.wait_for_timeout(300)
 
@@ -237,7 +241,7 @@ def test_a_reload_keeps_the_session_and_the_language(app_server, page):
     settle(page)
     page.wait_for_selector("text=Sign out", timeout=30_000)
     go(page, "Map")
-    assert page.url.endswith("/map")
+    page.wait_for_url(re.compile(r"/map$"), timeout=30_000)
     page.reload()
     page.wait_for_selector("text=Sign out", timeout=60_000)  # still signed in, still English
     assert page.url.endswith("/map")
@@ -741,6 +745,7 @@ def test_every_page_speaks_one_language(app_server, page, lg):
         settle(page)
         page.wait_for_function(  # tables draw their grid after the script ends
             "() => Array.from(document.querySelectorAll('[data-testid=stDataFrame]'))"
+            ".filter(t => t.checkVisibility())"  # a closed expander draws its table when opened
             ".every(t => t.querySelector('[role=columnheader]'))",
             timeout=30_000,
         )
@@ -925,7 +930,7 @@ def test_admin_creates_an_officer_by_a_district_spelling_who_signs_in(app_server
         in page.locator('[data-testid="stSidebar"] [data-testid=stMultiSelect]').first.inner_text()
     )
     _pick(page, "行政区", "Atlantis", page.locator('[data-testid="stSidebar"]'))
-    page.get_by_text("Atlantis").first.wait_for(timeout=30_000)  # named in the warning
+    page.locator("[data-testid=stAlert]", has_text="Atlantis").first.wait_for(timeout=30_000)
     assert page.locator('[data-testid="stSidebar"] [data-testid=stAlert]').count() == 1
 
     officer = page.context.browser.new_context(locale="zh-CN").new_page()
