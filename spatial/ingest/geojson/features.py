@@ -29,9 +29,11 @@ def crs_from_member(crs) -> str | None:
     name = str(name).strip("[]")
     if re.search(r"CRS84$|CRS:84", name, re.I):
         return "OGC:CRS84"
-    m = re.search(r"EPSG(?::[\d.]*)?::?(\d+)", name, re.I)
+    # EPSG:4547, urn:ogc:def:crs:EPSG::4547, or the URI JSON-FG uses:
+    # http://www.opengis.net/def/crs/EPSG/0/4547
+    m = re.search(r"EPSG(?::[\d.]*)?::?(\d+)|EPSG/[\d.]+/(\d+)", name, re.I)
     if m:
-        return f"EPSG:{m.group(1)}"
+        return f"EPSG:{m.group(1) or m.group(2)}"
     return name or None
 
 

@@ -1,0 +1,130 @@
+"""spatial.ingest.geojson: one case per rule, by the part of the standards it checks — the
+JSON text (RFC 8259 / 8142), the members every object carries (RFC 7946 §1.4, §5, §7.1),
+positions (§3.1.1), geometry by type (§3.1.4, §3.1.6, §3.1.8), features and collections
+(§3.2, §3.3) — each naming the feature it found the problem in."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from spatial.ingest.geojson import parse_geojson
+from spatial.ingest.geojson.features import crs_from_member
+from spatial.ingest.geojson.text import nesting_depth
+
+POINT = {"type": "Point", "coordinates": [114.05, 22.54]}
+SQUARE = [[114.0, 22.5], [114.1, 22.5], [114.1, 22.6], [114.0, 22.6], [114.0, 22.5]]
+
+
+def feature(geometry=POINT, **extra) -> dict:
+    return {"type": "Feature", "properties": {"n": 1}, "geometry": geometry, **extra}
+
+
+def collection(*features) -> dict:
+    return {"type": "FeatureCollection", "features": list(features)}
+
+
+def encoded(doc) -> bytes:
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+CASES = [
+    # JSON text
+    ("text", b'\xef\xbb\xbf{"type":"FeatureCollection","features":[]}', "utf8_bom", None),
+    ("text", '{"type": "Feature"}'.encode("utf-16"), "not_utf8", None),
+    ("text", b'{"type": "FeatureCollection", "features": [', "json_syntax", None),
+    ("text", b'{"type": "Point", "coordinates": [NaN, 22.5]}', "json_not_a_number", None),
+    ("text", b"[" * 100 + b"]" * 100, "too_deep", None),
+    # members of every object
+    ("members", encoded({"type": "feature", "properties": {}, "geometry": None}), "unknown_type",
+     None),
+    ("members", encoded(collection(feature(coordinates=[1, 2]))), "changed_semantics", 1),
+    ("members", encoded(collection(feature(bbox=[114.1, 22.6, 114.0, 22.5]))), "bbox_order", 1),
+    ("members", b'{"type":"Feature","properties":{"a":1,"a":2},"geometry":null}',
+     "duplicate_member", 1),
+    # positions
+    ("positions", encoded(collection(feature({"type": "Point", "coordinates": [114.05]}))),
+     "position_size", 1),
+    ("positions", encoded(collection(feature({"type": "Point", "coordinates": ["114", "22"]}))),
+     "position_not_numbers", 1),
+    ("positions", encoded(collection(feature({"type": "Polygon", "coordinates": [114, 22]}))),
+     "coordinates_nesting", 1),
+    ("positions", encoded(collection(feature({"type": "LineString",
+     "coordinates": [[114.0, 22.5], [114.1, 22.6, 10.0]]}))), "mixed_dimensions", 1),
+    # geometry by type
+    ("geometry", encoded(collection(feature({"type": "LineString",
+     "coordinates": [[114.0, 22.5]]}))), "short_line", 1),
+    ("geometry", encoded(collection(feature({"type": "Polygon",
+     "coordinates": [SQUARE[:2] + [SQUARE[0]]]}))), "short_ring", 1),
+    ("geometry", encoded(collection(feature({"type": "Polygon",
+     "coordinates": [SQUARE[:-1]]}))), "ring_not_closed", 1),
+    ("geometry", encoded(collection(feature({"type": "Polygon",
+     "coordinates": [SQUARE[::-1]]}))), "winding_order", 1),
+    ("geometry", encoded(collection(feature({"type": "GeometryCollection", "geometries": [
+     {"type": "GeometryCollection", "geometries": [POINT]}]}))), "nested_collection", 1),
+    ("geometry", encoded(collection(feature({"type": "GeometryCollection",
+     "geometries": [POINT]}))), "single_member_collection", 1),
+    # features and collections
+    ("features", encoded(collection(feature(), {"type": "Feature", "geometry": None})),
+     "missing_properties", 2),
+    ("features", encoded(collection(feature(id=True))), "bad_feature_id", 1),
+    ("features", encoded(collection(feature(), None)), "null_feature", 2),
+    ("features", encoded([feature()]), "bare_feature_array", None),
+    ("features", encoded({"type": "FeatureCollection"}), "missing_features", None),
+    ("features", encoded({"geometryType": "esriGeometryPoint", "features": []}), "esri_json",
+     None),
+    ("features", encoded({**collection(feature()), "crs": {"type": "name", "properties":
+     {"name": "urn:ogc:def:crs:EPSG::4547"}}}), "legacy_crs_member", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "part, data, code, at", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES]
+)  # fmt: skip
+def test_each_rule_reports_its_finding_at_its_feature(part, data, code, at):
+    parsed = parse_geojson(data)
+    found = [f for f in parsed.findings if f.code == code]
+    assert found, f"{code} not in {[f.code for f in parsed.findings]}"
+    assert found[0].feature == at
+    assert found[0].message_zh and found[0].message_en  # both languages
+
+
+def test_a_sound_file_has_no_finding_and_keeps_every_feature():
+    parsed = parse_geojson(
+        encoded(collection(feature(), feature({"type": "Polygon", "coordinates": [SQUARE]})))
+    )
+    assert parsed.findings == []
+    assert parsed.kind == "FeatureCollection"
+    assert [f["broken"] for f in parsed.features] == [False, False]
+
+
+def test_geojson_lines_and_text_sequences():
+    lines = b"\n".join(encoded(feature()) for _ in range(3))
+    sequence = b"".join(b"\x1e" + encoded(feature()) + b"\n" for _ in range(3))
+    for data in (lines, sequence):
+        parsed = parse_geojson(data)
+        assert parsed.kind == "GeoJSONSeq" and len(parsed.features) == 3
+
+
+def test_feature_limit_refuses_before_walking():
+    parsed = parse_geojson(encoded(collection(*[feature()] * 5)), max_features=4)
+    assert parsed.kind == "invalid" and parsed.features == []
+    assert [f.code for f in parsed.findings] == ["too_many_features"]
+
+
+@pytest.mark.parametrize(
+    "member, crs",
+    [
+        ({"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}, "OGC:CRS84"),
+        ({"type": "name", "properties": {"name": "EPSG:4547"}}, "EPSG:4547"),
+        ("http://www.opengis.net/def/crs/EPSG/0/4490", "EPSG:4490"),
+        (7, None),
+    ],
+)
+def test_legacy_crs_member(member, crs):
+    assert crs_from_member(member) == crs
+
+
+def test_nesting_depth_ignores_brackets_in_strings():
+    assert nesting_depth('{"a": "[[[[", "b": [[1]]}') == 3

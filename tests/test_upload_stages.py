@@ -1,0 +1,175 @@
+"""Each stage of the upload check on its own (spatial.ingest.columns, field_rules,
+geometry_rules, district_rules, id_rules), on small hand-built tables: what a rule family
+reports and which rows it blocks, without reading a file or resolving a CRS."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point, Polygon, box
+
+from spatial.ingest.columns import ProjectTable, map_project_columns
+from spatial.ingest.district_rules import district_rules, site_share_in
+from spatial.ingest.field_rules import (
+    area_rules,
+    check_fields,
+    date_rules,
+    number_rules,
+    status_rules,
+    text_rules,
+)
+from spatial.ingest.findings import ValidationReport
+from spatial.ingest.geometry_rules import project_geometry, site_plausibility
+from spatial.ingest.id_rules import id_key, id_rules
+
+FUTIAN = Point(114.055, 22.54)
+BAOAN = Point(113.88, 22.58)
+
+
+def table_of(geometry=None, **columns) -> ProjectTable:
+    """A table as the CRS stage hands it on: lon-lat, the readers' bookkeeping columns."""
+    n = len(next(iter(columns.values())))
+    frame = gpd.GeoDataFrame(
+        {"_feature": range(1, n + 1), "_id": [None] * n, "_broken": [False] * n, **columns},
+        geometry=geometry or [FUTIAN] * n,
+        crs="EPSG:4326",
+    )
+    return map_project_columns(frame, ValidationReport(filename="hand-built"))
+
+
+def codes_by_row(table: ProjectTable, ignore=("missing_value",)) -> dict[int, set[str]]:
+    """Each row's finding codes (a table built for one rule family lacks the other fields:
+    their "is empty" findings are left out)."""
+    out: dict[int, set[str]] = {}
+    for f in table.rows.report.findings:
+        if f.feature is not None and f.code not in ignore:
+            out.setdefault(f.feature, set()).add(f.code)
+    return out
+
+
+def test_columns_named_in_either_language_and_missing_ones_reported():
+    table = table_of(项目编号=["A"], 名称=["甲"], 奇怪的列=["x"])
+    assert {"project_id", "name_zh"} <= set(table.attrs.columns)
+    codes = table.rows.report.codes()
+    assert "unknown_columns" in codes
+    missing = {f.field for f in table.rows.report.errors if f.code == "missing_column"}
+    assert missing == {"status", "floor_area_m2"}
+
+
+@pytest.mark.parametrize(
+    "written, parsed, code",
+    [
+        ("12万", 120_000.0, None),
+        ("120000㎡", 120_000.0, None),
+        ("十二万", None, "not_a_number"),
+        ("-5", -5.0, "negative_value"),
+        ("1e15", 1e15, "implausible_value"),
+    ],
+)
+def test_number_rules(written, parsed, code):
+    table = table_of(project_id=["A"], floor_area_m2=[written])
+    numbers = number_rules(table)
+    value = numbers["floor_area_m2"][0]
+    assert (pd.isna(value) and parsed is None) or value == parsed
+    assert codes_by_row(table).get(1, set()) == ({code} if code else set())
+    assert bool(table.rows.bad[0]) is (code is not None)
+
+
+def test_area_rules_factory_above_total_and_plot_ratio_disagreeing():
+    table = table_of(
+        project_id=["A", "B", "C"],
+        floor_area_m2=["100000", "100000", "100000"],
+        factory_floor_area_m2=["120000", "80000", "80000"],
+        land_area_m2=["20000", "20000", "20000"],
+        plot_ratio=["5", "3", "5.2"],  # 100000 / 20000 = 5
+    )
+    area_rules(table, number_rules(table))
+    assert codes_by_row(table) == {1: {"factory_exceeds_total"}, 2: {"plot_ratio_inconsistent"}}
+
+
+def test_text_status_and_date_rules_on_their_own():
+    table = table_of(
+        project_id=["A", "B", "C"],
+        name_zh=["甲\x00", "乙", "丙"],
+        status=["在建", "建设中?", "交付"],
+        start_date=["2024-03-01", "2024/3/5", "2025年1月"],
+        completion_date=["2023-12-31", None, None],
+    )
+    values = text_rules(table)
+    status = status_rules(table)
+    dates = date_rules(table, status)
+    assert values["name_zh"][1] == "乙"
+    assert status[0] == "under_construction" and pd.isna(status[1])
+    assert dates["start_date"].tolist() == ["2024-03-01", "2024-03-05", "2025-01-31"]
+    assert codes_by_row(table) == {
+        1: {"control_character", "completion_before_start"},
+        2: {"unknown_status"},
+        3: {"delivered_without_date"},
+    }
+    assert "partial_dates" in table.rows.report.codes()
+
+
+def test_geometry_rules_types_and_repair():
+    bowtie = Polygon([(114.05, 22.53), (114.06, 22.54), (114.06, 22.53), (114.05, 22.54)])
+    line = gpd.GeoSeries.from_wkt(["LINESTRING (114.05 22.53, 114.06 22.54)"]).iloc[0]
+    for repair in (False, True):
+        table = table_of(geometry=[FUTIAN, bowtie, line, None], project_id=list("ABCD"))
+        shapes = project_geometry(table, repair_invalid=repair)
+        rows = codes_by_row(table)
+        assert rows[2] == {"geometry_repaired" if repair else "invalid_geometry"}
+        assert rows[3] == {"wrong_geometry_type"} and rows[4] == {"empty_geometry"}
+        assert shapes.usable.tolist() == [True, True, False, False]
+        assert shapes.repaired is not None and shapes.repaired.is_valid.all()
+        assert bool(table.rows.bad[1]) is not repair
+
+
+def test_site_plausibility_against_the_polygon():
+    site = box(114.05, 22.53, 114.051, 22.531)  # about 103 m × 111 m ≈ 11,400 m²
+    table = table_of(
+        geometry=[site, site],
+        project_id=["A", "B"],
+        floor_area_m2=["500000", "50000"],  # 44× the site: not a building
+        land_area_m2=[None, "40000"],  # 3.5× the polygon
+    )
+    fields = check_fields(table)
+    site_plausibility(table, project_geometry(table, False), fields)
+    rows = codes_by_row(table)
+    assert "implausible_floor_area" in rows[1]
+    assert "land_area_vs_site" in rows[2]
+
+
+def test_district_rules_point_polygon_share_and_declared_district(reference):
+    districts = reference.districts
+    half = box(113.99, 22.52, 114.03, 22.56)  # crosses 南山 / 福田
+    table = table_of(
+        geometry=[FUTIAN, BAOAN, half],
+        project_id=["A", "B", "C"],
+        district=["福田区", "Futian", "宝安"],
+    )
+    fields = check_fields(table)
+    shapes = project_geometry(table, False)
+    district_rules(table, shapes, fields, "futian", districts)
+    rows = codes_by_row(table)
+    assert 1 not in rows
+    assert rows[2] == {"outside_district"}
+    assert "other_district" in rows[3]
+    futian = districts[districts["district_id"] == "futian"].geometry.iloc[0]
+    share = site_share_in(shapes.geoms, shapes.usable, futian)
+    assert pd.isna(share[0]) and 0 < share[2] < 1
+
+
+def test_id_rules_within_the_file_and_against_the_store(reference):
+    table = table_of(
+        project_id=["FT-1", "FT-1", "ＦＴ-2", "ft-3", "X\u200b1", "NS-9"],
+    )
+    existing = pd.DataFrame(
+        {"project_id": ["FT-2", "FT-3", "NS-9"], "district_id": ["futian", "futian", "nanshan"]}
+    )
+    id_rules(table, check_fields(table), existing, "futian", reference.districts)
+    rows = codes_by_row(table)
+    assert rows[1] >= {"duplicate_id"} and rows[2] >= {"duplicate_id"}
+    assert "id_lookalike" in rows[3] and "id_lookalike" in rows[4]
+    assert "id_invisible_character" in rows[5]
+    assert "id_of_other_district" in rows[6]
+    assert id_key("ＦＴ-2") == id_key("ft-2")
