@@ -19,6 +19,9 @@
     spatial map [--district D …] [--status S …] [--as-of DATE] [--lang zh|en] [--bbox W,S,E,N]
                 -o FILE.html
     spatial report --year Y [--as-of DATE] [--stage S] [--lang zh|en] [--user U] -o FILE.html|.pdf
+    spatial trajectory [--as-of DATE] [--by district|park] [--draws N] [--json]   供给轨迹:
+                                      the pipeline year by year, P10/P50/P90, year met, supply
+    spatial assumption show | set KEY BAND DAYS --source S     the trajectory's assumptions
     spatial export --layer L|all --format F [--crs C] [--district D …] [--status S …]
                    [--park P …] [--cluster C …] [--year Y] [--as-of DATE] [--user U] -o PATH
 
@@ -53,6 +56,15 @@ from spatial.figures.filters import ProjectFilter
 from spatial.figures.ledger import COUNTING_RULE, build_ledger
 from spatial.figures.project_details import ProjectNotFound, change_kind_label, project_details
 from spatial.figures.snapshot import coverage, take_snapshot
+from spatial.figures.trajectory import (
+    ASSUMPTION_KEYS,
+    DEFAULT_DRAWS,
+    SIZE_BANDS,
+    TrajectoryError,
+    assumptions_of,
+    set_assumption,
+    trajectory,
+)
 from spatial.i18n import fmt_area
 from spatial.ingest import submissions
 from spatial.ingest.crs_detect import AUTO, CRS_CHOICES
@@ -105,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     _store_commands(sub)
     _upload_commands(sub)
     _figure_commands(sub)
+    _planning_commands(sub)
     _output_commands(sub)
     return parser
 
@@ -227,6 +240,26 @@ def _figure_commands(sub) -> None:
     allocation.add_argument("year", type=int)
     allocation.add_argument("target_m2", help="m², or 'none' to remove")
     allocation.add_argument("--source", default="")
+
+
+def _planning_commands(sub) -> None:
+    """Planning the supply: trajectory, assumption."""
+    traj = sub.add_parser("trajectory", help="供给轨迹: the pipeline projected year by year")
+    traj.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+    traj.add_argument("--by", choices=["district", "park"], default=None, help="P50 per group")
+    traj.add_argument("--draws", type=int, default=DEFAULT_DRAWS, help="resampling draws")
+    traj.add_argument("--seed", type=int, default=0)
+    traj.add_argument("--user", default="admin", help="the user reading (default: admin)")
+    traj.add_argument("--json", action="store_true", help="JSON only")
+    assumption = sub.add_parser("assumption", help="the trajectory's assumptions (admins set)")
+    assumption_sub = assumption.add_subparsers(dest="assumption_command", required=True)
+    assumption_sub.add_parser("show", help="the assumptions in force, each with its source")
+    put = assumption_sub.add_parser("set", help="change one assumption (audited)")
+    put.add_argument("key", choices=list(ASSUMPTION_KEYS))
+    put.add_argument("band", choices=[*(b for b, _ in SIZE_BANDS), "all"])
+    put.add_argument("days", type=int)
+    put.add_argument("--source", required=True, help='a document, or "assumption" and whose')
+    put.add_argument("--user", default="admin")
 
 
 def _output_commands(sub) -> None:
@@ -847,6 +880,91 @@ def cmd_project(args, out) -> int:
     return 0
 
 
+def cmd_trajectory(args, out) -> int:
+    store = _open(args)
+    actor = _actor(store, args.user)
+    if not 1 <= args.draws <= 5_000:
+        raise UsageError("--draws must be from 1 to 5000")
+    group = {"district": "district_id", "park": "park_id", None: None}[args.by]
+    t = trajectory(store, actor, args.as_of, group_by=group, draws=args.draws, seed=args.seed)
+    if args.json:
+        payload = {
+            "as_of": t.as_of.isoformat(),
+            "official_stage": t.official.value,
+            "draws": t.draws,
+            "seed": t.seed,
+            "pledge_total_m2": t.pledge_total_m2,
+            "year_met": t.year_met,
+            "met_by_pledge_end_share": t.met_by_period_end,
+            "observed_slippages": t.observed,
+            "band_from_observation": t.banded,
+            "undated": t.undated,
+            "years": t.by_year.to_dict(orient="records"),
+            "supply": t.supply,
+            "assumptions": t.assumptions.to_dict(orient="records"),
+            "groups": None if t.groups is None else t.groups.to_dict(orient="records"),
+        }
+        json.dump(standard_json(payload), out, ensure_ascii=False, indent=2, allow_nan=False)
+        print(file=out)
+        return 0
+    _print_trajectory(t, out)
+    return 0
+
+
+def _print_trajectory(t, out) -> None:
+    stage = t.official.value
+    print(f"supply trajectory as of {t.as_of.isoformat()} (m², P50 [P10–P90], {t.draws} draws)",
+          file=out)  # fmt: skip
+    print(f"{'year':>6} {'started':>26} {'completed':>26} {'delivered':>26} "
+          f"{'cumulative ' + stage:>30} {'pledge':>14}", file=out)  # fmt: skip
+    for r in t.by_year.to_dict("records"):
+        cells = [
+            f"{r[f'{s}_p50_m2']:>12,.0f} [{r[f'{s}_p10_m2']:,.0f}–{r[f'{s}_p90_m2']:,.0f}]"
+            for s in ("started", "completed", "delivered")
+        ]
+        cumulative = (
+            f"{r['cumulative_p50_m2']:,.0f} [{r['cumulative_p10_m2']:,.0f}–"
+            f"{r['cumulative_p90_m2']:,.0f}]"
+        )
+        print(f"{r['year']:>6} " + " ".join(f"{c:>26}" for c in cells)
+              + f" {cumulative:>30} {r['cumulative_target_m2']:>14,.0f}", file=out)  # fmt: skip
+    met = str(t.year_met) if t.year_met else f"not by {t.by_year['year'].max()}"
+    print(f"pledge of {t.pledge_total_m2:,.0f} m² at {stage}: expected {met}; "
+          f"{t.met_by_period_end:.0%} of draws by {t.pledge_end}", file=out)  # fmt: skip
+    for s, n in t.observed.items():
+        how = "band from observed slippage" if t.banded[s] else "too few: default slippage"
+        print(f"  {s}: {n} slippages observed ({how}); {t.undated[s]} undated", file=out)
+    s = t.supply
+    if s["d_requirement_per_year_m2"] is None:
+        print("years of supply: the pledge period is over", file=out)
+        return
+    print(
+        f"(a) this year's target {s['a_target_m2']:,.0f}\n"
+        f"(b) shortfall of the years past {s['b_shortfall_m2']:,.0f}\n"
+        f"(c) pledge years left {s['c_years_left']}\n"
+        f"(d) = a + b ÷ c, requirement per year {s['d_requirement_per_year_m2']:,.0f}\n"
+        f"(e) expected at {stage} in the next 5 years {s['e_supply_p50_m2']:,.0f} "
+        f"[{s['e_supply_p10_m2']:,.0f}–{s['e_supply_p90_m2']:,.0f}]\n"
+        f"(f) = e ÷ d, years of supply {s['f_years_of_supply']:.2f}",
+        file=out,
+    )
+
+
+def cmd_assumption(args, out) -> int:
+    store = _open(args)
+    if args.assumption_command == "set":
+        try:
+            set_assumption(store, _actor(store, args.user), args.key, args.band, args.days,
+                           args.source)  # fmt: skip
+        except (TrajectoryError, PermissionDenied) as exc:
+            return _refused(exc)
+    for r in assumptions_of(store).to_dict("records"):
+        zh, en = ASSUMPTION_KEYS[r["key"]]
+        print(f"{r['key']:<15} {r['band']:<7} {r['days']:>6} days  {zh} / {en}  ({r['source']})",
+              file=out)  # fmt: skip
+    return 0
+
+
 def _refused(exc) -> int:
     """A refusal the user can act on (permission, export rule, workflow state): one line."""
     print(f"{exc.zh} / {exc.en}", file=sys.stderr)
@@ -871,6 +989,8 @@ COMMANDS = {
     "user": cmd_user,
     "audit": cmd_audit,
     "project": cmd_project,
+    "trajectory": cmd_trajectory,
+    "assumption": cmd_assumption,
     "export": cmd_export,
     "map": cmd_map,
     "report": cmd_report,

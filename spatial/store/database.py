@@ -647,6 +647,20 @@ class Store:
             frame = pd.read_sql(stmt, conn)
         return frame.drop(columns=["geometry"])
 
+    def stage_history(self, at: datetime) -> pd.DataFrame:
+        """Every version the store held at instant ``at`` (deleted ones too, no geometry):
+        the stage dates and evidence as they were, for the slippage a trajectory observes."""
+        t = project_versions_table
+        columns = [
+            t.c.version_id, t.c.project_id, t.c.district_id, t.c.valid_from, t.c.is_deleted,
+            t.c.status,
+            t.c.start_date, t.c.completion_date, t.c.delivery_date,
+            t.c.start_evidence, t.c.completion_evidence, t.c.delivery_evidence,
+        ]  # fmt: skip
+        stmt = select(*columns).where(t.c.valid_from <= at).order_by(t.c.version_id)
+        with self.engine.connect() as conn:
+            return pd.read_sql(stmt, conn)
+
     def versions_of_submission(self, submission_id: int, conn: Connection | None = None):
         """All versions a submission wrote (any kind), oldest first."""
         t = project_versions_table

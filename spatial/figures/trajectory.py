@@ -1,0 +1,417 @@
+"""供给轨迹 The supply trajectory: when the pipeline's floor area is expected to reach each
+stage, year by year 2023–2030, with a P10/P50/P90 band; the year the pledge is expected to be
+met; and the years of supply the pipeline holds.
+
+The method, step by step (the README says the same in a planner's words):
+
+1. **Observed slippage.** Every version of a project keeps its stage dates as they were then.
+   For each project and stage that is confirmed by the as-of date, the slippage is the
+   confirmed date minus the *first planned date* the history recorded for that stage (the
+   original plan), in days. Only versions the store held on the as-of date are read.
+2. **Expected dates.** A confirmed stage stays at its date. A planned (or inferred) stage is
+   moved by a slippage drawn at random from those observed for the same stage — ``draws``
+   times, with a fixed seed, so the same store gives the same band. A stage still
+   unconfirmed on the as-of date cannot have happened before it: it is placed on the next
+   day at the earliest. With fewer than ``MIN_OBSERVED`` observed slippages for a stage, the
+   default slippage from the assumption table is used for every draw (the band of that stage
+   then has no width, and the result says so).
+3. **Missing dates.** A stage with no date follows the stage before it by the default
+   duration for the project's size (lead-in from the as-of date to the start; start to
+   completion; completion to delivery), from the assumption table, each with its source or
+   "assumption". A stage whose status says it happened but whose date is unknown is left out
+   of every year, as in the ledger.
+4. **The band.** For each draw the counted floor area (as in the ledger) reaching each stage
+   is summed per year; P10 / P50 / P90 are taken over the draws, year by year. The cumulative
+   area at the official stage from 2023 gives, per draw, the first year the pledge total is
+   reached; the reported year is the median draw's, beside the share of draws that reach it
+   by the end of the pledge period.
+5. **Years of supply** (as England's five-year housing land supply, with the shortfall spread
+   over the pledge years left): (a) the year's target; (b) the shortfall of the whole years
+   already past; (c) the pledge years left, this one included; (d) = a + b ÷ c, the yearly
+   requirement; (e) the floor area expected to reach the official stage in the five years
+   after the as-of date (P50, with P10–P90); (f) = e ÷ d, years of supply.
+
+Everything is vectorised: the draws are columns of one array per stage and each year's sum is
+one ``bincount`` over (group, year, draw).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from spatial.auth import Action, Principal, require
+from spatial.figures.ledger import counted_area, stage_reached, stage_undated
+from spatial.figures.snapshot import take_snapshot
+from spatial.i18n import BilingualError
+from spatial.layers import STAGE_DATE_COLUMN, Stage
+from spatial.store.database import Store, end_of_day, utcnow
+
+STAGES = (Stage.STARTED, Stage.COMPLETED, Stage.DELIVERED)
+FIRST_YEAR, LAST_YEAR = 2023, 2030
+YEARS = tuple(range(FIRST_YEAR, LAST_YEAR + 1))
+MIN_OBSERVED = 5  # fewer observed slippages than this for a stage: the default is used
+DEFAULT_DRAWS = 200
+SUPPLY_WINDOW_YEARS = 5
+EPOCH = np.datetime64("1970-01-01", "D")
+
+# size bands by counted floor area (m²): a large tower takes longer to build
+SIZE_BANDS = (("small", 0.0), ("medium", 100_000.0), ("large", 300_000.0))
+ASSUMPTION_KEYS = {
+    "lead_in": ("开工前准备（从截止日到开工）", "lead-in (as-of date to start)"),
+    "build": ("建设期（开工到竣工）", "build (start to completion)"),
+    "hand_over": ("交付期（竣工到交付）", "hand-over (completion to delivery)"),
+    "slip_started": ("开工的默认延误", "default slippage of the start"),
+    "slip_completed": ("竣工的默认延误", "default slippage of completion"),
+    "slip_delivered": ("交付的默认延误", "default slippage of delivery"),
+}
+ASSUMPTION = "本工具假设 / assumption"
+DEFAULT_ASSUMPTIONS = pd.DataFrame(
+    [
+        ("lead_in", "small", 180, ASSUMPTION),
+        ("lead_in", "medium", 270, ASSUMPTION),
+        ("lead_in", "large", 365, ASSUMPTION),
+        ("build", "small", 540, ASSUMPTION),
+        ("build", "medium", 730, ASSUMPTION),
+        ("build", "large", 1_095, ASSUMPTION),
+        ("hand_over", "small", 90, ASSUMPTION),
+        ("hand_over", "medium", 120, ASSUMPTION),
+        ("hand_over", "large", 180, ASSUMPTION),
+        ("slip_started", "all", 0, ASSUMPTION),
+        ("slip_completed", "all", 0, ASSUMPTION),
+        ("slip_delivered", "all", 0, ASSUMPTION),
+    ],
+    columns=["key", "band", "days", "source"],
+)
+_DURATION_BEFORE = {
+    Stage.STARTED: "lead_in",
+    Stage.COMPLETED: "build",
+    Stage.DELIVERED: "hand_over",
+}
+
+
+def size_band(area: pd.Series) -> pd.Series:
+    """small (< 100,000 m²), medium (< 300,000 m²) or large, by counted floor area; small when
+    the area is unknown (such a project adds no area to any year anyway)."""
+    band = pd.Series("small", index=area.index, dtype=object)
+    for name, lower in SIZE_BANDS[1:]:
+        band[area >= lower] = name
+    return band
+
+
+def observed_slippage(history: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """One row per project and stage confirmed by ``as_of`` whose plan the history recorded
+    first: ``planned_date`` (the first plan), ``confirmed_date``, ``slip_days`` (may be
+    negative: early). ``history`` holds every version the store had on ``as_of``."""
+    columns = ["project_id", "stage", "planned_date", "confirmed_date", "slip_days"]
+    if history.empty:
+        return pd.DataFrame(columns=columns)
+    history = history.sort_values("version_id", kind="stable").reset_index(drop=True)
+    out = []
+    for stage in STAGES:
+        when = pd.to_datetime(history[STAGE_DATE_COLUMN[stage]], errors="coerce", format="%Y-%m-%d")
+        confirmed = stage_reached(history, stage, as_of)
+        planned = when.notna() & ~confirmed
+        first_plan = history.loc[planned, ["project_id"]].assign(planned_date=when[planned])
+        first_plan = first_plan.drop_duplicates("project_id")
+        first_plan["plan_order"] = first_plan.index
+        done = history.loc[confirmed, ["project_id"]].assign(confirmed_date=when[confirmed])
+        done["done_order"] = done.index
+        done = done.drop_duplicates("project_id")
+        both = first_plan.merge(done, on="project_id")
+        both = both[both["plan_order"] < both["done_order"]]
+        slip = (both["confirmed_date"] - both["planned_date"]).dt.days
+        out.append(both[["project_id", "planned_date", "confirmed_date"]].assign(
+            stage=stage.value, slip_days=slip))  # fmt: skip
+    return pd.concat(out, ignore_index=True)[columns]
+
+
+@dataclass
+class Trajectory:
+    """The trajectory as of a date (see the module's method)."""
+
+    as_of: date
+    official: Stage
+    draws: int
+    seed: int
+    by_year: pd.DataFrame  # year; per stage: confirmed_m2, p10/p50/p90_m2; cumulative, target
+    year_met: int | None  # the median draw's year; None: not by LAST_YEAR
+    met_by_period_end: float  # share of draws reaching the pledge total by its last year
+    pledge_total_m2: float
+    pledge_end: int
+    observed: dict[str, int]  # stage → observed slippages
+    banded: dict[str, bool]  # stage → band from observed slippage (False: default used)
+    supply: dict[str, float | int | None]  # the years-of-supply table (a–f)
+    undated: dict[str, int]  # stage → projects whose stage happened on an unknown date
+    assumptions: pd.DataFrame = field(repr=False, default_factory=lambda: DEFAULT_ASSUMPTIONS)
+    groups: pd.DataFrame | None = field(repr=False, default=None)  # by district/park (P50)
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """ISO dates (or timestamps) as days since 1970 (float, NaN when missing)."""
+    parsed = pd.to_datetime(values, errors="coerce")
+    out = (parsed.to_numpy(dtype="datetime64[D]") - EPOCH).astype("float64")
+    out[parsed.isna().to_numpy()] = np.nan
+    return out
+
+
+def _day(d: date) -> float:
+    return float((np.datetime64(d, "D") - EPOCH).astype(int))
+
+
+def _assumed_days(assumptions: pd.DataFrame, key: str, band: pd.Series) -> np.ndarray:
+    table = assumptions[assumptions["key"] == key]
+    by_band = dict(zip(table["band"], table["days"].astype(float), strict=True))
+    return band.map(by_band).fillna(by_band.get("all", 0.0)).to_numpy(dtype=np.float32)
+
+
+def expected_days(
+    projects: pd.DataFrame,
+    slips: pd.DataFrame,
+    assumptions: pd.DataFrame,
+    as_of: date,
+    draws: int,
+    seed: int,
+) -> tuple[dict[Stage, np.ndarray], dict[str, int], dict[str, bool], dict[str, int]]:
+    """Per stage, an (n projects × draws) array of the day each project is expected to reach
+    it (NaN: never, or on an unknown date); with the observed count, whether the band comes
+    from observation, and the undated count, per stage."""
+    rng = np.random.default_rng(seed)
+    band = size_band(counted_area(projects))
+    today, n = _day(as_of), len(projects)
+    # days since 1970 fit float32 exactly; (n × draws) arrays stay small at 10⁵ projects
+    previous = np.full((n, draws), today, dtype=np.float32)  # the lead-in runs from as-of
+    out, observed, banded, undated = {}, {}, {}, {}
+    for stage in STAGES:
+        when = _days(projects[STAGE_DATE_COLUMN[stage]]).astype(np.float32)[:, None]
+        confirmed = stage_reached(projects, stage, as_of).to_numpy()[:, None]
+        unknown = stage_undated(projects, stage).to_numpy()
+        stage_slips = slips.loc[slips["stage"] == stage.value, "slip_days"].to_numpy(float)
+        observed[stage.value] = len(stage_slips)
+        banded[stage.value] = len(stage_slips) >= MIN_OBSERVED
+        if banded[stage.value]:
+            slip = rng.choice(stage_slips, size=(n, draws)).astype(np.float32)
+        else:
+            slip = _assumed_days(assumptions, f"slip_{stage.value}", band)[:, None]
+        duration = _assumed_days(assumptions, _DURATION_BEFORE[stage], band)[:, None]
+        planned = np.where(np.isnan(when), previous + duration, when + slip)
+        days = np.where(confirmed, when, np.maximum(planned, today + 1))
+        days[unknown] = np.nan
+        undated[stage.value] = int(unknown.sum())
+        out[stage] = days
+        previous = np.where(np.isnan(days), previous + duration, days)
+    return out, observed, banded, undated
+
+
+def _year_index(days: np.ndarray) -> np.ndarray:
+    """0 … len(YEARS)-1 for a day in YEARS; -1 before, len(YEARS) after or NaN."""
+    bounds = np.array([_day(date(y, 1, 1)) for y in (*YEARS, LAST_YEAR + 1)])
+    idx = np.searchsorted(bounds, np.nan_to_num(days, nan=np.inf), side="right") - 1
+    return np.where(np.isnan(days), len(YEARS), idx)
+
+
+def yearly_sums(days: np.ndarray, area: np.ndarray, groups: np.ndarray, n_groups: int):
+    """(n_groups × years × draws) floor area reaching the stage, one ``bincount``."""
+    n, draws = days.shape
+    year = _year_index(days)
+    keep = (year >= 0) & (year < len(YEARS)) & ~np.isnan(area)[:, None]
+    cell = (groups[:, None] * len(YEARS) + year) * draws + np.arange(draws)[None, :]
+    cell = cell.astype(np.int64, copy=False)
+    weights = np.broadcast_to(area[:, None], (n, draws))
+    sums = np.bincount(cell[keep], weights=weights[keep], minlength=n_groups * len(YEARS) * draws)
+    return sums.reshape(n_groups, len(YEARS), draws)
+
+
+def build_trajectory(
+    projects: pd.DataFrame,
+    history: pd.DataFrame,
+    pledge: pd.DataFrame,
+    official: Stage,
+    as_of: date,
+    assumptions: pd.DataFrame | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    group_by: str | None = None,
+) -> Trajectory:
+    """The trajectory of ``projects`` (the versions valid on ``as_of``) given their
+    ``history`` (every version the store held then) and the ``pledge`` table."""
+    assumptions = DEFAULT_ASSUMPTIONS if assumptions is None else assumptions
+    slips = observed_slippage(history, as_of)
+    days, observed, banded, undated = expected_days(
+        projects, slips, assumptions, as_of, draws, seed
+    )
+    area = counted_area(projects).to_numpy(dtype=float)
+    whole = np.zeros(len(projects), dtype=np.int64)
+    by_year = pd.DataFrame({"year": YEARS})
+    sums = {}
+    for stage in STAGES:
+        sums[stage] = yearly_sums(days[stage], area, whole, 1)[0]
+        confirmed = stage_reached(projects, stage, as_of).to_numpy()
+        sure = yearly_sums(days[stage][:, :1], np.where(confirmed, area, np.nan), whole, 1)
+        by_year[f"{stage.value}_confirmed_m2"] = sure[0, :, 0]
+        for q in (10, 50, 90):
+            by_year[f"{stage.value}_p{q}_m2"] = np.percentile(sums[stage], q, axis=1)
+    targets = pd.Series(
+        pledge["target_m2"].astype(float).to_numpy(), index=pledge["year"].astype(int)
+    )
+    by_year["target_m2"] = by_year["year"].map(targets).fillna(0.0)
+    by_year["cumulative_target_m2"] = by_year["target_m2"].cumsum()
+    cumulative = np.cumsum(sums[official], axis=0)  # years × draws
+    for q in (10, 50, 90):
+        by_year[f"cumulative_p{q}_m2"] = np.percentile(cumulative, q, axis=1)
+    total = float(targets.sum())
+    pledge_end = int(targets.index.max())
+    reached = cumulative >= total
+    first = np.where(reached.any(axis=0), reached.argmax(axis=0), len(YEARS))  # per draw
+    median = int(np.sort(first)[(len(first) - 1) // 2])
+    year_met = YEARS[median] if median < len(YEARS) else None
+    by_end = float((first <= YEARS.index(pledge_end)).mean()) if pledge_end in YEARS else 0.0
+    return Trajectory(
+        as_of=as_of,
+        official=official,
+        draws=draws,
+        seed=seed,
+        by_year=by_year,
+        year_met=year_met,
+        met_by_period_end=by_end,
+        pledge_total_m2=total,
+        pledge_end=pledge_end,
+        observed=observed,
+        banded=banded,
+        supply=years_of_supply(projects, days[official], area, targets, official, as_of),
+        undated=undated,
+        assumptions=assumptions,
+        groups=_groups(projects, days[official], area, group_by) if group_by else None,
+    )
+
+
+def years_of_supply(
+    projects: pd.DataFrame,
+    days: np.ndarray,
+    area: np.ndarray,
+    targets: pd.Series,
+    official: Stage,
+    as_of: date,
+) -> dict[str, float | int | None]:
+    """The years-of-supply table (a–f in the module's method). After the pledge's last year
+    there is no requirement left: (c), (d) and (f) are None."""
+    year = as_of.year
+    last = int(targets.index.max())
+    reached = stage_reached(projects, official, as_of)
+    done_year = pd.to_datetime(projects[STAGE_DATE_COLUMN[official]], errors="coerce").dt.year
+    past = [y for y in targets.index if y < year]
+    counted_past = float(np.nansum(area[(reached & done_year.isin(past)).to_numpy()]))
+    shortfall = max(0.0, float(targets.loc[past].sum()) - counted_past)
+    left = last - year + 1 if year <= last else 0
+    requirement = float(targets.get(year, np.nan))
+    per_year = requirement + shortfall / left if left > 0 else None
+    window_end = _day(as_of + timedelta(days=round(365.25 * SUPPLY_WINDOW_YEARS)))
+    ahead = (days > _day(as_of)) & (days <= window_end) & ~np.isnan(area)[:, None]
+    supply = np.where(ahead, area[:, None], 0.0).sum(axis=0)  # per draw
+    p10, p50, p90 = (float(np.percentile(supply, q)) for q in (10, 50, 90))
+    return {
+        "a_target_m2": None if np.isnan(requirement) else requirement,
+        "b_shortfall_m2": shortfall,
+        "c_years_left": left or None,
+        "d_requirement_per_year_m2": per_year,
+        "e_supply_p50_m2": p50,
+        "e_supply_p10_m2": p10,
+        "e_supply_p90_m2": p90,
+        "f_years_of_supply": p50 / per_year if per_year else None,
+    }
+
+
+def _groups(projects: pd.DataFrame, days: np.ndarray, area: np.ndarray, key: str) -> pd.DataFrame:
+    """P50 floor area per year at the official stage, per district or park (one row per group
+    and year; projects outside every park are the group "—")."""
+    labels = projects[key].fillna("—").astype(str)
+    codes, names = pd.factorize(labels, sort=True)
+    sums = yearly_sums(days, area, codes.astype(np.int64), len(names))
+    p50 = np.percentile(sums, 50, axis=2)  # groups × years
+    frame = pd.DataFrame(p50, index=pd.Index(names, name=key), columns=YEARS)
+    return frame.reset_index().melt(id_vars=key, var_name="year", value_name="p50_m2")
+
+
+ASSUMPTIONS_KEY = "trajectory_assumptions"
+
+
+class TrajectoryError(BilingualError):
+    """A refused change to the trajectory's assumptions; says why in Chinese and English."""
+
+
+def assumptions_of(store: Store) -> pd.DataFrame:
+    """The assumption table in force: the defaults with each admin change applied."""
+    table = DEFAULT_ASSUMPTIONS.copy()
+    row = store.setting(ASSUMPTIONS_KEY)
+    for change in row["value"] if row else []:
+        hit = (table["key"] == change["key"]) & (table["band"] == change["band"])
+        table.loc[hit, ["days", "source"]] = [int(change["days"]), change["source"]]
+    return table
+
+
+def set_assumption(
+    store: Store, actor: Principal, key: str, band: str, days: int, source: str
+) -> None:
+    """Change one assumption (admins only, re-checked here), audited in the same write. The
+    source is required: a document, or the word "assumption" and who made it."""
+    require(actor, Action.SET_COUNTING)
+    bands = {b for b, _ in SIZE_BANDS} if not key.startswith("slip_") else {"all"}
+    if key not in ASSUMPTION_KEYS or band not in bands:
+        raise TrajectoryError(
+            f"未知的假设 {key}/{band}；可用：{', '.join(ASSUMPTION_KEYS)}，规模 small/medium/large"
+            "（延误为 all）",
+            f"unknown assumption {key}/{band}; use one of {', '.join(ASSUMPTION_KEYS)}, size "
+            "small/medium/large (all for slippage)",
+        )
+    if not isinstance(days, int) or not -3_650 <= days <= 3_650:
+        raise TrajectoryError("天数须为 -3650 到 3650 之间的整数", "days must be a whole number "
+                              "from -3650 to 3650")  # fmt: skip
+    source = (source or "").strip()
+    if len(source) < 4:
+        raise TrajectoryError(
+            "请写明依据（文件、会议，或“假设”及提出人）",
+            "give a source (a document or meeting, or 'assumption' and whose)",
+        )
+    with store.transaction(lock="settings") as conn:
+        row = store.setting(ASSUMPTIONS_KEY, conn)
+        changes = [c for c in (row["value"] if row else []) if (c["key"], c["band"]) != (key, band)]
+        changes.append({"key": key, "band": band, "days": days, "source": source})
+        now = utcnow()
+        store.put_setting(conn, ASSUMPTIONS_KEY, changes, reason=f"{key}/{band}={days}",
+                          source=source, set_by=actor.user_name, set_at=now)  # fmt: skip
+        store.record_event(actor.user_name, "set_trajectory_assumption", f"{key}/{band}",
+                           detail={"days": days, "source": source}, conn=conn, at=now)  # fmt: skip
+
+
+def trajectory(
+    store: Store,
+    actor: Principal,
+    as_of: date | None = None,
+    group_by: str | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+) -> Trajectory:
+    """The trajectory of what ``actor`` may read, as the store held it at the end of
+    ``as_of`` (today when None): the same versioned reads as the ledger."""
+    if group_by not in (None, "district_id", "park_id"):
+        raise TrajectoryError("只能按区或园区分组", "group by district_id or park_id only")
+    snapshot = take_snapshot(store, as_of).readable_by(actor)
+    history = store.stage_history(end_of_day(snapshot.as_of))
+    readable = set(snapshot.projects["district_id"]) | set(
+        actor.readable_districts(snapshot.districts["district_id"])
+    )
+    history = history[history["district_id"].isin(readable)]
+    return build_trajectory(
+        snapshot.projects,
+        history,
+        snapshot.pledge,
+        snapshot.official.stage,
+        snapshot.as_of,
+        assumptions_of(store),
+        draws=draws,
+        seed=seed,
+        group_by=group_by,
+    )
