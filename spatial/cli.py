@@ -893,6 +893,7 @@ def cmd_trajectory(args, out) -> int:
             "official_stage": t.official.value,
             "draws": t.draws,
             "seed": t.seed,
+            "measured": t.measured,
             "pledge_total_m2": t.pledge_total_m2,
             "year_met": t.year_met,
             "met_by_pledge_end_share": t.met_by_period_end,
@@ -927,14 +928,19 @@ def _print_trajectory(t, out) -> None:
             f"{r['cumulative_p90_m2']:,.0f}]"
         )
         print(f"{r['year']:>6} " + " ".join(f"{c:>26}" for c in cells)
-              + f" {cumulative:>30} {r['cumulative_target_m2']:>14,.0f}", file=out)  # fmt: skip
-    met = str(t.year_met) if t.year_met else f"not by {t.by_year['year'].max()}"
-    print(f"pledge of {t.pledge_total_m2:,.0f} m² at {stage}: expected {met}; "
-          f"{t.met_by_period_end:.0%} of draws by {t.pledge_end}", file=out)  # fmt: skip
+              + f" {cumulative:>30} {_m2(r['cumulative_target_m2']):>14}", file=out)  # fmt: skip
+    if t.measured:
+        met = str(t.year_met) if t.year_met else f"not by {t.by_year['year'].max()}"
+        print(f"pledge of {t.pledge_total_m2:,.0f} m² at {stage}: expected {met}; "
+              f"{t.met_by_period_end:.0%} of draws by {t.pledge_end}", file=out)  # fmt: skip
+    else:
+        print("no allocation for this district: not measured against a target", file=out)
     for s, n in t.observed.items():
         how = "band from observed slippage" if t.banded[s] else "too few: default slippage"
         print(f"  {s}: {n} slippages observed ({how}); {t.undated[s]} undated", file=out)
     s = t.supply
+    if s is None:
+        return
     if s["d_requirement_per_year_m2"] is None:
         print("years of supply: the pledge period is over", file=out)
         return
@@ -948,6 +954,10 @@ def _print_trajectory(t, out) -> None:
         f"(f) = e ÷ d, years of supply {s['f_years_of_supply']:.2f}",
         file=out,
     )
+
+
+def _m2(value) -> str:
+    return "—" if value is None or value != value else f"{value:,.0f}"
 
 
 def cmd_assumption(args, out) -> int:

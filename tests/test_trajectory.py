@@ -244,3 +244,13 @@ def test_cli_trajectory_json(pipeline_store, db_url):
     years = {r["year"]: r for r in payload["years"]}
     assert years[2026]["started_p50_m2"] == 300
     assert payload["supply"]["e_supply_p50_m2"] == 450
+
+
+def test_a_district_without_an_allocation_is_not_set_against_the_city(pipeline_store):
+    officer = Principal("ba", Role.DISTRICT, "baoan")
+    t = trajectory(pipeline_store, officer, AS_OF, draws=10)
+    assert not t.measured and t.year_met is None and t.supply is None
+    assert t.by_year["target_m2"].isna().all()
+    assert t.by_year.set_index("year").loc[2026, "started_p50_m2"] == 300  # its own projects
+    city = trajectory(pipeline_store, ADMIN, AS_OF, draws=10)
+    assert city.measured and city.pledge_total_m2 == 100_000_000

@@ -43,7 +43,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from spatial.auth import Action, Principal, require
+from spatial.auth import Action, Principal, Role, require
 from spatial.figures.ledger import counted_area, stage_reached, stage_undated
 from spatial.figures.snapshot import take_snapshot
 from spatial.i18n import BilingualError
@@ -138,13 +138,14 @@ class Trajectory:
     draws: int
     seed: int
     by_year: pd.DataFrame  # year; per stage: confirmed_m2, p10/p50/p90_m2; cumulative, target
-    year_met: int | None  # the median draw's year; None: not by LAST_YEAR
-    met_by_period_end: float  # share of draws reaching the pledge total by its last year
-    pledge_total_m2: float
-    pledge_end: int
+    measured: bool  # False: a district without an allocation, never set against the city
+    year_met: int | None  # the median draw's year; None: not by LAST_YEAR (or not measured)
+    met_by_period_end: float | None  # share of draws reaching the total by the pledge's end
+    pledge_total_m2: float | None
+    pledge_end: int | None
     observed: dict[str, int]  # stage → observed slippages
     banded: dict[str, bool]  # stage → band from observed slippage (False: default used)
-    supply: dict[str, float | int | None]  # the years-of-supply table (a–f)
+    supply: dict[str, float | int | None] | None  # the years-of-supply table (a–f)
     undated: dict[str, int]  # stage → projects whose stage happened on an unknown date
     assumptions: pd.DataFrame = field(repr=False, default_factory=lambda: DEFAULT_ASSUMPTIONS)
     groups: pd.DataFrame | None = field(repr=False, default=None)  # by district/park (P50)
@@ -228,7 +229,7 @@ def yearly_sums(days: np.ndarray, area: np.ndarray, groups: np.ndarray, n_groups
 def build_trajectory(
     projects: pd.DataFrame,
     history: pd.DataFrame,
-    pledge: pd.DataFrame,
+    pledge: pd.DataFrame | None,
     official: Stage,
     as_of: date,
     assumptions: pd.DataFrame | None = None,
@@ -237,7 +238,8 @@ def build_trajectory(
     group_by: str | None = None,
 ) -> Trajectory:
     """The trajectory of ``projects`` (the versions valid on ``as_of``) given their
-    ``history`` (every version the store held then) and the ``pledge`` table."""
+    ``history`` (every version the store held then) and the ``pledge`` table (year,
+    target_m2): the city's, or a district's allocation; None: not measured against one."""
     assumptions = DEFAULT_ASSUMPTIONS if assumptions is None else assumptions
     slips = observed_slippage(history, as_of)
     days, observed, banded, undated = expected_days(
@@ -254,14 +256,21 @@ def build_trajectory(
         by_year[f"{stage.value}_confirmed_m2"] = sure[0, :, 0]
         for q in (10, 50, 90):
             by_year[f"{stage.value}_p{q}_m2"] = np.percentile(sums[stage], q, axis=1)
+    cumulative = np.cumsum(sums[official], axis=0)  # years × draws
+    for q in (10, 50, 90):
+        by_year[f"cumulative_p{q}_m2"] = np.percentile(cumulative, q, axis=1)
+    if pledge is None:  # not measured: no target, no year met, no supply against one
+        by_year["target_m2"] = by_year["cumulative_target_m2"] = np.nan
+        return Trajectory(
+            as_of, official, draws, seed, by_year, False, None, None, None, None,
+            observed, banded, None, undated, assumptions,
+            _groups(projects, days[official], area, group_by) if group_by else None,
+        )  # fmt: skip
     targets = pd.Series(
         pledge["target_m2"].astype(float).to_numpy(), index=pledge["year"].astype(int)
     )
     by_year["target_m2"] = by_year["year"].map(targets).fillna(0.0)
     by_year["cumulative_target_m2"] = by_year["target_m2"].cumsum()
-    cumulative = np.cumsum(sums[official], axis=0)  # years × draws
-    for q in (10, 50, 90):
-        by_year[f"cumulative_p{q}_m2"] = np.percentile(cumulative, q, axis=1)
     total = float(targets.sum())
     pledge_end = int(targets.index.max())
     reached = cumulative >= total
@@ -275,6 +284,7 @@ def build_trajectory(
         draws=draws,
         seed=seed,
         by_year=by_year,
+        measured=True,
         year_met=year_met,
         met_by_period_end=by_end,
         pledge_total_m2=total,
@@ -398,7 +408,14 @@ def trajectory(
     ``as_of`` (today when None): the same versioned reads as the ledger."""
     if group_by not in (None, "district_id", "park_id"):
         raise TrajectoryError("只能按区或园区分组", "group by district_id or park_id only")
-    snapshot = take_snapshot(store, as_of).readable_by(actor)
+    whole = take_snapshot(store, as_of)
+    snapshot = whole.readable_by(actor)
+    pledge = whole.pledge
+    if actor.role == Role.DISTRICT:
+        # a district is measured against its own allocation, never the city's target
+        judgement = whole.judgement(actor.district_id)
+        allocated = judgement.allocation is not None
+        pledge = judgement.ledger.by_year[["year", "target_m2"]] if allocated else None
     history = store.stage_history(end_of_day(snapshot.as_of))
     readable = set(snapshot.projects["district_id"]) | set(
         actor.readable_districts(snapshot.districts["district_id"])
@@ -407,7 +424,7 @@ def trajectory(
     return build_trajectory(
         snapshot.projects,
         history,
-        snapshot.pledge,
+        pledge,
         snapshot.official.stage,
         snapshot.as_of,
         assumptions_of(store),
