@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from spatial.auth import Principal, Role
+from spatial.clock import shenzhen_today
 from spatial.figures.counting import set_allocation
 from spatial.figures.snapshot import take_snapshot
 from spatial.i18n import t
@@ -208,6 +209,28 @@ def test_coverage_page(app):
         assert not shown.str.contains("shared/|seeds/|spatial\\.").any(), list(shown)
     assert "存档原文（无在线链接）" in set(app.dataframe[4].value["链接"])
     assert list(app.dataframe[2].value.columns)[:3] == ["年份", "目标（㎡）", "不少于"]
+
+
+def test_trajectory_page_shows_what_the_library_computes(app, seeded_store):
+    """The page's figures are the library's (spatial trajectory): the year table, the
+    years-of-supply table and the headline, for the city and by district."""
+    from spatial.figures.trajectory import trajectory
+
+    app.switch_page(f"{PAGES}/trajectory.py").run()
+    no_errors(app)
+    assert app.title[0].value == "供给轨迹"
+    expected = trajectory(seeded_store, ADMIN, shenzhen_today())
+    years = app.dataframe[0].value
+    assert years["年份"].tolist() == [str(y) for y in range(2023, 2031)]
+    assert years["开工 P50（㎡）"].tolist() == expected.by_year["started_p50_m2"].round(0).tolist()
+    supply = app.dataframe[1].value
+    assert supply["数值"].iloc[-1] == f"{expected.supply['f_years_of_supply']:.2f}"
+    met = [m for m in app.metric if m.label == "预计完成承诺的年份"][0].value
+    assert met == (str(expected.year_met) if expected.year_met else "2030年前无法完成")
+    app.sidebar.radio[-1].set_value("district").run()
+    no_errors(app)
+    by_district = app.dataframe[2].value
+    assert "宝安区" in set(by_district["名称"])
 
 
 UPLOAD = json.dumps(

@@ -92,6 +92,47 @@ def area_bars(
     )
 
 
+def trajectory_chart(by_year: pd.DataFrame, stage: Stage, lang: str, height: int = 320):
+    """The cumulative floor area expected at ``stage``: the P10–P90 band, the P50 line, and
+    the pledge's cumulative target as a dashed line (when the viewer is measured against
+    one)."""
+    frame = by_year.assign(year=by_year["year"].astype(int).astype(str))
+    for q in (10, 50, 90):
+        frame[f"p{q}"] = in_headline_unit(frame[f"cumulative_p{q}_m2"], lang)
+    frame["target"] = in_headline_unit(frame["cumulative_target_m2"], lang)
+    unit = AREA_UNIT[lang][1]
+    x = alt.X("year:N", title=t("year", lang), axis=alt.Axis(labelAngle=0))
+    colour = STAGE_COLOURS[1 + [Stage.STARTED, Stage.COMPLETED, Stage.DELIVERED].index(stage)]
+    band = (
+        alt.Chart(frame)
+        .mark_area(opacity=0.25, color=colour)
+        .encode(x=x, y=alt.Y("p10:Q", title=unit), y2="p90:Q")
+    )
+    median = (
+        alt.Chart(frame)
+        .mark_line(point=True, color=colour)
+        .encode(
+            x=x,
+            y="p50:Q",
+            tooltip=[
+                alt.Tooltip("year:N", title=t("year", lang)),
+                alt.Tooltip("p10:Q", format=",.1f", title="P10"),
+                alt.Tooltip("p50:Q", format=",.1f", title="P50"),
+                alt.Tooltip("p90:Q", format=",.1f", title="P90"),
+            ],
+        )
+    )
+    layers = [band, median]
+    if frame["target"].notna().any():
+        layers.append(
+            alt.Chart(frame)
+            .mark_line(strokeDash=[6, 4], color=STAGE_COLOURS[0])
+            .encode(x=x, y="target:Q", tooltip=[alt.Tooltip("target:Q", format=",.1f",
+                                                            title=t("target", lang))])
+        )  # fmt: skip
+    return alt.layer(*layers).properties(height=height)
+
+
 def chart_svg(chart: alt.Chart, width: int = 640) -> str:
     """The chart as a standalone SVG string (rendered by vl-convert: no browser, no network)."""
     spec = chart.properties(width=width).configure(font=FONT).to_dict()
