@@ -29,6 +29,7 @@ ROUTES = (
     ("mapview", "nav_map", "map", lambda who: True),
     ("projects", "nav_projects", "projects", lambda who: True),
     ("trajectory", "nav_trajectory", "trajectory", lambda who: True),
+    ("capacity", "nav_capacity", "capacity", lambda who: True),
     ("exports", "nav_export", "export", lambda who: who.can(Action.EXPORT, who.district_id)),
     ("upload", "nav_upload", "upload", lambda who: who.role in (Role.ADMIN, Role.DISTRICT)),
     ("coverage", "nav_coverage", "coverage", lambda who: True),

@@ -1022,9 +1022,15 @@ def cmd_capacity(args, out) -> int:
     print(f"{args.by:<10} {'sites':>6} {'transferred ha':>15} {'preparing ha':>13} "
           f"{'reserve ha':>11} {'capacity m²':>14} {'pledge years':>13}", file=out)  # fmt: skip
     for r in summary.by_group.to_dict("records"):
+        years = r["pledge_years"]
+        years = "—" if years != years else f"{years:.2f}"  # NaN: not measured
         print(f"{r[group]:<10} {r['sites']:>6} {r['land_ha_transferred']:>15,.1f} "
               f"{r['land_ha_preparing']:>13,.1f} {r['land_ha_reserve']:>11,.1f} "
-              f"{r['capacity_m2']:>14,.0f} {r['pledge_years']:>13.2f}", file=out)  # fmt: skip
+              f"{r['capacity_m2']:>14,.0f} {years:>13}", file=out)  # fmt: skip
+    if not summary.measured:
+        print(f"capacity {summary.total_capacity_m2:,.0f} m²; no allocation for this district: "
+              "not measured against a target", file=out)  # fmt: skip
+        return 0
     print(f"city: capacity {summary.total_capacity_m2:,.0f} m² against "
           f"{summary.pledge_remaining_m2:,.0f} m² the pledge still needs "
           f"({summary.covers_remaining:.0%})", file=out)  # fmt: skip

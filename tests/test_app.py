@@ -233,6 +233,25 @@ def test_trajectory_page_shows_what_the_library_computes(app, seeded_store):
     assert "宝安区" in set(by_district["名称"])
 
 
+def test_capacity_page_shows_what_the_library_computes(app, seeded_store):
+    """用地潜力: the illustrative warning, the totals by district and by park, the headline."""
+    from spatial.figures.capacity import capacity
+
+    app.switch_page(f"{PAGES}/capacity.py").run()
+    no_errors(app)
+    assert app.title[0].value == "用地潜力"
+    assert any("示意" in w.value for w in app.warning)
+    summary, _ = capacity(seeded_store, ADMIN, "district_id")
+    table = app.dataframe[0].value
+    assert table["潜在面积（㎡）"].sum() == pytest.approx(summary.total_capacity_m2, abs=1)
+    assert "宝安区" in set(table["名称"])
+    app.sidebar.radio[-1].set_value("park").run()
+    no_errors(app)
+    parks = app.dataframe[0].value
+    assert "园区外" in set(parks["名称"])
+    assert parks["潜在面积（㎡）"].sum() == pytest.approx(summary.total_capacity_m2, abs=1)
+
+
 UPLOAD = json.dumps(
     {
         "type": "FeatureCollection",

@@ -144,10 +144,11 @@ def test_plot_ratio_changes_are_admin_only_sourced_and_audited(seeded_store):
     assert "P04" not in set(plot_ratios_of(seeded_store)["key"])
 
 
-def test_a_district_officer_sees_only_their_district(seeded_store):
+def test_a_district_officer_sees_only_their_district_never_the_city_target(seeded_store):
     summary, sites = capacity(seeded_store, Principal("ba", Role.DISTRICT, "baoan"))
     assert set(sites["district_id"]) == {"baoan"}
-    assert summary.illustrative
+    assert summary.illustrative and not summary.measured
+    assert summary.by_group["pledge_years"].isna().all()
 
 
 def test_cli_capacity_json(seeded_store, db_url):

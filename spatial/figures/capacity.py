@@ -30,7 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial.auth import Action, Principal, require
+from spatial.auth import Action, Principal, Role, require
 from spatial.crs import METRIC
 from spatial.figures.snapshot import take_snapshot
 from spatial.i18n import BilingualError
@@ -170,6 +170,7 @@ class CapacitySummary:
     yearly_target_m2: float
     covers_remaining: float  # total capacity ÷ what the pledge still needs
     illustrative: bool  # the sites are the illustrative set (示意), not real parcels
+    measured: bool = True  # False: a district without an allocation (no target to set against)
 
 
 def summarise_capacity(
@@ -191,7 +192,7 @@ def summarise_capacity(
         total_capacity_m2=total,
         pledge_remaining_m2=remaining_m2,
         yearly_target_m2=yearly_target_m2,
-        covers_remaining=total / remaining_m2 if remaining_m2 > 0 else np.inf,
+        covers_remaining=total / remaining_m2 if remaining_m2 > 0 else np.nan,
         illustrative=bool(len(quality)) and bool((quality == "illustrative").all()),
     )
 
@@ -261,8 +262,15 @@ def capacity(
     readable = set(actor.readable_districts(snapshot.districts["district_id"]))
     located = located[located["district_id"].isin(readable)]
     sites = site_capacity(located, plot_ratios_of(store))
-    ledger = snapshot.ledger()
-    targets = snapshot.pledge["target_m2"].astype(float)
+    if actor.role == Role.DISTRICT:  # measured against its own allocation, never the city's
+        judgement = snapshot.judgement(actor.district_id)
+        if judgement.allocation is None:
+            summary = summarise_capacity(sites, group, np.nan, np.nan)
+            summary.measured = False
+            return summary, sites
+        ledger = judgement.ledger
+    else:
+        ledger = snapshot.ledger()
+    targets = ledger.by_year["target_m2"].astype(float)
     remaining = max(0.0, float(targets.sum()) - float(ledger.summary.cumulative_m2))
-    summary = summarise_capacity(sites, group, float(targets.mean()), remaining)
-    return summary, sites
+    return summarise_capacity(sites, group, float(targets.mean()), remaining), sites
