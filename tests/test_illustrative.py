@@ -12,6 +12,7 @@ def test_shipped_layer_is_reproducible(reference):
     assert again["line_id"].tolist() == shipped["line_id"].tolist()
     assert again["level"].tolist() == shipped["level"].tolist()
     assert again["district_id"].tolist() == shipped["district_id"].tolist()
+    assert again["source"].tolist() == shipped["source"].tolist()  # names the module that made it
     diff = shapely.hausdorff_distance(again.geometry.to_numpy(), shipped.geometry.to_numpy())
     assert diff.max() < 1e-6  # degrees: ~0.1 m
 
