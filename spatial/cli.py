@@ -24,6 +24,8 @@
     spatial assumption show | set KEY BAND DAYS --source S     the trajectory's assumptions
     spatial capacity [--by district|park] [--json]   用地潜力: land bank, potential floor area
     spatial plot-ratio show | set SCOPE KEY RATIO|none --source S   capacity's plot ratios
+    spatial sites rank [--level L …] [--in-park] [--readiness R …] [--min-area M2]
+                       [--min-capacity M2] [--cluster C] [--require C …] [--json] [-o FILE]
     spatial export --layer L|all --format F [--crs C] [--district D …] [--status S …]
                    [--park P …] [--cluster C …] [--year Y] [--as-of DATE] [--user U] -o PATH
 
@@ -42,11 +44,14 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+
 from spatial.auth import PermissionDenied, Principal, Role
 from spatial.clock import beijing_text
 from spatial.districts import UnknownDistrict, resolve_district
 from spatial.figures.capacity import (
     PLOT_RATIO_SCOPES,
+    READINESS,
     CapacityError,
     capacity,
     plot_ratios_of,
@@ -64,6 +69,7 @@ from spatial.figures.counting import (
 from spatial.figures.filters import ProjectFilter
 from spatial.figures.ledger import COUNTING_RULE, build_ledger
 from spatial.figures.project_details import ProjectNotFound, change_kind_label, project_details
+from spatial.figures.site_finder import CRITERIA, SiteCriteria, rank_sites
 from spatial.figures.snapshot import coverage, take_snapshot
 from spatial.figures.trajectory import (
     ASSUMPTION_KEYS,
@@ -94,6 +100,7 @@ from spatial.outputs.maps import MapView
 from spatial.outputs.offline_map import offline_map_html
 from spatial.outputs.printing import PrintError
 from spatial.outputs.report import REPORT_FORMATS, ReportError, ReportRequest, progress_report
+from spatial.outputs.spreadsheet import csv_bytes
 from spatial.store import accounts
 from spatial.store.database import default_database_url, open_store
 from spatial.store.reference import PACKAGE_ROOT
@@ -252,7 +259,7 @@ def _figure_commands(sub) -> None:
 
 
 def _planning_commands(sub) -> None:
-    """Planning the supply: trajectory, assumption, capacity, plot-ratio."""
+    """Planning the supply: trajectory, assumption, capacity, plot-ratio, sites."""
     traj = sub.add_parser("trajectory", help="供给轨迹: the pipeline projected year by year")
     traj.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
     traj.add_argument("--by", choices=["district", "park"], default=None, help="P50 per group")
@@ -283,6 +290,32 @@ def _planning_commands(sub) -> None:
     put_ratio.add_argument("plot_ratio", help="a number, or none")
     put_ratio.add_argument("--source", required=True)
     put_ratio.add_argument("--user", default="admin")
+    sites = sub.add_parser("sites", help="选址: the sites for the next projects")
+    sites_sub = sites.add_subparsers(dest="sites_command", required=True)
+    rank = sites_sub.add_parser("rank", help="rank the sites by criteria, with the reasons")
+    rank.add_argument(
+        "--level",
+        action="append",
+        choices=["level1", "level2", "outside"],
+        default=None,
+        help="accepted control-line levels (default: level1, level2)",
+    )
+    rank.add_argument("--in-park", action="store_true", help="inside a park")
+    rank.add_argument("--readiness", action="append", choices=list(READINESS), default=[])
+    rank.add_argument("--min-area", type=float, default=0.0, help="land area at least (m²)")
+    rank.add_argument("--min-capacity", type=float, default=0.0, help="capacity at least (m²)")
+    rank.add_argument("--cluster", default=None, help="a 20+8 cluster, e.g. 半导体与集成电路")
+    rank.add_argument(
+        "--require",
+        action="append",
+        choices=list(CRITERIA),
+        default=[],
+        help="a criterion a site must meet (the others rank)",
+    )
+    rank.add_argument("--top", type=int, default=20, help="how many to print (default 20)")
+    rank.add_argument("--user", default="admin", help="the user reading (default: admin)")
+    rank.add_argument("--json", action="store_true", help="JSON only")
+    rank.add_argument("-o", "--output", type=Path, default=None, help="the shortlist as CSV")
 
 
 def _output_commands(sub) -> None:
@@ -1058,6 +1091,46 @@ def _number(text: str) -> float:
         raise UsageError(f"not a number: {text}") from exc
 
 
+def cmd_sites(args, out) -> int:
+    store = _open(args)
+    actor = _actor(store, args.user)
+    criteria = SiteCriteria(
+        levels=tuple(args.level or ("level1", "level2")),
+        in_park=args.in_park,
+        readiness=tuple(args.readiness),
+        min_land_m2=args.min_area,
+        min_capacity_m2=args.min_capacity,
+        cluster=args.cluster,
+        required=frozenset(args.require),
+    )
+    try:
+        _, sites = capacity(store, actor, "park_id")
+        ranked = rank_sites(sites, store.layer("parks"), criteria)
+    except ValueError as exc:
+        raise UsageError(f"{exc}: --require only what the search asks") from exc
+    columns = [
+        *("rank", "site_id", "district_id", "park_id", "control_level", "readiness"),
+        *("land_area_m2", "capacity_m2", "met", "reason_zh", "reason_en", "quality"),
+    ]
+    shortlist = pd.DataFrame(ranked[columns])
+    if args.output is not None:
+        args.output.write_bytes(csv_bytes(shortlist))
+    if args.json:
+        payload = {"criteria": {**criteria.__dict__, "required": sorted(criteria.required)},
+                   "sites": shortlist.to_dict(orient="records")}  # fmt: skip
+        json.dump(standard_json(payload), out, ensure_ascii=False, indent=2, allow_nan=False)
+        print(file=out)
+        return 0
+    if (shortlist["quality"] == "illustrative").any():
+        print("示意 illustrative sites: generated by a stated rule, not real parcels", file=out)
+    for r in shortlist.head(args.top).to_dict("records"):
+        print(f"{r['rank']:>4} {r['site_id']:<9} {r['district_id'] or '—':<10} "
+              f"{r['park_id'] or '—':<5} {r['capacity_m2']:>12,.0f} m²  {r['reason_en']}",
+              file=out)  # fmt: skip
+    print(f"{len(shortlist)} sites meet the required criteria", file=out)
+    return 0
+
+
 def _refused(exc) -> int:
     """A refusal the user can act on (permission, export rule, workflow state): one line."""
     print(f"{exc.zh} / {exc.en}", file=sys.stderr)
@@ -1086,6 +1159,7 @@ COMMANDS = {
     "assumption": cmd_assumption,
     "capacity": cmd_capacity,
     "plot-ratio": cmd_plot_ratio,
+    "sites": cmd_sites,
     "export": cmd_export,
     "map": cmd_map,
     "report": cmd_report,
