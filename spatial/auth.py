@@ -3,8 +3,8 @@
 Roles (issue 4):
 
 * ``admin`` — everything, including reference layers, the pledge table and users;
-* ``planner`` — city-wide read, export and comment;
-* ``district`` — read, upload, commit and undo for their own district only;
+* ``planner`` — city-wide read, export, comment and scenarios;
+* ``district`` — read, upload, commit, undo and scenarios for their own district only;
 * ``viewer`` — city-wide read.
 
 Passwords are stored as scrypt hashes (Python's hashlib); the first run creates an ``admin``
@@ -39,6 +39,7 @@ class Action(StrEnum):
     SET_COUNTING = "set_counting"  # official counting stage, coverage threshold, allocations
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    PLAN = "plan"  # scenarios (方案): planners city-wide, district staff in their district
 
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
@@ -51,15 +52,15 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
 # role -> actions allowed city-wide, and actions allowed only in the user's own district
 CITY_WIDE: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.PLANNER: frozenset({Action.READ, Action.EXPORT, Action.COMMENT}),
+    Role.PLANNER: frozenset({Action.READ, Action.EXPORT, Action.COMMENT, Action.PLAN}),
     Role.DISTRICT: frozenset(),
     Role.VIEWER: frozenset({Action.READ}),
 }
 OWN_DISTRICT: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.PLANNER: frozenset({Action.READ, Action.EXPORT, Action.COMMENT}),
+    Role.PLANNER: frozenset({Action.READ, Action.EXPORT, Action.COMMENT, Action.PLAN}),
     Role.DISTRICT: frozenset(
-        {Action.READ, Action.EXPORT, Action.UPLOAD, Action.COMMIT, Action.UNDO}
+        {Action.READ, Action.EXPORT, Action.UPLOAD, Action.COMMIT, Action.UNDO, Action.PLAN}
     ),
     Role.VIEWER: frozenset({Action.READ}),
 }

@@ -26,6 +26,8 @@
     spatial plot-ratio show | set SCOPE KEY RATIO|none --source S   capacity's plot ratios
     spatial sites rank [--level L …] [--in-park] [--readiness R …] [--min-area M2]
                        [--min-capacity M2] [--cluster C] [--require C …] [--json] [-o FILE]
+    spatial scenario create NAME | change NAME move ID STAGE DAYS | change NAME plot-ratio
+                     SCOPE KEY R | change NAME site SITE START | list | compare NAME… [--json]
     spatial export --layer L|all --format F [--crs C] [--district D …] [--status S …]
                    [--park P …] [--cluster C …] [--year Y] [--as-of DATE] [--user U] -o PATH
 
@@ -69,6 +71,13 @@ from spatial.figures.counting import (
 from spatial.figures.filters import ProjectFilter
 from spatial.figures.ledger import COUNTING_RULE, build_ledger
 from spatial.figures.project_details import ProjectNotFound, change_kind_label, project_details
+from spatial.figures.scenarios import (
+    ScenarioError,
+    change_scenario,
+    compare_scenarios,
+    create_scenario,
+    scenario_list,
+)
 from spatial.figures.site_finder import CRITERIA, SiteCriteria, rank_sites
 from spatial.figures.snapshot import coverage, take_snapshot
 from spatial.figures.trajectory import (
@@ -316,6 +325,41 @@ def _planning_commands(sub) -> None:
     rank.add_argument("--user", default="admin", help="the user reading (default: admin)")
     rank.add_argument("--json", action="store_true", help="JSON only")
     rank.add_argument("-o", "--output", type=Path, default=None, help="the shortlist as CSV")
+    _scenario_commands(sub)
+
+
+def _scenario_commands(sub) -> None:
+    """方案: create, change, list, compare."""
+    scenario = sub.add_parser("scenario", help="方案: changes on top of the official register")
+    scenario_sub = scenario.add_subparsers(dest="scenario_command", required=True)
+    create = scenario_sub.add_parser("create", help="a new, empty scenario (audited)")
+    create.add_argument("name")
+    create.add_argument("--note", default="")
+    create.add_argument("--district", default=None, help="a district's own scenario")
+    change = scenario_sub.add_parser("change", help="add a change to a scenario (audited)")
+    change.add_argument("name")
+    kind = change.add_subparsers(dest="kind", required=True)
+    move = kind.add_parser("move", help="move a planned stage date by DAYS")
+    move.add_argument("project_id")
+    move.add_argument("stage", choices=[s.value for s in Stage])
+    move.add_argument("days", type=int)
+    ratio = kind.add_parser("plot-ratio", help="a plot ratio for a park, district, use, city")
+    ratio.add_argument("scope", choices=list(PLOT_RATIO_SCOPES))
+    ratio.add_argument("key")
+    ratio.add_argument("plot_ratio", type=float)
+    site = kind.add_parser("site", help="turn a site into a planned project")
+    site.add_argument("site_id")
+    site.add_argument("start_date", help="YYYY-MM-DD, the planned start")
+    site.add_argument("--area", type=float, default=None, help="m² (default: its capacity)")
+    scenario_sub.add_parser("list", help="the scenarios you may read")
+    compare = scenario_sub.add_parser("compare", help="the baseline and up to 4 scenarios")
+    compare.add_argument("names", nargs="*")
+    compare.add_argument("--as-of", type=_date, default=None)
+    compare.add_argument("--draws", type=int, default=DEFAULT_DRAWS)
+    compare.add_argument("--json", action="store_true", help="JSON only")
+    compare.add_argument("-o", "--output", type=Path, default=None, help="the table as CSV")
+    for p in (create, change, compare, scenario_sub.choices["list"]):
+        p.add_argument("--user", default="admin", help="the user acting (default: admin)")
 
 
 def _output_commands(sub) -> None:
@@ -1131,6 +1175,45 @@ def cmd_sites(args, out) -> int:
     return 0
 
 
+def cmd_scenario(args, out) -> int:
+    store = _open(args)
+    actor = _actor(store, args.user)
+    try:
+        if args.scenario_command == "create":
+            create_scenario(store, actor, args.name, args.note, args.district)
+        elif args.scenario_command == "change":
+            change_scenario(store, actor, args.name, _scenario_change(args))
+        elif args.scenario_command == "compare":
+            table = compare_scenarios(store, actor, args.names, args.as_of, args.draws)
+            if args.output is not None:
+                args.output.write_bytes(csv_bytes(table))
+            if args.json:
+                json.dump(standard_json(table.to_dict(orient="records")), out,
+                          ensure_ascii=False, indent=2, allow_nan=False)  # fmt: skip
+                print(file=out)
+                return 0
+            print(table.to_string(index=False), file=out)
+            return 0
+    except (ScenarioError, PermissionDenied) as exc:
+        return _refused(exc)
+    listed = scenario_list(store, actor)
+    for r in listed.to_dict("records"):
+        print(f"{r['name']:<24} {r['district_id'] or 'city':<10} {r['changes']:>3} changes  "
+              f"{r['updated_by']}  {r['note'] or ''}", file=out)  # fmt: skip
+    return 0
+
+
+def _scenario_change(args) -> dict:
+    if args.kind == "move":
+        return {"kind": "move", "project_id": args.project_id, "stage": args.stage,
+                "days": args.days}  # fmt: skip
+    if args.kind == "plot-ratio":
+        return {"kind": "plot_ratio", "scope": args.scope, "key": args.key,
+                "plot_ratio": args.plot_ratio}  # fmt: skip
+    return {"kind": "site", "site_id": args.site_id, "start_date": args.start_date,
+            "floor_area_m2": args.area}  # fmt: skip
+
+
 def _refused(exc) -> int:
     """A refusal the user can act on (permission, export rule, workflow state): one line."""
     print(f"{exc.zh} / {exc.en}", file=sys.stderr)
@@ -1160,6 +1243,7 @@ COMMANDS = {
     "capacity": cmd_capacity,
     "plot-ratio": cmd_plot_ratio,
     "sites": cmd_sites,
+    "scenario": cmd_scenario,
     "export": cmd_export,
     "map": cmd_map,
     "report": cmd_report,

@@ -25,13 +25,18 @@ ROLES = {
 EXPECTED = {
     "admin": {a: (True, True) for a in Action},
     "planner": {
-        a: ((True, True) if a in (Action.READ, Action.EXPORT, Action.COMMENT) else (False, False))
+        a: (
+            (True, True)
+            if a in (Action.READ, Action.EXPORT, Action.COMMENT, Action.PLAN)
+            else (False, False)
+        )
         for a in Action
     },
     "district": {
         a: (
             (True, False)
-            if a in (Action.READ, Action.EXPORT, Action.UPLOAD, Action.COMMIT, Action.UNDO)
+            if a
+            in (Action.READ, Action.EXPORT, Action.UPLOAD, Action.COMMIT, Action.UNDO, Action.PLAN)
             else (False, False)
         )
         for a in Action

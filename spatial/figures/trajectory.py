@@ -45,7 +45,7 @@ import pandas as pd
 
 from spatial.auth import Action, Principal, Role, require
 from spatial.figures.ledger import counted_area, stage_reached, stage_undated
-from spatial.figures.snapshot import take_snapshot
+from spatial.figures.snapshot import Snapshot, take_snapshot
 from spatial.i18n import BilingualError
 from spatial.layers import STAGE_DATE_COLUMN, Stage
 from spatial.store.database import Store, end_of_day, utcnow
@@ -396,18 +396,19 @@ def set_assumption(
                            detail={"days": days, "source": source}, conn=conn, at=now)  # fmt: skip
 
 
-def trajectory(
-    store: Store,
-    actor: Principal,
-    as_of: date | None = None,
-    group_by: str | None = None,
-    draws: int = DEFAULT_DRAWS,
-    seed: int = 0,
-) -> Trajectory:
-    """The trajectory of what ``actor`` may read, as the store held it at the end of
-    ``as_of`` (today when None): the same versioned reads as the ledger."""
-    if group_by not in (None, "district_id", "park_id"):
-        raise TrajectoryError("只能按区或园区分组", "group by district_id or park_id only")
+@dataclass
+class TrajectoryInputs:
+    """What a trajectory reads from the store for one user on one date."""
+
+    snapshot: Snapshot  # what the user may read
+    history: pd.DataFrame  # every version the store held then, of the readable districts
+    pledge: pd.DataFrame | None  # the city's, the district's allocation, or None
+    assumptions: pd.DataFrame
+
+
+def trajectory_inputs(store: Store, actor: Principal, as_of: date | None) -> TrajectoryInputs:
+    """The versioned reads a trajectory needs, as the store held them at the end of
+    ``as_of`` (today when None): the same reads as the ledger."""
     whole = take_snapshot(store, as_of)
     snapshot = whole.readable_by(actor)
     pledge = whole.pledge
@@ -417,17 +418,31 @@ def trajectory(
         allocated = judgement.allocation is not None
         pledge = judgement.ledger.by_year[["year", "target_m2"]] if allocated else None
     history = store.stage_history(end_of_day(snapshot.as_of))
-    readable = set(snapshot.projects["district_id"]) | set(
-        actor.readable_districts(snapshot.districts["district_id"])
-    )
+    readable = set(actor.readable_districts(snapshot.districts["district_id"]))
     history = history[history["district_id"].isin(readable)]
+    return TrajectoryInputs(snapshot, history, pledge, assumptions_of(store))
+
+
+def trajectory(
+    store: Store,
+    actor: Principal,
+    as_of: date | None = None,
+    group_by: str | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+) -> Trajectory:
+    """The trajectory of what ``actor`` may read, as the store held it at the end of
+    ``as_of`` (today when None)."""
+    if group_by not in (None, "district_id", "park_id"):
+        raise TrajectoryError("只能按区或园区分组", "group by district_id or park_id only")
+    inputs = trajectory_inputs(store, actor, as_of)
     return build_trajectory(
-        snapshot.projects,
-        history,
-        pledge,
-        snapshot.official.stage,
-        snapshot.as_of,
-        assumptions_of(store),
+        inputs.snapshot.projects,
+        inputs.history,
+        inputs.pledge,
+        inputs.snapshot.official.stage,
+        inputs.snapshot.as_of,
+        inputs.assumptions,
         draws=draws,
         seed=seed,
         group_by=group_by,

@@ -73,6 +73,7 @@ LATER_MIGRATION_TABLES = frozenset(
         "settings",
         "district_allocations",
         "sessions",
+        "scenarios",
     }
 )
 
@@ -302,6 +303,20 @@ comments_table = Table(
     Column("at", DateTime, nullable=False),
     Column("text", Text, nullable=False),
     Index("ix_comments_project", "project_id"),
+)
+
+# a named scenario (方案): changes on top of the official register, stored apart from it
+scenarios_table = Table(
+    "scenarios",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("note", Text),
+    Column("district_id", String(32)),  # a district's own scenario; None: city-wide
+    Column("changes", Text, nullable=False),  # JSON list, in the order made
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_by", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
 )
 
 REFERENCE_TABLES: dict[str, Table] = {
@@ -908,6 +923,28 @@ class Store:
         """Replace a setting inside the caller's transaction (reason, source, set_by, set_at)."""
         conn.execute(delete(settings_table).where(settings_table.c.key == key))
         conn.execute(insert(settings_table).values(key=key, value=json.dumps(value), **fields))
+
+    def scenario(self, name: str, conn: Connection | None = None) -> dict | None:
+        """One scenario with its changes decoded, or None."""
+        stmt = select(scenarios_table).where(scenarios_table.c.name == name)
+        if conn is None:
+            with self.engine.connect() as c:
+                row = c.execute(stmt).mappings().first()
+        else:
+            row = conn.execute(stmt).mappings().first()
+        return None if row is None else dict(row) | {"changes": json.loads(row["changes"])}
+
+    def scenarios(self) -> pd.DataFrame:
+        """Every scenario (changes as JSON text), oldest first."""
+        stmt = select(scenarios_table).order_by(scenarios_table.c.created_at)
+        with self.engine.connect() as conn:
+            return pd.read_sql(stmt, conn)
+
+    def put_scenario(self, conn: Connection, name: str, **values) -> None:
+        """Insert or replace a scenario inside the caller's transaction."""
+        values = values | {"changes": json.dumps(values["changes"], ensure_ascii=False)}
+        conn.execute(delete(scenarios_table).where(scenarios_table.c.name == name))
+        conn.execute(insert(scenarios_table).values(name=name, **values))
 
     def allocations(self) -> pd.DataFrame:
         """Every district allocation (分解指标): district_id, year, target_m2, source, set_by/at."""
