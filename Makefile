@@ -51,6 +51,7 @@ bench: install
 	$(PY) benchmarks/bench_ledger.py
 	$(PY) benchmarks/bench_ingest.py
 	$(PY) benchmarks/bench_report.py
+	$(PY) benchmarks/bench_planning.py
 
 ## rebuild geodata/ and seeds/projects.csv from ../shared (maintainers only)
 reference: install
