@@ -30,6 +30,8 @@ ROUTES = (
     ("projects", "nav_projects", "projects", lambda who: True),
     ("trajectory", "nav_trajectory", "trajectory", lambda who: True),
     ("capacity", "nav_capacity", "capacity", lambda who: True),
+    ("site_finder", "nav_site_finder", "site-finder", lambda who: True),
+    ("scenarios", "nav_scenarios", "scenarios", lambda who: True),
     ("exports", "nav_export", "export", lambda who: who.can(Action.EXPORT, who.district_id)),
     ("upload", "nav_upload", "upload", lambda who: who.role in (Role.ADMIN, Role.DISTRICT)),
     ("coverage", "nav_coverage", "coverage", lambda who: True),
@@ -68,7 +70,8 @@ pages = {
     for page, title, path, allowed in ROUTES
     if allowed(who)
 }
-navigation = st.navigation(list(pages.values()))
+# every page listed: collapsed, Streamlit would hide some behind its own English "View more"
+navigation = st.navigation(list(pages.values()), expanded=True)
 next_page = pending_next_page()
 if next_page and next_page in pages and not navigation.url_path:  # arrived at "/"
     st.switch_page(pages[next_page])

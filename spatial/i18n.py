@@ -13,6 +13,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav_projects": ("项目", "Projects"),
     "nav_trajectory": ("供给轨迹", "Supply trajectory"),
     "nav_capacity": ("用地潜力", "Land capacity"),
+    "nav_site_finder": ("选址", "Site finder"),
+    "nav_scenarios": ("方案", "Scenarios"),
     "nav_coverage": ("数据说明", "Data coverage"),
     "nav_upload": ("上传", "Upload"),
     "nav_audit": ("审计日志", "Audit trail"),

@@ -252,6 +252,56 @@ def test_capacity_page_shows_what_the_library_computes(app, seeded_store):
     assert parks["潜在面积（㎡）"].sum() == pytest.approx(summary.total_capacity_m2, abs=1)
 
 
+def test_site_finder_page_ranks_as_the_library_does(app, seeded_store):
+    """选址: the shortlist is the library's ranking; a required criterion filters it."""
+    from spatial.figures.capacity import capacity
+    from spatial.figures.site_finder import SiteCriteria, rank_sites
+
+    app.switch_page(f"{PAGES}/site_finder.py").run()
+    no_errors(app)
+    assert app.title[0].value == "选址"
+    _, sites = capacity(seeded_store, ADMIN, "park_id")
+    parks = seeded_store.layer("parks")
+    expected = rank_sites(sites, parks, SiteCriteria())
+    shown = app.dataframe[0].value
+    assert shown["ID"].tolist() == expected["site_id"].head(200).tolist()
+    app.sidebar.checkbox(key="finder_park_zh").check().run()
+    app.sidebar.multiselect(key="finder_required_zh").select("park").run()
+    no_errors(app)
+    required = rank_sites(sites, parks, SiteCriteria(in_park=True, required=frozenset({"park"})))
+    shown = app.dataframe[0].value
+    assert shown["ID"].tolist() == required["site_id"].head(200).tolist()
+    assert "—" not in set(shown["园区"])
+
+
+def test_scenarios_page_creates_changes_and_compares(app, seeded_store):
+    """方案: a planner creates a scenario, moves a plan, compares it with the baseline; the
+    official register is untouched; a refused change is said, not raised."""
+    app.switch_page(f"{PAGES}/scenarios.py").run()
+    no_errors(app)
+    assert app.title[0].value == "方案"
+    app.text_input(key="scenario_name").input("推迟一年")
+    app.button[0].click().run()  # 新建
+    no_errors(app)
+    assert seeded_store.scenario("推迟一年") is not None
+    planned = take_snapshot(seeded_store).projects
+    planned = planned[
+        (planned["completion_evidence"] == "planned") & planned["completion_date"].notna()
+    ].iloc[0]
+    app.selectbox(key="scenario_pick").set_value("推迟一年")
+    [s for s in app.selectbox if s.label == "阶段"][0].set_value("completed")
+    [s for s in app.selectbox if s.label == "项目"][0].set_value(planned["project_id"])
+    app.button[1].click().run()  # 添加
+    no_errors(app)
+    assert seeded_store.scenario("推迟一年")["changes"][0]["project_id"] == planned["project_id"]
+    unchanged = take_snapshot(seeded_store).projects.set_index("project_id")
+    assert unchanged.loc[planned["project_id"], "completion_date"] == planned["completion_date"]
+    app.multiselect(key="scenario_compare_zh").select("推迟一年").run()
+    no_errors(app)
+    compared = app.dataframe[-1].value
+    assert compared["方案"].tolist() == ["基准", "推迟一年"]
+
+
 UPLOAD = json.dumps(
     {
         "type": "FeatureCollection",

@@ -120,3 +120,24 @@ def test_the_architecture_page_names_every_folder_and_stage_module():
         part = _part(path)
         if part in ("ingest", "store", "figures", "outputs") and path.parent.name == part:
             assert f"`{path.stem}`" in page or f"{path.stem}." in page, path.stem
+
+
+def test_every_audited_action_has_a_label_in_both_languages():
+    """The audit page names each action in the reader's language: every action code the
+    library records (``record_event(user, "code", …)``, ``_audited_setting(…, "code", …)``)
+    has a label."""
+    from spatial.ui.audit import ACTION_LABELS
+
+    codes = set()
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            position = {"record_event": 1, "_audited_setting": 2}.get(name)
+            if position is not None and len(node.args) > position:
+                arg = node.args[position]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    codes.add(arg.value)
+    assert len(codes) > 15  # the scan found the library's actions
+    assert codes - set(ACTION_LABELS) == set()

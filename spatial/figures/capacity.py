@@ -23,12 +23,14 @@ The method, which a planner can check by hand:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from spatial.auth import Action, Principal, Role, require
 from spatial.crs import METRIC
@@ -243,10 +245,23 @@ def set_plot_ratio(
                            conn=conn, at=now)  # fmt: skip
 
 
+_GENERATED: dict[str, gpd.GeoDataFrame] = {}  # illustrative sites by control-line content
+
+
 def sites_of(store: Store) -> gpd.GeoDataFrame:
     """The sites layer. No parcels are loaded yet (none are public): the illustrative set
-    generated from the store's control lines, every site marked 示意."""
-    return illustrative_sites(store.layer("control_lines"))
+    generated from the store's control lines, every site marked 示意 — generated once per
+    content of the control lines (a replaced layer generates anew)."""
+    lines = store.layer("control_lines")
+    digest = hashlib.sha256(
+        b"".join(shapely.to_wkb(lines.geometry.to_numpy()).tolist())
+        + "|".join(lines["district_id"].fillna("").astype(str)).encode()
+    ).hexdigest()
+    if digest not in _GENERATED:
+        if len(_GENERATED) >= 8:
+            _GENERATED.clear()
+        _GENERATED[digest] = illustrative_sites(lines)
+    return _GENERATED[digest].copy()
 
 
 def capacity(

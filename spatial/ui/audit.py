@@ -28,6 +28,10 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {  # the codes stay in their own col
     "set_official_stage": ("设定官方口径", "official stage set"),
     "set_coverage_threshold": ("设定覆盖阈值", "coverage threshold set"),
     "set_allocation": ("设定分解指标", "allocation set"),
+    "set_trajectory_assumption": ("设定轨迹假设", "trajectory assumption set"),
+    "set_plot_ratio": ("设定容积率", "plot ratio set"),
+    "scenario_create": ("新建方案", "scenario created"),
+    "scenario_change": ("修改方案", "scenario changed"),
 }
 COLUMNS: dict[str, tuple[str, str]] = {
     "event_id": ("序号", "#"),
