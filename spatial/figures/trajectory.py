@@ -194,7 +194,9 @@ def expected_days(
         observed[stage.value] = len(stage_slips)
         banded[stage.value] = len(stage_slips) >= MIN_OBSERVED
         if banded[stage.value]:
-            slip = rng.choice(stage_slips, size=(n, draws)).astype(np.float32)
+            pick = rng.integers(0, len(stage_slips), size=(n, draws), dtype=np.int32)
+            slip = stage_slips.astype(np.float32)[pick]  # a resampled slippage per draw
+            del pick
         else:
             slip = _assumed_days(assumptions, f"slip_{stage.value}", band)[:, None]
         duration = _assumed_days(assumptions, _DURATION_BEFORE[stage], band)[:, None]
@@ -208,22 +210,31 @@ def expected_days(
 
 
 def _year_index(days: np.ndarray) -> np.ndarray:
-    """0 … len(YEARS)-1 for a day in YEARS; -1 before, len(YEARS) after or NaN."""
-    bounds = np.array([_day(date(y, 1, 1)) for y in (*YEARS, LAST_YEAR + 1)])
-    idx = np.searchsorted(bounds, np.nan_to_num(days, nan=np.inf), side="right") - 1
-    return np.where(np.isnan(days), len(YEARS), idx)
+    """0 … len(YEARS)-1 for a day in YEARS; -1 before (or NaN), len(YEARS) after. Counted
+    as the number of year starts reached, in int8: a few passes over the array, no index
+    array of 64-bit integers."""
+    index = np.full(days.shape, -1, dtype=np.int8)
+    for y in (*YEARS, LAST_YEAR + 1):
+        index += days >= _day(date(y, 1, 1))  # NaN reaches no start
+    return index
 
 
 def yearly_sums(days: np.ndarray, area: np.ndarray, groups: np.ndarray, n_groups: int):
-    """(n_groups × years × draws) floor area reaching the stage, one ``bincount``."""
+    """(n_groups × years × draws) floor area reaching the stage: one ``bincount`` over the
+    projects per draw. The loop runs over draws (a few hundred), never over projects, and
+    keeps memory at one column's size instead of (projects × draws) index arrays."""
     n, draws = days.shape
-    year = _year_index(days)
-    keep = (year >= 0) & (year < len(YEARS)) & ~np.isnan(area)[:, None]
-    cell = (groups[:, None] * len(YEARS) + year) * draws + np.arange(draws)[None, :]
-    cell = cell.astype(np.int64, copy=False)
-    weights = np.broadcast_to(area[:, None], (n, draws))
-    sums = np.bincount(cell[keep], weights=weights[keep], minlength=n_groups * len(YEARS) * draws)
-    return sums.reshape(n_groups, len(YEARS), draws)
+    n_years = len(YEARS)
+    sums = np.zeros((n_groups * n_years, draws))
+    weights = np.nan_to_num(area, nan=0.0)
+    base = groups.astype(np.int64) * n_years
+    years = np.ascontiguousarray(_year_index(days).T)  # draws × projects, int8
+    for d in range(draws):
+        year = years[d].astype(np.int64)
+        keep = (year >= 0) & (year < n_years)
+        sums[:, d] = np.bincount(base[keep] + year[keep], weights=weights[keep],
+                                 minlength=n_groups * n_years)  # fmt: skip
+    return sums.reshape(n_groups, n_years, draws)
 
 
 def build_trajectory(
