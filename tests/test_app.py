@@ -302,6 +302,30 @@ def test_scenarios_page_creates_changes_and_compares(app, seeded_store):
     assert compared["方案"].tolist() == ["基准", "推迟一年"]
 
 
+@pytest.mark.parametrize(
+    "payload",
+    ["<img src=x onerror=alert(1)>依据", '=HYPERLINK("http://x")依据', "{{ 7*7 }} **粗** 依据"],
+)
+def test_typed_sources_and_notes_stay_text_on_the_planning_pages(app, seeded_store, payload):
+    """A plot ratio's source, an assumption's source and a scenario's note are typed by users:
+    the planning pages show them as table data, verbatim, and nothing runs or renders."""
+    from spatial.figures.capacity import set_plot_ratio
+    from spatial.figures.scenarios import create_scenario
+    from spatial.figures.trajectory import set_assumption
+
+    set_plot_ratio(seeded_store, ADMIN, "park", "P04", 5.0, payload)
+    set_assumption(seeded_store, ADMIN, "build", "large", 900, payload)
+    create_scenario(seeded_store, ADMIN, "hostile", payload)
+    for page, column in (("capacity", "来源"), ("trajectory", "来源"), ("scenarios", "说明")):
+        app.switch_page(f"{PAGES}/{page}.py").run()
+        no_errors(app)
+        cells = [set(d.value[column]) for d in app.dataframe if column in d.value.columns]
+        assert any(payload in c for c in cells), page
+        shown = " ".join(m.value for m in app.markdown) + " ".join(c.value for c in app.caption)
+        assert payload not in shown  # never rendered as markdown
+        assert "{{" not in payload or "49" not in shown  # nor evaluated as a template
+
+
 UPLOAD = json.dumps(
     {
         "type": "FeatureCollection",

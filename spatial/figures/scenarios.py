@@ -213,7 +213,25 @@ def scenario_trajectory(
     """The trajectory with scenario ``name`` applied (None: the baseline), the capacity
     (sites × plot ratios, as the scenario sets them) and the floor area its new projects
     take from it. The official register is only read."""
-    inputs = trajectory_inputs(store, actor, as_of)
+    return _run(store, actor, _Reads.of(store, actor, as_of), name, draws, seed)
+
+
+class _Reads:
+    """What every scenario of one comparison shares, read from the store once."""
+
+    def __init__(self, inputs, sites: gpd.GeoDataFrame, ratios: pd.DataFrame):
+        self.inputs, self.sites, self.ratios = inputs, sites, ratios
+
+    @classmethod
+    def of(cls, store: Store, actor: Principal, as_of: date | None) -> _Reads:
+        inputs = trajectory_inputs(store, actor, as_of)
+        snap = inputs.snapshot
+        sites = locate_sites(sites_of(store), snap.districts, snap.parks, snap.control_lines)
+        readable = set(actor.readable_districts(snap.districts["district_id"]))
+        return cls(inputs, sites[sites["district_id"].isin(readable)], plot_ratios_of(store))
+
+
+def _run(store: Store, actor: Principal, reads: _Reads, name: str | None, draws: int, seed: int):
     changes = []
     if name is not None:
         scenario = store.scenario(name)
@@ -221,13 +239,11 @@ def scenario_trajectory(
             raise ScenarioError(f"没有名为“{name}”的方案", f"no scenario named '{name}'")
         require(actor, Action.READ, scenario["district_id"])
         changes = scenario["changes"]
-    sites = _located_sites(store)
-    readable = set(actor.readable_districts(inputs.snapshot.districts["district_id"]))
-    sites = sites[sites["district_id"].isin(readable)]
+    inputs = reads.inputs
     projects, ratios, used = apply_changes(
-        inputs.snapshot.projects, sites, plot_ratios_of(store), changes
+        inputs.snapshot.projects, reads.sites, reads.ratios, changes
     )
-    capacity_m2 = float(site_capacity(sites, ratios)["capacity_m2"].sum())
+    capacity_m2 = float(site_capacity(reads.sites, ratios)["capacity_m2"].sum())
     tr = build_trajectory(projects, inputs.history, inputs.pledge,
                           inputs.snapshot.official.stage, inputs.snapshot.as_of,
                           inputs.assumptions, draws=draws, seed=seed)  # fmt: skip
@@ -249,8 +265,9 @@ def compare_scenarios(
         raise ScenarioError(f"最多比较 {MAX_COMPARED} 个方案",
                             f"compare at most {MAX_COMPARED} scenarios")  # fmt: skip
     rows = []
+    reads = _Reads.of(store, actor, as_of)
     for name in [None, *names]:
-        tr, capacity_m2, used = scenario_trajectory(store, actor, name, as_of, draws, seed)
+        tr, capacity_m2, used = _run(store, actor, reads, name, draws, seed)
         end = tr.by_year.set_index("year").loc[tr.pledge_end or 2027]
         supply = tr.supply or {}
         rows.append({

@@ -14,17 +14,13 @@ from spatial.figures.capacity import READINESS, CapacitySummary, capacity, plot_
 from spatial.i18n import fmt_area, t
 from spatial.outputs.charts import area_bars
 from spatial.store.database import default_database_url
-from spatial.ui.common import _store, as_of_input, grouped_numbers, kept_choice, lang, principal
+from spatial.ui.common import T, _store, as_of_input, grouped_numbers, kept_choice, lang, principal
 from spatial.ui.common import snapshot as page_snapshot
 from spatial.ui.common import store as page_store
 
 GROUPS = {"district": "district_id", "park": "park_id"}
 LEVELS = {"level1": ("一级线", "level 1"), "level2": ("二级线", "level 2"),
           "outside": ("线外", "outside")}  # fmt: skip
-
-
-def T(zh: str, en: str) -> str:  # noqa: N802 - short for the page's texts
-    return zh if lang() == "zh" else en
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -331,6 +331,11 @@ def account_box() -> None:
         st.rerun()
 
 
+def T(zh: str, en: str) -> str:  # noqa: N802 - short for the many page texts
+    """A page text in the page's language (for texts that are the page's own, not i18n keys)."""
+    return zh if lang() == "zh" else en
+
+
 def lang() -> str:
     return st.session_state.get("lang", DEFAULT_LANGUAGE)
 

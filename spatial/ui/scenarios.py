@@ -22,7 +22,7 @@ from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_LABELS, Stage, label
 from spatial.outputs.spreadsheet import csv_bytes
 from spatial.store.database import default_database_url
-from spatial.ui.common import _store, lang, markdown_text, principal, snapshot, store
+from spatial.ui.common import T, _store, lang, markdown_text, principal, snapshot, store
 
 SCOPES = {"park": ("园区", "park"), "district": ("区", "district"),
           "land_use": ("用地性质", "land use"), "city": ("全市", "city")}  # fmt: skip
@@ -32,10 +32,6 @@ SCOPES = {"park": ("园区", "park"), "district": ("区", "district"),
 def _compared(url: str, revision: tuple, names: tuple, who: tuple) -> pd.DataFrame:
     """The comparison, computed once per store revision, choice and user."""
     return compare_scenarios(_store(url), Principal(*who), list(names), draws=100)
-
-
-def T(zh: str, en: str) -> str:  # noqa: N802 - short for the page's texts
-    return zh if lang() == "zh" else en
 
 
 def render() -> None:

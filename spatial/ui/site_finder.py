@@ -14,11 +14,7 @@ from spatial.i18n import t
 from spatial.outputs.spreadsheet import csv_bytes
 from spatial.store.database import default_database_url
 from spatial.ui.capacity import LEVELS, _capacity
-from spatial.ui.common import grouped_numbers, lang, principal, snapshot, store
-
-
-def T(zh: str, en: str) -> str:  # noqa: N802 - short for the page's texts
-    return zh if lang() == "zh" else en
+from spatial.ui.common import T, grouped_numbers, lang, principal, snapshot, store
 
 
 def render() -> None:

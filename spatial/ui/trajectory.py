@@ -16,6 +16,7 @@ from spatial.layers import STAGE_LABELS, Stage, label
 from spatial.outputs.charts import trajectory_chart
 from spatial.store.database import default_database_url
 from spatial.ui.common import (
+    T,
     _store,
     as_of_input,
     grouped_numbers,
@@ -28,10 +29,6 @@ from spatial.ui.common import (
 
 STAGES = (Stage.STARTED, Stage.COMPLETED, Stage.DELIVERED)
 GROUPS = {"city": None, "district": "district_id", "park": "park_id"}
-
-
-def T(zh: str, en: str) -> str:  # noqa: N802 - short for the page's texts
-    return zh if lang() == "zh" else en
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -19,7 +19,7 @@ from spatial.ingest.templates import excel_template, field_table, geojson_templa
 from spatial.ingest.upload import CheckedUpload, UploadOptions
 from spatial.layers import STATUS_LABELS, label
 from spatial.outputs.maps import MapView, build_map
-from spatial.ui.common import grouped_numbers, kept_choice, lang, principal, snapshot, store
+from spatial.ui.common import T, grouped_numbers, kept_choice, lang, principal, snapshot, store
 
 ACCEPTED_TYPES = [
     "geojson",
@@ -49,10 +49,6 @@ STATUS_TEXT = {
     "committed": ("已提交", "committed"),
     "undone": ("已撤销", "undone"),
 }
-
-
-def T(zh: str, en: str) -> str:  # noqa: N802 - short for the many page texts
-    return zh if lang() == "zh" else en
 
 
 def findings_table(checked_report: dict, lg: str) -> pd.DataFrame:
