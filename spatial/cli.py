@@ -58,6 +58,7 @@ from spatial.figures.capacity import (
     capacity,
     plot_ratios_of,
     set_plot_ratio,
+    sites_of,
 )
 from spatial.figures.counting import (
     VERDICT_LABELS,
@@ -94,6 +95,8 @@ from spatial.ingest import submissions
 from spatial.ingest.crs_detect import AUTO, CRS_CHOICES
 from spatial.ingest.findings import ValidationReport
 from spatial.ingest.formats import too_large
+from spatial.ingest.site_rules import check_site_upload
+from spatial.ingest.site_submissions import site_owners, submit_sites
 from spatial.ingest.upload import UploadOptions, check_upload
 from spatial.layers import LAYERS, Stage
 from spatial.outputs.export import (
@@ -325,6 +328,20 @@ def _planning_commands(sub) -> None:
     rank.add_argument("--user", default="admin", help="the user reading (default: admin)")
     rank.add_argument("--json", action="store_true", help="JSON only")
     rank.add_argument("-o", "--output", type=Path, default=None, help="the shortlist as CSV")
+    for command, help_text in (
+        ("import", "store, check and commit a district's sites file (replaces its sites)"),
+        ("validate", "check a district's sites file without storing it"),
+    ):
+        p = sites_sub.add_parser(command, help=help_text)
+        p.add_argument("file", type=Path)
+        p.add_argument("--district", required=True, help="district id, e.g. nanshan")
+        p.add_argument("--crs", default=AUTO, choices=list(CRS_CHOICES))
+        p.add_argument("--user", default="admin", help="the user acting (default: admin)")
+        p.add_argument("--json", action="store_true")
+        p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    listing = sites_sub.add_parser("list", help="the sites layer (loaded, or the illustrative set)")
+    listing.add_argument("--district", default=None)
+    listing.add_argument("--json", action="store_true")
     _scenario_commands(sub)
 
 
@@ -630,7 +647,8 @@ def cmd_layers(args, out) -> int:
     store = _open(args)
     snapshot = take_snapshot(store)
     table = coverage(snapshot)
-    counts = {name: len(getattr(snapshot, name)) for name in LAYERS}
+    counts = {name: len(getattr(snapshot, name)) for name in LAYERS if name != "sites"}
+    counts["sites"] = len(sites_of(store))  # loaded parcels, or the illustrative set
     if args.json:
         json.dump(
             {"layers": counts, "coverage": table.to_dict(orient="records")},
@@ -1136,6 +1154,73 @@ def _number(text: str) -> float:
 
 
 def cmd_sites(args, out) -> int:
+    handler = {"import": _sites_import, "validate": _sites_validate, "list": _sites_list}
+    return handler.get(args.sites_command, _sites_rank)(args, out)
+
+
+def _sites_import(args, out) -> int:
+    """``spatial sites import``: the raw bytes kept, checked, committed when accepted."""
+    store = _open(args)
+    _file_size(args.file)
+    actor = _actor(store, args.user)
+    options = UploadOptions(_district(store, args.district), args.crs)
+    try:
+        with args.file.open("rb") as stream:
+            submission_id, checked, result = submit_sites(
+                store, args.file.name, stream, options, actor
+            )
+    except PermissionDenied as exc:
+        return _refused(exc)
+    extra = {"submission_id": submission_id,
+             "committed": None if result is None else result.__dict__}  # fmt: skip
+    _print_report(checked.report, args, out, extra)
+    if not args.json:
+        print(f"上传 #{submission_id} 已拒收，原文件已保存 / submission #{submission_id} rejected; "
+              "the original file is kept" if result is None else
+              f"上传 #{submission_id} 已提交：新增 {result.created}，更新 {result.updated}，"
+              f"未变 {result.unchanged}，移除 {result.removed} / committed: {result.created} new, "
+              f"{result.updated} changed, {result.unchanged} unchanged, {result.removed} removed "
+              f"(undo: spatial undo {submission_id})", file=out)  # fmt: skip
+    return 0 if result is not None else 1
+
+
+def _sites_validate(args, out) -> int:
+    store = _open(args)
+    options = UploadOptions(_district(store, args.district), args.crs)
+    size = _file_size(args.file)
+    if size > options.limits.max_bytes:  # refused without reading it into memory
+        report = ValidationReport(filename=args.file.name)
+        report.extend(too_large(size, options.limits).findings)
+        _print_report(report, args, out)
+        return 1
+    checked = check_site_upload(args.file.name, _read_file(args.file), options,
+                                store.layer("districts"), site_owners(store))  # fmt: skip
+    _print_report(checked.report, args, out)
+    return 0 if checked.accepted else 1
+
+
+def _sites_list(args, out) -> int:
+    store = _open(args)
+    sites = sites_of(store)
+    district = _district(store, args.district)
+    if district is not None:
+        sites = sites[sites["district_id"] == district]
+    table = pd.DataFrame(sites.drop(columns=sites.geometry.name))
+    if args.json:
+        json.dump(standard_json({"sites": table.to_dict(orient="records")}), out,
+                  ensure_ascii=False, indent=2, allow_nan=False)  # fmt: skip
+        print(file=out)
+        return 0
+    if (table["quality"] == "illustrative").any():
+        print("示意 illustrative sites: generated by a stated rule, not real parcels", file=out)
+    for r in table.to_dict("records"):
+        print(f"{r['site_id']:<12} {r['district_id'] or '—':<10} {r['readiness'] or '—':<12} "
+              f"{r['land_area_m2']:>10,.0f} m²  {r['land_use'] or '—'}", file=out)  # fmt: skip
+    print(f"{len(table)} sites", file=out)
+    return 0
+
+
+def _sites_rank(args, out) -> int:
     store = _open(args)
     actor = _actor(store, args.user)
     criteria = SiteCriteria(

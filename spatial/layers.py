@@ -150,6 +150,7 @@ LAYERS: dict[str, LayerSpec] = {
             "project_id",
             ("Point", "Polygon", "MultiPolygon"),
         ),
+        LayerSpec("sites", "地块", "Sites (parcels)", "site_id", ("Polygon", "MultiPolygon")),
     )
 }
 
@@ -197,6 +198,28 @@ PROJECT_DATE_FIELDS: tuple[str, ...] = ("start_date", "completion_date", "delive
 PROJECT_EVIDENCE_FIELDS: tuple[str, ...] = tuple(STAGE_EVIDENCE_COLUMN.values())
 # per project, how well each aspect is known: location, figures (areas), dates
 PROJECT_QUALITY_FIELDS: tuple[str, ...] = ("location_quality", "figures_quality", "dates_quality")
+
+
+# the sites layer (地块): parcels where factory space can still be built
+SITE_FIELDS: tuple[str, ...] = (
+    "site_id",
+    "name",
+    "district_id",
+    "land_use",
+    "land_area_m2",
+    "existing_floor_area_m2",
+    "plot_ratio",
+    "readiness",
+    "owner_type",
+    "quality",
+    "source",
+)
+SITE_NUMERIC_FIELDS: tuple[str, ...] = ("land_area_m2", "existing_floor_area_m2", "plot_ratio")
+READINESS: dict[str, tuple[str, str]] = {
+    "transferred": ("已出让", "land transferred"),
+    "preparing": ("整备中", "being prepared"),
+    "reserve": ("储备", "in reserve"),
+}
 
 
 def label(mapping: dict, key, lang: str) -> str:

@@ -28,7 +28,9 @@ def test_init_then_layers(env_db):
     assert "left as it is" in text
     code, text = run("layers", "--json")
     payload = json.loads(text)
-    assert payload["layers"] == {"districts": 11, "parks": 20, "control_lines": 24, "projects": 34}
+    assert payload["layers"] == {
+        "districts": 11, "parks": 20, "control_lines": 24, "projects": 34, "sites": 328,
+    }  # fmt: skip
     illustrative = [r for r in payload["coverage"] if r["layer"] == "control_lines"][0]
     assert illustrative["illustrative"] == 24 and illustrative["official"] == 0
 

@@ -93,7 +93,9 @@ def ogrinfo_counts(paths: list[Path], fmt: str) -> dict[str, int]:
 @pytest.mark.parametrize("fmt,crs", COMBINATIONS)
 def test_format_and_crs_round_trip(seeded_store, tmp_path, fmt, crs):
     result = export_layers(seeded_store, ADMIN, ExportRequest(format=fmt, crs=crs))
-    assert result.layers == {"districts": 11, "parks": 20, "control_lines": 24, "projects": 34}
+    assert result.layers == {
+        "districts": 11, "parks": 20, "control_lines": 24, "projects": 34, "sites": 328,
+    }  # fmt: skip
     label = CRS_OPTIONS[crs][1]
     assert label in result.filename  # GCJ-02 says so in the name
     paths = unpack(result, tmp_path)

@@ -94,6 +94,18 @@ def test_zipped_shapefile_with_chinese_fields(tmp_path):
     assert layer.frame["_id"].tolist() == ["BA-1", "BA-2"]
 
 
+def test_shapefile_with_an_empty_text_cell(tmp_path):
+    """An empty text cell comes back as a missing value, not as text to join (it once made
+    the encoding check fail on the whole file)."""
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    short = PROJECTS.rename(columns={"项目编号": "编号", "项目名称": "名称"})
+    short["名称"] = ["燕罗二期", None]
+    pyogrio.write_dataframe(short, folder / "projects.shp", encoding="UTF-8")
+    layer = read_upload("projects.zip", folder_zip(folder))
+    assert layer.frame["名称"].iloc[0] == "燕罗二期" and pd.isna(layer.frame["名称"].iloc[1])
+
+
 def test_shapefile_field_names_cut_mid_character(tmp_path):
     """GDAL cuts 项目名称 (12 UTF-8 bytes) at 10 bytes, in the middle of a character."""
     folder = tmp_path / "shp"

@@ -36,28 +36,11 @@ from spatial.auth import Action, Principal, Role, require
 from spatial.crs import METRIC
 from spatial.figures.snapshot import take_snapshot
 from spatial.i18n import BilingualError
-from spatial.store.database import Store, utcnow
+from spatial.layers import READINESS, SITE_FIELDS
+from spatial.store.database import Store, end_of_day, utcnow
 from spatial.store.illustrative import illustrative_sites
 
 PARK_RADIUS_M = 1_500.0
-READINESS = {
-    "transferred": ("已出让", "land transferred"),
-    "preparing": ("整备中", "being prepared"),
-    "reserve": ("储备", "in reserve"),
-}
-SITE_FIELDS = (
-    "site_id",
-    "name",
-    "district_id",
-    "land_use",
-    "land_area_m2",
-    "existing_floor_area_m2",
-    "plot_ratio",
-    "readiness",
-    "owner_type",
-    "quality",
-    "source",
-)
 PLOT_RATIO_SCOPES = ("park", "district", "land_use", "city")  # most specific first
 DEFAULT_PLOT_RATIOS = pd.DataFrame(
     [
@@ -248,10 +231,16 @@ def set_plot_ratio(
 _GENERATED: dict[str, gpd.GeoDataFrame] = {}  # illustrative sites by control-line content
 
 
-def sites_of(store: Store) -> gpd.GeoDataFrame:
-    """The sites layer. No parcels are loaded yet (none are public): the illustrative set
-    generated from the store's control lines, every site marked 示意 — generated once per
-    content of the control lines (a replaced layer generates anew)."""
+def sites_of(store: Store, as_of: date | None = None) -> gpd.GeoDataFrame:
+    """The sites layer: the parcels districts and admins have loaded (the store's current
+    sites). Until any are loaded, the illustrative set generated from the store's control
+    lines, every site marked 示意 — generated once per content of the control lines (a
+    replaced layer generates anew). The two are never mixed: loaded parcels replace the
+    illustrative set everywhere, and a district that has loaded none has no known sites.
+    ``as_of``: the sites as the store held them at the end of that day."""
+    stored = store.sites(end_of_day(as_of) if as_of else None)
+    if len(stored):
+        return stored[[*SITE_FIELDS, "geometry"]]
     lines = store.layer("control_lines")
     digest = hashlib.sha256(
         b"".join(shapely.to_wkb(lines.geometry.to_numpy()).tolist())
@@ -272,7 +261,7 @@ def capacity(
     if group not in ("district_id", "park_id"):
         raise CapacityError("只能按区或园区汇总", "group by district_id or park_id only")
     snapshot = take_snapshot(store, as_of)
-    located = locate_sites(sites_of(store), snapshot.districts, snapshot.parks,
+    located = locate_sites(sites_of(store, as_of), snapshot.districts, snapshot.parks,
                            snapshot.control_lines)  # fmt: skip
     readable = set(actor.readable_districts(snapshot.districts["district_id"]))
     located = located[located["district_id"].isin(readable)]

@@ -86,6 +86,13 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "dates_quality": ("日期精度", "dates quality"),
     "location_quality": ("位置精度", "location quality"),
     "geometry": ("位置/几何", "location / geometry"),
+    # the sites layer (地块)
+    "site_id": ("地块编号", "site id"),
+    "name": ("地块名称", "site name"),
+    "land_use": ("用地性质", "land use"),
+    "existing_floor_area_m2": ("现状建筑面积（㎡）", "existing floor area (m²)"),
+    "readiness": ("用地状态", "readiness"),
+    "owner_type": ("权属", "owner type"),
     "bbox": ("bbox 范围框", "bbox"),
 }
 NUMERIC_FIELDS = PROJECT_NUMERIC_FIELDS  # an upload's numbers and dates are the project's own
@@ -170,9 +177,11 @@ def normalise_header(name: str) -> str:
     return text
 
 
-def map_columns(columns) -> tuple[dict[str, str], list[str]]:
-    """{original header: canonical field} and the headers that matched nothing."""
-    lookup = {alias: field for field, aliases in FIELD_ALIASES.items() for alias in aliases}
+def map_columns(columns, aliases: dict | None = None) -> tuple[dict[str, str], list[str]]:
+    """{original header: canonical field} and the headers that matched nothing; ``aliases``
+    is a layer's field → accepted headers (the projects' by default)."""
+    aliases = FIELD_ALIASES if aliases is None else aliases
+    lookup = {alias: field for field, names in aliases.items() for alias in names}
     mapping, unknown, taken = {}, [], set()
     for col in columns:
         field = lookup.get(normalise_header(col))
@@ -227,27 +236,29 @@ ASPECT_QUALITY_ALIASES: dict[str, Quality] = {
 }
 
 
-def _parse_vocabulary(values: pd.Series, aliases: dict) -> tuple[pd.Series, pd.Series]:
+def parse_vocabulary(values: pd.Series, aliases: dict) -> tuple[pd.Series, pd.Series]:
+    """Written names → vocabulary values (``aliases``: name → an enum member or its value).
+    Returns (values, bad) where ``bad`` marks non-empty names that are not known."""
     text = values.astype("object").where(values.notna(), "").astype(str).str.strip().str.lower()
     text = text.str.replace(r"\s+", " ", regex=True)
-    mapped = text.map({k: v.value for k, v in aliases.items()})
+    mapped = text.map({k: getattr(v, "value", v) for k, v in aliases.items()})
     bad = (text != "") & mapped.isna()
     return mapped, bad
 
 
 def parse_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Chinese or English status names → Status values. Returns (statuses, bad)."""
-    return _parse_vocabulary(values, STATUS_ALIASES)
+    return parse_vocabulary(values, STATUS_ALIASES)
 
 
 def parse_evidence(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """已证实 / 计划 / 推断 (or confirmed / planned / inferred) → Evidence values."""
-    return _parse_vocabulary(values, EVIDENCE_ALIASES)
+    return parse_vocabulary(values, EVIDENCE_ALIASES)
 
 
 def parse_aspect_quality(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """准确 / 近似 (or exact / approximate) → Quality values."""
-    return _parse_vocabulary(values, ASPECT_QUALITY_ALIASES)
+    return parse_vocabulary(values, ASPECT_QUALITY_ALIASES)
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:

@@ -212,7 +212,8 @@ def _mojibake(frame: pd.DataFrame) -> bool:
     text = frame.select_dtypes(include=["object", "string"])
     if text.empty:
         return False
-    sample = " ".join(text.head(200).astype(str).to_numpy().ravel().tolist())
+    # str() of each cell: an empty cell may be a float NaN even in a text column
+    sample = " ".join(map(str, text.head(200).to_numpy().ravel().tolist()))
     return "\ufffd" in sample or bool(re.search(r"[\u00c0-\u00ff]{2,}", sample))
 
 

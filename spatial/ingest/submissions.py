@@ -41,6 +41,7 @@ COMPARED_FIELDS = tuple(
 
 
 WRITE_LOCK = PROJECTS_LOCK  # commits and undos, city-wide
+SITES_KIND = "sites"  # a submission of the sites layer (地块); "upload" holds projects
 
 
 def fault_pause(stage: str) -> None:
@@ -166,18 +167,25 @@ def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
 
 
 def receive(
-    store: Store, filename: str, data: bytes | BinaryIO, district_id: str, actor: Principal
+    store: Store,
+    filename: str,
+    data: bytes | BinaryIO,
+    district_id: str,
+    actor: Principal,
+    kind: str = "upload",
 ) -> int:
     """Store the raw upload (bytes, or a binary file read in parts) before anything else.
-    Returns the submission id.
+    Returns the submission id. ``kind`` is what the file holds: ``upload`` (projects) or
+    ``sites``.
 
     Refused (and audited) when ``actor`` may not upload for ``district_id``."""
+    action = "upload" if kind == "upload" else f"upload_{kind}"
     try:
         require(actor, Action.UPLOAD, district_id)
     except Exception:
         store.record_event(
             actor.user_name,
-            "upload",
+            action,
             filename,
             ok=False,
             detail={"district_id": district_id, "reason": "permission"},
@@ -185,11 +193,11 @@ def receive(
         raise
     with store.transaction() as conn:
         submission_id = store.record_submission(
-            data, filename, actor.user_name, kind="upload", district_id=district_id, conn=conn
+            data, filename, actor.user_name, kind=kind, district_id=district_id, conn=conn
         )
         store.record_event(
             actor.user_name,
-            "upload",
+            action,
             f"submission {submission_id}",
             detail={
                 "district_id": district_id,
@@ -259,6 +267,10 @@ def validate(
 
     The district checked is always the submission's own (``options.district_id`` must agree)."""
     record = _record_or_fail(store, submission_id)
+    if record.kind == SITES_KIND:
+        from spatial.ingest.site_submissions import validate_sites
+
+        return validate_sites(store, submission_id, options)
     if options.district_id != record.district_id:
         raise SubmissionError(
             f"上传 #{submission_id} 属于 {record.district_id}，不能按 {options.district_id} 检查",
@@ -326,6 +338,10 @@ def commit(
     validated with — never taken from the caller. Under the write lock the ids are checked
     again against the store as it is then: an id another district took meanwhile is refused."""
     record = _record_or_fail(store, submission_id)
+    if record.kind == SITES_KIND:
+        from spatial.ingest.site_submissions import commit_sites
+
+        return commit_sites(store, submission_id, actor, at)
     _require(store, actor, Action.COMMIT, record)
     user = actor.user_name
     if record.status == "committed":
@@ -431,6 +447,10 @@ def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None
     restored or removed.
     """
     record = _record_or_fail(store, submission_id)
+    if record.kind == SITES_KIND:
+        from spatial.ingest.site_submissions import undo_sites
+
+        return undo_sites(store, submission_id, actor, at)
     _require(store, actor, Action.UNDO, record)
     user = actor.user_name
     if record.status != "committed" or record.kind != "upload":

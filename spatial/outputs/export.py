@@ -25,6 +25,7 @@ import pyogrio
 from spatial.auth import Action, Principal, require
 from spatial.clock import beijing, shenzhen_today
 from spatial.crs import frame_to_gcj02
+from spatial.figures.capacity import sites_of
 from spatial.figures.filters import ProjectFilter
 from spatial.figures.snapshot import Snapshot, take_snapshot
 from spatial.i18n import BilingualError
@@ -32,7 +33,7 @@ from spatial.outputs.spreadsheet import csv_bytes, neutralise_frame
 from spatial.outputs.workbook import coded_columns, write_workbook
 from spatial.store.database import Store, utcnow
 
-LAYER_NAMES = ("districts", "parks", "control_lines", "projects")
+LAYER_NAMES = ("districts", "parks", "control_lines", "projects", "sites")
 FORMATS: dict[str, tuple[str, str]] = {  # key -> (file suffix, media type)
     "geojson": (".geojson", "application/geo+json"),
     "gpkg": (".gpkg", "application/geopackage+sqlite3"),
@@ -96,6 +97,12 @@ SHAPEFILE_NAMES: dict[str, str] = {
     "line_id": "line_id",
     "level": "level",
     "area_m2": "area_m2",
+    "site_id": "site_id",
+    "name": "name",
+    "land_use": "land_use",
+    "existing_floor_area_m2": "exist_m2",
+    "readiness": "readiness",
+    "owner_type": "owner_type",
     "export_time": "exp_time",
     "export_user": "exp_user",
     "export_as_of": "exp_as_of",
@@ -134,10 +141,15 @@ class ExportResult:
     layers: dict[str, int]  # layer -> rows
 
 
-def _frames(snapshot: Snapshot, request: ExportRequest, actor: Principal) -> dict:
+def _frames(store: Store, snapshot: Snapshot, request: ExportRequest, actor: Principal) -> dict:
     frames = {}
     for name in request.layers:
-        frame = getattr(snapshot, name).copy()
+        if name == "sites":  # loaded parcels, or the illustrative set (quality says which)
+            frame = sites_of(store, request.as_of)
+            readable = actor.readable_districts(snapshot.districts["district_id"])
+            frame = frame[frame["district_id"].isin(set(readable))]
+        else:
+            frame = getattr(snapshot, name).copy()
         if name == "projects":
             frame = request.filters.apply(frame)
             frame = frame.drop(columns=[c for c in DROP if c in frame.columns])
@@ -270,7 +282,7 @@ def export_layers(store: Store, actor: Principal, request: ExportRequest) -> Exp
     crs_label = CRS_OPTIONS[crs_key][1]
     frames = {
         name: _reproject(_with_provenance(frame, request, actor, at, crs_label), crs_key)
-        for name, frame in _frames(snapshot, request, actor).items()
+        for name, frame in _frames(store, snapshot, request, actor).items()
     }
     stem = ("all_layers" if len(frames) > 1 else next(iter(frames))) + (
         f"_{(request.as_of or shenzhen_today()).isoformat()}_{crs_label}"

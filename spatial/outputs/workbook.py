@@ -22,6 +22,7 @@ from spatial.layers import (
     CONTROL_LEVEL_LABELS,
     EVIDENCE_LABELS,
     QUALITY_LABELS,
+    READINESS,
     STATUS_LABELS,
     label,
 )
@@ -32,6 +33,7 @@ SHEET_NAMES = {
     "parks": "园区",
     "control_lines": "工业区块线",
     "projects": "工业上楼项目",
+    "sites": "地块",
 }
 HEADERS: dict[str, str] = {k: v[0] for k, v in FIELD_LABELS.items()} | {
     "status_note": "状态说明",
@@ -61,11 +63,13 @@ NAME_HEADERS = {
     "parks": ("园区名称", "园区英文名称"),
     "control_lines": ("名称", "英文名称"),
     "projects": ("项目名称", "英文名称"),
+    "sites": ("地块名称", "英文名称"),
 }
 # columns whose own value is the layer's identifier, kept as it is
 ID_HEADERS = {
     "districts": {"district_id": "行政区代码"},
     "parks": {"park_id": "园区编号"},
+    "sites": {"site_id": "地块编号"},
 }
 QUALITY_COLUMNS = (
     "quality",
@@ -117,6 +121,7 @@ def coded_columns(
         "clusters": ("产业集群（关键词匹配）", "产业集群代码", _names(clusters)),
         "park_basis": ("园区判定依据", "园区判定依据代码", lambda v: t(f"basis_{v}", "zh")),
         "name_status": ("名称核实", "名称核实代码", lambda v: t(f"name_{v}", "zh")),
+        "readiness": ("用地状态", "用地状态代码", _vocabulary(READINESS)),
     }
     for column in ("start_evidence", "completion_evidence", "delivery_evidence"):
         head = FIELD_LABELS[column][0]

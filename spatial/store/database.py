@@ -59,6 +59,8 @@ from spatial.layers import (
     PROJECT_FIELDS,
     PROJECT_NUMERIC_FIELDS,
     PROJECT_QUALITY_FIELDS,
+    SITE_FIELDS,
+    SITE_NUMERIC_FIELDS,
 )
 
 SCHEMA_VERSION = 1
@@ -74,6 +76,7 @@ LATER_MIGRATION_TABLES = frozenset(
         "district_allocations",
         "sessions",
         "scenarios",
+        "site_versions",
     }
 )
 
@@ -319,6 +322,28 @@ scenarios_table = Table(
     Column("updated_at", DateTime, nullable=False),
 )
 
+# 地块 sites: parcels a district (or an admin) loads, versioned like the projects; a
+# district's upload replaces its set (sites absent from the file get a deleted version)
+site_versions_table = Table(
+    "site_versions",
+    metadata,
+    Column("version_id", Integer, primary_key=True, autoincrement=True),
+    Column("site_id", String(64), nullable=False),
+    Column("valid_from", DateTime, nullable=False),
+    Column("valid_to", DateTime),
+    Column("submission_id", Integer, ForeignKey("submissions.submission_id")),
+    Column("changed_by", Text, nullable=False),
+    Column("change_kind", String(16), nullable=False),  # create | update | delete | undo
+    Column("is_deleted", Boolean, nullable=False, default=False),
+    *[
+        Column(name, Float if name in SITE_NUMERIC_FIELDS else Text)
+        for name in SITE_FIELDS
+        if name != "site_id"
+    ],
+    Column("geometry", Geometry()),
+    Index("ix_site_versions_current", "site_id", "valid_to"),
+)
+
 REFERENCE_TABLES: dict[str, Table] = {
     "districts": districts_table,
     "parks": parks_table,
@@ -378,17 +403,36 @@ def _clean(value):
     return value
 
 
-def _refuse_unstorable(row: dict) -> None:
+def _refuse_unstorable(row: dict, key: str = "project_id") -> None:
     """What one backend would store and the other refuse, or what no figure may hold: NUL in
     text (PostgreSQL refuses it), ids over 64 characters, NaN/infinite numbers. The upload
     checks catch each with a message; this keeps both backends alike for any other caller."""
-    for key, value in row.items():
+    for name, value in row.items():
         if isinstance(value, str) and "\x00" in value:
-            raise ValueError(f"NUL character in {key} of project {row.get('project_id')!r}")
+            raise ValueError(f"NUL character in {name} of {key} {row.get(key)!r}")
         if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"{key} = {value} of project {row.get('project_id')!r} is not finite")
-    if len(row["project_id"]) > 64:
-        raise ValueError(f"project id longer than 64 characters: {row['project_id'][:70]!r}")
+            raise ValueError(f"{name} = {value} of {key} {row.get(key)!r} is not finite")
+    if len(row[key]) > 64:
+        raise ValueError(f"{key} longer than 64 characters: {row[key][:70]!r}")
+
+
+@dataclass(frozen=True)
+class VersionedLayer:
+    """A layer kept as versions (``valid_from``/``valid_to``, who, which submission): the
+    projects and the sites."""
+
+    table: Table
+    key: str  # the feature's id column
+    fields: tuple[str, ...]
+    upload_kinds: tuple[str, ...]  # the versions an upload's commit writes
+
+
+PROJECT_VERSIONS = VersionedLayer(
+    project_versions_table, "project_id", PROJECT_FIELDS, ("create", "update")
+)
+SITE_VERSIONS = VersionedLayer(
+    site_versions_table, "site_id", SITE_FIELDS, ("create", "update", "delete")
+)
 
 
 class Store:
@@ -470,12 +514,13 @@ class Store:
         allocations); used as a cache key by the app."""
         with self.engine.connect() as conn:
             v = conn.execute(select(func.max(project_versions_table.c.version_id))).scalar() or 0
+            sv = conn.execute(select(func.max(site_versions_table.c.version_id))).scalar() or 0
             s = conn.execute(select(func.max(submissions_table.c.submission_id))).scalar() or 0
             settings = conn.execute(select(func.count(), func.max(settings_table.c.set_at))).one()
             allocations = conn.execute(
                 select(func.count(), func.max(allocations_table.c.set_at))
             ).one()
-        return int(v), int(s), *map(str, settings), *map(str, allocations)
+        return int(v), int(sv), int(s), *map(str, settings), *map(str, allocations)
 
     # -- submissions ------------------------------------------------------------------------------
     def record_submission(
@@ -676,9 +721,11 @@ class Store:
         with self.engine.connect() as conn:
             return pd.read_sql(stmt, conn)
 
-    def versions_of_submission(self, submission_id: int, conn: Connection | None = None):
+    def versions_of_submission(
+        self, submission_id: int, conn: Connection | None = None, layer=PROJECT_VERSIONS
+    ) -> pd.DataFrame:
         """All versions a submission wrote (any kind), oldest first."""
-        t = project_versions_table
+        t = layer.table
         stmt = select(t).where(t.c.submission_id == submission_id).order_by(t.c.version_id)
         if conn is not None:
             return pd.read_sql(stmt, conn)
@@ -686,47 +733,56 @@ class Store:
             return pd.read_sql(stmt, c)
 
     def later_committed_changes(
-        self, project_ids: list[str], after_version: int, submission_id: int, conn: Connection
+        self,
+        ids: list[str],
+        after_version: int,
+        submission_id: int,
+        conn: Connection,
+        layer=PROJECT_VERSIONS,
     ) -> list[str]:
-        """Projects among ``project_ids`` that a still-committed upload other than
-        ``submission_id`` changed after version ``after_version``."""
-        t, s = project_versions_table, submissions_table
+        """Features among ``ids`` that a still-committed upload other than ``submission_id``
+        changed after version ``after_version``."""
+        t, s = layer.table, submissions_table
+        key = t.c[layer.key]
         stmt = (
-            select(t.c.project_id)
+            select(key)
             .join(s, s.c.submission_id == t.c.submission_id)
             .where(
-                t.c.project_id.in_(project_ids),
+                key.in_(ids),
                 t.c.version_id > after_version,
-                t.c.change_kind.in_(["create", "update"]),
+                t.c.change_kind.in_(layer.upload_kinds),
                 t.c.submission_id != submission_id,
                 s.c.status == "committed",
             )
         )
         return [row[0] for row in conn.execute(stmt)]
 
-    def current_owners(self, project_ids: list[str], conn: Connection) -> dict[str, str]:
-        """{project id: district} of the current version (deleted ones included: an id once
-        used stays its district's) of each id in ``project_ids`` that the store holds."""
-        t = project_versions_table
+    def current_owners(
+        self, ids: list[str], conn: Connection, layer=PROJECT_VERSIONS
+    ) -> dict[str, str]:
+        """{id: district} of the current version (deleted ones included: an id once used
+        stays its district's) of each id in ``ids`` that the store holds."""
+        t = layer.table
+        key = t.c[layer.key]
         owners: dict[str, str] = {}
-        for start in range(0, len(project_ids), 500):
-            chunk = project_ids[start : start + 500]
-            stmt = select(t.c.project_id, t.c.district_id).where(
-                t.c.project_id.in_(chunk), t.c.valid_to.is_(None)
-            )
-            owners |= {pid: district for pid, district in conn.execute(stmt)}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            stmt = select(key, t.c.district_id).where(key.in_(chunk), t.c.valid_to.is_(None))
+            owners |= {fid: district for fid, district in conn.execute(stmt)}
         return owners
 
-    def previous_versions(self, version_ids: list[int], conn: Connection) -> pd.DataFrame:
-        """For each version id, the version of the same project that it replaced (if any)."""
-        t = project_versions_table
+    def previous_versions(
+        self, version_ids: list[int], conn: Connection, layer=PROJECT_VERSIONS
+    ) -> pd.DataFrame:
+        """For each version id, the version of the same feature that it replaced (if any)."""
+        t = layer.table
         newer = t.alias("newer")
         stmt = (
             select(t, newer.c.version_id.label("replaced_by"))
             .join(
                 newer,
                 and_(
-                    newer.c.project_id == t.c.project_id,
+                    newer.c[layer.key] == t.c[layer.key],
                     t.c.valid_to == newer.c.valid_from,
                     t.c.version_id < newer.c.version_id,
                 ),
@@ -737,7 +793,12 @@ class Store:
         frame = pd.read_sql(stmt, conn)
         return frame.drop_duplicates("replaced_by", keep="last")
 
-    def write_project_versions(
+    def write_project_versions(self, conn: Connection, frame: gpd.GeoDataFrame, **how) -> int:
+        """Close the current version of each project in ``frame`` and insert the new one
+        (see :meth:`write_versions`)."""
+        return self.write_versions(conn, frame, layer=PROJECT_VERSIONS, **how)
+
+    def write_versions(
         self,
         conn: Connection,
         frame: gpd.GeoDataFrame,
@@ -747,31 +808,32 @@ class Store:
         change_kind: str,
         submission_id: int | None,
         deleted: bool = False,
+        layer: VersionedLayer = PROJECT_VERSIONS,
     ) -> int:
-        """Close the current version of each project in ``frame`` and insert the new one.
+        """Close the current version of each feature in ``frame`` and insert the new one.
 
         Runs inside the caller's transaction (``conn``). Returns the number of versions written.
         """
-        t = project_versions_table
-        ids = [str(i) for i in frame["project_id"]]
+        t = layer.table
+        ids = [str(i) for i in frame[layer.key]]
         if not ids:
             return 0
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start : chunk_start + 500]
             conn.execute(
                 update(t)
-                .where(t.c.project_id.in_(chunk), t.c.valid_to.is_(None))
+                .where(t.c[layer.key].in_(chunk), t.c.valid_to.is_(None))
                 .values(valid_to=at)
             )
-        fields = [f for f in PROJECT_FIELDS if f in frame.columns]
+        fields = [f for f in layer.fields if f in frame.columns]
         frame = frame.to_crs(WGS84) if frame.crs is not None else frame
         rows = []
         for rec, geom in zip(
             frame[fields].to_dict("records"), frame.geometry.to_numpy(), strict=True
         ):
             row = {k: _clean(v) for k, v in rec.items()}
-            row["project_id"] = str(row["project_id"])
-            _refuse_unstorable(row)
+            row[layer.key] = str(row[layer.key])
+            _refuse_unstorable(row, layer.key)
             row |= {
                 "valid_from": at,
                 "valid_to": None,
@@ -784,6 +846,24 @@ class Store:
             rows.append(row)
         conn.execute(insert(t), rows)
         return len(rows)
+
+    # -- sites ------------------------------------------------------------------------------------
+    def sites(self, at: datetime | None = None, include_deleted: bool = False):
+        """The site versions valid at instant ``at`` (now when None), one row per site."""
+        t = site_versions_table
+        if at is None:
+            when = t.c.valid_to.is_(None)
+        else:
+            when = and_(t.c.valid_from <= at, or_(t.c.valid_to.is_(None), t.c.valid_to > at))
+        stmt = select(t).where(when).order_by(t.c.site_id)
+        if not include_deleted:
+            stmt = stmt.where(t.c.is_deleted.is_(False))
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(stmt, conn)
+        geoms = _geoms(frame.pop("geometry"))
+        for col in SITE_NUMERIC_FIELDS:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84)
 
     # -- browser sessions -----------------------------------------------------------------------
     def add_session(self, **values) -> None:
