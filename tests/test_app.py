@@ -401,6 +401,41 @@ def test_upload_page_shows_the_report_of_a_bad_file(app, seeded_store):
     assert seeded_store.submissions("baoan")[-1].status == "rejected"
 
 
+def test_a_district_officer_loads_its_sites_and_the_capacity_page_reads_them(
+    db_url, seeded_store, monkeypatch
+):
+    """上传 → 地块: a 南山 officer sends the sites template's shape of file, reads the
+    preview, commits; a second file without one site says it will be removed; the capacity
+    page then shows the loaded parcels, not the illustrative set."""
+    from test_site_submissions import FIRST, sites_file
+
+    at = signed_in(db_url, monkeypatch, Principal("ns", Role.DISTRICT, "nanshan"))
+    at.switch_page(f"{PAGES}/upload.py").run()
+    at.radio(key="upload_kind__zh").set_value("sites").run()
+    no_errors(at)
+    assert at.selectbox(key="upload_district__zh").options == ["南山区"]
+    data = sites_file(seeded_store, "nanshan", *FIRST)
+    at.get("file_uploader")[0].upload("ns.geojson", data, "application/geo+json").run()
+    no_errors(at)
+    assert any("检查通过" in s.value for s in at.success)
+    assert [m.value for m in at.metric] == ["2", "0", "0", "0"]
+    at.button(key="commit_sites").click().run()
+    no_errors(at)
+    assert any("已提交地块上传 #" in s.value for s in at.success)
+    assert list(seeded_store.sites()["site_id"]) == ["NS-1", "NS-2"]
+    history = next(d.value for d in at.dataframe if "内容" in d.value.columns)
+    assert history["内容"].iloc[0] == "地块"
+    fewer = sites_file(seeded_store, "nanshan", FIRST[0])
+    at.get("file_uploader")[0].upload("ns2.geojson", fewer, "application/geo+json").run()
+    no_errors(at)
+    assert [m.value for m in at.metric] == ["0", "0", "1", "1"]
+    assert any("将被移除" in w.value for w in at.warning)
+    at.switch_page(f"{PAGES}/capacity.py").run()
+    no_errors(at)
+    assert not any("示意" in w.value for w in at.warning)
+    assert any("各区上传的 2 个地块" in c.value and "南山区" in c.value for c in at.caption)
+
+
 def test_sign_in_is_required(db_url, seeded_store, monkeypatch):
     from spatial.store import accounts
 

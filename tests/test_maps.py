@@ -9,7 +9,9 @@ from datetime import date
 import numpy as np
 import pytest
 
+from spatial.auth import Principal, Role
 from spatial.crs import wgs84_to_gcj02
+from spatial.figures.capacity import capacity
 from spatial.figures.snapshot import take_snapshot
 from spatial.outputs.maps import Basemap, MapView, build_map, esc, project_popup_html
 
@@ -270,3 +272,35 @@ def test_a_reported_viewport_gives_back_its_centre_and_zoom(zoom):
     north = math.degrees(math.atan(math.sinh(y + half)))
     (c_lat, c_lon), got = MapView(lon - 0.1, south, lon + 0.1, north).shown_at(height)
     assert got == zoom and c_lat == pytest.approx(lat) and c_lon == pytest.approx(lon)
+
+
+SITE_PAYLOADS = [
+    HOSTILE,
+    "{{ config.items() }}{% for x in range(3) %}",
+    '=HYPERLINK("http://127.0.0.1:9","x")',
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("payload", SITE_PAYLOADS)
+def test_sites_are_a_layer_of_data_their_text_never_markup(seeded_store, snapshot, lang, payload):
+    """The sites layer: named 示意 while illustrative, coloured by readiness, capacity and the
+    finder's rank and reason in the tooltip; typed text reaches the browser as data, intact,
+    and is shown escaped (never HTML, never a template)."""
+    _, sites = capacity(seeded_store, Principal("admin", Role.ADMIN, None))
+    sites = sites.head(3).copy()
+    sites["name"] = payload
+    sites["owner_type"] = payload
+    sites["rank"] = [1, 2, 3]
+    sites["reason_zh"] = sites["reason_en"] = payload
+    html = render(snapshot, sites=sites, lang=lang)
+    first = sites["site_id"].iloc[0]
+    shown = next(f for f in map_features(html) if f["properties"].get("site_id") == first)
+    assert esc(payload) in shown["properties"]["_popup"]  # decoded from the page: intact
+    assert shown["properties"]["_tooltip"].startswith("#1 ")
+    assert esc(payload) in shown["properties"]["_tooltip"]
+    assert shown["properties"]["_style"]["color"] in {"#16a085", "#d4ac0d", "#5d6d7e"}
+    name = "地块（示意）" if lang == "zh" else "Sites (illustrative)"
+    assert json.dumps(name)[1:-1] in html or name in html
+    assert "<script>window.__xss" not in html and 'onerror="window.__xss' not in html
+    assert "\\u003cscript\\u003ewindow.__xss" not in html

@@ -42,3 +42,18 @@ def test_the_field_table_documents_every_template_column(lang):
     notes = dict(zip(english, table.iloc[:, -1], strict=True))
     for column in ("start_evidence", "figures_quality", "dates_quality", "location_quality"):
         assert notes[column], column  # the optional columns say what they take
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_sites_template_is_accepted_as_it_is(reference, lang):
+    from spatial.ingest.site_rules import check_site_upload
+    from spatial.ingest.templates import SITE_EXAMPLE, site_field_table, site_geojson_template
+
+    checked = check_site_upload(
+        "sites_template.geojson", site_geojson_template(lang), UploadOptions("baoan"),
+        reference.districts,
+    )  # fmt: skip
+    assert checked.accepted and not checked.report.warnings, checked.report.to_text("en")
+    row = checked.sites.iloc[0]
+    assert (row["land_area_m2"], row["readiness"], row["plot_ratio"]) == (45_000, "preparing", 4.0)
+    assert len(site_field_table(lang)) == len(SITE_EXAMPLE)

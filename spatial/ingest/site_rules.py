@@ -136,7 +136,9 @@ def check_site_upload(
             "readiness": readiness,
             "owner_type": text["owner_type"],
             "quality": Quality.OFFICIAL.value,
-            "source": text["source"].fillna(f"{options.district_id} upload: {filename}"),
+            # without a source column: the district's upload (the version names the file), so
+            # sending the same sites under another file name changes nothing
+            "source": text["source"].fillna(f"{options.district_id} upload"),
         },
         geometry=shapely.set_precision(geoms.to_numpy(), 1e-7, mode="pointwise"),
         crs="EPSG:4326",

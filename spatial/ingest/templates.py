@@ -139,3 +139,72 @@ def excel_template(lang: str = "zh") -> bytes:
         pd.DataFrame([row]).to_excel(writer, sheet_name="projects", index=False)
         field_table(lang).to_excel(writer, sheet_name="fields", index=False)
     return buf.getvalue()
+
+
+# the sites layer (地块): a district's land bank, one polygon per parcel
+SITE_EXAMPLE = {
+    "site_id": "BA-DK-001",
+    "name": "示例地块（燕罗）",
+    "land_use": "M1",
+    "land_area_m2": "4.5万",
+    "existing_floor_area_m2": 8000,
+    "plot_ratio": 4.0,
+    "readiness": "整备中",
+    "owner_type": "国有",
+    "source": "宝安区土地整备台账 2026年11月",
+}
+SITE_NOTES: dict[str, tuple[str, str]] = {
+    "site_id": (
+        "本区唯一（如宗地号），多次上传保持不变",
+        "unique in the district (the parcel number)",
+    ),
+    "land_use": ("M1 普通工业 / M0 新型产业", "M1 industrial / M0 new industry"),
+    "land_area_m2": ("可空：按轮廓量算", "optional: measured from the outline"),
+    "existing_floor_area_m2": ("现状已建面积，可空（按 0）", "what stands now; empty = 0"),
+    "plot_ratio": (
+        "规划或许可容积率，可空（按容积率表）",
+        "permitted; empty = the plot-ratio table",
+    ),
+    "readiness": ("已出让 / 整备中 / 储备", "transferred / preparing / reserve"),
+    "owner_type": ("国有 / 集体 / 企业 等", "state / collective / private …"),
+}
+SITE_OUTLINE = [
+    [[113.8690, 22.7530], [113.8710, 22.7530], [113.8710, 22.7550], [113.8690, 22.7550],
+     [113.8690, 22.7530]]
+]  # fmt: skip
+
+
+def site_field_table(lang: str = "zh") -> pd.DataFrame:
+    """The sites file's fields: header (zh/en), required, accepted spellings, notes. A
+    district's file is its whole land bank: a site left out is removed (said in the
+    preview; undo brings it back)."""
+    from spatial.ingest.site_rules import SITE_ALIASES, SITE_REQUIRED
+
+    zh = lang == "zh"
+    return pd.DataFrame(
+        [
+            {
+                ("字段" if zh else "field"): FIELD_LABELS[f][0 if zh else 1],
+                ("英文列名" if zh else "English header"): f,
+                ("中文列名" if zh else "Chinese header"): header(f, "zh"),
+                ("必填" if zh else "required"): ("是" if zh else "yes")
+                if f in SITE_REQUIRED
+                else "",
+                ("也可写作" if zh else "also accepted"): "、".join(SITE_ALIASES[f][:6]),
+                ("说明" if zh else "notes"): SITE_NOTES.get(f, ("", ""))[0 if zh else 1],
+            }
+            for f in SITE_EXAMPLE
+        ]
+    )
+
+
+def site_geojson_template(lang: str = "zh") -> bytes:
+    props = {header(f, lang): v for f, v in SITE_EXAMPLE.items()}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": props,
+             "geometry": {"type": "Polygon", "coordinates": SITE_OUTLINE}},
+        ],
+    }  # fmt: skip
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")

@@ -27,6 +27,7 @@ from spatial.i18n import fmt_area, t
 from spatial.layers import (
     CONTROL_LEVEL_LABELS,
     QUALITY_LABELS,
+    READINESS,
     STATUS_COLOURS,
     STATUS_LABELS,
     ControlLevel,
@@ -709,6 +710,64 @@ def _add_projects(
         ).add_to(dr.map)
 
 
+SITE_COLOURS = {"transferred": "#16a085", "preparing": "#d4ac0d", "reserve": "#5d6d7e"}
+
+
+def _add_sites(sites: gpd.GeoDataFrame | None, dr: _Drawing) -> None:
+    """The sites (地块), coloured by readiness; the capacity and, on the site finder, the rank
+    and its reason in the tooltip. Named 示意 while they are the illustrative set."""
+    if sites is None or sites.empty:
+        return
+    shown = dr.shift(sites[sites.geometry.notna()].copy())
+    illustrative = (shown["quality"] == Quality.ILLUSTRATIVE.value).any()
+    ready = shown["readiness"].map(lambda v: label(READINESS, v, dr.lang) if v else "—")
+    capacity = (
+        shown["capacity_m2"] if "capacity_m2" in shown else pd.Series(np.nan, index=shown.index)
+    )
+    head = [
+        f"#{int(r)} " if r == r else ""
+        for r in shown.get("rank", pd.Series(np.nan, index=shown.index))
+    ]
+    reasons = (
+        shown["reason_zh" if dr.lang == "zh" else "reason_en"] if "reason_en" in shown else None
+    )
+    shown["tooltip_html"] = [
+        esc(f"{h}{t('site', dr.lang)} {sid} · {r} · {t('capacity_m2', dr.lang)} {_num(c)}")
+        + ("" if reasons is None else "<br>" + esc(reasons.loc[i]))
+        for i, h, sid, r, c in zip(
+            shown.index, head, shown["site_id"], ready, capacity, strict=True
+        )
+    ]
+    fields = [("site_id", "ID"), ("name", t("name", dr.lang)), ("land_use", t("land_use", dr.lang)),
+              ("land_area_m2", t("land_area_m2", dr.lang)),
+              ("existing_floor_area_m2", t("existing_floor_area_m2", dr.lang)),
+              ("attainable_plot_ratio", t("attainable_plot_ratio", dr.lang)),
+              ("ratio_source", t("source", dr.lang)), ("capacity_m2", t("capacity_m2", dr.lang)),
+              ("owner_type", t("owner_type", dr.lang))]  # fmt: skip
+    shown["popup_html"] = [
+        _rows_html(
+            [
+                (head_, _num(r.get(col)) if col.endswith("_m2") else r.get(col))
+                for col, head_ in fields
+                if col in r
+            ]  # fmt: skip
+            + [
+                (t("readiness", dr.lang), label(READINESS, r["readiness"], dr.lang)),
+                (t("district", dr.lang), dr.district_names.get(r["district_id"], r["district_id"])),
+                (t("quality", dr.lang), label(QUALITY_LABELS, r["quality"], dr.lang)),
+            ]
+        )
+        for _, r in shown.iterrows()
+    ]
+    shown["style_color"] = shown["readiness"].map(SITE_COLOURS).fillna("#5d6d7e")
+    shown["style_weight"] = 1.0
+    shown["style_fillColor"] = shown["style_color"]
+    shown["style_fillOpacity"] = 0.45
+    name = t("layer_sites_illustrative" if illustrative else "layer_sites", dr.lang)
+    cols = ["style_color", "style_weight", "style_fillColor", "style_fillOpacity"]
+    _data_layer(shown, name, cols, "site_id").add_to(dr.map)
+
+
 def _add_labels(districts: gpd.GeoDataFrame, projects: gpd.GeoDataFrame, dr: _Drawing) -> list:
     """District labels; returns the districts drawn without an outline (for the legend)."""
     labels, missing = district_labels(districts, projects, dr.lang)
@@ -738,12 +797,14 @@ def build_map(
     popups: bool = True,
     selected: str | None = None,
     opening: tuple[tuple[float, float], int] | None = None,
+    sites: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The product map with districts (labelled), parks, control lines (一级/二级) and projects;
     opened on ``view`` when given (in the display frame: shifted like the overlays on GCJ-02
     tiles). ``popups=False``: a project shows a compact tooltip only, its details being shown
     beside the map (the app); ``selected``: the project drawn highlighted; ``opening``: the
-    ((lat, lon), zoom) the map opens on, in the display frame (default: the whole city)."""
+    ((lat, lon), zoom) the map opens on, in the display frame (default: the whole city);
+    ``sites``: the sites layer (地块) with their capacity, drawn under the parks."""
     basemap = basemap or Basemap.vector_only()
     centre, zoom = opening or (SHENZHEN_CENTRE, OPENING_ZOOM)
     m = folium.Map(
@@ -774,6 +835,7 @@ def build_map(
     )
     _add_districts(districts, dr)
     _add_control_lines(control_lines, dr)
+    _add_sites(sites, dr)
     _add_parks(parks, dr)
     _add_projects(projects, dr, popups, selected)
     missing = _add_labels(districts, projects, dr)

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from spatial.auth import Principal
 from spatial.figures.capacity import READINESS, CapacitySummary, capacity, plot_ratios_of
 from spatial.i18n import fmt_area, t
 from spatial.outputs.charts import area_bars
+from spatial.outputs.maps import MapView, build_map
 from spatial.store.database import default_database_url
 from spatial.ui.common import T, _store, as_of_input, grouped_numbers, kept_choice, lang, principal
 from spatial.ui.common import snapshot as page_snapshot
@@ -54,6 +57,18 @@ def render() -> None:
                 "they are not real parcels and will be replaced when parcels are loaded.",
             )
         )
+    else:
+        loaded = sorted(set(sites["district_id"].dropna()))
+        districts = page_snapshot(as_of).district_names(lg)
+        st.caption(
+            T(
+                f"地块：各区上传的 {len(sites):,} 个地块（"
+                f"{'、'.join(districts.get(d, d) for d in loaded)}）；未上传地块的区没有已知潜力。",
+                f"Sites: the {len(sites):,} parcels the districts loaded ("
+                f"{', '.join(districts.get(d, d) for d in loaded)}); a district that has loaded "
+                "none has no known capacity.",
+            )
+        )
     _headline(summary, lg)
     names = _names(group, as_of, lg)
     table = _group_table(summary, GROUPS[group], names, lg)
@@ -63,6 +78,7 @@ def render() -> None:
         width="stretch",
     )
     st.dataframe(table, hide_index=True, width="stretch", column_config=grouped_numbers(table))
+    sites_map(sites, page_snapshot(as_of), lg, "capacity_map")
     st.subheader(T("容量最大的地块", "Sites with the most capacity"))
     top = _site_table(sites.nlargest(20, "capacity_m2"), names, group, lg)
     st.dataframe(top, hide_index=True, width="stretch", column_config=grouped_numbers(top))
@@ -87,6 +103,24 @@ def render() -> None:
         hide_index=True,
         width="stretch",
     )
+
+
+def sites_map(sites: gpd.GeoDataFrame, snap, lg: str, key: str) -> None:
+    """The sites on the map (coloured by readiness, capacity in the tooltip) over the
+    districts, parks and control lines, opened around them."""
+    if sites.empty:
+        return
+    m = build_map(
+        districts=snap.districts,
+        parks=snap.parks,
+        control_lines=snap.control_lines,
+        projects=snap.projects.iloc[0:0],
+        sites=sites,
+        lang=lg,
+        height=480,
+        view=MapView.around(sites.geometry),
+    )
+    st_folium(m, height=480, use_container_width=True, returned_objects=[], key=key)
 
 
 def _headline(summary: CapacitySummary, lg: str) -> None:

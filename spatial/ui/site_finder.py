@@ -13,7 +13,7 @@ from spatial.figures.site_finder import LABELS, SiteCriteria, rank_sites
 from spatial.i18n import t
 from spatial.outputs.spreadsheet import csv_bytes
 from spatial.store.database import default_database_url
-from spatial.ui.capacity import LEVELS, _capacity
+from spatial.ui.capacity import LEVELS, _capacity, sites_map
 from spatial.ui.common import T, grouped_numbers, lang, principal, snapshot, store
 
 
@@ -44,6 +44,7 @@ def render() -> None:
     n = len(ranked)
     st.caption(T(f"{n} 个地块满足必须条件", f"{n} sites meet the required criteria"))
     table = _shortlist(ranked, snap, lg)
+    sites_map(ranked.head(200), snap, lg, "finder_map")
     st.dataframe(table.head(200), hide_index=True, width="stretch",
                  column_config=grouped_numbers(table))  # fmt: skip
     st.download_button(

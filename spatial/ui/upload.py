@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -20,6 +21,7 @@ from spatial.ingest.upload import CheckedUpload, UploadOptions
 from spatial.layers import STATUS_LABELS, label
 from spatial.outputs.maps import MapView, build_map
 from spatial.ui.common import T, grouped_numbers, kept_choice, lang, principal, snapshot, store
+from spatial.ui.site_upload import check_and_commit_sites, site_templates
 
 ACCEPTED_TYPES = [
     "geojson",
@@ -250,6 +252,9 @@ def _history(district_id: str, lg: str) -> None:
             {
                 "#": r.submission_id,
                 T("时间（北京时间）", "time (Beijing)"): beijing_text(r.received_at, seconds=False),
+                T("内容", "holds"): T("地块", "sites")
+                if r.kind == sub.SITES_KIND
+                else T("项目", "projects"),
                 T("文件", "file"): r.filename,
                 T("上传人", "user"): r.user_name,
                 T("大小（字节）", "bytes"): r.size_bytes,
@@ -280,12 +285,13 @@ def _history(district_id: str, lg: str) -> None:
         T("撤销此次上传", "Undo this upload"), key=f"undo_{chosen}"
     )
     if undo_clicked:
+        what = ("地块", "sites") if record.kind == sub.SITES_KIND else ("项目", "projects")
         try:
             n = sub.undo(store(), chosen, principal())
             st.success(
                 T(
-                    f"已撤销，{n} 个项目已恢复或删除。",
-                    f"Undone: {n} projects restored or removed.",
+                    f"已撤销，{n} 个{what[0]}已恢复或删除。",
+                    f"Undone: {n} {what[1]} restored or removed.",
                 )
             )
         except (sub.SubmissionError, PermissionDenied) as exc:
@@ -296,10 +302,26 @@ def _history(district_id: str, lg: str) -> None:
         st.dataframe(findings, hide_index=True, width="stretch", key=f"history_findings_{chosen}")
 
 
+KINDS = {
+    "projects": ("项目（工业上楼）", "projects (工业上楼)"),
+    "sites": ("地块（用地潜力）", "sites (land bank)"),
+}
+
+
 def render() -> None:
     lg = lang()
-    st.title(T("上传本区项目", "Upload your district's projects"))
-    _templates(lg)
+    st.title(T("上传本区项目与地块", "Upload your district's projects and sites"))
+    kind = kept_choice(
+        partial(st.radio, horizontal=True),
+        T("文件内容", "The file holds"),
+        list(KINDS),
+        lambda k: KINDS[k][0 if lg == "zh" else 1],
+        key="upload_kind",
+    )
+    if kind == "sites":
+        site_templates(lg)
+    else:
+        _templates(lg)
     snap = snapshot(shenzhen_today())
     names = snap.district_names(lg)
     who = principal()
@@ -318,7 +340,7 @@ def render() -> None:
         lambda k: CRS_CHOICES[k][0 if lg == "zh" else 1],
         key="upload_crs",
     )
-    repair = st.checkbox(
+    repair = kind == "projects" and st.checkbox(
         T("几何无效时采用修复后的形状", "Use repaired shapes for invalid geometry"),
         key="upload_repair",
     )
@@ -326,7 +348,9 @@ def render() -> None:
     if done:
         st.success(done[0] if lg == "zh" else done[1])
     upload = _file_box()
-    if upload is not None:
+    if upload is not None and kind == "sites":
+        check_and_commit_sites(upload, district_id, crs_choice, who, lg, _report)
+    elif upload is not None:
         _check_and_commit(upload, district_id, crs_choice, repair, who, lg)
     _history(district_id, lg)
 
