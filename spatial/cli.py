@@ -49,7 +49,7 @@ from pathlib import Path
 import pandas as pd
 
 from spatial.auth import PermissionDenied, Principal, Role
-from spatial.clock import beijing_text
+from spatial.clock import beijing_text, shenzhen_today
 from spatial.districts import UnknownDistrict, resolve_district
 from spatial.figures.capacity import (
     PLOT_RATIO_SCOPES,
@@ -112,6 +112,7 @@ from spatial.outputs.maps import MapView
 from spatial.outputs.offline_map import offline_map_html
 from spatial.outputs.printing import PrintError
 from spatial.outputs.report import REPORT_FORMATS, ReportError, ReportRequest, progress_report
+from spatial.outputs.scenario_table import comparison_csv, comparison_workbook
 from spatial.outputs.spreadsheet import csv_bytes
 from spatial.store import accounts
 from spatial.store.database import default_database_url, open_store
@@ -374,7 +375,9 @@ def _scenario_commands(sub) -> None:
     compare.add_argument("--as-of", type=_date, default=None)
     compare.add_argument("--draws", type=int, default=DEFAULT_DRAWS)
     compare.add_argument("--json", action="store_true", help="JSON only")
-    compare.add_argument("-o", "--output", type=Path, default=None, help="the table as CSV")
+    compare.add_argument("-o", "--output", type=Path, default=None,
+                         help="the table as Excel (.xlsx, with how to read it) or CSV")  # fmt: skip
+    compare.add_argument("--lang", choices=["zh", "en"], default="zh", help="of the file")
     for p in (create, change, compare, scenario_sub.choices["list"]):
         p.add_argument("--user", default="admin", help="the user acting (default: admin)")
 
@@ -414,6 +417,9 @@ def _output_commands(sub) -> None:
         "--stage", choices=[s.value for s in Stage], default=None, help="default: the official"
     )
     rep.add_argument("--lang", choices=["zh", "en"], default="zh")
+    rep.add_argument(
+        "--scenario", action="append", default=[], help="a 方案 compared in a last section"
+    )
     rep.add_argument("--user", default="admin")
     rep.add_argument(
         "-o", "--output", type=Path, required=True, help="FILE.html or FILE.pdf (or a folder)"
@@ -914,10 +920,10 @@ def cmd_report(args, out) -> int:
     store = _open(args)
     actor = _actor(store, args.user)
     stage = Stage(args.stage) if args.stage else None
-    request = ReportRequest(args.year, args.as_of, stage, args.lang, fmt)
+    request = ReportRequest(args.year, args.as_of, stage, args.lang, fmt, tuple(args.scenario))
     try:
         result = progress_report(store, actor, request)
-    except (ReportError, PrintError, PermissionDenied) as exc:
+    except (ReportError, PrintError, PermissionDenied, ScenarioError) as exc:
         return _refused(exc)
     output = args.output / result.filename if args.output.is_dir() else args.output
     output.write_bytes(result.content)
@@ -1271,7 +1277,7 @@ def cmd_scenario(args, out) -> int:
         elif args.scenario_command == "compare":
             table = compare_scenarios(store, actor, args.names, args.as_of, args.draws)
             if args.output is not None:
-                args.output.write_bytes(csv_bytes(table))
+                args.output.write_bytes(_comparison_file(store, actor, table, args))
             if args.json:
                 json.dump(standard_json(table.to_dict(orient="records")), out,
                           ensure_ascii=False, indent=2, allow_nan=False)  # fmt: skip
@@ -1286,6 +1292,16 @@ def cmd_scenario(args, out) -> int:
         print(f"{r['name']:<24} {r['district_id'] or 'city':<10} {r['changes']:>3} changes  "
               f"{r['updated_by']}  {r['note'] or ''}", file=out)  # fmt: skip
     return 0
+
+
+def _comparison_file(store, actor, table: pd.DataFrame, args) -> bytes:
+    """The comparison as the output file's suffix asks: Excel or CSV, headers in ``--lang``."""
+    listed = scenario_list(store, actor)
+    notes = dict(zip(listed["name"], listed["note"], strict=True))
+    if args.output.suffix.lower() == ".xlsx":
+        as_of = (args.as_of or shenzhen_today()).isoformat()
+        return comparison_workbook(table, notes, args.lang, as_of)
+    return comparison_csv(table, notes, args.lang)
 
 
 def _scenario_change(args) -> dict:

@@ -449,6 +449,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "report_by_park": ("三、按园区（20大先进制造业园区）", "3. By park (the 20 parks)"),
     "report_overdue": ("四、逾期项目", "4. Overdue projects"),
     "report_coverage": ("五、数据覆盖与统计口径", "5. Data coverage and counting rule"),
+    "report_scenarios": (
+        "六、方案比较（预测，不计入台账）",
+        "6. Scenarios compared (projections, not counted)",
+    ),
+    "report_scenarios_note": (
+        "方案是在官方项目库之上的假设改动，不改变以上任何数字。P10/P50/P90 为按已观测延误重抽样的"
+        "模拟分位数；方法见 README“供给轨迹”“方案”。",
+        "A scenario is a set of assumed changes on top of the official register; it changes no "
+        "figure above. P10/P50/P90 are percentiles over draws resampling the observed delays; "
+        "the method is in the README (trajectory, scenarios).",
+    ),
     "report_group_year": ("{year}年{stage}（㎡）", "{stage} in {year} (m²)"),
     "report_group_cumulative": (
         "{start}—{year}年累计{stage}（㎡）",

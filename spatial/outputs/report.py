@@ -12,7 +12,7 @@ dashboard, so the report, the app and ``spatial ledger`` agree for the same date
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -38,11 +38,13 @@ from spatial.figures.ledger import (
     counted_area,
     open_year,
 )
+from spatial.figures.scenarios import compare_scenarios, scenario_list
 from spatial.figures.snapshot import COVERAGE_ASPECTS, Snapshot, coverage, take_snapshot
 from spatial.i18n import TEXT, BilingualError, fmt_area, t
 from spatial.layers import LAYERS, QUALITY_LABELS, STAGE_LABELS, STATUS_LABELS, Stage, label
 from spatial.outputs.charts import area_bars, chart_svg, year_chart
 from spatial.outputs.printing import html_to_pdf
+from spatial.outputs.scenario_table import readable_comparison
 from spatial.store.database import Store, utcnow
 from spatial.store.reference import source_location
 
@@ -64,6 +66,7 @@ class ReportRequest:
     stage: Stage | None = None  # default: the official counting stage
     lang: str = "zh"
     format: str = "html"
+    scenarios: tuple[str, ...] = ()  # 方案 compared with the baseline in a last section
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ class ProgressReport:
     before_period_m2: float
     undated_projects: int
     projects_without_area: int
+    scenarios: pd.DataFrame | None = None  # compare_scenarios' table, when asked for
+    scenario_notes: dict[str, str | None] = field(default_factory=dict)
 
 
 def report_as_of(year: int, as_of: date | None, pledge: pd.DataFrame, today: date) -> date:
@@ -476,6 +481,7 @@ def report_html(
             "no_overdue": t("no_overdue", lg),
         }
         | _coverage_section(report, lg)
+        | _scenario_section(report, lg)
     )
     return _environment().get_template(TEMPLATE.name).render(**context)
 
@@ -598,6 +604,30 @@ def _coverage_section(report: ProgressReport, lg: str) -> dict:
     }
 
 
+def _scenario_section(report: ProgressReport, lg: str) -> dict:
+    """The scenarios compared with the baseline, as the comparison table reads them; said to
+    be projections that never change the ledger above."""
+    if report.scenarios is None:
+        return {"scenarios": None}
+    table = readable_comparison(report.scenarios, report.scenario_notes, lg)
+    return {
+        "scenarios": {
+            "headers": list(table.columns),
+            "rows": [[_cell(v) for v in row] for row in table.itertuples(index=False)],
+            "note": t("report_scenarios_note", lg),
+        }
+    }
+
+
+def _cell(value) -> str:
+    """A comparison value as printed: text as it is, whole numbers grouped, others to 0.01."""
+    if isinstance(value, str):
+        return value
+    if value is None or value != value:
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 def _overdue_rows(report: ProgressReport, districts: dict, parks: dict, lg: str) -> list[dict]:
     late = report.overdue.assign(counted_area_m2=counted_area(report.overdue))
     return [
@@ -655,6 +685,13 @@ def progress_report(
     scope = None if len(readable) == len(snap.districts) else readable
     judgement = whole.judgement(readable[0] if scope and len(scope) == 1 else None)
     report = build_report(snap, request.year, request.stage, scope, judgement)
+    if request.scenarios:  # projections beside the ledger, never in it
+        listed = scenario_list(store, actor)
+        report = replace(
+            report,
+            scenarios=compare_scenarios(store, actor, list(request.scenarios), as_of),
+            scenario_notes=dict(zip(listed["name"], listed["note"], strict=True)),
+        )
     page = report_html(report, snap, request.lang, actor.user_name)
     content = page.encode("utf-8")
     if request.format == "pdf":

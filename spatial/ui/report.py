@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from spatial.auth import Action, PermissionDenied
+from spatial.figures.scenarios import ScenarioError, scenario_list
 from spatial.i18n import t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, Stage, label
 from spatial.outputs.printing import PrintError
@@ -26,7 +27,7 @@ def offer(request: ReportRequest, lg: str, key: str) -> None:
     try:
         with st.spinner("正在生成…" if lg == "zh" else "Building…"):
             result = progress_report(store(), principal(), request)
-    except (ReportError, PrintError, PermissionDenied) as exc:
+    except (ReportError, PrintError, PermissionDenied, ScenarioError) as exc:
         st.error(exc.text(lg))
         return
     st.success(f"{result.filename}（{len(result.content):,} bytes）")
@@ -120,5 +121,15 @@ def report_section(lg: str, pledge: pd.DataFrame, official: Stage, as_of: date) 
         lambda v: {"html": ("HTML（网页）", "HTML (web page)"), "pdf": ("PDF", "PDF")}[v][i],
         "report_format",
     )
+    names = scenario_list(store(), principal())["name"].tolist()
+    chosen = st.multiselect(
+        "附加方案比较（预测，可选，最多 4 个）"
+        if lg == "zh"
+        else "Add a scenario comparison (projections; optional, up to 4)",
+        names,
+        max_selections=4,
+        key=f"report_scenarios_{lg}",
+    )
     if st.button("生成进度报告" if lg == "zh" else "Build the report", key="report_build"):
-        offer(ReportRequest(year, as_of, Stage(report_stage), report_lang, fmt), lg, "report")
+        request = ReportRequest(year, as_of, Stage(report_stage), report_lang, fmt, tuple(chosen))
+        offer(request, lg, "report")

@@ -20,7 +20,7 @@ from spatial.figures.scenarios import (
 )
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_LABELS, Stage, label
-from spatial.outputs.spreadsheet import csv_bytes
+from spatial.outputs.scenario_table import comparison_csv, comparison_workbook
 from spatial.store.database import default_database_url
 from spatial.ui.common import T, _store, lang, markdown_text, principal, snapshot, store
 
@@ -176,5 +176,15 @@ def _compare(who, listed: pd.DataFrame, lg: str) -> None:
         }
     )
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button(T("下载比较表（CSV）", "Download the comparison (CSV)"), csv_bytes(table),
-                       file_name="scenarios.csv", mime="text/csv")  # fmt: skip
+    notes = dict(zip(listed["name"], listed["note"], strict=True))
+    left, right = st.columns(2)
+    left.download_button(
+        T("下载比较表（Excel）", "Download the comparison (Excel)"),
+        comparison_workbook(table, notes, lg, shenzhen_today().isoformat()),
+        file_name=f"scenarios_{shenzhen_today().isoformat()}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    right.download_button(T("下载比较表（CSV）", "Download the comparison (CSV)"),
+                          comparison_csv(table, notes, lg),
+                          file_name=f"scenarios_{shenzhen_today().isoformat()}.csv",
+                          mime="text/csv")  # fmt: skip
