@@ -970,3 +970,128 @@ def test_a_date_typed_in_the_as_of_box_applies_on_enter(app_server, page):
     assert field.inner_text().replace("\n", "") == "2024/06/30"
     assert page.locator("[data-testid=stDateInputCalendar]").count() == 0  # closed
     page.screenshot(path=str(folder / "as_of_typed.png"))
+
+
+def _site_layer_ids(frame) -> list[str]:
+    """The site ids drawn on a map (the sites layer's features)."""
+    return frame.evaluate(
+        """() => { const ids = [];
+            window.map.eachLayer(l => { if (l.feature && l.feature.properties.site_id)
+                ids.push(l.feature.properties.site_id); });
+            return ids; }"""
+    )
+
+
+def _sites_file(store) -> bytes:
+    """Two 200 m parcels in 宝安 (one with a hostile name), as a district would send them."""
+    import json
+
+    from spatial.crs import METRIC
+
+    centre = gpd.GeoSeries([Point(113.87, 22.755)], crs=WGS84).to_crs(METRIC)[0]
+    features = []
+    for i, (name, ready) in enumerate(((HOSTILE_NAME, "已出让"), ("燕罗北地块", "储备"))):
+        x = centre.x - 400 * i  # westwards: 400 m east is 光明
+        square = gpd.GeoSeries([Point(x, centre.y).buffer(100, cap_style="square")], crs=METRIC)
+        features.append({
+            "type": "Feature",
+            "properties": {"地块编号": f"BA-DK-{i + 1}", "地块名称": name, "用地性质": "M1",
+                           "用地状态": ready, "容积率": 4.0},
+            "geometry": json.loads(square.to_crs(WGS84).to_json())["features"][0]["geometry"],
+        })  # fmt: skip
+    return json.dumps({"type": "FeatureCollection", "features": features},
+                      ensure_ascii=False).encode()  # fmt: skip
+
+
+def test_a_district_officer_loads_sites_and_plans_only_their_district(app_server, page):
+    """宝安's officer, in the browser: loads the district's sites (report, preview, commit);
+    用地潜力 shows the loaded parcels on its map and only 宝安's; 供给轨迹 sets no city target;
+    选址 ranks them on a map; a scenario made on 方案 is 宝安's; the upload is undone from
+    the history and the illustrative set is back. Hostile text stays text throughout."""
+    base, store, folder = app_server
+    sign_in(page, base, "ba-officer")
+    go(page, "上传")
+    page.get_by_text("地块（用地潜力）").click()
+    settle(page)
+    page.locator("input[type=file]").set_input_files(
+        files=[
+            {
+                "name": "baoan_sites.geojson",
+                "mimeType": "application/geo+json",
+                "buffer": _sites_file(store),
+            }
+        ]  # fmt: skip
+    )
+    try:
+        page.wait_for_selector("text=检查通过", timeout=60_000)
+    finally:
+        page.screenshot(path=str(folder / "sites_report.png"), full_page=True)
+    page.get_by_role("heading", name="提交前预览").wait_for(timeout=30_000)
+    page.get_by_role("button", name="确认提交地块").click()
+    page.wait_for_selector("text=已提交地块上传 #", timeout=30_000)
+    settle(page)
+    assert sorted(store.sites()["site_id"]) == ["BA-DK-1", "BA-DK-2"]
+    try:
+        go(page, "用地潜力")
+        page.wait_for_selector("text=各区上传的 2 个地块", timeout=60_000)
+        assert page.get_by_text("示意：没有公开的宗地数据").count() == 0
+        _, frame = _map_frame(page)
+        assert sorted(_site_layer_ids(frame)) == ["BA-DK-1", "BA-DK-2"]
+        assert "地块" in frame.locator(".leaflet-control-layers").inner_text()
+        assert frame.evaluate("window.__xss") is None and page.evaluate("window.__xss") is None
+        page.screenshot(path=str(folder / "capacity_loaded.png"), full_page=True)
+
+        go(page, "供给轨迹")
+        page.wait_for_selector("text=本区没有分解指标", timeout=60_000)
+        assert page.get_by_text("2030年前无法完成").count() == 0  # no year met without a target
+
+        go(page, "选址")
+        _, frame = _map_frame(page)
+        assert sorted(_site_layer_ids(frame)) == ["BA-DK-1", "BA-DK-2"]
+        assert set(_cells(page)) >= {"BA-DK-1", "BA-DK-2"}
+
+        go(page, "方案")
+        page.get_by_label("名称").fill("宝安-提速")
+        page.get_by_role("button", name="新建").click()
+        settle(page)
+        assert store.scenario("宝安-提速")["district_id"] == "baoan"
+    finally:  # the next tests find the illustrative sites again
+        go(page, "上传")
+        newest = store.submissions("baoan")[-1].submission_id
+        page.get_by_role("button", name="撤销此次上传").click()
+        page.wait_for_selector("text=个地块已恢复或删除", timeout=30_000)
+        assert store.submission(newest).status == "undone" and store.sites().empty
+    assert page.blocked == []
+
+
+def test_a_planner_ranks_sites_on_the_map_and_compares_a_scenario(app_server, page):
+    """A planner, in the browser: 选址 draws the ranked sites (rank and reason in the tooltip)
+    and offers the shortlist; 方案 creates a city-wide scenario, moves a planned project and
+    compares it with the baseline, with the Excel and CSV downloads."""
+    base, store, folder = app_server
+    sign_in(page, base, "planner")
+    go(page, "选址")
+    _, frame = _map_frame(page)
+    drawn = _site_layer_ids(frame)
+    assert drawn and len(drawn) <= 200
+    tooltip = frame.evaluate(
+        "() => { let t = null; window.map.eachLayer(l => { if (!t && l.feature && "
+        "l.feature.properties.site_id) t = l.feature.properties._tooltip; }); return t; }"
+    )
+    assert tooltip.startswith("#") and "潜力" in tooltip
+    page.get_by_role("button", name="下载候选清单（CSV）").wait_for()
+    go(page, "方案")
+    page.get_by_label("名称").fill("规划-测试")
+    page.get_by_role("button", name="新建").click()
+    settle(page)
+    assert store.scenario("规划-测试")["district_id"] is None  # city-wide
+    compare = page.locator("[data-testid=stMultiSelect]").filter(has_text="方案（最多")
+    compare.locator("input").click()
+    page.keyboard.type("规划-测试")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    settle(page)
+    page.get_by_role("button", name="下载比较表（Excel）").wait_for(timeout=60_000)
+    assert {"基准", "规划-测试"} <= set(_cells(page))
+    page.screenshot(path=str(folder / "scenarios_compared.png"), full_page=True)
+    assert page.blocked == []

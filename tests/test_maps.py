@@ -302,5 +302,7 @@ def test_sites_are_a_layer_of_data_their_text_never_markup(seeded_store, snapsho
     assert shown["properties"]["_style"]["color"] in {"#16a085", "#d4ac0d", "#5d6d7e"}
     name = "地块（示意）" if lang == "zh" else "Sites (illustrative)"
     assert json.dumps(name)[1:-1] in html or name in html
+    legend = "地块 · 已出让" if lang == "zh" else "Site · land transferred"
+    assert legend in html or json.dumps(legend)[1:-1] in html  # the readiness colours
     assert "<script>window.__xss" not in html and 'onerror="window.__xss' not in html
     assert "\\u003cscript\\u003ewindow.__xss" not in html

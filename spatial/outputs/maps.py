@@ -41,6 +41,7 @@ from spatial.outputs.map_data import DataLayer, VerbatimScript, js_json_literal
 SHENZHEN_CENTRE = (22.64, 114.10)
 OPENING_ZOOM = 10  # the whole city
 DISPLAY_SIMPLIFY_DEG = 0.0002  # ~20 m: district outlines for display only
+SITE_COLOURS = {"transferred": "#16a085", "preparing": "#d4ac0d", "reserve": "#5d6d7e"}
 
 
 def _mercator(lat: float) -> float:
@@ -455,8 +456,11 @@ def district_labels(
     return labels, missing
 
 
-def legend_html(lang: str, missing_outlines: list[str] | None = None) -> str:
-    """The legend; ``missing_outlines``: districts drawn without a boundary (none is public)."""
+def legend_html(
+    lang: str, missing_outlines: list[str] | None = None, with_sites: bool = False
+) -> str:
+    """The legend; ``missing_outlines``: districts drawn without a boundary (none is public);
+    ``with_sites``: the sites layer's readiness colours too."""
     items = []
     for status in Status:
         items.append(
@@ -476,6 +480,12 @@ def legend_html(lang: str, missing_outlines: list[str] | None = None) -> str:
         '<div><span class="dot" style="background:#fff;border:2px dashed #6c3483"></span>'
         f"{esc(t('layer_parks', lang))}</div>"
     )
+    if with_sites:
+        for code, colour in SITE_COLOURS.items():
+            items.append(
+                f'<div><span class="box" style="border:1px solid {colour};background:{colour}">'
+                f"</span>{esc(t('site', lang))} · {esc(label(READINESS, code, lang))}</div>"
+            )
     for name in missing_outlines or []:
         items.append(f'<div class="note">{esc(t("outline_missing", lang, name=name))}</div>')
     style = (
@@ -710,9 +720,6 @@ def _add_projects(
         ).add_to(dr.map)
 
 
-SITE_COLOURS = {"transferred": "#16a085", "preparing": "#d4ac0d", "reserve": "#5d6d7e"}
-
-
 def _add_sites(sites: gpd.GeoDataFrame | None, dr: _Drawing) -> None:
     """The sites (地块), coloured by readiness; the capacity and, on the site finder, the rank
     and its reason in the tooltip. Named 示意 while they are the illustrative set."""
@@ -840,7 +847,7 @@ def build_map(
     _add_projects(projects, dr, popups, selected)
     missing = _add_labels(districts, projects, dr)
     MapTools(lang, gcj02=basemap.gcj02).add_to(m)
-    Legend(legend_html(lang, missing)).add_to(m)
+    Legend(legend_html(lang, missing, with_sites=sites is not None and not sites.empty)).add_to(m)
     # beside the app's details panel the map is narrower: the layer list opens on hover there
     folium.LayerControl(collapsed=not popups).add_to(m)
     if view is not None:

@@ -74,6 +74,10 @@ def findings_table(checked_report: dict, lg: str) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame = frame.sort_values([T("要素", "feature"), T("级别", "level")], na_position="first")
+        # a finding about the whole file has no feature, id, line or column: shown empty
+        where = [T("要素", "feature"), "ID", T("行", "line"), T("列", "column")]
+        frame[where] = frame[where].map(lambda v: "" if v is None or v != v else str(int(v))
+                                        if isinstance(v, float) else str(v))  # fmt: skip
     return frame
 
 
