@@ -1,97 +1,144 @@
-"""Validating a district-sized upload: 100k project points (~20 MB GeoJSON).
+"""A district's whole register, checked and committed: N project points inside 宝安 (an
+accepted file, so the work timed is the work a district waits for — not error reporting).
 
-Baseline, measured in the same run: GDAL reading the same bytes into a GeoDataFrame
-(pyogrio.read_dataframe) — reading only, no checks. Prints time, peak memory and size.
-Run: `make bench` (or `python benchmarks/bench_ingest.py [N]`).
+Each step runs in its own process; the table gives its time and that process's peak RSS
+(``os.wait4``), beside a baseline measured in the same run:
+
+* ``spatial validate`` (read + every check) against ``pyogrio.read_dataframe`` of the same file
+  (reading only);
+* ``spatial import`` (bytes kept, checked, committed as versions) into the shipped store, and
+  again with a tenth of the projects changed (the update path, into a store holding N), against
+  ``ogr2ogr -f GPKG`` writing the same file to a GeoPackage.
+
+Run: ``make bench`` (or ``python benchmarks/bench_ingest.py [N …]``).
 """
 
 from __future__ import annotations
 
-import io
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
-import pyogrio
+import shapely
 
-from spatial.ingest.limits import UploadLimits
-from spatial.ingest.upload import UploadOptions, check_upload
-from spatial.store.database import open_store
-from spatial.store.seed import seed_store
+ROOT = Path(__file__).resolve().parents[1]
+STATUSES = ["规划", "在建", "竣工", "交付"]
 
 
-def synthetic(n: int, seed: int = 3) -> bytes:
+def points_inside(district, n: int, seed: int = 3) -> np.ndarray:
+    """``n`` random lon-lat points at least ~200 m inside ``district``'s outline."""
     rng = np.random.default_rng(seed)
-    lon = rng.uniform(113.80, 113.92, n)
-    lat = rng.uniform(22.62, 22.78, n)  # inside 宝安
-    statuses = np.array(["规划", "在建", "竣工", "交付"])
-    features = [
-        {
+    inner = shapely.buffer(district, -0.002)
+    minx, miny, maxx, maxy = inner.bounds
+    found = np.empty((0, 2))
+    while len(found) < n:
+        xy = np.column_stack([rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)])
+        found = np.vstack([found, xy[shapely.contains_xy(inner, xy[:, 0], xy[:, 1])]])
+    return found[:n]
+
+
+def register(n: int, changed_every: int = 0) -> bytes:
+    """宝安's register of ``n`` projects as GeoJSON; with ``changed_every`` = k, every k-th
+    project's floor area differs (an update of a tenth of them for k = 10)."""
+    from spatial.store.reference import load_reference
+
+    outline = load_reference().districts.set_index("district_id").geometry["baoan"]
+    xy = points_inside(outline, n)
+    features = []
+    for i in range(n):
+        area = (i % 59) + 1 + (1 if changed_every and i % changed_every == 0 else 0)
+        features.append({
             "type": "Feature",
             "properties": {
-                "项目编号": f"BA-{i:06d}",
-                "项目名称": f"测试项目{i}",
-                "状态": statuses[i % 4],
-                "总建筑面积": f"{rng.integers(1, 60)}万㎡",
-                "用地面积": int(rng.integers(5_000, 80_000)),
-                "开工日期": "2024-03-01",
-                "竣工日期": "2026-06-30",
+                "项目编号": f"BA-{i:06d}", "项目名称": f"测试项目{i}", "状态": STATUSES[i % 4],
+                "总建筑面积": f"{area}万㎡", "开工日期": "2024-03-01", "竣工日期": "2026-06-30",
                 "交付日期": "2026-09-30" if i % 4 == 3 else "",
             },
-            "geometry": {"type": "Point", "coordinates": [round(lon[i], 6), round(lat[i], 6)]},
-        }
-        for i in range(n)
-    ]
-    return json.dumps(
-        {"type": "FeatureCollection", "features": features}, ensure_ascii=False
-    ).encode()
+            "geometry": {"type": "Point", "coordinates": [round(xy[i, 0], 6), round(xy[i, 1], 6)]},
+        })  # fmt: skip
+    doc = {"type": "FeatureCollection", "features": features}
+    return json.dumps(doc, ensure_ascii=False).encode()
 
 
-def measure(label: str, fn) -> None:
+# -- the steps, each run in a child process ------------------------------------------------------
+def step(name: str, folder: Path) -> None:
+    """Run one step; print its wall time (the process's start-up and imports excluded)."""
+    from spatial.auth import Principal, Role
+    from spatial.ingest import submissions
+    from spatial.ingest.limits import UploadLimits
+    from spatial.ingest.upload import UploadOptions, check_upload
+    from spatial.store.database import open_store
+
+    options = UploadOptions("baoan", limits=UploadLimits(max_bytes=2**31, max_features=10**7))
+    store = open_store(f"sqlite:///{folder / 'bench.db'}")
+    admin = Principal("admin", Role.ADMIN)
+    file = folder / ("changed.geojson" if name == "import-update" else "register.geojson")
+    data = file.read_bytes()
     t0 = time.perf_counter()
-    fn()
-    elapsed = time.perf_counter() - t0
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    print(f"{label:<44} {elapsed:8.2f} s  {peak / 1e6:8.1f} MB peak")
+    if name == "read":
+        import pyogrio
+
+        pyogrio.read_dataframe(file)
+    elif name == "validate":
+        owners = store.projects(include_deleted=True, columns=["district_id"])
+        checked = check_upload(file.name, data, options, store.layer("districts"), owners)
+        assert checked.accepted, checked.report.to_text("en")[:2000]
+    else:
+        _, checked, result = submissions.submit(store, file.name, data, options, admin)
+        assert result is not None, checked.report.to_text("en")[:2000]
+    print(f"{time.perf_counter() - t0:.3f}")
+
+
+def run(argv: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one child process."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    t0 = time.perf_counter()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    if status != 0:
+        raise RuntimeError(f"{argv} failed: {err[-2000:]}")
+    seconds = float(out.strip().splitlines()[-1]) if argv[0] == sys.executable else wall
+    return seconds, usage.ru_maxrss / 1024
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    data = synthetic(n)
-    print(f"{n:,} features, {len(data) / 1e6:.1f} MB GeoJSON")
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        seed_store(store)
-        districts = store.layer("districts")
-        existing = store.projects()[["project_id", "district_id"]]
-        measure(
-            "baseline: GDAL read only (pyogrio)", lambda: pyogrio.read_dataframe(io.BytesIO(data))
-        )
-        result = {}
-
-        def validate():
-            result["checked"] = check_upload(
-                "bench.geojson",
-                data,
-                UploadOptions("baoan", limits=UploadLimits(max_bytes=500 * 2**20)),
-                districts,
-                existing,
-            )
-
-        measure("check_upload: parse + CRS + all checks", validate)
-        report = result["checked"].report
-        print(
-            f"accepted={report.accepted} errors={len(report.errors)} "
-            f"warnings={len(report.warnings)}"
-        )
+    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000]
+    me = [sys.executable, __file__, "--step"]
+    print(f"{'step':<34} {'N':>8} {'this project':>13} {'baseline':>10} {'ratio':>6} "
+          f"{'peak RSS':>9}  baseline")  # fmt: skip
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "register.geojson").write_bytes(register(n))
+            (folder / "changed.geojson").write_bytes(register(n, changed_every=10))
+            subprocess.run([sys.executable, "-m", "spatial.cli", "--database-url",
+                            f"sqlite:///{folder / 'bench.db'}", "init"], check=True, cwd=ROOT,
+                           capture_output=True)  # fmt: skip
+            size = (folder / "register.geojson").stat().st_size / 1e6
+            read, read_rss = run([*me, "read", str(folder)])
+            ogr, ogr_rss = run(["ogr2ogr", "-f", "GPKG", str(folder / "out.gpkg"),
+                                str(folder / "register.geojson")])  # fmt: skip
+            rows = [
+                ("validate (read + all checks)", "validate", read, "pyogrio.read_dataframe"),
+                ("import into the shipped store", "import", ogr, "ogr2ogr -f GPKG"),
+                ("import a tenth changed (update)", "import-update", ogr, "ogr2ogr -f GPKG"),
+            ]
+            for label, name, base, base_label in rows:
+                seconds, rss = run([*me, name, str(folder)])
+                print(f"{label:<34} {n:>8,} {seconds:>11.2f} s {base:>8.2f} s "
+                      f"{seconds / base:>5.1f}× {rss:>6.0f} MB  {base_label}")  # fmt: skip
+            print(f"  ({size:.1f} MB GeoJSON; pyogrio read peak {read_rss:.0f} MB, "
+                  f"ogr2ogr peak {ogr_rss:.0f} MB)")  # fmt: skip
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 2 and sys.argv[1] == "--step":
+        step(sys.argv[2], Path(sys.argv[3]))
+    else:
+        main()

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -29,7 +30,7 @@ from spatial.ingest.crs_detect import AUTO
 from spatial.ingest.findings import ValidationReport, error
 from spatial.ingest.formats import too_large
 from spatial.ingest.upload import CheckedUpload, UploadOptions, check_upload, empty_projects
-from spatial.layers import PROJECT_FIELDS
+from spatial.layers import PROJECT_FIELDS, PROJECT_NUMERIC_FIELDS
 from spatial.store.database import PROJECTS_LOCK, Store, utcnow
 
 COMPARED_FIELDS = tuple(
@@ -123,7 +124,7 @@ def incoming_rows(store: Store, checked: CheckedUpload) -> gpd.GeoDataFrame:
     rows = rows.copy()
     absent = [f for f in PROJECT_FIELDS if f not in checked.present_fields]
     if absent and not rows.empty:
-        current = store.projects().set_index("project_id")
+        current = store.projects(columns=absent).set_index("project_id")
         known = rows["project_id"].isin(current.index)
         if known.any():
             for f in absent:
@@ -132,37 +133,63 @@ def incoming_rows(store: Store, checked: CheckedUpload) -> gpd.GeoDataFrame:
     return rows
 
 
-def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
-    """What committing ``checked`` would do to the current store."""
-    incoming = incoming_rows(store, checked)
-    current = store.projects()
-    mine = current[current["district_id"] == district_id].set_index("project_id")
-    new_rows, changes, unchanged = [], [], []
-    for _, row in incoming.iterrows():
-        pid = row["project_id"]
-        if pid not in mine.index:
-            new_rows.append({c: row.get(c) for c in NEW_COLUMNS})
-            continue
-        old = mine.loc[pid]
-        diffs = [
-            {"project_id": pid, "field": f, "before": old.get(f), "after": row.get(f)}
-            for f in COMPARED_FIELDS
-            if not _same(old.get(f), row.get(f))
-        ]
-        g_old, g_new = _geom_text(old.geometry), _geom_text(row.geometry)
-        if g_old != g_new:
-            diffs.append({"project_id": pid, "field": "geometry", "before": g_old, "after": g_new})
-        if diffs:
-            changes.extend(diffs)
-        else:
-            unchanged.append(pid)
-    in_file = set(incoming["project_id"])
-    absent = mine[~mine.index.isin(in_file)].reset_index()[["project_id", "name_zh", "status"]]
+def _differs(before: pd.Series, after: pd.Series, numeric: bool) -> pd.Series:
+    """Per row, whether two columns' values differ as :func:`_same` judges them (missing
+    equals missing; numbers to 1e-9 relative or 1e-6; text as text), vectorised."""
+    b_missing, a_missing = before.isna().to_numpy(), after.isna().to_numpy()
+    if numeric:
+        b = pd.to_numeric(before, errors="coerce").to_numpy(dtype=float)
+        a = pd.to_numeric(after, errors="coerce").to_numpy(dtype=float)
+        differs = ~np.isclose(b, a, rtol=1e-9, atol=1e-6)
+    else:
+        differs = before.astype(str).to_numpy() != after.astype(str).to_numpy()
+    return pd.Series((b_missing != a_missing) | (~b_missing & ~a_missing & differs),
+                     index=before.index)  # fmt: skip
+
+
+def preview(store: Store, checked: CheckedUpload, district_id: str, incoming=None) -> Preview:
+    """What committing ``checked`` would do to the current store (``incoming``: its rows,
+    when already derived), compared column by column over all rows at once."""
+    incoming = incoming_rows(store, checked) if incoming is None else incoming
+    mine = store.projects(district_id=district_id).set_index("project_id")
+    known = incoming["project_id"].isin(mine.index)
+    new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
+    rows = incoming[known].set_index("project_id")
+    old = mine.reindex(rows.index)
+    changes = []
+    for f in COMPARED_FIELDS:
+        mask = _differs(old[f].astype(object), rows[f].astype(object),
+                        f in PROJECT_NUMERIC_FIELDS)  # fmt: skip
+        if mask.any():
+            changes.append(pd.DataFrame({"project_id": rows.index[mask], "field": f,
+                                         "before": old.loc[mask, f].to_numpy(),
+                                         "after": rows.loc[mask, f].to_numpy()}))  # fmt: skip
+    before = shapely.to_wkt(old.geometry.to_numpy(), rounding_precision=7)
+    after = shapely.to_wkt(rows.geometry.to_numpy(), rounding_precision=7)
+    before = np.where(shapely.is_empty(old.geometry.to_numpy()), None, before)
+    after = np.where(shapely.is_empty(rows.geometry.to_numpy()), None, after)
+    moved = before != after
+    if moved.any():
+        changes.append(pd.DataFrame({"project_id": rows.index[moved], "field": "geometry",
+                                     "before": before[moved], "after": after[moved]}))  # fmt: skip
+    changed = (
+        pd.concat(changes, ignore_index=True)
+        if changes
+        else pd.DataFrame(columns=["project_id", "field", "before", "after"])
+    )
+    # the order a reader expects: project by project, its fields in the register's order
+    order = {f: i for i, f in enumerate([*COMPARED_FIELDS, "geometry"])}
+    changed = changed.sort_values(
+        ["project_id", "field"], key=lambda c: c.map(order) if c.name == "field" else c,
+        kind="stable",
+    ).reset_index(drop=True)  # fmt: skip
+    touched = set(changed["project_id"])
+    absent = mine[~mine.index.isin(set(incoming["project_id"]))].reset_index()
     return Preview(
-        new=pd.DataFrame(new_rows, columns=list(NEW_COLUMNS)),
-        changed=pd.DataFrame(changes, columns=["project_id", "field", "before", "after"]),
-        unchanged=unchanged,
-        absent=absent,
+        new=new.reset_index(drop=True),
+        changed=changed,
+        unchanged=[p for p in rows.index if p not in touched],
+        absent=absent[["project_id", "name_zh", "status"]],
     )
 
 
@@ -251,7 +278,7 @@ def _check_stored(store: Store, record, options: UploadOptions, progress=None) -
         store.submission_content(record.submission_id),
         options,
         store.layer("districts"),
-        store.projects(include_deleted=True)[["project_id", "district_id"]],
+        store.projects(include_deleted=True, columns=["district_id"]),
         progress=progress,
     )
     _CHECKED[key] = checked
@@ -372,7 +399,7 @@ def commit(
                 f"这些项目编号已属于其他区：{listed}；请重新检查文件",
                 f"these project ids now belong to another district: {listed}; check the file again",
             )
-        plan = preview(store, checked, record.district_id)
+        plan = preview(store, checked, record.district_id, rows)
         at = at or utcnow()
         created = store.write_project_versions(
             conn,

@@ -169,7 +169,9 @@ def checked_upload(
             "quality": Quality.OFFICIAL.value,
             **fields.aspect_quality,
             "confidence": None,
-            "source": values["source"].fillna(f"{district_id} upload: {filename}"),
+            # without a source column: the district's upload (each version names its upload),
+            # so the same register sent again under another file name changes nothing
+            "source": values["source"].fillna(f"{district_id} upload"),
         },
         geometry=shapes.geoms.to_numpy(),
         crs="EPSG:4326",

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import (
@@ -385,8 +386,10 @@ def _wkb(geom) -> bytes | None:
     return shapely.to_wkb(geom, output_dimension=2)
 
 
-def _geoms(values: pd.Series) -> list:
-    return [shapely.from_wkb(v) if v is not None else None for v in values]
+def _geoms(values: pd.Series) -> np.ndarray:
+    """WKB values (None for no geometry) as shapely geometries, in one vectorised call."""
+    raw = np.array([None if v is None else bytes(v) for v in values], dtype=object)
+    return shapely.from_wkb(raw)
 
 
 def _clean(value):
@@ -403,17 +406,28 @@ def _clean(value):
     return value
 
 
-def _refuse_unstorable(row: dict, key: str = "project_id") -> None:
+def _refuse_unstorable_frame(values: pd.DataFrame, key: str) -> None:
     """What one backend would store and the other refuse, or what no figure may hold: NUL in
-    text (PostgreSQL refuses it), ids over 64 characters, NaN/infinite numbers. The upload
-    checks catch each with a message; this keeps both backends alike for any other caller."""
-    for name, value in row.items():
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError(f"NUL character in {name} of {key} {row.get(key)!r}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"{name} = {value} of {key} {row.get(key)!r} is not finite")
-    if len(row[key]) > 64:
-        raise ValueError(f"{key} longer than 64 characters: {row[key][:70]!r}")
+    text (PostgreSQL refuses it), ids over 64 characters, infinite numbers (NaN is stored as
+    NULL). The upload checks catch each with a message; this keeps both backends alike for
+    any other caller. Vectorised over the columns."""
+    for name in values.columns:
+        column = values[name]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            bad = np.isinf(column.to_numpy(dtype=float, na_value=np.nan))
+            if bad.any():
+                raise ValueError(f"{name} of {key} {values[key][bad].iloc[0]!r} is not finite")
+            continue
+        text = column.map(lambda v: isinstance(v, str) and "\x00" in v, na_action="ignore")
+        if text.fillna(False).astype(bool).any():
+            first = values[key][text.fillna(False).astype(bool)].iloc[0]
+            raise ValueError(f"NUL character in {name} of {key} {first!r}")
+        number = column.map(lambda v: isinstance(v, float) and math.isinf(v), na_action="ignore")
+        if number.fillna(False).astype(bool).any():
+            raise ValueError(f"{name} of {key} is not finite")
+    long = values[key].astype(str).str.len() > 64
+    if long.any():
+        raise ValueError(f"{key} longer than 64 characters: {values[key][long].iloc[0][:70]!r}")
 
 
 @dataclass(frozen=True)
@@ -687,17 +701,34 @@ class Store:
             return t.c.valid_to.is_(None)
         return and_(t.c.valid_from <= at, or_(t.c.valid_to.is_(None), t.c.valid_to > at))
 
-    def projects(self, at: datetime | None = None, include_deleted: bool = False):
-        """The project versions valid at instant ``at`` (now when None), one row per project."""
+    def projects(
+        self,
+        at: datetime | None = None,
+        include_deleted: bool = False,
+        columns: list[str] | None = None,
+        district_id: str | None = None,
+    ):
+        """The project versions valid at instant ``at`` (now when None), one row per project.
+        ``columns``: only these project fields (with ``project_id``; a frame without geometry
+        unless ``geometry`` is named); ``district_id``: only that district's projects."""
         t = project_versions_table
-        stmt = select(t).where(self._version_filter(at)).order_by(t.c.project_id)
+        chosen = None
+        if columns is not None:
+            chosen = ["project_id", *(c for c in columns if c != "project_id")]
+        stmt = select(*(t.c[c] for c in chosen)) if chosen else select(t)
+        stmt = stmt.where(self._version_filter(at)).order_by(t.c.project_id)
         if not include_deleted:
             stmt = stmt.where(t.c.is_deleted.is_(False))
+        if district_id is not None:
+            stmt = stmt.where(t.c.district_id == district_id)
         with self.engine.connect() as conn:
             frame = pd.read_sql(stmt, conn)
-        geoms = _geoms(frame.pop("geometry"))
         for col in PROJECT_NUMERIC_FIELDS:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+            if col in frame:
+                frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        if "geometry" not in frame:
+            return frame
+        geoms = _geoms(frame.pop("geometry"))
         return gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84)
 
     def project_history(self, project_id: str) -> pd.DataFrame:
@@ -827,23 +858,26 @@ class Store:
             )
         fields = [f for f in layer.fields if f in frame.columns]
         frame = frame.to_crs(WGS84) if frame.crs is not None else frame
-        rows = []
-        for rec, geom in zip(
-            frame[fields].to_dict("records"), frame.geometry.to_numpy(), strict=True
-        ):
-            row = {k: _clean(v) for k, v in rec.items()}
-            row[layer.key] = str(row[layer.key])
-            _refuse_unstorable(row, layer.key)
-            row |= {
-                "valid_from": at,
-                "valid_to": None,
-                "submission_id": submission_id,
-                "changed_by": changed_by,
-                "change_kind": change_kind,
-                "is_deleted": deleted,
-                "geometry": _wkb(geom),
-            }
-            rows.append(row)
+        table = pd.DataFrame(frame[fields])
+        table[layer.key] = table[layer.key].map(str)
+        _refuse_unstorable_frame(table, layer.key)
+        geoms = frame.geometry.to_numpy()
+        empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        wkb = shapely.to_wkb(np.where(empty, None, geoms), output_dimension=2)
+        columns = {
+            # NaN, NaT, pd.NA → NULL; numpy scalars → Python (tolist)
+            name: table[name].astype(object).where(table[name].notna(), None).tolist()
+            for name in fields
+        }
+        columns["geometry"] = [None if e else w for e, w in zip(empty, wkb, strict=True)]
+        fixed = {"valid_from": at, "valid_to": None, "submission_id": submission_id,
+                 "changed_by": changed_by, "change_kind": change_kind,
+                 "is_deleted": deleted}  # fmt: skip
+        names = list(columns)
+        rows = [
+            dict(zip(names, row, strict=True)) | fixed
+            for row in zip(*columns.values(), strict=True)
+        ]
         conn.execute(insert(t), rows)
         return len(rows)
 
