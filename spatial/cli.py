@@ -728,7 +728,7 @@ def cmd_validate(args, out) -> int:
         data,
         options,
         store.layer("districts"),
-        store.projects(include_deleted=True)[["project_id", "district_id"]],
+        store.projects(include_deleted=True, columns=["district_id"]),
     )
     _print_report(checked.report, args, out)
     return 0 if checked.accepted else 1

@@ -148,7 +148,7 @@ def _checked_fields(store: Store, change: dict) -> dict:
 def _districts_of(store: Store, change: dict) -> list[str | None]:
     """The districts a change concerns (None: the whole city)."""
     if change["kind"] == "move":
-        projects = store.projects()
+        projects = store.projects(columns=["district_id"])
         return projects.loc[projects["project_id"] == change["project_id"], "district_id"].tolist()
     if change["kind"] == "site":
         located = _located_sites(store)

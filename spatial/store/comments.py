@@ -10,7 +10,7 @@ from spatial.store.database import Store, comments_table, utcnow
 
 
 def _district_of(store: Store, project_id: str) -> str | None:
-    current = store.projects()
+    current = store.projects(columns=["district_id"])
     match = current.loc[current["project_id"] == project_id, "district_id"]
     return None if match.empty else match.iloc[0]
 
