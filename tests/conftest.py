@@ -98,7 +98,13 @@ def postgres_url() -> str:
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path: Path):
     """A fresh, empty database: a SQLite file, or a private schema on the PostGIS server."""
-    if request.param == "sqlite":
+    yield from fresh_database(request.param, tmp_path)
+
+
+def fresh_database(backend: str, tmp_path: Path):
+    """The body of ``db_url``, for a module that chooses its own backends (the pages run on
+    SQLite; their writing flows on both — see tests/test_app.py)."""
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'spatial.db'}"
         return
     base = postgres_url()
@@ -117,6 +123,16 @@ def empty_store(db_url: str):
     store = open_store(db_url)
     yield store
     store.engine.dispose()  # give the connections back (PostgreSQL counts them)
+
+
+@pytest.fixture(scope="module")
+def shipped_store(tmp_path_factory, reference: ReferenceData) -> Store:
+    """The shipped data in a SQLite store made once per module, for tests that only read it
+    (an upload's check reads the districts and the ids; it writes nothing)."""
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('shipped') / 'spatial.db'}")
+    seed_store(store, reference)
+    yield store
+    store.engine.dispose()
 
 
 @pytest.fixture

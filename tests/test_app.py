@@ -17,9 +17,19 @@ from spatial.layers import Stage
 from spatial.store import accounts
 from spatial.store.database import open_store
 
-from conftest import ROOT
+from conftest import BACKENDS, ROOT, fresh_database
 
 PAGES = "spatial/ui/pages"
+
+# The pages are thin over the library, whose every store test runs on both backends: a page
+# runs on SQLite, and the flows that write through a page (uploads, sites, comments, settings,
+# users, scenarios) on PostGIS too (BOTH).
+BOTH = pytest.mark.parametrize("db_url", BACKENDS, indirect=True)
+
+
+@pytest.fixture(params=["sqlite"])
+def db_url(request, tmp_path):
+    yield from fresh_database(request.param, tmp_path)
 
 
 ADMIN = Principal("admin", Role.ADMIN)
@@ -274,6 +284,7 @@ def test_site_finder_page_ranks_as_the_library_does(app, seeded_store):
     assert "—" not in set(shown["园区"])
 
 
+@BOTH
 def test_scenarios_page_creates_changes_and_compares(app, seeded_store):
     """方案: a planner creates a scenario, moves a plan, compares it with the baseline; the
     official register is untouched; a refused change is said, not raised."""
@@ -302,6 +313,7 @@ def test_scenarios_page_creates_changes_and_compares(app, seeded_store):
     assert compared["方案"].tolist() == ["基准", "推迟一年"]
 
 
+@BOTH
 @pytest.mark.parametrize(
     "payload",
     ["<img src=x onerror=alert(1)>依据", '=HYPERLINK("http://x")依据', "{{ 7*7 }} **粗** 依据"],
@@ -349,6 +361,7 @@ UPLOAD = json.dumps(
 ).encode()
 
 
+@BOTH
 def test_upload_page_commit_moves_the_dashboard(app, seeded_store):
     before = app.metric[1].value
     app.switch_page(f"{PAGES}/upload.py").run()
@@ -401,6 +414,7 @@ def test_upload_page_shows_the_report_of_a_bad_file(app, seeded_store):
     assert seeded_store.submissions("baoan")[-1].status == "rejected"
 
 
+@BOTH
 def test_a_district_officer_loads_its_sites_and_the_capacity_page_reads_them(
     db_url, seeded_store, monkeypatch
 ):
@@ -436,6 +450,7 @@ def test_a_district_officer_loads_its_sites_and_the_capacity_page_reads_them(
     assert any("各区上传的 2 个地块" in c.value and "南山区" in c.value for c in at.caption)
 
 
+@BOTH
 def test_sign_in_is_required(db_url, seeded_store, monkeypatch):
     from spatial.store import accounts
 
@@ -458,6 +473,7 @@ def test_sign_in_is_required(db_url, seeded_store, monkeypatch):
     assert actions == ["sign_in", "sign_in", "password_changed"]
 
 
+@BOTH
 def test_district_user_sees_and_uploads_only_their_district(db_url, seeded_store, monkeypatch):
     at = signed_in(db_url, monkeypatch, Principal("ba", Role.DISTRICT, "baoan"))
     at.switch_page(f"{PAGES}/projects.py").run()
@@ -528,6 +544,7 @@ def test_a_figure_opens_the_projects_behind_it_in_the_table_and_the_map(app, see
     assert not any("按“开工”计入" in i.value for i in app.info)
 
 
+@BOTH
 def test_counting_settings_page_changes_the_verdict_and_records_why(app, seeded_store):
     app.switch_page(f"{PAGES}/counting.py").run()
     no_errors(app)
@@ -569,6 +586,7 @@ def test_counting_settings_page_changes_the_verdict_and_records_why(app, seeded_
     assert any("会议纪要〔2026〕3号" in c.value for c in app.caption)
 
 
+@BOTH
 def test_users_page_creates_resets_disables_and_changes_roles(app, seeded_store):
     app.switch_page(f"{PAGES}/users.py").run()
     no_errors(app)
@@ -647,6 +665,7 @@ def test_role_matrix_in_the_app(
     assert (len(districts) > 1) == reads_all
 
 
+@BOTH
 def test_planner_comments_and_viewer_cannot(db_url, seeded_store, monkeypatch):
     at = signed_in(db_url, monkeypatch, Principal("pl", Role.PLANNER))
     at.switch_page(f"{PAGES}/projects.py").run()
@@ -663,6 +682,7 @@ def test_planner_comments_and_viewer_cannot(db_url, seeded_store, monkeypatch):
     assert list(seeded_store.audit("pl")["action"]) == ["comment"]
 
 
+@BOTH
 def test_export_page_builds_a_download(app, seeded_store):
     app.switch_page(f"{PAGES}/exports.py").run()
     no_errors(app)

@@ -298,8 +298,8 @@ def upload(features, store, district="baoan", **options):
         ),
     ],
 )
-def test_project_rules(seeded_store, props, geometry, code, field):
-    checked = upload([feature("BA-1", props, geometry)], seeded_store)
+def test_project_rules(shipped_store, props, geometry, code, field):
+    checked = upload([feature("BA-1", props, geometry)], shipped_store)
     assert not checked.accepted
     hits = [f for f in checked.report.errors if f.code == code]
     assert hits, checked.report.to_text("en")
@@ -318,8 +318,8 @@ def test_project_rules(seeded_store, props, geometry, code, field):
         ("3.5 万平方米", 35000),
     ],
 )
-def test_floor_area_spellings(seeded_store, text, value):
-    checked = upload([feature("BA-1", {"总建筑面积": text})], seeded_store)
+def test_floor_area_spellings(shipped_store, text, value):
+    checked = upload([feature("BA-1", {"总建筑面积": text})], shipped_store)
     assert checked.accepted, checked.report.to_text("en")
     assert checked.projects["floor_area_m2"].iloc[0] == value
 
@@ -335,14 +335,14 @@ def test_floor_area_spellings(seeded_store, text, value):
         ("operating", "delivered"),
     ],
 )
-def test_status_names(seeded_store, text, status):
+def test_status_names(shipped_store, text, status):
     props = {
         "状态": text,
         "交付日期": "2025-06-30",
         "竣工日期": "2025-06-01",
         "开工日期": "2023-01-01",
     }
-    checked = upload([feature("BA-1", props)], seeded_store)
+    checked = upload([feature("BA-1", props)], shipped_store)
     assert checked.accepted, checked.report.to_text("en")
     assert checked.projects["status"].iloc[0] == status
 
@@ -386,8 +386,8 @@ def test_status_names(seeded_store, text, status):
         ),
     ],
 )
-def test_a_district_says_how_each_date_is_known(seeded_store, props, expected):
-    checked = upload([feature("BA-1", props)], seeded_store)
+def test_a_district_says_how_each_date_is_known(shipped_store, props, expected):
+    checked = upload([feature("BA-1", props)], shipped_store)
     assert checked.accepted, checked.report.to_text("en")
     row = checked.projects.iloc[0]
     for column, value in expected.items():
@@ -424,8 +424,8 @@ def test_a_district_says_how_each_date_is_known(seeded_store, props, expected):
         ({"dates_quality": "<b>x</b>"}, "unknown_quality", "dates_quality"),
     ],
 )
-def test_evidence_and_quality_that_cannot_be_read_are_refused(seeded_store, props, code, field):
-    checked = upload([feature("BA-1", props)], seeded_store)
+def test_evidence_and_quality_that_cannot_be_read_are_refused(shipped_store, props, code, field):
+    checked = upload([feature("BA-1", props)], shipped_store)
     assert not checked.accepted
     hits = [f for f in checked.report.errors if f.code == code]
     assert hits, checked.report.to_text("en")
@@ -445,8 +445,8 @@ def test_evidence_and_quality_that_cannot_be_read_are_refused(seeded_store, prop
         ),
     ],
 )
-def test_evidence_warnings(seeded_store, props, code, field):
-    checked = upload([feature("BA-1", props)], seeded_store)
+def test_evidence_warnings(shipped_store, props, code, field):
+    checked = upload([feature("BA-1", props)], shipped_store)
     assert checked.accepted, checked.report.to_text("en")
     hits = [f for f in checked.report.warnings if f.code == code]
     assert hits and hits[0].field == field
@@ -482,18 +482,18 @@ def test_evidence_warnings(seeded_store, props, code, field):
         ),
     ],
 )
-def test_a_district_says_how_exact_its_figures_are(seeded_store, props, expected):
-    checked = upload([feature("BA-1", props)], seeded_store)
+def test_a_district_says_how_exact_its_figures_are(shipped_store, props, expected):
+    checked = upload([feature("BA-1", props)], shipped_store)
     assert checked.accepted, checked.report.to_text("en")
     row = checked.projects.iloc[0]
     for column, value in expected.items():
         assert row[column] == value, column
 
 
-def test_duplicates_and_missing_fields(seeded_store):
+def test_duplicates_and_missing_fields(shipped_store):
     broken = feature("BA-1")
     del broken["properties"]["项目名称"]
-    checked = upload([feature("BA-1"), broken], seeded_store)
+    checked = upload([feature("BA-1"), broken], shipped_store)
     codes = [f.code for f in checked.report.errors]
     assert codes.count("duplicate_id") == 2
     no_status = {
@@ -510,19 +510,19 @@ def test_duplicates_and_missing_fields(seeded_store):
         "x.geojson",
         json.dumps(no_status).encode(),
         UploadOptions("baoan"),
-        seeded_store.layer("districts"),
+        shipped_store.layer("districts"),
     ).report
     missing = {f.field for f in report.errors if f.code == "missing_column"}
     assert missing == {"name_zh", "status", "floor_area_m2"}
 
 
-def test_ids_of_another_district_are_refused(seeded_store):
-    checked = upload([feature("REF-005")], seeded_store)  # 南山 project id
+def test_ids_of_another_district_are_refused(shipped_store):
+    checked = upload([feature("REF-005")], shipped_store)  # 南山 project id
     finding = next(f for f in checked.report.errors if f.code == "id_of_other_district")
     assert "南山区" in finding.message_zh and "Nanshan" in finding.message_en
 
 
-def test_self_intersection_offers_the_repaired_shape(seeded_store):
+def test_self_intersection_offers_the_repaired_shape(shipped_store):
     bowtie = {
         "type": "Polygon",
         "coordinates": [
@@ -535,24 +535,24 @@ def test_self_intersection_offers_the_repaired_shape(seeded_store):
             ]
         ],
     }
-    checked = upload([feature("BA-1", {"总建筑面积": 1000}, bowtie)], seeded_store)
+    checked = upload([feature("BA-1", {"总建筑面积": 1000}, bowtie)], shipped_store)
     assert "invalid_geometry" in checked.report.codes()
     assert checked.repaired is not None and checked.repaired.iloc[0].is_valid
     again = upload(
-        [feature("BA-1", {"总建筑面积": 1000}, bowtie)], seeded_store, repair_invalid=True
+        [feature("BA-1", {"总建筑面积": 1000}, bowtie)], shipped_store, repair_invalid=True
     )
     assert again.accepted and "geometry_repaired" in again.report.codes()
     assert again.projects.geometry.iloc[0].is_valid
 
 
-def test_hostile_text_is_kept_as_text(seeded_store):
+def test_hostile_text_is_kept_as_text(shipped_store):
     hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
-    checked = upload([feature("BA-1", {"项目名称": hostile, "建设单位": hostile})], seeded_store)
+    checked = upload([feature("BA-1", {"项目名称": hostile, "建设单位": hostile})], shipped_store)
     assert checked.accepted
     assert checked.projects["name_zh"].iloc[0] == hostile
 
 
-def test_validate_without_district_checks_the_file_alone(seeded_store):
+def test_validate_without_district_checks_the_file_alone(shipped_store):
     data = json.dumps(
         {
             "type": "FeatureCollection",
@@ -562,18 +562,18 @@ def test_validate_without_district_checks_the_file_alone(seeded_store):
         },
         ensure_ascii=False,
     ).encode()
-    checked = check_upload("t.geojson", data, UploadOptions(None), seeded_store.layer("districts"))
+    checked = check_upload("t.geojson", data, UploadOptions(None), shipped_store.layer("districts"))
     assert checked.accepted, checked.report.to_text("en")
 
 
-def test_real_self_intersecting_polygon(seeded_store):
+def test_real_self_intersecting_polygon(shipped_store):
     """transbigdata_szarea1.json: a hand-drawn 宝安 polygon that crosses itself."""
     raw = json.loads((SHARED / "data/shenzhen/sample_areas/transbigdata_szarea1.json").read_text())
     report = check_file("szarea1.json", json.dumps(raw).encode())
     assert "invalid_geometry" in report.codes()
     assert "Self-intersection" in report.errors[0].message_en
     geometry = raw["features"][0]["geometry"]
-    checked = upload([feature("BA-SZ", {"总建筑面积": 100000}, geometry)], seeded_store)
+    checked = upload([feature("BA-SZ", {"总建筑面积": 100000}, geometry)], shipped_store)
     finding = next(f for f in checked.report.errors if f.code == "invalid_geometry")
     assert "㎡" in finding.message_zh and checked.repaired.iloc[0].is_valid
 
@@ -605,14 +605,14 @@ def _inside(store, district: str):
     ],
 )
 def test_a_site_belongs_to_the_district_holding_most_of_it(
-    seeded_store, big, small, upload_as, code, accepted
+    shipped_store, big, small, upload_as, code, accepted
 ):
-    a, b = _inside(seeded_store, big), _inside(seeded_store, small)
+    a, b = _inside(shipped_store, big), _inside(shipped_store, small)
     multipolygon = {
         "type": "MultiPolygon",
         "coordinates": [_square(a.x, a.y, 0.0035), _square(b.x, b.y, 0.0005)],
     }
-    checked = upload([feature("X-1", geometry=multipolygon)], seeded_store, upload_as)
+    checked = upload([feature("X-1", geometry=multipolygon)], shipped_store, upload_as)
     assert checked.accepted is accepted, checked.report.to_text("en")
     if code:
         hit = next(f for f in checked.report.errors if f.code == code)
@@ -620,13 +620,13 @@ def test_a_site_belongs_to_the_district_holding_most_of_it(
         assert hit.field == "geometry" and "至少一半" in hit.fix_zh
 
 
-def test_a_site_across_a_boundary_is_accepted_with_a_warning(seeded_store):
-    a, b = _inside(seeded_store, "nanshan"), _inside(seeded_store, "baoan")
+def test_a_site_across_a_boundary_is_accepted_with_a_warning(shipped_store):
+    a, b = _inside(shipped_store, "nanshan"), _inside(shipped_store, "baoan")
     multipolygon = {
         "type": "MultiPolygon",
         "coordinates": [_square(a.x, a.y, 0.0012), _square(b.x, b.y, 0.001)],
     }
-    checked = upload([feature("X-2", geometry=multipolygon)], seeded_store, "nanshan")
+    checked = upload([feature("X-2", geometry=multipolygon)], shipped_store, "nanshan")
     assert checked.accepted
     warned = [f for f in checked.report.warnings if f.code == "site_straddles_district"]
     assert warned and "59%" in warned[0].message_en
@@ -648,22 +648,22 @@ IMPOSSIBLE = [
 
 
 @pytest.mark.parametrize("props,code,field", IMPOSSIBLE)
-def test_impossible_numbers_and_dates_are_refused(seeded_store, props, code, field):
-    checked = upload([feature("BA-1", props)], seeded_store)
+def test_impossible_numbers_and_dates_are_refused(shipped_store, props, code, field):
+    checked = upload([feature("BA-1", props)], shipped_store)
     hits = [f for f in checked.report.errors if f.code == code and f.field == field]
     assert hits and not checked.accepted, checked.report.to_text("en")
     assert hits[0].feature == 1 and hits[0].fix_zh and hits[0].fix_en
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
-def test_json_constants_that_are_not_numbers_are_refused(seeded_store, literal):
+def test_json_constants_that_are_not_numbers_are_refused(shipped_store, literal):
     data = (
         '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
         f'{{"项目编号":"BA-1","项目名称":"a","状态":"在建","总建筑面积":{literal}}},'
         '"geometry":{"type":"Point","coordinates":[113.87,22.755]}}]}'
     ).encode()
     checked = check_upload(
-        "t.geojson", data, UploadOptions("baoan"), seeded_store.layer("districts")
+        "t.geojson", data, UploadOptions("baoan"), shipped_store.layer("districts")
     )
     assert [f.code for f in checked.report.errors] == ["json_not_a_number"]
     assert checked.report.errors[0].line == 1 and checked.report.errors[0].column > 1
@@ -688,8 +688,8 @@ def test_lookalike_and_unstorable_ids_are_refused(seeded_store, pid, code):
     assert not checked.accepted
 
 
-def test_case_variants_inside_one_file_are_refused(seeded_store):
-    checked = upload([feature("BA-NEW-1"), feature("ba-new-1")], seeded_store)
+def test_case_variants_inside_one_file_are_refused(shipped_store):
+    checked = upload([feature("BA-NEW-1"), feature("ba-new-1")], shipped_store)
     assert [f.code for f in checked.report.errors] == ["id_lookalike", "id_lookalike"]
 
 

@@ -20,9 +20,11 @@ from conftest import map_features, map_payloads
 HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
 
-@pytest.fixture
-def snapshot(seeded_store):
-    return take_snapshot(seeded_store, date(2026, 11, 21))
+@pytest.fixture(scope="module")
+def snapshot(shipped_store):
+    """The shipped data as of one date: drawing a map reads it and writes nothing (the store
+    behind it is tested on both backends in test_store and test_seed)."""
+    return take_snapshot(shipped_store, date(2026, 11, 21))
 
 
 def render(snapshot, projects=None, **kwargs) -> str:
@@ -112,13 +114,13 @@ def _coordinates(html: str) -> np.ndarray:
     )
 
 
-def test_amap_basemap_shifts_overlays_for_display_only(snapshot, seeded_store):
+def test_amap_basemap_shifts_overlays_for_display_only(snapshot, shipped_store):
     plain = _coordinates(render(snapshot))
     shifted = _coordinates(render(snapshot, basemap=Basemap.amap()))
     assert plain.shape == shifted.shape
     dx = (shifted - plain)[:, 0]
     assert np.median(dx) > 0.004  # ~500 m east: GCJ-02
-    stored = seeded_store.projects()
+    stored = shipped_store.projects()
     stored = stored[stored.geometry.notna()]
     assert stored.geometry.x.round(6).isin(plain[:, 0].round(6)).all()
 
@@ -283,11 +285,11 @@ SITE_PAYLOADS = [
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("payload", SITE_PAYLOADS)
-def test_sites_are_a_layer_of_data_their_text_never_markup(seeded_store, snapshot, lang, payload):
+def test_sites_are_a_layer_of_data_their_text_never_markup(shipped_store, snapshot, lang, payload):
     """The sites layer: named 示意 while illustrative, coloured by readiness, capacity and the
     finder's rank and reason in the tooltip; typed text reaches the browser as data, intact,
     and is shown escaped (never HTML, never a template)."""
-    _, sites = capacity(seeded_store, Principal("admin", Role.ADMIN, None))
+    _, sites = capacity(shipped_store, Principal("admin", Role.ADMIN, None))
     sites = sites.head(3).copy()
     sites["name"] = payload
     sites["owner_type"] = payload
