@@ -207,3 +207,23 @@ def test_the_command_line_imports_lists_and_undoes_sites(seeded_store, db_url, t
     assert run("undo", str(payload["submission_id"]), "--user", "ns")[0] == 0
     code, text = run("sites", "list")
     assert "示意 illustrative" in text
+
+
+def test_a_scenario_naming_a_site_the_layer_no_longer_holds_says_so(seeded_store):
+    """A scenario turned illustrative site S-00001 into a project; then 南山 loads its parcels,
+    which replace the illustrative set. The comparison leaves that change out and says so,
+    instead of failing."""
+    from spatial.figures.scenarios import change_scenario, compare_scenarios, create_scenario
+
+    create_scenario(seeded_store, PLANNER, "on-S1")
+    change_scenario(seeded_store, PLANNER, "on-S1",
+                    {"kind": "site", "site_id": "S-00001", "start_date": "2027-01-01"})  # fmt: skip
+    before = compare_scenarios(seeded_store, PLANNER, ["on-S1"], draws=5).set_index("scenario")
+    assert (
+        before.loc["on-S1", "capacity_used_m2"] > 0 and before.loc["on-S1", "sites_missing"] == ""
+    )
+    submit_sites(seeded_store, "ns.geojson", sites_file(seeded_store, "nanshan", *FIRST),
+                 UploadOptions("nanshan"), NANSHAN)  # fmt: skip
+    after = compare_scenarios(seeded_store, PLANNER, ["on-S1"], draws=5).set_index("scenario")
+    assert after.loc["on-S1", "sites_missing"] == "S-00001"
+    assert after.loc["on-S1", "capacity_used_m2"] == 0

@@ -169,9 +169,11 @@ def _located_sites(store: Store) -> gpd.GeoDataFrame:
 
 def apply_changes(
     projects: pd.DataFrame, sites: pd.DataFrame, ratios: pd.DataFrame, changes: list[dict]
-) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    """The projects and the plot-ratio table with a scenario's changes applied, and the
-    floor area taken from sites turned into projects (their capacity, or the area given)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, float, list[str]]:
+    """The projects and the plot-ratio table with a scenario's changes applied, the floor
+    area taken from sites turned into projects (their capacity, or the area given), and the
+    sites a change names that the layer no longer holds (a district's upload replaced them):
+    those changes are left out, and said."""
     projects = projects.copy()
     for c in (c for c in changes if c["kind"] == "move"):
         column = STAGE_DATE_COLUMN[Stage(c["stage"])]
@@ -184,9 +186,11 @@ def apply_changes(
         ratios = ratios[(ratios["scope"] != c["scope"]) | (ratios["key"] != c["key"])]
         ratios = pd.concat([ratios, pd.DataFrame([c | {"source": "scenario"}])[ratios.columns]])
     taken = [c for c in changes if c["kind"] == "site"]
-    used = 0.0
+    used, missing = 0.0, []
     if taken:
         capacity = site_capacity(sites, ratios).set_index("site_id")
+        missing = [c["site_id"] for c in taken if c["site_id"] not in capacity.index]
+        taken = [c for c in taken if c["site_id"] in capacity.index]
         rows = []
         for c in taken:
             site = capacity.loc[c["site_id"]]
@@ -198,8 +202,9 @@ def apply_changes(
                 "status": "planned", "floor_area_m2": float(area), "start_date": c["start_date"],
                 "start_evidence": "planned", "quality": "scenario",
             })  # fmt: skip
-        projects = pd.concat([projects, pd.DataFrame(rows)], ignore_index=True)
-    return projects, ratios.reset_index(drop=True), used
+        if rows:
+            projects = pd.concat([projects, pd.DataFrame(rows)], ignore_index=True)
+    return projects, ratios.reset_index(drop=True), used, missing
 
 
 def scenario_trajectory(
@@ -213,7 +218,7 @@ def scenario_trajectory(
     """The trajectory with scenario ``name`` applied (None: the baseline), the capacity
     (sites × plot ratios, as the scenario sets them) and the floor area its new projects
     take from it. The official register is only read."""
-    return _run(store, actor, _Reads.of(store, actor, as_of), name, draws, seed)
+    return _run(store, actor, _Reads.of(store, actor, as_of), name, draws, seed)[:3]
 
 
 class _Reads:
@@ -240,14 +245,14 @@ def _run(store: Store, actor: Principal, reads: _Reads, name: str | None, draws:
         require(actor, Action.READ, scenario["district_id"])
         changes = scenario["changes"]
     inputs = reads.inputs
-    projects, ratios, used = apply_changes(
+    projects, ratios, used, missing = apply_changes(
         inputs.snapshot.projects, reads.sites, reads.ratios, changes
     )
     capacity_m2 = float(site_capacity(reads.sites, ratios)["capacity_m2"].sum())
     tr = build_trajectory(projects, inputs.history, inputs.pledge,
                           inputs.snapshot.official.stage, inputs.snapshot.as_of,
                           inputs.assumptions, draws=draws, seed=seed)  # fmt: skip
-    return tr, capacity_m2, used
+    return tr, capacity_m2, used, missing
 
 
 def compare_scenarios(
@@ -267,7 +272,7 @@ def compare_scenarios(
     rows = []
     reads = _Reads.of(store, actor, as_of)
     for name in [None, *names]:
-        tr, capacity_m2, used = _run(store, actor, reads, name, draws, seed)
+        tr, capacity_m2, used, missing = _run(store, actor, reads, name, draws, seed)
         end = tr.by_year.set_index("year").loc[tr.pledge_end or 2027]
         supply = tr.supply or {}
         rows.append({
@@ -281,6 +286,7 @@ def compare_scenarios(
             "capacity_m2": capacity_m2,
             "capacity_used_m2": used,
             "capacity_used_share": used / capacity_m2 if capacity_m2 else np.nan,
+            "sites_missing": ", ".join(missing),  # named by a change, gone from the layer
         })  # fmt: skip
     return pd.DataFrame(rows)
 

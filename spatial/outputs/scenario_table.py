@@ -25,6 +25,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "capacity_m2": ("用地潜力（㎡）", "Land capacity (m²)"),
     "capacity_used_m2": ("方案占用潜力（㎡）", "Capacity the scenario uses (m²)"),
     "capacity_used_share": ("占用比例", "Share of capacity used"),
+    "sites_missing": ("已不在地块图层中（未计入）", "Sites no longer in the layer (left out)"),
 }
 METHOD: tuple[tuple[str, str], ...] = (
     ("这是预测，不是台账：方案不改变官方项目库和台账。",
@@ -61,6 +62,7 @@ def readable_comparison(
                    "capacity_m2", "capacity_used_m2"):  # fmt: skip
         out[column] = table[column].astype(float).round(0)
     out["years_of_supply"] = table["years_of_supply"].astype(float).round(2)
+    out["sites_missing"] = table.get("sites_missing", pd.Series("", index=table.index))
     out = out[list(HEADERS)]
     return out.rename(columns={k: v[0 if zh else 1] for k, v in HEADERS.items()})
 

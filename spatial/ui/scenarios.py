@@ -176,6 +176,17 @@ def _compare(who, listed: pd.DataFrame, lg: str) -> None:
         }
     )
     st.dataframe(shown, hide_index=True, width="stretch")
+    gone = table[table["sites_missing"].astype(bool)]
+    for row in gone.itertuples(index=False):
+        ids = markdown_text(row.sites_missing)  # site ids come from uploads: shown as text
+        name = markdown_text(row.scenario)
+        st.warning(
+            T(
+                f"方案“{name}”中的地块 {ids} 已不在地块图层中（被区上传替换），未计入。",
+                f"Scenario '{name}' names sites no longer in the layer (a district's "
+                f"upload replaced them): {ids}; they are left out.",
+            )
+        )
     notes = dict(zip(listed["name"], listed["note"], strict=True))
     left, right = st.columns(2)
     left.download_button(
