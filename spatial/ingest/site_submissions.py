@@ -23,16 +23,15 @@ from spatial.ingest.site_rules import CheckedSites, check_site_upload, empty_sit
 from spatial.ingest.submissions import (
     SITES_KIND,
     SubmissionError,
-    _geom_text,
     _record_or_fail,
     _require,
-    _same,
     _versions_frame,
     fault_pause,
+    field_changes,
     receive,
 )
 from spatial.ingest.upload import UploadOptions
-from spatial.layers import SITE_FIELDS
+from spatial.layers import SITE_FIELDS, SITE_NUMERIC_FIELDS
 from spatial.store.database import SITE_VERSIONS, Store, utcnow
 
 SITES_LOCK = "sites"  # site commits and undos run one after another, city-wide
@@ -113,26 +112,15 @@ def preview_sites(store: Store, checked: CheckedSites, district_id: str) -> Site
     current = store.sites()
     mine = current[current["district_id"] == district_id].set_index("site_id")
     known = incoming["site_id"].isin(mine.index)
-    changes, unchanged = [], []
-    for _, row in incoming[known].iterrows():
-        old = mine.loc[row["site_id"]]
-        diffs = [
-            {"site_id": row["site_id"], "field": f, "before": old.get(f), "after": row.get(f)}
-            for f in COMPARED
-            if not _same(old.get(f), row.get(f))
-        ]
-        before, after = _geom_text(old.geometry), _geom_text(row.geometry)
-        if before != after:
-            diffs.append({"site_id": row["site_id"], "field": "geometry", "before": before,
-                          "after": after})  # fmt: skip
-        changes.extend(diffs)
-        if not diffs:
-            unchanged.append(row["site_id"])
+    rows = incoming[known].set_index("site_id")
+    changed = field_changes(mine.reindex(rows.index), rows, COMPARED, SITE_NUMERIC_FIELDS,
+                            "site_id")  # fmt: skip
+    touched = set(changed["site_id"])
     removed = mine[~mine.index.isin(set(incoming["site_id"]))].reset_index()
     return SitePreview(
         new=pd.DataFrame(incoming[~known][LISTED]).reset_index(drop=True),
-        changed=pd.DataFrame(changes, columns=["site_id", "field", "before", "after"]),
-        unchanged=unchanged,
+        changed=changed,
+        unchanged=[site for site in rows.index if site not in touched],
         removed=pd.DataFrame(removed.reindex(columns=LISTED)),
     )
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections import OrderedDict
@@ -98,25 +97,6 @@ class CommitResult:
     unchanged: int
 
 
-def _same(a, b) -> bool:
-    def missing(v):
-        return v is None or (isinstance(v, float) and math.isnan(v))
-
-    if missing(a) and missing(b):
-        return True
-    if missing(a) or missing(b):
-        return False
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
-    return str(a) == str(b)
-
-
-def _geom_text(g) -> str | None:
-    if g is None or (hasattr(g, "is_empty") and g.is_empty):
-        return None
-    return shapely.to_wkt(g, rounding_precision=7)
-
-
 def incoming_rows(store: Store, checked: CheckedUpload) -> gpd.GeoDataFrame:
     """The rows a commit would write: the file's values, and for fields the file has no column
     for, the values already stored (a file without an English-name column keeps the names)."""
@@ -134,8 +114,8 @@ def incoming_rows(store: Store, checked: CheckedUpload) -> gpd.GeoDataFrame:
 
 
 def _differs(before: pd.Series, after: pd.Series, numeric: bool) -> pd.Series:
-    """Per row, whether two columns' values differ as :func:`_same` judges them (missing
-    equals missing; numbers to 1e-9 relative or 1e-6; text as text), vectorised."""
+    """Per row, whether two columns' values differ: missing equals missing; numbers are equal
+    to 1e-9 relative or 1e-6; anything else is compared as text. Vectorised."""
     b_missing, a_missing = before.isna().to_numpy(), after.isna().to_numpy()
     if numeric:
         b = pd.to_numeric(before, errors="coerce").to_numpy(dtype=float)
@@ -147,6 +127,46 @@ def _differs(before: pd.Series, after: pd.Series, numeric: bool) -> pd.Series:
                      index=before.index)  # fmt: skip
 
 
+def field_changes(
+    old: gpd.GeoDataFrame,
+    new: gpd.GeoDataFrame,
+    fields: tuple[str, ...],
+    numeric: tuple[str, ...],
+    key: str,
+) -> pd.DataFrame:
+    """Field by field, what differs between stored rows ``old`` and incoming rows ``new``
+    (both indexed by ``key``, in the same order): ``key``, field, before, after — feature by
+    feature, its fields in ``fields``' order, the geometry (as WKT to 1e-7°) last. Compared
+    column by column over all rows at once."""
+    changes = []
+    for f in fields:
+        mask = _differs(old[f].astype(object), new[f].astype(object), f in numeric)
+        if mask.any():
+            changes.append(pd.DataFrame({key: new.index[mask], "field": f,
+                                         "before": old.loc[mask, f].to_numpy(),
+                                         "after": new.loc[mask, f].to_numpy()}))  # fmt: skip
+    shapes = {}
+    for side, frame in (("before", old), ("after", new)):
+        geoms = frame.geometry.to_numpy()
+        text = shapely.to_wkt(geoms, rounding_precision=7)
+        shapes[side] = np.where(shapely.is_missing(geoms) | shapely.is_empty(geoms), None, text)
+    moved = shapes["before"] != shapes["after"]
+    if moved.any():
+        changes.append(pd.DataFrame({key: new.index[moved], "field": "geometry",
+                                     "before": shapes["before"][moved],
+                                     "after": shapes["after"][moved]}))  # fmt: skip
+    if not changes:
+        return pd.DataFrame(columns=[key, "field", "before", "after"])
+    order = {f: i for i, f in enumerate([*fields, "geometry"])}
+    return (
+        pd.concat(changes, ignore_index=True)
+        .sort_values(
+            [key, "field"], key=lambda c: c.map(order) if c.name == "field" else c, kind="stable"
+        )  # fmt: skip
+        .reset_index(drop=True)
+    )
+
+
 def preview(store: Store, checked: CheckedUpload, district_id: str, incoming=None) -> Preview:
     """What committing ``checked`` would do to the current store (``incoming``: its rows,
     when already derived), compared column by column over all rows at once."""
@@ -155,34 +175,8 @@ def preview(store: Store, checked: CheckedUpload, district_id: str, incoming=Non
     known = incoming["project_id"].isin(mine.index)
     new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
     rows = incoming[known].set_index("project_id")
-    old = mine.reindex(rows.index)
-    changes = []
-    for f in COMPARED_FIELDS:
-        mask = _differs(old[f].astype(object), rows[f].astype(object),
-                        f in PROJECT_NUMERIC_FIELDS)  # fmt: skip
-        if mask.any():
-            changes.append(pd.DataFrame({"project_id": rows.index[mask], "field": f,
-                                         "before": old.loc[mask, f].to_numpy(),
-                                         "after": rows.loc[mask, f].to_numpy()}))  # fmt: skip
-    before = shapely.to_wkt(old.geometry.to_numpy(), rounding_precision=7)
-    after = shapely.to_wkt(rows.geometry.to_numpy(), rounding_precision=7)
-    before = np.where(shapely.is_empty(old.geometry.to_numpy()), None, before)
-    after = np.where(shapely.is_empty(rows.geometry.to_numpy()), None, after)
-    moved = before != after
-    if moved.any():
-        changes.append(pd.DataFrame({"project_id": rows.index[moved], "field": "geometry",
-                                     "before": before[moved], "after": after[moved]}))  # fmt: skip
-    changed = (
-        pd.concat(changes, ignore_index=True)
-        if changes
-        else pd.DataFrame(columns=["project_id", "field", "before", "after"])
-    )
-    # the order a reader expects: project by project, its fields in the register's order
-    order = {f: i for i, f in enumerate([*COMPARED_FIELDS, "geometry"])}
-    changed = changed.sort_values(
-        ["project_id", "field"], key=lambda c: c.map(order) if c.name == "field" else c,
-        kind="stable",
-    ).reset_index(drop=True)  # fmt: skip
+    changed = field_changes(mine.reindex(rows.index), rows, COMPARED_FIELDS,
+                            PROJECT_NUMERIC_FIELDS, "project_id")  # fmt: skip
     touched = set(changed["project_id"])
     absent = mine[~mine.index.isin(set(incoming["project_id"]))].reset_index()
     return Preview(
