@@ -381,6 +381,7 @@ def test_officer_uploads_reviews_commits_and_the_dashboard_moves(app_server, pag
     page.wait_for_selector("text=提交前预览", timeout=30_000)
     page.screenshot(path=str(folder / "upload_preview.png"), full_page=True)
     assert page.evaluate("window.__xss") is None
+    settle(page)  # a click while the preview still reruns can be lost under load
     page.get_by_role("button", name="确认提交").click()
     page.wait_for_selector("text=：新增 1，", timeout=30_000)
     settle(page)
@@ -593,6 +594,7 @@ def test_template_code_in_a_name_stays_text_in_every_map(app_server, page, tmp_p
     shown = _shown(preview.content_frame(), "BA-SSTI-1")
     assert name in shown["popup"] and "SSTI 49" not in shown["popup"]
     page.screenshot(path=str(folder / "ssti_preview.png"), full_page=True)
+    settle(page)
     page.get_by_role("button", name="确认提交").click()
     page.wait_for_selector("text=：新增 1，", timeout=30_000)
     settle(page)
@@ -1027,6 +1029,7 @@ def test_a_district_officer_loads_sites_and_plans_only_their_district(app_server
     finally:
         page.screenshot(path=str(folder / "sites_report.png"), full_page=True)
     page.get_by_role("heading", name="提交前预览").wait_for(timeout=30_000)
+    settle(page)
     page.get_by_role("button", name="确认提交地块").click()
     page.wait_for_selector("text=已提交地块上传 #", timeout=30_000)
     settle(page)
