@@ -713,14 +713,21 @@ def _print_report(report, args, out, extra: dict | None = None) -> None:
         print(report.to_text(args.lang), file=out)
 
 
+def _refused_as_too_large(args, options: UploadOptions, out) -> bool:
+    """A file over the byte limit is reported, without reading it into memory."""
+    size = _file_size(args.file)
+    if size <= options.limits.max_bytes:
+        return False
+    report = ValidationReport(filename=args.file.name)
+    report.extend(too_large(size, options.limits).findings)
+    _print_report(report, args, out)
+    return True
+
+
 def cmd_validate(args, out) -> int:
     store = _open(args)
     options = UploadOptions(_district(store, args.district), args.crs, args.repair)
-    size = _file_size(args.file)
-    if size > options.limits.max_bytes:  # refused without reading it into memory
-        report = ValidationReport(filename=args.file.name)
-        report.extend(too_large(size, options.limits).findings)
-        _print_report(report, args, out)
+    if _refused_as_too_large(args, options, out):
         return 1
     data = _read_file(args.file)
     checked = check_upload(
@@ -1193,11 +1200,7 @@ def _sites_import(args, out) -> int:
 def _sites_validate(args, out) -> int:
     store = _open(args)
     options = UploadOptions(_district(store, args.district), args.crs)
-    size = _file_size(args.file)
-    if size > options.limits.max_bytes:  # refused without reading it into memory
-        report = ValidationReport(filename=args.file.name)
-        report.extend(too_large(size, options.limits).findings)
-        _print_report(report, args, out)
+    if _refused_as_too_large(args, options, out):
         return 1
     checked = check_site_upload(args.file.name, _read_file(args.file), options,
                                 store.layer("districts"), site_owners(store))  # fmt: skip
