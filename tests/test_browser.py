@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 import geopandas as gpd
 import pytest
@@ -40,9 +41,21 @@ PASSWORD = "browser-test-password"
 
 
 def go(page, title: str) -> None:
-    """Navigate inside the app (a reload would start a new, signed-out session)."""
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    settle(page)
+    """Navigate inside the app (a reload would start a new, signed-out session). Under load a
+    click that lands while the previous page still reruns can be lost (a fresh-clone CI run
+    stayed on /scenarios so); the click is repeated until the address is the link's."""
+    link = (
+        page.locator('[data-testid="stSidebarNav"]')
+        .get_by_text(title, exact=True)
+        .locator("xpath=ancestor::a[1]")
+    )
+    path = urlparse(link.get_attribute("href") or "").path
+    for _ in range(3):
+        link.click()
+        settle(page)
+        if urlparse(page.url).path.rstrip("/") == path.rstrip("/"):
+            return
+    raise AssertionError(f"navigation to {title} ({path}) did not happen: still at {page.url}")
 
 
 def sign_in(page, base: str, name: str) -> None:
