@@ -9,9 +9,10 @@ import json
 
 import pytest
 
+from spatial.ingest.formats import _frame_from_geojson
 from spatial.ingest.geojson import parse_geojson
 from spatial.ingest.geojson.features import crs_from_member
-from spatial.ingest.geojson.text import nesting_depth
+from spatial.ingest.geojson.text import nesting_depth, structure
 
 POINT = {"type": "Point", "coordinates": [114.05, 22.54]}
 SQUARE = [[114.0, 22.5], [114.1, 22.5], [114.1, 22.6], [114.0, 22.6], [114.0, 22.5]]
@@ -128,3 +129,95 @@ def test_legacy_crs_member(member, crs):
 
 def test_nesting_depth_ignores_brackets_in_strings():
     assert nesting_depth('{"a": "[[[[", "b": [[1]]}') == 3
+
+
+# -- a sound collection read as columns (geojson.bulk) gives exactly what the walk gives ------
+HOLE = [[114.02, 22.52], [114.02, 22.54], [114.04, 22.54], [114.04, 22.52], [114.02, 22.52]]
+LINE = [[114.0, 22.5], [114.1, 22.6]]
+SAME_AS_WALK = {
+    "points": collection(feature(), feature({"type": "Point", "coordinates": [114, 22]})),
+    "every type": collection(
+        feature(),
+        feature({"type": "MultiPoint", "coordinates": LINE}),
+        feature({"type": "LineString", "coordinates": LINE}),
+        feature({"type": "MultiLineString", "coordinates": [LINE, LINE[::-1]]}),
+        feature({"type": "Polygon", "coordinates": [SQUARE, HOLE]}),
+        feature({"type": "MultiPolygon", "coordinates": [[SQUARE], [SQUARE, HOLE]]}),
+        feature(None),
+        feature(id="A-1"),
+        feature(id=7.5),
+    ),
+    "winding, heights, precision": collection(
+        feature(),
+        feature({"type": "Polygon", "coordinates": [SQUARE[::-1]]}, id="W"),
+        feature({"type": "MultiPolygon", "coordinates": [[SQUARE], [SQUARE, HOLE[::-1]]]}),
+        feature({"type": "Polygon", "coordinates": [SQUARE, HOLE]}),
+        feature({"type": "Point", "coordinates": [114.123456789, 22.5]}),
+        feature({"type": "LineString", "coordinates": [[114.0, 22.5, 3.0], [114.1, 22.6, 4]]}),
+    ),
+    "3D points and polygons": collection(
+        feature({"type": "Point", "coordinates": [114.05, 22.54, 9.5]}),
+        feature({"type": "Polygon", "coordinates": [[[*p, 1.0] for p in SQUARE]]}),
+    ),
+    "null properties": collection({"type": "Feature", "properties": None, "geometry": POINT}),
+    "a boolean property": collection(feature(), {**feature(), "properties": {"ok": True}}),
+    "a boolean position": collection({**feature(), "properties": {"ok": False}},
+                                     feature({"type": "Point", "coordinates": [114, True]})),
+    "a name twice deep in properties": b'{"type":"FeatureCollection","features":[{"type":'
+    b'"Feature","properties":{"a":{"b":1,"b":2}},"geometry":null}]}',
+    "a name twice in the crs": b'{"type":"FeatureCollection","crs":{"type":"name","type":"x",'
+    b'"properties":{"name":"EPSG:4326"}},"features":[]}',
+    "quotes and brackets in strings": collection(
+        {**feature(), "properties": {"n": 'say "[[{" \\', "m": '\\\\\\"}]'}}
+    ),
+    "a foreign member": collection(feature(title={"x": 1})),
+    "a bbox": collection(feature(bbox=[114.0, 22.5, 114.1, 22.6])),
+    "an open ring": collection(feature({"type": "Polygon", "coordinates": [SQUARE[:-1]]})),
+    "a short line": collection(feature({"type": "LineString", "coordinates": LINE[:1]})),
+    "mixed sizes": collection(feature(), feature({"type": "Point", "coordinates": [1, 2, 3]})),
+    "strings": collection(feature({"type": "Point", "coordinates": ["114", "22"]})),
+    "an empty polygon": collection(feature({"type": "Polygon", "coordinates": []})),
+    "a collection": collection(feature({"type": "GeometryCollection", "geometries": [POINT]})),
+    "a huge number": b'{"type":"FeatureCollection","features":[{"type":"Feature","properties"'
+    b':{},"geometry":{"type":"Point","coordinates":[1e400, 22]}}]}',
+    "a big integer": b'{"type":"FeatureCollection","features":[{"type":"Feature","properties"'
+    b':{},"geometry":{"type":"Point","coordinates":[123456789012345678901234567890, 22]}}]}',
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", SAME_AS_WALK)
+def test_a_collection_read_as_columns_gives_what_the_walk_gives(name):
+    doc = SAME_AS_WALK[name]
+    data = doc if isinstance(doc, bytes) else encoded(doc)
+    fast, walked = parse_geojson(data), parse_geojson(data, as_columns=False)
+    where = [(f.code, f.feature, f.feature_id, f.message_en) for f in fast.findings]
+    assert where == [(f.code, f.feature, f.feature_id, f.message_en) for f in walked.findings]
+    assert fast.kind == walked.kind
+    keep = ("index", "id", "properties", "broken", "bbox")
+    assert [{k: f[k] for k in keep} for f in fast.features] == [
+        {k: f[k] for k in keep} for f in walked.features
+    ]
+    frame_fast, frame_walked = _frame_from_geojson(fast), _frame_from_geojson(walked)
+    assert list(frame_fast.geometry.to_wkt()) == list(frame_walked.geometry.to_wkt())
+
+
+def test_sound_collections_are_read_as_columns_and_broken_ones_walked():
+    assert parse_geojson(encoded(SAME_AS_WALK["every type"])).columns is not None
+    assert parse_geojson(encoded(SAME_AS_WALK["an open ring"])).columns is None
+    assert parse_geojson(SAME_AS_WALK["a name twice deep in properties"]).columns is None
+
+
+@pytest.mark.parametrize(
+    "text, depth",
+    [
+        ('{"a": "[[[[", "b": [[1]]}', 3),
+        ('{"a": "\\"[[[[", "b": 1}', 1),  # an escaped quote does not end the string
+        ('{"a": "\\\\", "b": [[[1]]]}', 4),  # an escaped backslash does not escape the quote
+        ('{"a": "\\\\\\"[[[", "b": []}', 2),
+        ('["中文[[[", ["{"]]', 2),
+    ],
+)
+def test_structure_counts_outside_strings(text, depth):
+    found = structure(text.encode())
+    assert found.depth == depth
+    assert found.members == text.count('":') - text.count('\\":')

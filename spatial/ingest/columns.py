@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from spatial.ingest.fields import REQUIRED_FIELDS, field_label, map_columns
+from spatial.ingest.fields import REQUIRED_FIELDS, as_text, field_label, map_columns
 from spatial.ingest.findings import RowFindings, ValidationReport, error, warning
 
 # columns the readers add (position in the file, the feature's own id, a structure error,
@@ -44,9 +44,8 @@ class ProjectTable:
 
     def text(self, field: str) -> pd.Series:
         """A field's values as trimmed text; None for missing and blank values."""
-        s = self.column(field).astype("object")
-        s = s.where(s.notna(), None).map(lambda v: None if v is None else str(v).strip())
-        return s.where(s != "", None)
+        s = as_text(self.column(field))
+        return s.astype(object).where((s != "").to_numpy(bool), None)
 
 
 def map_project_columns(frame: gpd.GeoDataFrame, report: ValidationReport) -> ProjectTable:

@@ -92,9 +92,9 @@ def text_rules(table: ProjectTable) -> dict[str, pd.Series]:
     values = {c: table.text(c) for c in TEXT_FIELDS}
     for col in TEXT_FIELDS:
         label = field_label(col)
-        shown = values[col].fillna("")
+        shown = values[col].fillna("").astype("string[pyarrow]")
         table.rows.error(
-            shown.str.contains(CONTROL_CHARACTERS, regex=True),
+            shown.str.contains(CONTROL_CHARACTERS, regex=True).astype(bool),
             "control_character",
             f"“{label.zh}”含有不可见的控制字符（如 NUL）",
             f"'{label.en}' contains an invisible control character (such as NUL)",
@@ -103,7 +103,7 @@ def text_rules(table: ProjectTable) -> dict[str, pd.Series]:
             fld=col,
         )
         table.rows.error(
-            shown.str.len() > MAX_TEXT_CHARS,
+            (shown.str.len() > MAX_TEXT_CHARS).astype(bool),
             "text_too_long",
             f"“{label.zh}”长 {{n:,}} 个字符，超过上限 {MAX_TEXT_CHARS:,}",
             f"'{label.en}' is {{n:,}} characters long, over the limit of {MAX_TEXT_CHARS:,}",

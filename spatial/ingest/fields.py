@@ -193,21 +193,29 @@ def map_columns(columns, aliases: dict | None = None) -> tuple[dict[str, str], l
     return mapping, unknown
 
 
-_UNITS = re.compile(r"(平方米|平米|㎡|m²|m\^?2|sqm|米|m)$", re.I)
+_UNITS = r"(?i)(平方米|平米|㎡|m²|m\^?2|sqm|米|m)$"
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """``values`` as trimmed text in an Arrow string column ("" where missing), so pandas'
+    string methods run over the whole column in Arrow's compute kernels, not per value."""
+    raw = values.astype("object")
+    return raw.where(raw.notna(), "").astype("string[pyarrow]").str.strip()
 
 
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse '12万', '12万㎡', '120,000', '1.2e5', 120000 → float. Returns (numbers, bad) where
     ``bad`` marks non-empty values that are not numbers."""
-    raw = values.astype("object")
-    text = raw.where(raw.notna(), "").astype(str).str.strip()
-    empty = text.isin(["", "nan", "None", "NaN", "-", "—", "/"])
+    text = as_text(values)
+    empty = text.isin(["", "nan", "None", "NaN", "-", "—", "/"]).to_numpy(bool)
     cleaned = text.str.replace(r"[,，\s]", "", regex=True).str.replace(_UNITS, "", regex=True)
     multiplier = np.where(
-        cleaned.str.endswith("亿"), 1e8, np.where(cleaned.str.endswith("万"), 1e4, 1.0)
+        cleaned.str.endswith("亿").to_numpy(bool),
+        1e8,
+        np.where(cleaned.str.endswith("万").to_numpy(bool), 1e4, 1.0),
     )
-    cleaned = cleaned.str.rstrip("万亿")
-    numbers = pd.to_numeric(cleaned, errors="coerce") * multiplier
+    cleaned = cleaned.str.rstrip("万亿").astype(object)
+    numbers = pd.to_numeric(cleaned, errors="coerce").astype(float) * multiplier
     numbers = numbers.where(~empty)
     numbers = numbers.where(np.isfinite(numbers.astype(float)))  # Infinity is not an amount
     bad = ~empty & numbers.isna()
@@ -239,8 +247,7 @@ ASPECT_QUALITY_ALIASES: dict[str, Quality] = {
 def parse_vocabulary(values: pd.Series, aliases: dict) -> tuple[pd.Series, pd.Series]:
     """Written names → vocabulary values (``aliases``: name → an enum member or its value).
     Returns (values, bad) where ``bad`` marks non-empty names that are not known."""
-    text = values.astype("object").where(values.notna(), "").astype(str).str.strip().str.lower()
-    text = text.str.replace(r"\s+", " ", regex=True)
+    text = as_text(values).str.lower().str.replace(r"\s+", " ", regex=True).astype(object)
     mapped = text.map({k: getattr(v, "value", v) for k, v in aliases.items()})
     bad = (text != "") & mapped.isna()
     return mapped, bad
@@ -264,10 +271,8 @@ def parse_aspect_quality(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """'2024-03-05', '2024/3/5', '2024年3月5日', '2024-03', '2024年', 2024, Excel serials →
     ISO dates. A year or month alone becomes its last day. Returns (iso, bad, partial)."""
-    raw = values.astype("object")
-    text = raw.where(raw.notna(), "").astype(str).str.strip()
-    text = text.str.replace(r"\.0$", "", regex=True)
-    empty = text.isin(["", "nan", "None", "NaT", "-", "—", "/"])
+    text = as_text(values).str.replace(r"\.0$", "", regex=True)
+    empty = text.isin(["", "nan", "None", "NaT", "-", "—", "/"]).to_numpy(bool)
     norm = (
         text.str.replace("年", "-", regex=False)
         .str.replace("月", "-", regex=False)
@@ -279,14 +284,14 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     partial = pd.Series(False, index=values.index)
     # years 1900–2099 only: a typo like 3024 is refused, and pandas' range is never left
-    full = norm.str.fullmatch(r"(19|20)\d{2}-\d{1,2}-\d{1,2}")
+    full = norm.str.fullmatch(r"(19|20)\d{2}-\d{1,2}-\d{1,2}").astype(bool)
     out[full] = pd.to_datetime(norm[full], format="%Y-%m-%d", errors="coerce")
-    month = norm.str.fullmatch(r"(19|20)\d{2}-\d{1,2}")
+    month = norm.str.fullmatch(r"(19|20)\d{2}-\d{1,2}").astype(bool)
     month_start = pd.to_datetime(norm[month] + "-1", format="%Y-%m-%d", errors="coerce")
     out[month] = month_start + pd.offsets.MonthEnd(0)
-    year = norm.str.fullmatch(r"(19|20)\d{2}")
+    year = norm.str.fullmatch(r"(19|20)\d{2}").astype(bool)
     out[year] = pd.to_datetime(norm[year] + "-12-31", format="%Y-%m-%d", errors="coerce")
-    serial = norm.str.fullmatch(r"[2-6]\d{4}")  # Excel day numbers 1954–2064
+    serial = norm.str.fullmatch(r"[2-6]\d{4}").astype(bool)  # Excel day numbers 1954–2064
     out[serial] = pd.Timestamp("1899-12-30") + pd.to_timedelta(
         pd.to_numeric(norm[serial]), unit="D"
     )

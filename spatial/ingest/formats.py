@@ -61,18 +61,38 @@ def _reject(code: str, zh: str, en: str, fix_zh: str, fix_en: str) -> UploadReje
 
 
 def _frame_from_geojson(parsed) -> gpd.GeoDataFrame:
-    feats = parsed.features
-    props = pd.DataFrame.from_records([f["properties"] for f in feats]) if feats else pd.DataFrame()
+    if parsed.columns is not None:  # read as columns (geojson.bulk): shapes built already
+        return _frame(
+            parsed.columns.properties,
+            parsed.columns.shapes,
+            np.arange(1, parsed.feature_count + 1),
+            parsed.columns.ids,
+            np.zeros(parsed.feature_count, dtype=bool),
+            [None] * parsed.feature_count,
+        )
+    feats = parsed.walked
     geometry_json = [
         json.dumps(f["geometry"]) if f["geometry"] is not None else None for f in feats
     ]
     geoms = shapely.from_geojson(np.array(geometry_json, dtype=object), on_invalid="ignore")
-    geoms = shapely.force_2d(geoms)
-    frame = gpd.GeoDataFrame(props, geometry=list(geoms) if len(feats) else [], crs=None)
-    frame.insert(0, "_feature", [f["index"] for f in feats])
-    frame.insert(1, "_id", [f["id"] for f in feats])
-    frame["_broken"] = [f["broken"] for f in feats]
-    frame["_bbox"] = [f.get("bbox") for f in feats]
+    return _frame(
+        [f["properties"] for f in feats],
+        shapely.force_2d(geoms),
+        [f["index"] for f in feats],
+        [f["id"] for f in feats],
+        [f["broken"] for f in feats],
+        [f.get("bbox") for f in feats],
+    )
+
+
+def _frame(properties, shapes, index, ids, broken, bbox) -> gpd.GeoDataFrame:
+    """The raw layer's frame: the properties, then the bookkeeping columns."""
+    props = pd.DataFrame.from_records(properties) if len(properties) else pd.DataFrame()
+    frame = gpd.GeoDataFrame(props, geometry=list(shapes) if len(shapes) else [], crs=None)
+    frame.insert(0, "_feature", index)
+    frame.insert(1, "_id", ids)
+    frame["_broken"] = broken
+    frame["_bbox"] = bbox
     return frame
 
 
@@ -80,7 +100,7 @@ def read_geojson(data: bytes, limits: UploadLimits) -> RawLayer:
     parsed = parse_geojson(data, max_features=limits.max_features, max_depth=limits.max_json_depth)
     if parsed.kind == "invalid":
         raise UploadRejected(parsed.findings)
-    if len(parsed.features) > limits.max_features:
+    if parsed.feature_count > limits.max_features:
         raise _too_many_features(limits)
     frame = _frame_from_geojson(parsed)
     return RawLayer(frame, f"GeoJSON ({parsed.kind})", parsed.declared_crs, parsed.findings)

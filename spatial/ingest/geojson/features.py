@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from spatial.ingest.geojson.bulk import read_as_columns
 from spatial.ingest.geojson.geometry import geometry
 from spatial.ingest.geojson.members import (
     ALL_TYPES,
@@ -129,6 +130,8 @@ def feature_collection(reading: Reading, doc: dict) -> bool:
             'Add "features": [ … ].',
         )
         return False
+    if read_as_columns(reading, features):
+        return True
     for i, item in enumerate(features, start=1):
         if item is None:
             reading.at(i)

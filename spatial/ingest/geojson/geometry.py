@@ -137,12 +137,16 @@ def polygon_rings(reading: Reading, kind: str, polygons: list[list[np.ndarray]])
             signed = float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]))
             wrong_winding |= (r == 0 and signed < 0) or (r > 0 and signed > 0)
     if ok and wrong_winding:
-        reading.warn(
-            "winding_order",
-            f"{kind} 的环方向不符合右手规则（外环应逆时针、内环应顺时针）；已自动调整",
-            f"the rings of the {kind} do not follow the right-hand rule (exterior "
-            "counter-clockwise, holes clockwise); reoriented",
-            "无需处理；导出时按右手规则写出。",
-            "Nothing to do; exports follow the right-hand rule.",
-        )
+        winding_note(reading, kind)
     return ok
+
+
+def winding_note(reading: Reading, kind: str) -> None:
+    reading.warn(
+        "winding_order",
+        f"{kind} 的环方向不符合右手规则（外环应逆时针、内环应顺时针）；已自动调整",
+        f"the rings of the {kind} do not follow the right-hand rule (exterior "
+        "counter-clockwise, holes clockwise); reoriented",
+        "无需处理；导出时按右手规则写出。",
+        "Nothing to do; exports follow the right-hand rule.",
+    )

@@ -100,26 +100,34 @@ def precision(reading: Reading, arr: np.ndarray) -> None:
     """Notes, once per file, that heights are dropped and that coordinates are rounded to
     7 decimals (what the store keeps)."""
     if not reading.heights_warned and arr.size and arr.shape[-1] == 3:
-        reading.heights_warned = True
-        reading.warn(
-            "heights_dropped",
-            "坐标带有高程（第三个数），本系统只保存平面位置，高程将被忽略",
-            "positions carry heights (a third number); only the plane position is kept",
-            "如需记录建筑高度，请填写“建筑高度”字段。",
-            "Record building height in the 'height' field instead.",
-        )
+        heights_note(reading)
     if reading.precision_warned or arr.size == 0:
         return
     scaled = arr * PRECISION_SCALE
     if np.any(np.abs(scaled - np.round(scaled)) > 1e-4):
-        reading.precision_warned = True
-        reading.warn(
-            "excess_precision",
-            "坐标小数位超过 7 位（不到 1 厘米），保存时将四舍五入到 7 位",
-            "coordinates have more than 7 decimals (under 1 cm); they are rounded to 7",
-            "无需处理；如需精确到毫米请说明用途。",
-            "Nothing to do; coordinates are kept to 7 decimals (about 1 cm).",
-        )
+        precision_note(reading)
+
+
+def heights_note(reading: Reading) -> None:
+    reading.heights_warned = True
+    reading.warn(
+        "heights_dropped",
+        "坐标带有高程（第三个数），本系统只保存平面位置，高程将被忽略",
+        "positions carry heights (a third number); only the plane position is kept",
+        "如需记录建筑高度，请填写“建筑高度”字段。",
+        "Record building height in the 'height' field instead.",
+    )
+
+
+def precision_note(reading: Reading) -> None:
+    reading.precision_warned = True
+    reading.warn(
+        "excess_precision",
+        "坐标小数位超过 7 位（不到 1 厘米），保存时将四舍五入到 7 位",
+        "coordinates have more than 7 decimals (under 1 cm); they are rounded to 7",
+        "无需处理；如需精确到毫米请说明用途。",
+        "Nothing to do; coordinates are kept to 7 decimals (about 1 cm).",
+    )
 
 
 def nesting_error(reading: Reading, kind: str) -> None:

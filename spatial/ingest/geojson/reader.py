@@ -7,27 +7,40 @@ from dataclasses import dataclass, field
 
 from spatial.ingest.findings import Finding, error
 from spatial.ingest.geojson.features import crs_from_member, feature, root
-from spatial.ingest.geojson.reading import Reading
-from spatial.ingest.geojson.text import read_json_text
+from spatial.ingest.geojson.reading import FeatureColumns, Reading
+from spatial.ingest.geojson.text import read_json_text, strict_loads
 
 
 @dataclass
 class ParsedGeoJSON:
-    """Features as plain dicts (``geometry`` may be None), plus what the file declared."""
+    """The features — walked one by one (``walked``: plain dicts, ``geometry`` as given or
+    None) or read as columns (``columns``) — plus what the file declared."""
 
-    features: list[dict] = field(default_factory=list)
+    walked: list[dict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     declared_crs: str | None = None
     kind: str = "FeatureCollection"
+    columns: FeatureColumns | None = None
+
+    @property
+    def features(self) -> list[dict]:
+        """Every feature as a dict, however it was read."""
+        return self.columns.as_features() if self.columns is not None else self.walked
+
+    @property
+    def feature_count(self) -> int:
+        return len(self.columns.ids) if self.columns is not None else len(self.walked)
 
 
 def parse_geojson(
-    data: bytes, max_features: int | None = None, max_depth: int = 64
+    data: bytes, max_features: int | None = None, max_depth: int = 64, as_columns: bool = True
 ) -> ParsedGeoJSON:
     """Parse and structurally check GeoJSON bytes. Never raises on bad content.
 
     Arrays and objects nested deeper than ``max_depth`` are refused before parsing; a file
-    with more than ``max_features`` features is refused before they are walked."""
+    with more than ``max_features`` features is refused before they are walked. A sound
+    collection is checked as columns (:mod:`.bulk`) unless ``as_columns`` is False — then
+    every feature is walked, which gives the same result (tests compare the two)."""
     text = read_json_text(data, max_depth)
     reading = Reading(findings=list(text.findings))
     result = ParsedGeoJSON(findings=reading.findings)
@@ -35,6 +48,12 @@ def parse_geojson(
         result.kind = "invalid"
         return result
     doc = text.document
+    if text.sequence is None:
+        if objects_seen(doc) == (text.structure.objects, text.structure.members):
+            reading.names_unique = as_columns  # so the features may be read as columns
+        else:  # some object gives a name twice: read again, marking where
+            doc = strict_loads(text.text)
+        reading.booleans = text.structure.booleans
     items = text.sequence if text.sequence is not None else _features_of(doc)
     if max_features is not None and items is not None and len(items) > max_features:
         reading.findings.append(_too_many(len(items), max_features))
@@ -47,8 +66,39 @@ def parse_geojson(
     else:
         result.declared_crs = _declared_crs(reading, doc)
         result.kind = root(reading, doc)
-    result.features = reading.features
+    result.walked, result.columns = reading.features, reading.columns
     return result
+
+
+def objects_seen(doc) -> tuple[int, int]:
+    """(objects, members) of ``doc`` as a quick look at a feature collection sees them: the
+    root and what it holds beside its features, each feature, its properties and its
+    geometry. Parsing keeps one value of a name given twice, so the pair equals what the text
+    holds (:class:`~.text.Structure`) only when no object hides elsewhere (in a property, a
+    foreign member, the coordinates) and no object gives a name twice."""
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        return _all_objects(doc)
+    rest = _all_objects([v for k, v in doc.items() if k != "features"])
+    dicts = [f for f in features if type(f) is dict]
+    props = [p for f in dicts if type(p := f.get("properties")) is dict]
+    geoms = [g for f in dicts if type(g := f.get("geometry")) is dict]
+    objects = 1 + rest[0] + len(dicts) + len(props) + len(geoms)
+    members = len(doc) + rest[1] + sum(map(len, dicts)) + sum(map(len, props))
+    return objects, members + sum(map(len, geoms))
+
+
+def _all_objects(value) -> tuple[int, int]:
+    """(objects, members) of every object inside ``value``, searched everywhere."""
+    objects, members, stack = 0, 0, [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            objects, members = objects + 1, members + len(item)
+            stack.extend(v for v in item.values() if type(v) in (dict, list))
+        elif type(item) is list:
+            stack.extend(v for v in item if type(v) in (dict, list))
+    return objects, members
 
 
 def _features_of(doc) -> list | None:

@@ -4,7 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from spatial.ingest.findings import Finding, error, warning
+
+
+@dataclass
+class FeatureColumns:
+    """Sound features read as columns: their ids (as given), properties (dicts) and shapely
+    shapes (None for a null geometry); positions in the file are 1, 2, …"""
+
+    ids: list
+    properties: list[dict]
+    shapes: np.ndarray
+
+    def as_features(self) -> list[dict]:
+        """The features as the walk keeps them (one dict each; the geometry as a shape)."""
+        return [
+            {"index": n, "id": i, "properties": p, "geometry": g, "broken": False, "bbox": None}
+            for n, (i, p, g) in enumerate(
+                zip(self.ids, self.properties, self.shapes, strict=True), start=1
+            )
+        ]
 
 
 @dataclass
@@ -18,6 +39,9 @@ class Reading:
     fid: str | None = None
     precision_warned: bool = False  # file-wide notes, said once
     heights_warned: bool = False
+    names_unique: bool = False  # no object gives a name twice: features may be read as columns
+    booleans: bool = True  # the text may hold true/false (numpy would read them as numbers)
+    columns: FeatureColumns | None = None  # the features, when read as columns (bulk.py)
 
     def at(self, index: int, fid: str | None = None) -> None:
         """From here on, findings belong to feature ``index`` (``fid`` its id)."""

@@ -10,10 +10,9 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import orjson
 
 from spatial.ingest.findings import Finding, error, warning
-
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 class DuplicateKeys(dict):
@@ -48,14 +47,58 @@ def strict_loads(text: str):
     return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_no_constants)
 
 
+@dataclass(frozen=True)
+class Structure:
+    """What the bytes' structural characters say, counted outside strings without parsing:
+    the deepest nesting of arrays and objects, the number of objects (one ``{`` each) and of
+    their members (one ``:`` each), and whether a ``true``/``false`` occurs anywhere."""
+
+    depth: int
+    objects: int
+    members: int
+    booleans: bool
+
+
+def structure(data: bytes) -> Structure:
+    """:class:`Structure` of JSON ``data``, vectorised over its bytes. A quote preceded by an
+    odd run of backslashes is escaped; a byte lies inside a string when an odd number of
+    unescaped quotes precede it. UTF-8 continuation bytes are never ASCII, so bytes do."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    if not len(b):
+        return Structure(0, 0, 0, False)
+    quote = (b == ord('"')) & ~_escaped(b)
+    outside = (np.cumsum(quote, dtype=np.uint8) & 1) == 0  # the parity survives the wrap
+    outside &= ~quote
+    skeleton = b[outside]
+    opens = (skeleton == ord("[")) | (skeleton == ord("{"))
+    closes = (skeleton == ord("]")) | (skeleton == ord("}"))
+    brackets = opens | closes
+    step = np.where(opens[brackets], 1, -1).astype(np.int32)
+    depth = int(np.cumsum(step).max()) if len(step) else 0
+    return Structure(
+        depth=max(depth, 0),
+        objects=int(np.count_nonzero(skeleton == ord("{"))),
+        members=int(np.count_nonzero(skeleton == ord(":"))),
+        booleans=bool(np.any((skeleton == ord("t")) | (skeleton == ord("f")))),
+    )
+
+
+def _escaped(b: np.ndarray) -> np.ndarray:
+    """True at each byte preceded by an odd-length run of backslashes."""
+    out = np.zeros(len(b), dtype=bool)
+    slash = b == ord("\\")
+    if not slash.any():
+        return out
+    edges = np.diff(np.concatenate(([0], slash.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    after = ends[((ends - starts) % 2 == 1) & (ends < len(b))]
+    out[after] = True
+    return out
+
+
 def nesting_depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in JSON ``text`` (strings ignored), counted
-    without parsing, so a hostile file cannot exhaust the parser's stack. Vectorised."""
-    skeleton = np.frombuffer(_STRING.sub("", text).encode("utf-8"), dtype=np.uint8)
-    step = (np.isin(skeleton, (ord("["), ord("{"))).astype(np.int32)) - np.isin(
-        skeleton, (ord("]"), ord("}"))
-    ).astype(np.int32)
-    return int(np.cumsum(step).max()) if len(step) else 0
+    """The deepest nesting of arrays and objects in JSON ``text`` (strings ignored)."""
+    return structure(text.encode("utf-8")).depth
 
 
 def json_sequence(text: str) -> list | None:
@@ -79,6 +122,8 @@ class JsonText:
 
     document: object = None
     sequence: list | None = None
+    text: str = ""
+    structure: Structure | None = None
     findings: list[Finding] = field(default_factory=list)
     failed: bool = False
 
@@ -101,11 +146,16 @@ def read_json_text(data: bytes, max_depth: int) -> JsonText:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return _failed(out, _not_utf8(exc))
-    depth = nesting_depth(text)
-    if depth > max_depth:
-        return _failed(out, _too_deep(depth, max_depth))
+    out.text, out.structure = text, structure(data)
+    if out.structure.depth > max_depth:
+        return _failed(out, _too_deep(out.structure.depth, max_depth))
+    try:  # sound text, parsed in C; names given twice are looked for later (reader.py)
+        out.document = orjson.loads(data)
+        return out
+    except orjson.JSONDecodeError:
+        pass  # NaN, a sequence, a syntax error, an integer over 64 bits: the stdlib says which
     try:
-        out.document = strict_loads(text)
+        out.document = json.loads(text, parse_constant=_no_constants)
     except NotJsonNumber as exc:
         return _failed(out, _not_a_number(text, str(exc)))
     except RecursionError:
