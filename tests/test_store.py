@@ -190,3 +190,36 @@ def test_both_backends_refuse_what_one_would_store(empty_store, field, value):
             submission_id=None,
         )  # fmt: skip
     assert empty_store.projects().empty
+
+
+def test_insert_columns_stores_what_a_row_by_row_insert_stores(seeded_store):
+    """The driver-level bulk insert (one executemany, bind processing per column) keeps every
+    type as SQLAlchemy's own insert does: datetimes, booleans, NULLs, floats, text, WKB."""
+    from shapely import Point, to_wkb
+
+    from spatial.store.database import insert_columns, project_versions_table
+
+    t = project_versions_table
+    at = datetime(2026, 3, 4, 5, 6, 7, 890000)
+    common = {"valid_from": at, "valid_to": None, "submission_id": None, "changed_by": "t",
+              "change_kind": "create", "is_deleted": False, "name_zh": "名'; DROP TABLE x;--",
+              "floor_area_m2": 1234.5, "status": None}  # fmt: skip
+    shape = to_wkb(Point(114.05, 22.55))
+    with seeded_store.transaction() as conn:
+        conn.execute(insert(t), [{"project_id": "BY-ROW", "geometry": shape, **common}])
+        fixed = {k: v for k, v in common.items() if k not in ("name_zh", "floor_area_m2")}
+        columns = {"project_id": ["BULK-1", "BULK-2"], "name_zh": [common["name_zh"]] * 2,
+                   "floor_area_m2": [1234.5, None], "geometry": [shape, None]}  # fmt: skip
+        assert insert_columns(conn, t, columns, fixed) == 2
+    stored = dump(seeded_store).set_index("project_id")
+    by_row, bulk, empty = stored.loc["BY-ROW"], stored.loc["BULK-1"], stored.loc["BULK-2"]
+    for name in ("valid_from", "valid_to", "is_deleted", "name_zh", "floor_area_m2", "status"):
+        assert (pd.isna(by_row[name]) and pd.isna(bulk[name])) or by_row[name] == bulk[name]
+    assert pd.isna(empty["floor_area_m2"]) and pd.isna(empty["geometry"])
+    found = seeded_store.projects(at=datetime(2026, 3, 5)).set_index("project_id")
+    assert found.loc["BULK-1"].geometry.equals(found.loc["BY-ROW"].geometry)
+    assert (
+        seeded_store.projects(at=datetime(2026, 3, 4, 5, 6, 7))
+        .query("project_id == 'BULK-1'")
+        .empty
+    )  # valid_from compares as a time, to the microsecond

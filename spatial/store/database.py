@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,6 +41,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -418,16 +420,62 @@ def _refuse_unstorable_frame(values: pd.DataFrame, key: str) -> None:
             if bad.any():
                 raise ValueError(f"{name} of {key} {values[key][bad].iloc[0]!r} is not finite")
             continue
-        text = column.map(lambda v: isinstance(v, str) and "\x00" in v, na_action="ignore")
-        if text.fillna(False).astype(bool).any():
-            first = values[key][text.fillna(False).astype(bool)].iloc[0]
-            raise ValueError(f"NUL character in {name} of {key} {first!r}")
-        number = column.map(lambda v: isinstance(v, float) and math.isinf(v), na_action="ignore")
-        if number.fillna(False).astype(bool).any():
+        if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+            # text only: searched in one Arrow kernel, not value by value
+            nul = column.astype("string[pyarrow]").str.contains("\x00", regex=False)
+            text = nul.fillna(False).astype(bool)
+            number = pd.Series(False, index=column.index)
+        else:
+            text = column.map(lambda v: isinstance(v, str) and "\x00" in v, na_action="ignore")
+            text = text.fillna(False).astype(bool)
+            number = column.map(
+                lambda v: isinstance(v, float) and math.isinf(v), na_action="ignore"
+            ).fillna(False)
+        if text.any():
+            raise ValueError(f"NUL character in {name} of {key} {values[key][text].iloc[0]!r}")
+        if number.astype(bool).any():
             raise ValueError(f"{name} of {key} is not finite")
     long = values[key].astype(str).str.len() > 64
     if long.any():
         raise ValueError(f"{key} longer than 64 characters: {values[key][long].iloc[0][:70]!r}")
+
+
+def insert_columns(conn: Connection, table: Table, columns: dict[str, list], fixed: dict) -> int:
+    """Insert one row per position of ``columns`` (name → values, all of one length), each
+    also holding ``fixed`` (name → one value), in one ``executemany`` of the driver.
+
+    The statement is compiled once by SQLAlchemy (so PostGIS's ``ST_GeomFromWKB`` and each
+    dialect's placeholders are its own) and every column's bind processing (SQLite's
+    datetimes and booleans) runs once per column, not once per row and column as
+    ``Connection.execute(insert, rows)`` does."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    if n == 0:
+        return 0
+    dialect = conn.dialect
+    names = [*columns, *fixed]
+    compiled = insert(table).values({k: bindparam(k) for k in names}).compile(dialect=dialect)
+    values = {k: _bound(table.c[k], columns[k], dialect) for k in columns}
+    values |= {k: _bound(table.c[k], [v], dialect)[0] for k, v in fixed.items()}
+    # parameters the statement brought itself (the SRID in PostGIS's ST_GeomFromWKB(?, 4326))
+    fixed = fixed | {k: v for k, v in compiled.params.items() if k not in values}
+    values |= {k: v for k, v in fixed.items() if k not in values}
+    if compiled.positional:  # SQLite: ?, in the statement's order
+        order = compiled.positiontup
+        rows = list(
+            zip(*(values[k] if k in columns else repeat(values[k]) for k in order), strict=False)
+        )  # the fixed values repeat; the columns set the length
+    else:  # psycopg: %(name)s
+        keys, same = list(columns), {k: values[k] for k in fixed}
+        rows = [dict(zip(keys, row, strict=True)) | same
+                for row in zip(*(values[k] for k in keys), strict=True)]  # fmt: skip
+    conn.exec_driver_sql(str(compiled), rows)  # errors wrapped as SQLAlchemy's, as elsewhere
+    return n
+
+
+def _bound(column, values: list, dialect) -> list:
+    """``values`` as the driver takes them for ``column`` (its type's bind processor)."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return values if process is None else [process(v) for v in values]
 
 
 @dataclass(frozen=True)
@@ -873,13 +921,7 @@ class Store:
         fixed = {"valid_from": at, "valid_to": None, "submission_id": submission_id,
                  "changed_by": changed_by, "change_kind": change_kind,
                  "is_deleted": deleted}  # fmt: skip
-        names = list(columns)
-        rows = [
-            dict(zip(names, row, strict=True)) | fixed
-            for row in zip(*columns.values(), strict=True)
-        ]
-        conn.execute(insert(t), rows)
-        return len(rows)
+        return insert_columns(conn, t, columns, fixed)
 
     # -- sites ------------------------------------------------------------------------------------
     def sites(self, at: datetime | None = None, include_deleted: bool = False):
