@@ -1,68 +1,66 @@
-"""Map payload and build time: the app's map against a naive folium map of the same layers.
+"""The map's weight: the city view of N generated project footprints (~50 vertices each) or
+points, as the app and the offline map file draw it, against ``GeoDataFrame.explore()`` of
+the same projects in the same run (geopandas' own map: every column, full precision).
 
-Baseline (measured in the same run): folium.GeoJson of every layer with full-resolution
-outlines and every attribute, folium's default CDN assets. Prints time, peak memory and bytes.
-Run: `make bench` (or `python benchmarks/bench_map_payload.py`).
+Ours draws the projects as a compact layer (spatial.outputs.map_data.CompactLayer): shapes
+simplified and rounded to half a pixel at three zooms past the opening view (no visible loss
+there), text written once per distinct value, popups built in the page — plus the districts,
+parks and control lines, which explore() does not draw. Printed: build time, peak memory
+(tracemalloc), bytes, and the ratio of bytes.
+
+Run: ``make bench`` (or ``python benchmarks/bench_map_payload.py [N …]``).
 """
 
 from __future__ import annotations
 
-import tempfile
+import sys
 import time
 import tracemalloc
-from datetime import date
 from pathlib import Path
 
-import folium
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import projects as generated  # noqa: E402
 
-from spatial.figures.snapshot import take_snapshot
-from spatial.outputs.maps import build_map
-from spatial.store.database import open_store
-from spatial.store.seed import seed_store
+from spatial.figures.overlays import enrich_projects  # noqa: E402
+from spatial.outputs.maps import build_map  # noqa: E402
+from spatial.store.reference import load_reference  # noqa: E402
 
 
-def measure(label: str, build) -> None:
+def measure(build) -> tuple[float, float, int]:
+    """(seconds, peak MB, bytes) of one build-and-render."""
     tracemalloc.start()
     t0 = time.perf_counter()
-    html = build()
+    page = build()
     elapsed = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
-    print(
-        f"{label:<34} {elapsed * 1000:9.1f} ms  {peak / 1e6:8.1f} MB peak  "
-        f"{len(html.encode()):>10,d} bytes"
-    )
+    return elapsed, peak, len(page.encode())
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        seed_store(store)
-        snap = take_snapshot(store, date(2026, 11, 21))
-
-        def ours() -> str:
-            m = build_map(
-                districts=snap.districts,
-                parks=snap.parks,
-                control_lines=snap.control_lines,
-                projects=snap.projects,
+    sizes = [int(a) for a in sys.argv[1:]] or [10_000]
+    ref = load_reference()
+    print(f"{'map of N projects':<30} {'N':>8} {'this project':>14} {'explore()':>12} "
+          f"{'bytes ratio':>11}  {'time':>14}  {'peak memory':>15}")  # fmt: skip
+    for n in sizes:
+        for shape, polygons in (("footprints", True), ("points", False)):
+            projects = enrich_projects(
+                generated(n, polygons=polygons), ref.districts, ref.parks, ref.control_lines
             )
-            return m.get_root().render()
 
-        def baseline() -> str:
-            m = folium.Map(location=(22.64, 114.1), zoom_start=10)
-            for frame in (snap.districts, snap.control_lines, snap.parks, snap.projects):
-                data = frame[frame.geometry.notna()].copy()
-                for col in data.columns:
-                    if col != "geometry":
-                        data[col] = data[col].astype(str)
-                fields = [c for c in data.columns if c != "geometry"]
-                folium.GeoJson(data.to_json(), popup=folium.GeoJsonPopup(fields=fields)).add_to(m)
-            return m.get_root().render()
+            def ours(projects=projects) -> str:
+                m = build_map(districts=ref.districts, parks=ref.parks,
+                              control_lines=ref.control_lines, projects=projects)  # fmt: skip
+                return m.get_root().render()
 
-        print("map of the shipped layers (34 projects, 11 districts, 20 parks, 24 control lines)")
-        measure("baseline: naive folium, full", baseline)
-        measure("app map (simplified, escaped)", ours)
+            def baseline(projects=projects) -> str:
+                return projects.explore().get_root().render()
+
+            t_ours, m_ours, b_ours = measure(ours)
+            t_base, m_base, b_base = measure(baseline)
+            print(f"{shape:<30} {n:>8,} {b_ours / 1e6:>11.1f} MB {b_base / 1e6:>9.1f} MB "
+                  f"{b_ours / b_base:>10.2f}×  {t_ours:>5.1f} s / {t_base:>4.1f} s  "
+                  f"{m_ours:>5.0f} / {m_base:>5.0f} MB")  # fmt: skip
 
 
 if __name__ == "__main__":

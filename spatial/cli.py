@@ -80,7 +80,7 @@ from spatial.figures.scenarios import (
     scenario_list,
 )
 from spatial.figures.site_finder import CRITERIA, SiteCriteria, rank_sites
-from spatial.figures.snapshot import coverage, take_snapshot
+from spatial.figures.snapshot import LEDGER_COLUMNS, coverage, take_snapshot
 from spatial.figures.trajectory import (
     ASSUMPTION_KEYS,
     DEFAULT_DRAWS,
@@ -478,7 +478,7 @@ def cmd_init(args, out) -> int:
 
 def cmd_ledger(args, out) -> int:
     store = _open(args)
-    snapshot = take_snapshot(store, args.as_of)
+    snapshot = take_snapshot(store, args.as_of, project_columns=LEDGER_COLUMNS)
     district = _district(store, args.district) if args.district else None
     judgement = snapshot.judgement(district)
     ledger = judgement.ledger  # at the official stage, for the city or the district

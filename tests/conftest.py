@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from spatial.outputs.map_data import expand_compact
 from spatial.store.database import Store, open_store
 from spatial.store.reference import ReferenceData, load_reference
 from spatial.store.seed import seed_store
@@ -144,10 +145,16 @@ def seeded_store(empty_store: Store, reference: ReferenceData) -> Store:
 _JSON_LITERAL = re.compile(r'JSON\.parse\(("(?:[^"\\]|\\.)*")\)')
 
 
-def map_payloads(page: str) -> list:
+def map_payloads(page: str, expand: bool = True) -> list:
     """What a map page hands to ``JSON.parse``: each layer's FeatureCollection (and the legend),
     decoded the way the browser decodes them (spatial.outputs.map_data)."""
-    return [json.loads(json.loads(m)) for m in _JSON_LITERAL.findall(page)]
+    payloads = [json.loads(json.loads(m)) for m in _JSON_LITERAL.findall(page)]
+    return [
+        expand_compact(p)
+        if expand and isinstance(p, dict) and p.get("type") == "CompactFeatures"
+        else p
+        for p in payloads
+    ]
 
 
 def map_features(page: str) -> list[dict]:

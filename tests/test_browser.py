@@ -1111,3 +1111,55 @@ def test_a_planner_ranks_sites_on_the_map_and_compares_a_scenario(app_server, pa
     assert {"基准", "规划-测试"} <= set(_cells(page))
     page.screenshot(path=str(folder / "scenarios_compared.png"), full_page=True)
     assert page.blocked == []
+
+
+def test_the_page_expands_a_compact_layer_as_python_does(app_server, page, tmp_path):
+    """The projects travel as columns (spatial.outputs.map_data.CompactLayer); the page's
+    JavaScript expands them into features. For points and polygons with hostile text in every
+    shown field, with popups, in both languages, the features Leaflet holds are exactly
+    expand_compact's: the same escaped tooltip and popup, style and coordinates."""
+    from spatial.outputs.map_data import expand_compact
+    from spatial.outputs.maps import build_map
+    from spatial.store.reference import load_reference
+
+    from conftest import map_payloads
+
+    ref = load_reference()
+    _, store, _ = app_server
+    projects = store.projects().head(6).copy()
+    for field in ("name_zh", "name_en", "developer", "industries", "source"):
+        projects[field] = HOSTILE_NAME + "'&\"{{ 7*7 }}"
+    square = Point(114.05, 22.55).buffer(0.003, quad_segs=4)
+    projects.loc[projects.index[:3], "geometry"] = [square, square.buffer(-0.001), square]
+    for lang in ("zh", "en"):
+        chosen = projects.iloc[1]["project_id"]
+        layers = {
+            "districts": ref.districts,
+            "parks": ref.parks,
+            "control_lines": ref.control_lines,
+        }
+        m = build_map(**layers, projects=projects, lang=lang, asset_mode="inline", selected=chosen)
+        html = m.get_root().render()
+        compact = next(
+            p
+            for p in map_payloads(html, expand=False)
+            if isinstance(p, dict) and p.get("type") == "CompactFeatures"
+        )
+        expected = expand_compact(compact)["features"]
+        assert len(expected) == 6 and expected[1]["properties"]["_style"]["weight"] == 4
+        path = tmp_path / f"map_{lang}.html"
+        path.write_text(html, encoding="utf-8")
+        page.goto(path.as_uri())
+        page.wait_for_function(
+            "window.map !== undefined || document.querySelector('.leaflet-container')"
+        )
+        drawn = page.evaluate(
+            "() => { const out = []; const seen = new Set();"
+            " for (const k of Object.keys(window)) { const l = window[k];"
+            "  if (l && l.eachLayer && l.toGeoJSON && !seen.has(l)) { seen.add(l);"
+            "   l.eachLayer(x => { if (x.feature && 'project_id' in x.feature.properties)"
+            "    out.push(x.feature); }); } } return out; }"
+        )
+        assert drawn == expected
+        assert page.evaluate("window.__xss") is None
+    assert page.blocked == []

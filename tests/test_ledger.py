@@ -285,3 +285,20 @@ def test_past_expected_completion_needs_no_confirmed_completion():
     projects.loc[projects["project_id"] == "B", "completion_evidence"] = "planned"
     late = overdue(projects, AS_OF)
     assert late["project_id"].tolist() == ["B", "C"]  # B's completion is only a plan
+
+
+@pytest.mark.parametrize("as_of", [date(2024, 6, 30), date(2026, 11, 21)])
+def test_the_ledger_read_from_its_columns_is_the_full_snapshots(seeded_store, as_of):
+    """``spatial ledger`` reads only LEDGER_COLUMNS (no geometry, no overlays): the verdict,
+    the ledger and its overdue list are those of the full snapshot, city-wide and per
+    district, on both backends."""
+    from spatial.figures.snapshot import LEDGER_COLUMNS, take_snapshot
+
+    full = take_snapshot(seeded_store, as_of)
+    light = take_snapshot(seeded_store, as_of, project_columns=LEDGER_COLUMNS)
+    assert "geometry" not in light.projects and len(light.projects) == len(full.projects)
+    for district in (None, *full.districts["district_id"]):
+        a, b = full.judgement(district), light.judgement(district)
+        assert a.as_json() == b.as_json()
+        pd.testing.assert_frame_equal(a.ledger.by_year, b.ledger.by_year)
+        assert list(a.ledger.overdue["project_id"]) == list(b.ledger.overdue["project_id"])

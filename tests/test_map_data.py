@@ -25,7 +25,7 @@ from spatial.auth import Principal, Role
 from spatial.figures.snapshot import take_snapshot
 from spatial.ingest import submissions as sub
 from spatial.ingest.upload import UploadOptions
-from spatial.outputs.map_data import DataLayer, Verbatim, js_json_literal
+from spatial.outputs.map_data import CompactLayer, DataLayer, Verbatim, js_json_literal
 from spatial.outputs.maps import Basemap, build_map, check_tile_url
 from spatial.outputs.offline_map import offline_map_html
 
@@ -151,7 +151,7 @@ def test_data_layers_skip_the_second_compilation(snapshot):
         projects=snapshot.projects,
     )
     m.get_root().render()
-    layers = [c for c in m._children.values() if isinstance(c, DataLayer)]
+    layers = [c for c in m._children.values() if isinstance(c, DataLayer | CompactLayer)]
     assert len(layers) == 5
     scripts = m.get_root().script._children
     assert all(isinstance(scripts[layer.get_name()], Verbatim) for layer in layers)

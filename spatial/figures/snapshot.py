@@ -25,7 +25,12 @@ from spatial.figures.counting import (
 )
 from spatial.figures.ledger import Ledger, build_ledger
 from spatial.figures.overlays import cluster_codes, enrich_projects
-from spatial.layers import Quality, Stage
+from spatial.layers import (
+    PROJECT_DATE_FIELDS,
+    PROJECT_EVIDENCE_FIELDS,
+    Quality,
+    Stage,
+)
 from spatial.store.database import Store, end_of_day
 
 
@@ -97,19 +102,35 @@ class Snapshot:
         return dict(zip(self.clusters["code"], self.clusters[col], strict=True))
 
 
-def take_snapshot(store: Store, as_of: date | None = None) -> Snapshot:
-    """Read all layers as of the end of ``as_of`` (today when None) and derive overlays."""
+# what the ledger and the verdict read of each project (``spatial ledger``, the headline)
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "name_zh", "name_en", "district_id", "status", "floor_area_m2", "factory_floor_area_m2",
+    *PROJECT_DATE_FIELDS, *PROJECT_EVIDENCE_FIELDS,
+)  # fmt: skip
+
+
+def take_snapshot(
+    store: Store, as_of: date | None = None, project_columns: tuple[str, ...] | None = None
+) -> Snapshot:
+    """Read all layers as of the end of ``as_of`` (today when None) and derive overlays.
+
+    With ``project_columns`` (e.g. :data:`LEDGER_COLUMNS`) only those project fields are read —
+    no geometry, no overlays, no cluster matching: what the ledger and the verdict need, at
+    the cost of reading those columns."""
     as_of = as_of or shenzhen_today()
     districts = store.layer("districts")
     parks = store.layer("parks")
     control_lines = store.layer("control_lines")
-    projects = store.projects(at=end_of_day(as_of))
-    projects = enrich_projects(projects, districts, parks, control_lines)
-    projects["clusters"] = cluster_codes(
-        projects["industries"].fillna("") + ";" + projects["clusters"].fillna(""),
-        store.table("cluster_aliases"),
-        store.table("clusters"),
-    )
+    if project_columns is not None:
+        projects = store.projects(at=end_of_day(as_of), columns=list(project_columns))
+    else:
+        projects = store.projects(at=end_of_day(as_of))
+        projects = enrich_projects(projects, districts, parks, control_lines)
+        projects["clusters"] = cluster_codes(
+            projects["industries"].fillna("") + ";" + projects["clusters"].fillna(""),
+            store.table("cluster_aliases"),
+            store.table("clusters"),
+        )
     return Snapshot(
         as_of=as_of,
         districts=districts,

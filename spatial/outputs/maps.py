@@ -36,10 +36,18 @@ from spatial.layers import (
     label,
 )
 from spatial.outputs.map_assets import STATIC_URL, use_local_assets
-from spatial.outputs.map_data import DataLayer, VerbatimScript, js_json_literal
+from spatial.outputs.map_data import (
+    CompactLayer,
+    DataLayer,
+    VerbatimScript,
+    encode_shapes,
+    js_json_literal,
+    text_column,
+)
 
 SHENZHEN_CENTRE = (22.64, 114.10)
 OPENING_ZOOM = 10  # the whole city
+DETAIL_ZOOMS = 3  # projects are drawn without visible loss up to 3 zooms past the opening
 DISPLAY_SIMPLIFY_DEG = 0.0002  # ~20 m: district outlines for display only
 SITE_COLOURS = {"transferred": "#16a085", "preparing": "#d4ac0d", "reserve": "#5d6d7e"}
 
@@ -231,34 +239,9 @@ def _num(value, digits: int = 0) -> str:
 
 
 def project_popup_html(p: pd.Series, lang: str, district_names: dict, park_names: dict) -> str:
-    status = label(STATUS_LABELS, p.get("status"), lang)
-    level = p.get("control_level")
-    rows = [
-        (
-            t("name", lang),
-            p.get("name_zh") if lang == "zh" else p.get("name_en") or p.get("name_zh"),
-        ),
-        ("ID", p.get("project_id")),
-        (t("district", lang), district_names.get(p.get("district_id"), p.get("district_id"))),
-        (t("park", lang), park_names.get(p.get("park_id"), "—") if p.get("park_id") else "—"),
-        (t("status", lang), status),
-        (t("floor_area", lang), _num(p.get("floor_area_m2"))),
-        (t("factory_floor_area", lang), _num(p.get("factory_floor_area_m2"))),
-        (t("land_area", lang), _num(p.get("land_area_m2"))),
-        (t("plot_ratio", lang), _num(p.get("plot_ratio"), 2)),
-        (t("start_date", lang), p.get("start_date")),
-        (t("completion_date", lang), p.get("completion_date")),
-        (t("delivery_date", lang), p.get("delivery_date")),
-        (t("developer", lang), p.get("developer")),
-        (t("industries", lang), p.get("industries")),
-        (
-            t("control_level", lang),
-            label(CONTROL_LEVEL_LABELS, level, lang) if level not in (None, "none") else "—",
-        ),
-        (t("location_quality", lang), label(QUALITY_LABELS, p.get("location_quality"), lang)),
-        (t("source", lang), p.get("source")),
-    ]
-    return _rows_html(rows)
+    """One project's popup: the rows :func:`popup_columns` gives, as an escaped table."""
+    columns = popup_columns(p.to_frame().T, lang, district_names, park_names)
+    return _rows_html([(shown, columns[key].iloc[0]) for shown, key in popup_rows(columns, lang)])
 
 
 def project_tooltips(projects: pd.DataFrame, lang: str) -> list[str]:
@@ -545,6 +528,7 @@ class _Drawing:
     basemap: Basemap
     district_names: dict
     park_names: dict
+    detail_zoom: float = OPENING_ZOOM + DETAIL_ZOOMS
 
     @property
     def name_col(self) -> str:
@@ -684,40 +668,100 @@ def _add_parks(parks: gpd.GeoDataFrame, dr: _Drawing) -> None:
 def _add_projects(
     projects: gpd.GeoDataFrame, dr: _Drawing, popups: bool, selected: str | None
 ) -> None:
-    """The projects: sized by floor area, coloured by status, ``selected`` highlighted."""
-    pr = projects[projects.geometry.notna()].copy()
-    if not pr.empty:
-        pr = dr.shift(pr)
-        pr["tooltip_html"] = project_tooltips(pr, dr.lang)
-        pr["popup_html"] = (
-            [
-                project_popup_html(r, dr.lang, dr.district_names, dr.park_names)
-                for _, r in pr.iterrows()
-            ]
-            if popups
-            else ""
-        )
-        colours = pr["status"].map({s.value: c for s, c in STATUS_COLOURS.items()})
-        chosen = (pr["project_id"] == selected).to_numpy()
-        pr["style_color"] = np.where(chosen, "#000000", "#333333")
-        pr["style_weight"] = np.where(chosen, 4, 1)
-        pr["style_fillColor"] = colours.fillna("#999999")
-        pr["style_fillOpacity"] = 0.85
-        pr["style_radius"] = _radius(pr["floor_area_m2"]) + np.where(chosen, 6.0, 0.0)
-        pr["style_fill"] = True
-        _data_layer(
-            pr,
-            t("layer_projects", dr.lang),
-            [
-                "style_color",
-                "style_weight",
-                "style_fill",
-                "style_fillColor",
-                "style_fillOpacity",
-                "style_radius",
-            ],
-            id_column="project_id",
-        ).add_to(dr.map)
+    """The projects: sized by floor area, coloured by status, ``selected`` highlighted; sent
+    as a compact layer (:class:`~spatial.outputs.map_data.CompactLayer`) with shapes drawn
+    for ``dr.detail_zoom``."""
+    pr = projects[projects.geometry.notna()]
+    if pr.empty:
+        return
+    pr = dr.shift(pr)
+    CompactLayer(project_payload(pr, dr, popups, selected), t("layer_projects", dr.lang)).add_to(
+        dr.map
+    )
+
+
+def project_payload(pr: gpd.GeoDataFrame, dr: _Drawing, popups: bool, selected) -> dict:
+    """The projects as columns: shapes, the tooltip's and the popup's text, the colours."""
+    lang = dr.lang
+    shapes, scale = encode_shapes(pr.geometry.to_numpy(), dr.detail_zoom)
+    statuses = [s.value for s in STATUS_COLOURS]
+    colour = pd.Categorical(pr["status"], categories=statuses).codes
+    palette = [*STATUS_COLOURS.values(), "#999999"]
+    columns = popup_columns(pr, lang, dr.district_names, dr.park_names)
+    rows = [
+        ("ID" if key == "ID" else t(key, lang), key) for key in columns if key not in TOOLTIP[2:]
+    ]
+    rows = rows if popups else []
+    text = {key: text_column(columns[key]) for key in columns if popups or key in TOOLTIP}
+    return {
+        "id_key": "project_id",
+        "ids": pr["project_id"].astype(str).tolist(),
+        "selected": selected,
+        "shapes": shapes,
+        "scale": scale,
+        "text": text,
+        "tooltip": list(TOOLTIP),
+        "popup": rows,
+        "palette": palette,
+        "colour": np.where(colour < 0, len(palette) - 1, colour).tolist(),
+        "radius": np.round(_radius(pr["floor_area_m2"]), 1).tolist(),
+        "style": {"color": "#333333", "weight": 1, "fill": True, "fillColor": "#999999",
+                  "fillOpacity": 0.85, "radius": 4.0},
+    }  # fmt: skip
+
+
+TOOLTIP = ("name", "status", "tooltip_area")  # the tooltip: name; status · area
+
+
+def popup_rows(columns: dict, lang: str) -> list[tuple[str, str]]:
+    """(label, column key) of each popup row, in order."""
+    return [("ID" if k == "ID" else t(k, lang), k) for k in columns if k not in TOOLTIP[2:]]
+
+
+def popup_columns(p: pd.DataFrame, lang: str, district_names: dict, park_names: dict) -> dict:
+    """Per popup row (keyed by its label's key), each project's display text — the same text
+    :func:`project_popup_html` shows for one project ("—" where missing)."""
+
+    def shown(values) -> pd.Series:
+        s = pd.Series(values, index=p.index, dtype=object)
+        return s.where(s.notna(), "—").map(str)
+
+    def number(col: str, digits: int = 0) -> pd.Series:
+        v = pd.to_numeric(p[col], errors="coerce") if col in p else pd.Series(np.nan, p.index)
+        return v.map(lambda x: "—" if math.isnan(x) else f"{x:,.{digits}f}")
+
+    def labelled(col: str, labels: dict) -> pd.Series:
+        v = p[col] if col in p else pd.Series(None, index=p.index, dtype=object)
+        return v.map(lambda x: label(labels, x, lang))
+
+    get = lambda col: p[col] if col in p else pd.Series(None, index=p.index, dtype=object)  # noqa: E731
+    name = get("name_zh") if lang == "zh" else get("name_en").fillna(get("name_zh"))
+    park = get("park_id")
+    level = get("control_level")
+    return {
+        "name": shown(name),
+        "ID": shown(get("project_id")),
+        "district": shown(get("district_id").map(lambda d: district_names.get(d, d))),
+        "park": shown(park.map(lambda x: park_names.get(x, "—") if x else "—")),
+        "status": shown(labelled("status", STATUS_LABELS)),
+        "floor_area": number("floor_area_m2"),
+        "factory_floor_area": number("factory_floor_area_m2"),
+        "land_area": number("land_area_m2"),
+        "plot_ratio": number("plot_ratio", 2),
+        "start_date": shown(get("start_date")),
+        "completion_date": shown(get("completion_date")),
+        "delivery_date": shown(get("delivery_date")),
+        "developer": shown(get("developer")),
+        "industries": shown(get("industries")),
+        "control_level": shown(level.map(
+            lambda x: label(CONTROL_LEVEL_LABELS, x, lang) if x not in (None, "none") else "—"
+        )),
+        "location_quality": shown(labelled("location_quality", QUALITY_LABELS)),
+        "source": shown(get("source")),
+        "tooltip_area": shown(
+            pd.to_numeric(get("floor_area_m2"), errors="coerce").map(lambda a: fmt_area(a, lang))
+        ),
+    }  # fmt: skip
 
 
 def _add_sites(sites: gpd.GeoDataFrame | None, dr: _Drawing) -> None:
@@ -805,13 +849,16 @@ def build_map(
     selected: str | None = None,
     opening: tuple[tuple[float, float], int] | None = None,
     sites: gpd.GeoDataFrame | None = None,
+    detail_zoom: float | None = None,
 ) -> folium.Map:
     """The product map with districts (labelled), parks, control lines (一级/二级) and projects;
     opened on ``view`` when given (in the display frame: shifted like the overlays on GCJ-02
     tiles). ``popups=False``: a project shows a compact tooltip only, its details being shown
     beside the map (the app); ``selected``: the project drawn highlighted; ``opening``: the
     ((lat, lon), zoom) the map opens on, in the display frame (default: the whole city);
-    ``sites``: the sites layer (地块) with their capacity, drawn under the parks."""
+    ``sites``: the sites layer (地块) with their capacity, drawn under the parks;
+    ``detail_zoom``: the zoom up to which the projects' shapes show no loss (simplified and
+    rounded to half a pixel there; default: three zooms past the opening)."""
     basemap = basemap or Basemap.vector_only()
     centre, zoom = opening or (SHENZHEN_CENTRE, OPENING_ZOOM)
     m = folium.Map(
@@ -839,6 +886,7 @@ def build_map(
         basemap,
         dict(zip(districts["district_id"], districts[name_col], strict=True)),
         dict(zip(parks["park_id"], parks[name_col], strict=True)),
+        detail_zoom or int(zoom) + DETAIL_ZOOMS,
     )
     _add_districts(districts, dr)
     _add_control_lines(control_lines, dr)
