@@ -46,12 +46,12 @@ test: install-test system-deps
 lint: install-test
 	$(VENV)/bin/ruff check spatial tests app.py scripts benchmarks
 
+## make bench: every benchmark against its baseline; one table to benchmarks/README.md
 bench: install
-	$(PY) benchmarks/bench_map_payload.py
-	$(PY) benchmarks/bench_ledger.py
-	$(PY) benchmarks/bench_ingest.py
-	$(PY) benchmarks/bench_report.py
-	$(PY) benchmarks/bench_planning.py
+	$(PY) -m pip install --quiet -e ".[bench]"
+	@url=$$(bash scripts/pg-test-server.sh start) || url=""; \
+	BENCH_POSTGRES_URL="$$url" $(PY) benchmarks/run_all.py; status=$$?; \
+	[ -z "$$url" ] || bash scripts/pg-test-server.sh stop; exit $$status
 
 ## rebuild geodata/ and seeds/projects.csv from ../shared (maintainers only)
 reference: install

@@ -27,6 +27,9 @@ import numpy as np
 import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from table import row  # noqa: E402
+
 STATUSES = ["规划", "在建", "竣工", "交付"]
 
 
@@ -133,6 +136,8 @@ def main() -> None:
                 seconds, rss = run([*me, name, str(folder)])
                 print(f"{label:<34} {n:>8,} {seconds:>11.2f} s {base:>8.2f} s "
                       f"{seconds / base:>5.1f}× {rss:>6.0f} MB  {base_label}")  # fmt: skip
+                row(label, n, f"{seconds:.2f} s", f"{base:.2f} s", seconds / base,
+                    f"{rss:.0f} MB RSS", base_label)  # fmt: skip
             print(f"  ({size:.1f} MB GeoJSON; pyogrio read peak {read_rss:.0f} MB, "
                   f"ogr2ogr peak {ogr_rss:.0f} MB)")  # fmt: skip
 

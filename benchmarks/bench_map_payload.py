@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import projects as generated  # noqa: E402
+from table import row  # noqa: E402
 
 from spatial.figures.overlays import enrich_projects  # noqa: E402
 from spatial.outputs.maps import build_map  # noqa: E402
@@ -61,6 +62,9 @@ def main() -> None:
             print(f"{shape:<30} {n:>8,} {b_ours / 1e6:>11.1f} MB {b_base / 1e6:>9.1f} MB "
                   f"{b_ours / b_base:>10.2f}×  {t_ours:>5.1f} s / {t_base:>4.1f} s  "
                   f"{m_ours:>5.0f} / {m_base:>5.0f} MB")  # fmt: skip
+            row(f"map bytes, project {shape} (city view)", n, f"{b_ours / 1e6:.1f} MB",
+                f"{b_base / 1e6:.1f} MB", b_ours / b_base, f"{m_ours:.0f} MB (Python)",
+                "GeoDataFrame.explore()")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import sys
 import time
 import tracemalloc
 from datetime import date
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +29,9 @@ from spatial.figures.capacity import DEFAULT_PLOT_RATIOS, locate_sites, site_cap
 from spatial.figures.trajectory import build_trajectory
 from spatial.layers import Stage
 from spatial.store.reference import load_reference
+
+sys.path.insert(0, str(Path(__file__).parent))
+from table import row  # noqa: E402
 
 PLEDGE = pd.DataFrame({"year": range(2023, 2028), "target_m2": [20_000_000] * 5})
 
@@ -124,6 +128,9 @@ def main(sizes: list[int]) -> None:
     for step, mine_s, base_s, mine_mb, base_mb in rows:
         print(f"{step:<42} {mine_s:>12.2f}s {base_s:>9.2f}s {mine_s / base_s:>6.1f}× "
               f"{mine_mb:>9.0f} {base_mb:>9.0f}")  # fmt: skip
+        n = int(step.rsplit(", ", 1)[1].split()[0].replace(",", ""))
+        row(step.rsplit(", ", 1)[0], n, f"{mine_s:.2f} s", f"{base_s:.2f} s", mine_s / base_s,
+            f"{mine_mb:.0f} MB (Python)", "plain geopandas / pandas")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from bench_ledger import synthetic
+from generate import projects as generated
 
 from spatial.figures.snapshot import take_snapshot
 from spatial.layers import Stage
@@ -70,14 +70,11 @@ def main() -> None:
         run("shipped data", snap)
         rng = np.random.default_rng(11)
         n = 5_000
-        frame = synthetic(n)
-        frame["district_id"] = rng.choice(snap.districts["district_id"].to_numpy(), n)
+        frame = generated(n)
         frame["park_id"] = np.where(
             rng.random(n) < 0.6, rng.choice(snap.parks["park_id"].to_numpy(), n), None
         )
-        frame["name_zh"] = [f"合成项目{i}" for i in range(n)]
         frame["name_en"] = [f"Synthetic {i}" for i in range(n)]
-        frame["quality"] = "approximate"
         frame["location_quality"] = "missing"
         run("synthetic register", replace(snap, projects=frame))
 
