@@ -24,25 +24,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
+from generate import points_inside  # noqa: E402
 from table import row  # noqa: E402
 
 STATUSES = ["规划", "在建", "竣工", "交付"]
-
-
-def points_inside(district, n: int, seed: int = 3) -> np.ndarray:
-    """``n`` random lon-lat points at least ~200 m inside ``district``'s outline."""
-    rng = np.random.default_rng(seed)
-    inner = shapely.buffer(district, -0.002)
-    minx, miny, maxx, maxy = inner.bounds
-    found = np.empty((0, 2))
-    while len(found) < n:
-        xy = np.column_stack([rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)])
-        found = np.vstack([found, xy[shapely.contains_xy(inner, xy[:, 0], xy[:, 1])]])
-    return found[:n]
 
 
 def register(n: int, changed_every: int = 0) -> bytes:
@@ -51,7 +39,7 @@ def register(n: int, changed_every: int = 0) -> bytes:
     from spatial.store.reference import load_reference
 
     outline = load_reference().districts.set_index("district_id").geometry["baoan"]
-    xy = points_inside(outline, n)
+    xy = points_inside(outline, n, np.random.default_rng(3))
     features = []
     for i in range(n):
         area = (i % 59) + 1 + (1 if changed_every and i % changed_every == 0 else 0)

@@ -73,6 +73,20 @@ class VerbatimScript:
         figure.script.add_child(Verbatim(script), name=self.get_name())
 
 
+# how a data layer's features are drawn: its own style, a circle for a point, the escaped
+# tooltip and popup it carries (shared by DataLayer and CompactLayer; no data in it)
+FEATURE_OPTIONS = """{
+    style: function(f) { return f.properties._style; },
+    pointToLayer: function(f, latlng) { return L.circleMarker(latlng, f.properties._style); },
+    onEachFeature: function(f, layer) {
+        if (f.properties._tooltip) { layer.bindTooltip(f.properties._tooltip, {sticky: true}); }
+        if (f.properties._popup) {
+            layer.bindPopup(f.properties._popup, {maxWidth: 360, maxHeight: 420});
+        }
+    }
+}"""
+
+
 class DataLayer(VerbatimScript, folium.map.Layer):
     """A GeoJSON overlay whose features — and every uploaded text in them — are data.
 
@@ -83,24 +97,14 @@ class DataLayer(VerbatimScript, folium.map.Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJSON(JSON.parse({{ this.payload }}), {
-            style: function(f) { return f.properties._style; },
-            pointToLayer: function(f, latlng) {
-                return L.circleMarker(latlng, f.properties._style);
-            },
-            onEachFeature: function(f, layer) {
-                if (f.properties._tooltip) {
-                    layer.bindTooltip(f.properties._tooltip, {sticky: true});
-                }
-                if (f.properties._popup) {
-                    layer.bindPopup(f.properties._popup, {maxWidth: 360, maxHeight: 420});
-                }
-            }
-        });
+        var {{ this.get_name() }} = L.geoJSON(JSON.parse({{ this.payload }}),
+            {{ this.feature_options }});
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
+
+    feature_options = FEATURE_OPTIONS
 
     def __init__(self, features: Iterable[dict], name: str):
         super().__init__(name=name, overlay=True, control=True, show=True)
@@ -124,6 +128,7 @@ class DataLayer(VerbatimScript, folium.map.Layer):
 METRES_PER_DEGREE = 111_320.0
 GEOMETRY_CODES = {"Point": 0, "LineString": 1, "Polygon": 2, "MultiPoint": 3,
                   "MultiLineString": 4, "MultiPolygon": 5}  # fmt: skip
+GEOMETRY_TYPES = {code: kind for kind, code in GEOMETRY_CODES.items()}
 
 
 def pixel_metres(zoom: float, lat: float = 22.6) -> float:
@@ -183,7 +188,7 @@ def decode_shape(code: list | None, scale: int) -> dict | None:
             out.append([x / scale, y / scale])
         return out
 
-    kind = {v: k for k, v in GEOMETRY_CODES.items()}[code[0]]
+    kind = GEOMETRY_TYPES[code[0]]
     if kind == "Point":
         return {"type": kind, "coordinates": [code[1] / scale, code[2] / scale]}
     if kind in ("LineString", "MultiPoint"):
@@ -292,25 +297,15 @@ class CompactLayer(VerbatimScript, folium.map.Layer):
                 props[d.id_key] = fid;
                 return {type: "Feature", geometry: shape(d.shapes[i]), properties: props};
             });
-            return L.geoJSON({type: "FeatureCollection", features: features}, {
-                style: function(f) { return f.properties._style; },
-                pointToLayer: function(f, latlng) {
-                    return L.circleMarker(latlng, f.properties._style);
-                },
-                onEachFeature: function(f, layer) {
-                    if (f.properties._tooltip) {
-                        layer.bindTooltip(f.properties._tooltip, {sticky: true});
-                    }
-                    if (f.properties._popup) {
-                        layer.bindPopup(f.properties._popup, {maxWidth: 360, maxHeight: 420});
-                    }
-                }
-            });
+            return L.geoJSON({type: "FeatureCollection", features: features},
+                {{ this.feature_options }});
         })();
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
+
+    feature_options = FEATURE_OPTIONS
 
     def __init__(self, payload: dict, name: str):
         super().__init__(name=name, overlay=True, control=True, show=True)

@@ -471,20 +471,20 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, list], fix
     dialect = conn.dialect
     names = [*columns, *fixed]
     compiled = insert(table).values({k: bindparam(k) for k in names}).compile(dialect=dialect)
-    values = {k: _bound(table.c[k], columns[k], dialect) for k in columns}
-    values |= {k: _bound(table.c[k], [v], dialect)[0] for k, v in fixed.items()}
-    # parameters the statement brought itself (the SRID in PostGIS's ST_GeomFromWKB(?, 4326))
-    fixed = fixed | {k: v for k, v in compiled.params.items() if k not in values}
-    values |= {k: v for k, v in fixed.items() if k not in values}
+    varying = {k: _bound(table.c[k], columns[k], dialect) for k in columns}
+    # one value for every row: ``fixed``, and what the statement brought itself (the SRID in
+    # PostGIS's ST_GeomFromWKB(?, 4326))
+    same = {k: v for k, v in compiled.params.items() if k not in names}
+    same |= {k: _bound(table.c[k], [v], dialect)[0] for k, v in fixed.items()}
     if compiled.positional:  # SQLite: ?, in the statement's order
         order = compiled.positiontup
         rows = list(
-            zip(*(values[k] if k in columns else repeat(values[k]) for k in order), strict=False)
+            zip(*(varying[k] if k in varying else repeat(same[k]) for k in order), strict=False)
         )  # the fixed values repeat; the columns set the length
     else:  # psycopg: %(name)s
-        keys, same = list(columns), {k: values[k] for k in fixed}
+        keys = list(varying)
         rows = [dict(zip(keys, row, strict=True)) | same
-                for row in zip(*(values[k] for k in keys), strict=True)]  # fmt: skip
+                for row in zip(*varying.values(), strict=True)]  # fmt: skip
     conn.exec_driver_sql(str(compiled), rows)  # errors wrapped as SQLAlchemy's, as elsewhere
     return n
 
