@@ -85,16 +85,16 @@ def projects(n: int, seed: int = 7, polygons: bool = False) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=shapes, crs=WGS84)
 
 
-def store_with_projects(url: str, n: int, seed: int = 7):
+def store_with_projects(url: str, n: int, seed: int = 7, polygons: bool = False):
     """A store at ``url`` with the shipped reference data and ``n`` generated projects (one
-    version each, written as a commit writes them)."""
+    version each, written as a commit writes them; footprints with ``polygons``)."""
     from spatial.store.database import open_store
     from spatial.store.seed import ensure_seeded
 
     store = open_store(url)
     store.create_schema()
     ensure_seeded(store)
-    frame = projects(n, seed)
+    frame = projects(n, seed, polygons=polygons)
     with store.transaction() as conn:
         for start in range(0, n, 200_000):  # bounded memory per batch
             store.write_project_versions(

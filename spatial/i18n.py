@@ -294,6 +294,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "{name}: outline missing (no public boundary)",
     ),
     "map_search": ("查找项目", "Find a project"),
+    "map_tiles_building": (
+        "正在为大量项目生成矢量瓦片（数据更新后首次打开时）……",
+        "Cutting the many projects into vector tiles (the first view after a change)…",
+    ),
     "map_search_placeholder": ("输入项目编号或名称", "Type a project id or name"),
     "map_details_hint": (
         "点击地图上的项目，或在下方表格中选择一行，在此查看详情、意见与变更记录。",

@@ -23,12 +23,14 @@ STATIC_URL = "/app/static/vendor"
 
 _LEAFLET_DIR = Path(xs_leaflet.BASE_DIR)
 _JQUERY_DIR = Path(xs_jquery.BASE_DIR)
+_VENDORED = Path(__file__).resolve().parent / "vendor"  # see vendor/README.md
 
 # name in static/vendor -> file in the installed package
 VENDOR_FILES: dict[str, Path] = {
     "leaflet.js": _LEAFLET_DIR / "leaflet.js",
     "leaflet.css": _LEAFLET_DIR / "leaflet.css",
     "jquery.min.js": _JQUERY_DIR / "jquery.min.js",
+    "protomaps-leaflet.js": _VENDORED / "protomaps-leaflet.js",  # vector tiles (issue 14)
     "images/layers.png": _LEAFLET_DIR / "images" / "layers.png",
     "images/layers-2x.png": _LEAFLET_DIR / "images" / "layers-2x.png",
     "images/marker-icon.png": _LEAFLET_DIR / "images" / "marker-icon.png",
@@ -67,24 +69,29 @@ def _inline_css() -> str:
     return "data:text/css;base64," + base64.b64encode(css.encode("utf-8")).decode("ascii")
 
 
-def asset_links(mode: str = "static", base_url: str = STATIC_URL) -> tuple[list, list]:
-    """(js, css) lists in folium's ``default_js``/``default_css`` form."""
+def asset_links(
+    mode: str = "static", base_url: str = STATIC_URL, tiles: bool = False
+) -> tuple[list, list]:
+    """(js, css) lists in folium's ``default_js``/``default_css`` form; ``tiles``: with the
+    vector-tile renderer (protomaps-leaflet) too."""
+    scripts = ["leaflet.js", "jquery.min.js"] + (["protomaps-leaflet.js"] if tiles else [])
+    names = {"leaflet.js": "leaflet", "jquery.min.js": "jquery",
+             "protomaps-leaflet.js": "protomaps_leaflet"}  # fmt: skip
     if mode == "inline":
-        js = [
-            ("leaflet", _data_uri(VENDOR_FILES["leaflet.js"], "text/javascript")),
-            ("jquery", _data_uri(VENDOR_FILES["jquery.min.js"], "text/javascript")),
-        ]
+        js = [(names[s], _data_uri(VENDOR_FILES[s], "text/javascript")) for s in scripts]
         return js, [("leaflet_css", _inline_css())]
     if mode != "static":
         raise ValueError(f"unknown asset mode {mode!r}: use 'static' or 'inline'")
     base = base_url.rstrip("/")
-    js = [("leaflet", f"{base}/leaflet.js"), ("jquery", f"{base}/jquery.min.js")]
+    js = [(names[s], f"{base}/{s}") for s in scripts]
     return js, [("leaflet_css", f"{base}/leaflet.css")]
 
 
-def use_local_assets(m: folium.Map, mode: str = "static", base_url: str = STATIC_URL) -> None:
-    """Point a folium map at local Leaflet/jQuery instead of the CDNs (no bootstrap/fontawesome:
-    the map uses neither)."""
-    js, css = asset_links(mode, base_url)
+def use_local_assets(
+    m: folium.Map, mode: str = "static", base_url: str = STATIC_URL, tiles: bool = False
+) -> None:
+    """Point a folium map at local Leaflet/jQuery (and, with ``tiles``, protomaps-leaflet)
+    instead of the CDNs (no bootstrap/fontawesome: the map uses neither)."""
+    js, css = asset_links(mode, base_url, tiles)
     m.default_js = js
     m.default_css = css

@@ -311,3 +311,103 @@ class CompactLayer(VerbatimScript, folium.map.Layer):
         super().__init__(name=name, overlay=True, control=True, show=True)
         self._name = "CompactLayer"
         self.payload = js_json_literal(payload | {"type": "CompactFeatures"})
+
+
+# -- a tiled layer: the projects as vector tiles (issue 14) --------------------------------------
+# Above spatial.outputs.vector_tiles.TILED_FROM located projects the page reads them from a
+# PMTiles archive (served, or embedded as {"z/x/y": base64 MVT} in a standalone file) and draws
+# them with protomaps-leaflet on canvas tiles in a pane of its own above the other overlays (it
+# lets the pointer through to them). The payload carries no project text: names and areas are in
+# the tiles, and the tooltip is built and escaped here from a feature's properties, as
+# ``project_tooltips`` builds it. ``visible`` has one bit per feature index: a filter changes the
+# bits, never the archive.
+
+
+class TiledProjects(VerbatimScript, folium.map.Layer):
+    """The projects drawn from vector tiles (see above); every text stays data."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function(map) {
+            var d = JSON.parse({{ this.payload }});
+            var bytes = function(b64) {
+                var s = atob(b64), a = new Uint8Array(s.length);
+                for (var k = 0; k < s.length; k++) { a[k] = s.charCodeAt(k); }
+                return a;
+            };
+            var bits = bytes(d.visible);
+            var shown = function(f) {
+                var i = f.props.i;
+                return ((bits[i >> 3] >> (i & 7)) & 1) === 1;
+            };
+            var source = d.url !== null ? d.url : {  // embedded: gzipped tiles, inflated here
+                getZxy: function(z, x, y) {
+                    var t = d.tiles[z + "/" + x + "/" + y];
+                    if (t === undefined) { return Promise.resolve(undefined); }
+                    var inflated = new Blob([bytes(t)]).stream()
+                        .pipeThrough(new DecompressionStream("gzip"));
+                    return new Response(inflated).arrayBuffer().then(function(b) {
+                        return {data: b};
+                    });
+                }
+            };
+            var fill = function(z, f) { return d.palette[f.props.s]; };
+            var pane = map.getPane("szProjects") || map.createPane("szProjects");
+            pane.style.zIndex = 450;
+            pane.style.pointerEvents = "none";
+            var rule = function(kind, symbolizer) {
+                return {dataLayer: d.layer, symbolizer: symbolizer,
+                        filter: function(z, f) { return f.geomType === kind && shown(f); }};
+            };
+            var layer = protomapsL.leafletLayer({
+                url: source, levelDiff: 0, maxDataZoom: d.max_data_zoom, pane: "szProjects",
+                attribution: "", labelRules: [],
+                paintRules: [
+                    rule(3, new protomapsL.PolygonSymbolizer({fill: fill, opacity: 0.85,
+                                                             stroke: "#333333", width: 0.6})),
+                    rule(2, new protomapsL.LineSymbolizer({color: fill, width: 2})),
+                    rule(1, new protomapsL.CircleSymbolizer({
+                        radius: function(z, f) { return f.props.r; }, fill: fill,
+                        opacity: 0.85, stroke: "#333333", width: 1}))
+                ]
+            });
+            var esc = function(s) {
+                return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;")
+                    .replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
+            };
+            layer.projectAt = function(latlng) {
+                var hits = layer.queryTileFeaturesDebug(latlng.lng, latlng.lat, 8).get("") || [];
+                for (var k = hits.length - 1; k >= 0; k--) {
+                    if (hits[k].layerName === d.layer && shown(hits[k].feature)) {
+                        return hits[k].feature.props;
+                    }
+                }
+                return null;
+            };
+            layer.tooltipText = function(p) {
+                var zh = d.lang === "zh";
+                return '<b style="white-space:normal">' + esc(zh ? p.n : p.e) + "</b><br>"
+                    + esc(d.status_labels[p.s]) + " \u00b7 " + esc(zh ? p.az : p.ae);
+            };
+            var tip = L.tooltip({direction: "top", offset: [0, -8], className: "sz-tile-tip"});
+            map.on("mousemove", function(e) {
+                if (!map.hasLayer(layer)) { return; }
+                var p = layer.projectAt(e.latlng);
+                if (p === null) { map.closeTooltip(tip); return; }
+                tip.setContent(layer.tooltipText(p)).setLatLng(e.latlng);
+                if (!map.hasLayer(tip)) { map.openTooltip(tip); }
+            });
+            map.on("mouseout", function() { map.closeTooltip(tip); });
+            window.szTiledProjects = layer;
+            return layer;
+        })({{ this._parent.get_name() }});
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, payload: dict, name: str):
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "TiledProjects"
+        self.payload = js_json_literal(payload | {"type": "TiledProjects"})

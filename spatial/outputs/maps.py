@@ -39,10 +39,19 @@ from spatial.outputs.map_assets import STATIC_URL, use_local_assets
 from spatial.outputs.map_data import (
     CompactLayer,
     DataLayer,
+    TiledProjects,
     VerbatimScript,
     encode_shapes,
     js_json_literal,
     text_column,
+)
+from spatial.outputs.vector_tiles import (
+    LAYER,
+    MAX_DATA_ZOOM,
+    STATUSES,
+    MapTiles,
+    embedded_tiles,
+    visible_bits,
 )
 
 SHENZHEN_CENTRE = (22.64, 114.10)
@@ -666,18 +675,76 @@ def _add_parks(parks: gpd.GeoDataFrame, dr: _Drawing) -> None:
 
 
 def _add_projects(
-    projects: gpd.GeoDataFrame, dr: _Drawing, popups: bool, selected: str | None
+    projects: gpd.GeoDataFrame,
+    dr: _Drawing,
+    popups: bool,
+    selected: str | None,
+    tiles: MapTiles | None = None,
 ) -> None:
     """The projects: sized by floor area, coloured by status, ``selected`` highlighted; sent
     as a compact layer (:class:`~spatial.outputs.map_data.CompactLayer`) with shapes drawn
-    for ``dr.detail_zoom``."""
+    for ``dr.detail_zoom`` — or, with ``tiles``, drawn from vector tiles
+    (:class:`~spatial.outputs.map_data.TiledProjects`) with the selected one on top."""
     pr = projects[projects.geometry.notna()]
     if pr.empty:
         return
     pr = dr.shift(pr)
-    CompactLayer(project_payload(pr, dr, popups, selected), t("layer_projects", dr.lang)).add_to(
-        dr.map
-    )
+    name = t("layer_projects", dr.lang)
+    if tiles is None:
+        CompactLayer(project_payload(pr, dr, popups, selected), name).add_to(dr.map)
+        return
+    TiledProjects(tiled_payload(pr, dr, tiles), name).add_to(dr.map)
+    chosen = pr[pr["project_id"] == selected]
+    if not chosen.empty:
+        CompactLayer(project_payload(chosen, dr, popups, selected), name + " ★").add_to(dr.map)
+
+
+def tiled_payload(pr: gpd.GeoDataFrame, dr: _Drawing, tiles: MapTiles) -> dict:
+    """What the tiled layer needs besides the tiles: which features are shown, the colours and
+    the status labels (no project text: that is in the tiles)."""
+    return {
+        "layer": LAYER,
+        "url": tiles.url,
+        "tiles": None if tiles.url else embedded_tiles(tiles.archive.path, tiles.bounds),
+        "visible": visible_bits(tiles.archive, pr["project_id"].astype(str)),
+        "palette": [*STATUS_COLOURS.values(), "#999999"],
+        "status_labels": [label(STATUS_LABELS, s, dr.lang) for s in STATUSES]
+        + [label(STATUS_LABELS, None, dr.lang)],
+        "lang": dr.lang,
+        "max_data_zoom": MAX_DATA_ZOOM,
+    }
+
+
+def project_at(
+    projects: gpd.GeoDataFrame, lat: float, lon: float, zoom: float, gcj02: bool = False
+) -> str | None:
+    """The project a click at (``lat``, ``lon``) in the display frame falls on, as the tiled
+    layer draws it: a shape containing the point, else the nearest point or line within its
+    drawn radius plus a few pixels at ``zoom``; None if none."""
+    pr = projects[projects.geometry.notna()]
+    if pr.empty:
+        return None
+    geoms = (frame_to_gcj02(pr) if gcj02 else pr).geometry.to_numpy()
+    here = shapely.points(lon, lat)
+    tree = shapely.STRtree(geoms)
+    inside = tree.query(here, predicate="intersects")
+    polygons = inside[np.isin(shapely.get_type_id(geoms[inside]), (3, 6))]  # (multi)polygons
+    if len(polygons):
+        smallest = polygons[np.argmin(shapely.area(geoms[polygons]))]
+        return str(pr["project_id"].iloc[smallest])
+    reach = (24.0 + 4.0) * pixel_degrees(zoom)  # the largest drawn radius, and a margin
+    near, dist = tree.query_nearest(here, max_distance=reach, return_distance=True)
+    if not len(near):
+        return None
+    radius = _radius(pr["floor_area_m2"].iloc[near]) + 4.0
+    hit = dist <= radius * pixel_degrees(zoom)
+    return str(pr["project_id"].iloc[near[hit][0]]) if hit.any() else None
+
+
+def pixel_degrees(zoom: float) -> float:
+    """The width of one web-map pixel at ``zoom`` in degrees of longitude (a north-south
+    distance looks ~8 % longer on screen at Shenzhen's latitude)."""
+    return 360.0 / (256 * 2**zoom)
 
 
 def project_payload(pr: gpd.GeoDataFrame, dr: _Drawing, popups: bool, selected) -> dict:
@@ -850,6 +917,7 @@ def build_map(
     opening: tuple[tuple[float, float], int] | None = None,
     sites: gpd.GeoDataFrame | None = None,
     detail_zoom: float | None = None,
+    tiles: MapTiles | None = None,
 ) -> folium.Map:
     """The product map with districts (labelled), parks, control lines (一级/二级) and projects;
     opened on ``view`` when given (in the display frame: shifted like the overlays on GCJ-02
@@ -858,7 +926,8 @@ def build_map(
     ((lat, lon), zoom) the map opens on, in the display frame (default: the whole city);
     ``sites``: the sites layer (地块) with their capacity, drawn under the parks;
     ``detail_zoom``: the zoom up to which the projects' shapes show no loss (simplified and
-    rounded to half a pixel there; default: three zooms past the opening)."""
+    rounded to half a pixel there; default: three zooms past the opening); ``tiles``: the
+    projects drawn from vector tiles (:class:`MapTiles`, for large layers) instead."""
     basemap = basemap or Basemap.vector_only()
     centre, zoom = opening or (SHENZHEN_CENTRE, OPENING_ZOOM)
     m = folium.Map(
@@ -869,7 +938,7 @@ def build_map(
         prefer_canvas=False,
         height=height,
     )
-    use_local_assets(m, asset_mode, asset_base_url)
+    use_local_assets(m, asset_mode, asset_base_url, tiles=tiles is not None)
     if basemap.url:
         folium.TileLayer(
             tiles=basemap.url,
@@ -892,7 +961,7 @@ def build_map(
     _add_control_lines(control_lines, dr)
     _add_sites(sites, dr)
     _add_parks(parks, dr)
-    _add_projects(projects, dr, popups, selected)
+    _add_projects(projects, dr, popups, selected, tiles)
     missing = _add_labels(districts, projects, dr)
     MapTools(lang, gcj02=basemap.gcj02).add_to(m)
     Legend(legend_html(lang, missing, with_sites=sites is not None and not sites.empty)).add_to(m)

@@ -4,13 +4,16 @@ data are inlined, so it opens with no internet and no server."""
 from __future__ import annotations
 
 import html
+import tempfile
 from datetime import date
+from pathlib import Path
 
 from spatial.auth import Action, Principal, require
 from spatial.clock import beijing_text
 from spatial.figures.filters import ProjectFilter
 from spatial.figures.snapshot import take_snapshot
 from spatial.outputs.maps import Basemap, MapView, build_map
+from spatial.outputs.vector_tiles import tiles_for_map
 from spatial.store.database import Store, utcnow
 
 
@@ -23,22 +26,30 @@ def offline_map_html(
     view: MapView | None = None,
 ) -> bytes:
     """The map as one self-contained HTML file (vector basemap; no tiles to fetch), opened on
-    ``view`` (the user's current extent) when given, else on the whole city."""
+    ``view`` (the user's current extent) when given, else on the whole city. Many projects
+    (see :func:`~spatial.outputs.vector_tiles.tiles_for_map`) travel as the vector tiles of
+    that extent, embedded."""
     require(actor, Action.EXPORT, actor.district_id)
     filters = filters or ProjectFilter()
     snap = take_snapshot(store, as_of).readable_by(actor)
     projects = filters.apply(snap.projects)
-    m = build_map(
-        districts=snap.districts,
-        parks=snap.parks,
-        control_lines=snap.control_lines,
-        projects=projects,
-        lang=lang,
-        basemap=Basemap.vector_only(),
-        asset_mode="inline",
-        height=900,
-        view=view,
-    )
+    extent = None if view is None else (view.west, view.south, view.east, view.north)
+    with tempfile.TemporaryDirectory(prefix="offline-map-") as work:
+        tiles = tiles_for_map(
+            snap, actor, Path(work) / "tiles", None, Path(work) / "key", bounds=extent
+        )
+        m = build_map(
+            districts=snap.districts,
+            parks=snap.parks,
+            control_lines=snap.control_lines,
+            projects=projects,
+            lang=lang,
+            basemap=Basemap.vector_only(),
+            asset_mode="inline",
+            height=900,
+            view=view,
+            tiles=tiles,
+        )
     title = "深圳工业空间地图" if lang == "zh" else "Shenzhen industrial space map"
     extent = (
         ("全市" if lang == "zh" else "whole city")

@@ -25,9 +25,19 @@ from spatial.layers import (
     Status,
     label,
 )
-from spatial.outputs.maps import OPENING_ZOOM, SHENZHEN_CENTRE, Basemap, MapView, build_map
+from spatial.outputs.maps import (
+    OPENING_ZOOM,
+    SHENZHEN_CENTRE,
+    Basemap,
+    MapView,
+    build_map,
+    project_at,
+)
 from spatial.outputs.offline_map import offline_map_html
+from spatial.outputs.vector_tiles import MapTiles, tiles_for_map
+from spatial.store.database import default_database_url
 from spatial.ui.common import (
+    APP_DIR,
     COUNTED_FILTER,
     PROJECT_FOCUS,
     as_of_input,
@@ -155,6 +165,16 @@ def basemap_input(lg: str) -> Basemap:
 MAP_HEIGHT = 720  # px: most of a laptop's window beside the details panel (a CSS height
 # override would fight the component's own frame height and make the map report two views)
 STATE = "map_state"  # the view, the selected project and what the last run saw
+TILES_DIR = APP_DIR / "static" / "tiles"  # served at TILES_URL (Streamlit's static serving)
+TILES_URL = "/app/static/tiles"
+TILES_KEY = APP_DIR / "var" / "map-tiles.key"  # names the archives; never served
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _map_tiles(_snap: Snapshot, key: tuple, _who, gcj02: bool) -> MapTiles | None:
+    """The readable projects' vector tiles, once per store revision, date, user and frame
+    (``key``); None for a layer small enough for GeoJSON."""
+    return tiles_for_map(_snap, _who, TILES_DIR, TILES_URL, TILES_KEY, gcj02=gcj02)
 
 
 def _state() -> dict:
@@ -171,6 +191,7 @@ def _state() -> dict:
             "search": None,
             "returned": None,  # the map's last reported (centre, zoom)
             "clicked": None,  # the last clicked feature's id, as reported
+            "clicked_at": None,  # the last click's place on a tiled map, as reported
             "table": 0,  # generation of the table's key: a new one clears its selection
         },
     )
@@ -220,6 +241,11 @@ def render() -> None:
     if drawn != state["drawn"] and not state["moved"] and state["centre"] is not None:
         state["passed"] = (state["centre"], state["zoom"])
     state["drawn"], state["moved"] = drawn, False
+    who = principal()
+    with st.spinner(t("map_tiles_building", lg)):
+        tiles = _map_tiles(
+            snap, (default_database_url(), store().revision(), as_of, who), who, basemap.gcj02
+        )
     m = build_map(
         districts=snap.districts,
         parks=snap.parks,
@@ -230,6 +256,7 @@ def render() -> None:
         popups=False,  # the details are in the panel beside the map
         selected=selected,
         opening=state["passed"],
+        tiles=tiles,
     )
     left, right = st.columns([3, 1.3])
     with left:
@@ -240,12 +267,16 @@ def render() -> None:
                 use_container_width=True,
                 # the view comes back as bounds: returning Leaflet's centre and zoom as well
                 # made streamlit-folium redraw the map at its opening view on some reruns
-                returned_objects=["bounds", "last_active_drawing"],
+                # a tiled layer's features are no Leaflet layers: its clicks come back as places
+                returned_objects=["bounds", "last_active_drawing"]
+                + (["last_clicked"] if tiles is not None else []),
                 key="main_map",
             )
             or {}
         )
     _keep_reported_view(state, m, out)
+    if tiles is not None:
+        _follow_tiled_click(state, out, shown, basemap.gcj02)
     _follow_click(state, out)
     with right:
         details_panel(snap, selected, lg)
@@ -314,6 +345,21 @@ def _follow_click(state: dict, out: dict) -> None:
             state["selected"] = clicked
             state["table"] += 1  # the table follows the map
             st.rerun()
+
+
+def _follow_tiled_click(state: dict, out: dict, shown: pd.DataFrame, gcj02: bool) -> None:
+    """A click on a tiled map selects the shown project drawn under it (found in the library
+    as the layer draws it); a click beside every project changes nothing."""
+    at = out.get("last_clicked")
+    if not at or at == state["clicked_at"]:
+        return
+    state["clicked_at"] = at
+    zoom = state["zoom"] if state["zoom"] is not None else OPENING_ZOOM
+    found = project_at(shown, float(at["lat"]), float(at["lng"]), zoom, gcj02)
+    if found is not None and found != state["selected"]:
+        state["selected"] = found
+        state["table"] += 1
+        st.rerun()
 
 
 def _select(state: dict, project_id: str, located: pd.DataFrame, gcj02: bool) -> None:

