@@ -146,7 +146,7 @@ def main() -> None:
     from spatial.auth import Principal, Role
     from spatial.store import accounts
 
-    print(f"{'map page, N projects':<34} {'N':>8} {'tiles':>9} {'GeoJSON':>9} {'ratio':>6}"
+    print(f"{'map page, N projects':<46} {'N':>8} {'tiles':>9} {'GeoJSON':>9} {'ratio':>6}"
           f"  {'frame HTML (tiles / GeoJSON)':>28}")  # fmt: skip
     for n in sizes:
         for shape, polygons in (("points", False), ("footprints", True)):
@@ -160,13 +160,17 @@ def main() -> None:
             results = {}
             for mode, env in (("tiles", {}), ("geojson", {"SPATIAL_MAP_TILED_FROM": str(10 * n)})):
                 with app(url, env, work / f"{mode}.log") as base:
-                    results[mode] = visit_times(base, tiled=mode == "tiles")
+                    try:
+                        results[mode] = visit_times(base, tiled=mode == "tiles")
+                    except Exception as exc:  # say which run failed, with its server's log
+                        log = (work / f"{mode}.log").read_text()[-2000:]
+                        raise SystemExit(f"{shape} {mode} at {n:,}: {exc}\n{log}") from exc
             tiles, geo = results["tiles"], results["geojson"]
             for k, moment in enumerate(("cold (first visit)", "warm (cached)", "a filter")):
                 step = f"map page drawn, {shape}, {moment}"
-                print(f"{step:<34} {n:>8,} {tiles[k]:>8.2f}s {geo[k]:>8.2f}s "
+                print(f"{step:<46} {n:>8,} {tiles[k]:>8.2f}s {geo[k]:>8.2f}s "
                       f"{tiles[k] / geo[k]:>5.2f}×  {tiles[3] / 1e6:>10.2f} / "
-                      f"{geo[3] / 1e6:.2f} MB")  # fmt: skip
+                      f"{geo[3] / 1e6:.2f} MB", flush=True)  # fmt: skip
                 row(step, n, f"{tiles[k]:.2f} s", f"{geo[k]:.2f} s", tiles[k] / geo[k],
                     f"{tiles[3] / 1e6:.1f} MB page", "the same page, GeoJSON layer")  # fmt: skip
             shutil.rmtree(work, ignore_errors=True)

@@ -294,6 +294,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "{name}: outline missing (no public boundary)",
     ),
     "map_search": ("查找项目", "Find a project"),
+    "map_search_matches": ("匹配的项目", "Matching projects"),
+    "map_search_none": (
+        "没有编号或名称含此文字的项目。",
+        "No project id or name contains this text.",
+    ),
+    "map_table_in_view": (
+        "下表列出当前视图内的项目（按编号前 {n:,} 个，视图内共 {total:,} 个）；"
+        "缩放地图或筛选以缩小范围。",
+        "The table lists the projects in the current view (the first {n:,} by id of "
+        "{total:,} in view); zoom the map or filter to narrow it.",
+    ),
     "map_tiles_building": (
         "正在为大量项目生成矢量瓦片（数据更新后首次打开时）……",
         "Cutting the many projects into vector tiles (the first view after a change)…",

@@ -38,13 +38,17 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(
-    folder: Path, database_url: str, extra_args: tuple[str, ...] = (), port: int | None = None
+    folder: Path,
+    database_url: str,
+    extra_args: tuple[str, ...] = (),
+    port: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """The real app, as `make run` starts it: `spatial init` on ``database_url``, then
-    `streamlit run app.py` on 127.0.0.1 until the block ends. Yields its base URL; its log is
-    ``folder/streamlit.log``."""
+    `streamlit run app.py` on 127.0.0.1 until the block ends (``env``: more variables for it).
+    Yields its base URL; its log is ``folder/streamlit.log``."""
     port = port or free_port()
-    env = os.environ | {"DATABASE_URL": database_url}
+    env = os.environ | {"DATABASE_URL": database_url} | (env or {})
     subprocess.run(
         [sys.executable, "-m", "spatial.cli", "init"],
         env=env,

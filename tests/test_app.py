@@ -792,3 +792,34 @@ def test_typed_text_stays_text_on_the_admin_pages(db_url, seeded_store, monkeypa
     no_errors(viewer)
     names = [c.value for c in viewer.sidebar.caption if "纪要" in c.value]
     assert names and all(markdown_text(who.user_name) in c for c in names)
+
+
+def test_a_long_register_on_the_map_is_tiled_searched_as_typed_and_tabled_by_view(
+    app, monkeypatch
+):
+    """Above the limits (lowered here) the map draws the projects as vector tiles (no project
+    text in the page), the search takes typed text and lists the matches, and the table says
+    it lists the projects in view."""
+    import spatial.ui.mapview as mapview
+
+    monkeypatch.setenv("SPATIAL_MAP_TILED_FROM", "1")
+    monkeypatch.setattr(mapview, "LISTED_UP_TO", 5)
+    monkeypatch.setattr(mapview, "TABLE_ROWS", 5)
+    app.switch_page(f"{PAGES}/mapview.py").run()
+    no_errors(app)
+    script = _map_args(app)["script"]
+    assert "protomapsL.leafletLayer" in script and "REF-001" not in script
+    assert app.text_input(key="map_search_q").label == "查找项目"
+    assert any("下表列出当前视图内的项目" in c.value for c in app.caption)
+    app.text_input(key="map_search_q").input("REF-00").run()
+    no_errors(app)
+    matches = app.selectbox(key="map_search")
+    assert matches.label == "匹配的项目" and matches.options[0].startswith("REF-001")
+    matches.set_value("REF-003").run()
+    no_errors(app)
+    assert "ID REF-003" in [c.value.replace("\\", "") for c in app.caption]  # the details panel
+    script = _map_args(app)["script"]
+    assert script.count("REF-003") >= 1 and "REF-001" not in script  # the selected one on top
+    app.text_input(key="map_search_q").input("no such project").run()
+    no_errors(app)
+    assert any("没有编号或名称含此文字的项目" in c.value for c in app.caption)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
-from spatial.figures.filters import CountedAt, ProjectFilter
+from spatial.figures.filters import CountedAt, ProjectFilter, search_projects
 from spatial.figures.ledger import counted_area
 from spatial.figures.snapshot import take_snapshot
 from spatial.layers import Stage
@@ -48,3 +49,34 @@ def test_a_figure_filter_combines_with_the_others_and_says_what_it_is(seeded_sto
     # a planned stage is never behind a counted figure
     planned = snap.projects["start_evidence"].eq("planned")
     assert not every["project_id"].isin(snap.projects.loc[planned, "project_id"]).any()
+
+
+def _register() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "project_id": ["A-10", "A-1", "B-1", "X-A-1", "C-2"],
+            "name_zh": ["光明一号", "宝安厂房", None, "坪山(园区)", "含 A-1 的名字"],
+            "name_en": ["Guangming 1", None, "Longgang plant", "Pingshan [park]", "x"],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "typed, found",
+    [
+        ("A-1", ["A-1", "A-10", "C-2", "X-A-1"]),  # the exact id, ids starting so, the rest
+        ("  a-1 ", ["A-1", "A-10", "C-2", "X-A-1"]),  # case and spaces ignored
+        ("宝安", ["A-1"]),
+        ("longgang", ["B-1"]),  # the English name
+        ("(园区)", ["X-A-1"]),  # brackets matched as text, not as a pattern
+        ("[park]", ["X-A-1"]),
+        (".*", []),
+        ("", []),
+    ],
+)
+def test_search_projects_finds_ids_and_names_literally(typed, found):
+    assert search_projects(_register(), typed)["project_id"].tolist() == found
+
+
+def test_search_projects_stops_at_its_limit():
+    assert len(search_projects(_register(), "-", limit=2)) == 2

@@ -314,3 +314,20 @@ def test_sites_are_a_layer_of_data_their_text_never_markup(shipped_store, snapsh
     assert legend in html or json.dumps(legend)[1:-1] in html  # the readiness colours
     assert "<script>window.__xss" not in html and 'onerror="window.__xss' not in html
     assert "\\u003cscript\\u003ewindow.__xss" not in html
+
+
+def test_projects_in_view_are_those_that_meet_it():
+    import geopandas as gpd
+    from shapely.geometry import Point
+    from shapely.geometry import box as rect
+
+    from spatial.outputs.maps import projects_in_view
+
+    frame = gpd.GeoDataFrame(
+        {"project_id": ["in", "edge", "out", "none"]},
+        geometry=[Point(114.0, 22.6), rect(113.95, 22.55, 114.2, 22.58), Point(113.8, 22.6), None],
+        crs="EPSG:4326",
+    )
+    view = MapView(113.9, 22.5, 114.1, 22.7)
+    assert projects_in_view(frame, view)["project_id"].tolist() == ["in", "edge"]
+    assert projects_in_view(frame, None)["project_id"].tolist() == ["in", "edge", "out"]

@@ -85,3 +85,22 @@ class ProjectFilter:
             "year": self.year,
             "counted": self.counted.describe() if self.counted else None,
         }
+
+
+def search_projects(projects: pd.DataFrame, query: str, limit: int = 50) -> pd.DataFrame:
+    """Projects whose id or name (Chinese or English) contains ``query`` as typed (case and
+    surrounding spaces ignored; the text is matched literally, never as a pattern): exact ids
+    first, then ids that start with it, then the rest, each by id; at most ``limit``."""
+    q = query.strip().casefold()
+    if not q:
+        return projects.iloc[:0]
+    ids = projects["project_id"].astype(str).str.casefold()
+    hit = ids.str.contains(q, regex=False)
+    for col in ("name_zh", "name_en"):
+        if col in projects:
+            hit |= projects[col].fillna("").astype(str).str.casefold().str.contains(q, regex=False)
+    rank = (ids != q).astype(int) + (~ids.str.startswith(q)).astype(int)
+    found = projects.assign(_rank=rank)[hit]
+    return found.sort_values(["_rank", "project_id"], kind="stable").drop(columns="_rank").head(
+        limit
+    )

@@ -399,6 +399,18 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
                 if (!map.hasLayer(tip)) { map.openTooltip(tip); }
             });
             map.on("mouseout", function() { map.closeTooltip(tip); });
+            // a click on a drawn project reaches the map's own click listeners (where
+            // streamlit-folium reads the place clicked) even over a district or park whose
+            // popup would stop it; that popup is not opened
+            var picked = false;
+            map.getContainer().addEventListener("click", function(ev) {  // before Leaflet's
+                var at = map.mouseEventToLatLng(ev);
+                picked = map.hasLayer(layer) && layer.projectAt(at) !== null;
+                if (picked) { map.fire("click", {latlng: at, originalEvent: ev}); }
+            }, true);
+            map.on("popupopen", function(e) {
+                if (picked) { picked = false; map.closePopup(e.popup); }
+            });
             window.szTiledProjects = layer;
             return layer;
         })({{ this._parent.get_name() }});

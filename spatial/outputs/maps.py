@@ -741,6 +741,18 @@ def project_at(
     return str(pr["project_id"].iloc[near[hit][0]]) if hit.any() else None
 
 
+def projects_in_view(projects: gpd.GeoDataFrame, view: MapView | None) -> gpd.GeoDataFrame:
+    """The located projects that meet ``view`` (WGS84, as :meth:`MapView.from_leaflet` gives
+    it; all located ones when None)."""
+    located = projects[projects.geometry.notna()]
+    if view is None:
+        return located
+    west, south, east, north = view.west, view.south, view.east, view.north
+    b = located.geometry.bounds
+    meets = (b["maxx"] >= west) & (b["minx"] <= east) & (b["maxy"] >= south) & (b["miny"] <= north)
+    return located[meets.to_numpy()]
+
+
 def pixel_degrees(zoom: float) -> float:
     """The width of one web-map pixel at ``zoom`` in degrees of longitude (a north-south
     distance looks ~8 % longer on screen at Shenzhen's latitude)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -11,7 +14,7 @@ from spatial.auth import Action, PermissionDenied
 from spatial.clock import beijing_column, beijing_text
 from spatial.crs import wgs84_to_gcj02
 from spatial.districts import UnknownDistrict, resolve_district
-from spatial.figures.filters import ProjectFilter
+from spatial.figures.filters import ProjectFilter, search_projects
 from spatial.figures.project_details import ProjectNotFound, change_kind_label, project_details
 from spatial.figures.snapshot import Snapshot
 from spatial.i18n import t
@@ -32,6 +35,7 @@ from spatial.outputs.maps import (
     MapView,
     build_map,
     project_at,
+    projects_in_view,
 )
 from spatial.outputs.offline_map import offline_map_html
 from spatial.outputs.vector_tiles import MapTiles, tiles_for_map
@@ -165,16 +169,30 @@ def basemap_input(lg: str) -> Basemap:
 MAP_HEIGHT = 720  # px: most of a laptop's window beside the details panel (a CSS height
 # override would fight the component's own frame height and make the map report two views)
 STATE = "map_state"  # the view, the selected project and what the last run saw
+LISTED_UP_TO = 5_000  # projects the search lists; above, it searches what is typed
+TABLE_ROWS = 1_000  # rows of the table under the map; above, the projects in view, this many
 TILES_DIR = APP_DIR / "static" / "tiles"  # served at TILES_URL (Streamlit's static serving)
 TILES_URL = "/app/static/tiles"
 TILES_KEY = APP_DIR / "var" / "map-tiles.key"  # names the archives; never served
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _map_tiles(_snap: Snapshot, key: tuple, _who, gcj02: bool) -> MapTiles | None:
+_TILES: OrderedDict[tuple, MapTiles | None] = OrderedDict()  # the last 16, newest last
+_TILES_LOCK = threading.Lock()  # one cut at a time; a second page waits and reuses it
+
+
+def _map_tiles(snap: Snapshot, key: tuple, who, gcj02: bool, note) -> MapTiles | None:
     """The readable projects' vector tiles, once per store revision, date, user and frame
-    (``key``); None for a layer small enough for GeoJSON."""
-    return tiles_for_map(_snap, _who, TILES_DIR, TILES_URL, TILES_KEY, gcj02=gcj02)
+    (``key``); None for a layer small enough for GeoJSON. ``note`` says so while they are cut
+    (an empty placeholder otherwise: nothing above the map moves on a rerun)."""
+    with _TILES_LOCK:
+        if key + (gcj02,) not in _TILES:
+            _TILES[key + (gcj02,)] = tiles_for_map(
+                snap, who, TILES_DIR, TILES_URL, TILES_KEY, gcj02=gcj02, before_build=note
+            )
+            while len(_TILES) > 16:
+                _TILES.popitem(last=False)
+        _TILES.move_to_end(key + (gcj02,))
+        return _TILES[key + (gcj02,)]
 
 
 def _state() -> dict:
@@ -242,10 +260,15 @@ def render() -> None:
         state["passed"] = (state["centre"], state["zoom"])
     state["drawn"], state["moved"] = drawn, False
     who = principal()
-    with st.spinner(t("map_tiles_building", lg)):
-        tiles = _map_tiles(
-            snap, (default_database_url(), store().revision(), as_of, who), who, basemap.gcj02
-        )
+    note = st.empty()
+    tiles = _map_tiles(
+        snap,
+        (default_database_url(), store().revision(), as_of, who),
+        who,
+        basemap.gcj02,
+        lambda: note.info(t("map_tiles_building", lg)),
+    )
+    note.empty()
     m = build_map(
         districts=snap.districts,
         parks=snap.parks,
@@ -281,7 +304,7 @@ def render() -> None:
     with right:
         details_panel(snap, selected, lg)
     view = MapView.from_leaflet(out.get("bounds"), gcj02=basemap.gcj02)
-    linked_table(snap, shown, selected, lg, state, basemap.gcj02)
+    linked_table(snap, shown, selected, lg, state, basemap.gcj02, view)
     offline_map_button(flt, as_of, lg, view)
 
 
@@ -297,7 +320,18 @@ def _follow_district_choice(state: dict, flt, snap, shown, gcj02: bool) -> None:
 
 
 def _search_box(state: dict, located: pd.DataFrame, lg: str, gcj02: bool) -> None:
-    """Find a project by id or name: it is selected and brought into view."""
+    """Find a project by id or name: it is selected and brought into view. A long register is
+    searched as typed (a list of every project would weigh megabytes in the page)."""
+    if len(located) > LISTED_UP_TO:
+        typed = st.text_input(
+            t("map_search", lg), placeholder=t("map_search_placeholder", lg), key="map_search_q"
+        )
+        located = search_projects(located, typed or "", limit=50)
+        if typed and located.empty:
+            st.caption(t("map_search_none", lg))
+            return
+        if not typed:
+            return
     names = dict(
         zip(
             located["project_id"],
@@ -306,7 +340,7 @@ def _search_box(state: dict, located: pd.DataFrame, lg: str, gcj02: bool) -> Non
         )
     )
     found = st.selectbox(
-        t("map_search", lg),
+        t("map_search", lg) if len(names) <= LISTED_UP_TO else t("map_search_matches", lg),
         list(names),
         index=None,
         format_func=lambda i: f"{i} · {names.get(i, '')}",
@@ -370,12 +404,23 @@ def _select(state: dict, project_id: str, located: pd.DataFrame, gcj02: bool) ->
 
 
 def linked_table(
-    snap: Snapshot, shown: pd.DataFrame, selected: str | None, lg: str, state: dict, gcj02: bool
+    snap: Snapshot,
+    shown: pd.DataFrame,
+    selected: str | None,
+    lg: str,
+    state: dict,
+    gcj02: bool,
+    view: MapView | None = None,
 ) -> None:
     """The projects on the map as a table: a row picked here is selected on the map; the
     project selected on the map is highlighted here."""
     from spatial.ui.projects import project_table  # the projects page's own table
 
+    if len(shown) > TABLE_ROWS:  # a long register: the projects in view, the first rows
+        in_view = projects_in_view(shown, view)
+        st.caption(t("map_table_in_view", lg, n=min(len(in_view), TABLE_ROWS),
+                     total=len(in_view)))  # fmt: skip
+        shown = in_view.sort_values("project_id", kind="stable").head(TABLE_ROWS)
     table = project_table(snap, shown, lg)
     chosen_row = table["ID"] == selected
     styled = table.style.apply(
