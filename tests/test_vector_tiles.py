@@ -260,8 +260,9 @@ def tiled_app(tmp_path_factory):
 def _point_on_map(frame, lat: float, lng: float, zoom: int) -> dict:
     return frame.evaluate(
         """([lat, lng, zoom]) => {
-            window.map.setView([lat, lng], zoom, {animate: false});
-            const p = window.map.latLngToContainerPoint([lat, lng]);
+            const m = window.map || window[Object.keys(window).find(k => k.startsWith("map_"))];
+            m.setView([lat, lng], zoom, {animate: false});
+            const p = m.latLngToContainerPoint([lat, lng]);
             return {x: p.x, y: p.y};
         }""",
         [lat, lng, zoom],
@@ -364,3 +365,59 @@ def test_the_app_draws_tiles_with_a_tooltip_a_click_and_a_filter(tiled_app, tmp_
         page.screenshot(path=str(folder / "tiled_map.png"))
         browser.close()
     assert blocked == []
+
+
+@pytest.mark.browser
+def test_a_standalone_tiled_map_draws_offline_with_its_tooltip(tiled_app, tmp_path, monkeypatch):
+    """The offline file of a large layer embeds its tiles: opened from disk with every request
+    refused, it draws them, and the hostile name shows as text."""
+    from playwright.sync_api import sync_playwright
+    from test_browser import ARGS, HOSTILE_NAME
+
+    from spatial.store.database import open_store
+
+    from conftest import CHROMIUM
+
+    base, folder = tiled_app
+    monkeypatch.setenv("SPATIAL_MAP_TILED_FROM", "1")
+    store = open_store(f"sqlite:///{folder / 'spatial.db'}")
+    page_bytes = offline_map_html(store, Principal("admin", Role.ADMIN))
+    store.engine.dispose()
+    path = tmp_path / "map.html"
+    path.write_bytes(page_bytes)
+    requests = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 950})
+
+        def route(r):
+            requests.append(r.request.url)
+            if r.request.url.startswith(("file:", "data:", "blob:")):
+                r.continue_()
+            else:
+                r.abort()
+
+        page.route("**/*", route)
+        page.goto(path.as_uri())
+        page.wait_for_selector("canvas.leaflet-tile-loaded", state="attached", timeout=30_000)
+        point = _point_on_map(page, 22.535, 114.055, 15)
+        page.wait_for_timeout(1000)
+        box = page.locator(".folium-map").bounding_box()
+        page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+        page.locator(".sz-tile-tip").wait_for(timeout=10_000)
+        assert HOSTILE_NAME in page.locator(".sz-tile-tip").inner_text()
+        assert page.evaluate("window.__xss") is None
+        browser.close()
+    assert all(u.startswith(("file:", "data:", "blob:")) for u in requests), requests
+
+
+def test_a_failed_cut_leaves_nothing_and_the_map_draws_geojson(
+    shipped_store, tmp_path, monkeypatch
+):
+    import spatial.outputs.vector_tiles as vt
+
+    monkeypatch.setattr(vt, "tippecanoe_binary", lambda: Path("/bin/false"))
+    snap = take_snapshot(shipped_store, date(2026, 6, 30))
+    who = Principal("v", Role.VIEWER)
+    assert tiles_for_map(snap, who, tmp_path / "t", "/x", tiled_from=1) is None
+    assert list((tmp_path / "t").iterdir()) == []  # no archive, no half-written file

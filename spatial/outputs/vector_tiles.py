@@ -202,15 +202,18 @@ def archive_name(digest: str, key_file: Path) -> str:
 
 def build_archive(frame: gpd.GeoDataFrame, out: Path) -> None:
     """Cut ``frame`` into a PMTiles archive at ``out`` with tippecanoe (see the module docstring
-    for the options); written beside ``out`` and renamed, so a reader never sees half a file."""
+    for the options). Its input is written in the system's temporary folder (never in the served
+    one); the archive is written beside ``out`` under a random name and renamed, so a reader never
+    sees half a file."""
     binary = tippecanoe_binary()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="tiles-", dir=out.parent) as work:
+    partial = out.with_name(f".{secrets.token_hex(16)}.partial.pmtiles")
+    with tempfile.TemporaryDirectory(prefix="spatial-tiles-") as work:
         source = Path(work) / "projects.fgb"
         pyogrio.write_dataframe(frame, source, driver="FlatGeobuf", layer=LAYER)
-        partial = Path(work) / "projects.pmtiles"
         command = [
             str(binary), "--quiet", "--force", "--output", str(partial), "--layer", LAYER,
+            f"--temporary-directory={work}",
             f"--minimum-zoom={MIN_ZOOM}", f"--maximum-zoom={MAX_DATA_ZOOM}",
             "--drop-rate=1", "--no-feature-limit", "--no-tile-size-limit",
             "--simplify-only-low-zooms", "--no-tiny-polygon-reduction-at-maximum-zoom",
@@ -223,11 +226,13 @@ def build_archive(frame: gpd.GeoDataFrame, out: Path) -> None:
                 command, capture_output=True, timeout=BUILD_TIMEOUT_S, check=False
             )
         except subprocess.TimeoutExpired as exc:
+            partial.unlink(missing_ok=True)
             raise TileBuildError(f"tippecanoe took over {BUILD_TIMEOUT_S} s") from exc
-        if done.returncode != 0 or not partial.exists():
-            detail = done.stderr.decode("utf-8", "replace").strip()[-400:]
-            raise TileBuildError(f"tippecanoe failed ({done.returncode}): {detail}")
-        os.replace(partial, out)
+    if done.returncode != 0 or not partial.exists():
+        partial.unlink(missing_ok=True)
+        detail = done.stderr.decode("utf-8", "replace").strip()[-400:]
+        raise TileBuildError(f"tippecanoe failed ({done.returncode}): {detail}")
+    os.replace(partial, out)
 
 
 def project_tiles(

@@ -177,22 +177,34 @@ TILES_KEY = APP_DIR / "var" / "map-tiles.key"  # names the archives; never serve
 
 
 _TILES: OrderedDict[tuple, MapTiles | None] = OrderedDict()  # the last 16, newest last
-_TILES_LOCK = threading.Lock()  # one cut at a time; a second page waits and reuses it
+_TILES_LOCK = threading.Lock()  # guards _TILES and _CUTTING
+_CUTTING: dict[tuple, threading.Lock] = {}  # one cut per key; other keys are not held up
 
 
 def _map_tiles(snap: Snapshot, key: tuple, who, gcj02: bool, note) -> MapTiles | None:
     """The readable projects' vector tiles, once per store revision, date, user and frame
     (``key``); None for a layer small enough for GeoJSON. ``note`` says so while they are cut
-    (an empty placeholder otherwise: nothing above the map moves on a rerun)."""
+    (an empty placeholder otherwise: nothing above the map moves on a rerun). A second page
+    asking for the same key while it is cut waits for that cut."""
+    key = key + (gcj02,)
     with _TILES_LOCK:
-        if key + (gcj02,) not in _TILES:
-            _TILES[key + (gcj02,)] = tiles_for_map(
-                snap, who, TILES_DIR, TILES_URL, TILES_KEY, gcj02=gcj02, before_build=note
-            )
+        if key in _TILES:
+            _TILES.move_to_end(key)
+            return _TILES[key]
+        cutting = _CUTTING.setdefault(key, threading.Lock())
+    with cutting:
+        with _TILES_LOCK:
+            if key in _TILES:
+                return _TILES[key]
+        tiles = tiles_for_map(
+            snap, who, TILES_DIR, TILES_URL, TILES_KEY, gcj02=gcj02, before_build=note
+        )
+        with _TILES_LOCK:
+            _TILES[key] = tiles
+            _CUTTING.pop(key, None)
             while len(_TILES) > 16:
                 _TILES.popitem(last=False)
-        _TILES.move_to_end(key + (gcj02,))
-        return _TILES[key + (gcj02,)]
+    return tiles
 
 
 def _state() -> dict:
