@@ -4,7 +4,8 @@ benchmarks/README.md (the figures of the last run on the machine that ran it).
 
 Sizes: ingest 10k and 100k project points; ledger 100k and 1M projects (SQLite, and PostGIS
 when ``BENCH_POSTGRES_URL`` is set — ``make bench`` starts a throw-away server); map 10k
-projects; planning 10k and 100k parcels/projects. ``python benchmarks/run_all.py --quick``
+projects (bytes) and the map page at 100k in Chromium (tiles against GeoJSON); planning 10k and
+100k parcels/projects. ``python benchmarks/run_all.py --quick``
 runs the smallest size of each."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ RUNS = [
     ("bench_ledger.py", ["100000", "1000000"], ["100000"]),
     ("bench_engine.py", ["1000000"], ["100000"]),
     ("bench_map_payload.py", ["10000"], ["10000"]),
+    ("bench_map_paint.py", ["100000"], ["10000"]),
     ("bench_planning.py", ["10000", "100000"], ["10000"]),
     ("bench_report.py", [], []),
 ]

@@ -3,6 +3,7 @@ statuses like ``在建``, dates like ``2024年3月``. Everything here is vectori
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -203,6 +204,25 @@ def as_text(values: pd.Series) -> pd.Series:
     return raw.where(raw.notna(), "").astype("string[pyarrow]").str.strip()
 
 
+def per_distinct_text(parse):
+    """Run a text parser once per distinct text of the column and spread its results back to
+    the rows. A register's columns hold few distinct values (statuses, dates, areas repeat), so
+    the pattern work is per value, not per row. The key is the value as :func:`as_text` gives
+    it, which is all a parser below reads."""
+
+    @functools.wraps(parse)
+    def parse_distinct(values: pd.Series, *args):
+        text = as_text(values)
+        codes, uniques = pd.factorize(text)
+        if len(uniques) * 2 > len(values):  # mostly distinct: nothing to gain
+            return parse(values, *args)
+        results = parse(pd.Series(uniques, dtype=text.dtype), *args)
+        return tuple(r.iloc[codes].set_axis(values.index) for r in results)
+
+    return parse_distinct
+
+
+@per_distinct_text
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse '12万', '12万㎡', '120,000', '1.2e5', 120000 → float. Returns (numbers, bad) where
     ``bad`` marks non-empty values that are not numbers."""
@@ -244,6 +264,7 @@ ASPECT_QUALITY_ALIASES: dict[str, Quality] = {
 }
 
 
+@per_distinct_text
 def parse_vocabulary(values: pd.Series, aliases: dict) -> tuple[pd.Series, pd.Series]:
     """Written names → vocabulary values (``aliases``: name → an enum member or its value).
     Returns (values, bad) where ``bad`` marks non-empty names that are not known."""
@@ -268,6 +289,7 @@ def parse_aspect_quality(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return parse_vocabulary(values, ASPECT_QUALITY_ALIASES)
 
 
+@per_distinct_text
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """'2024-03-05', '2024/3/5', '2024年3月5日', '2024-03', '2024年', 2024, Excel serials →
     ISO dates. A year or month alone becomes its last day. Returns (iso, bad, partial)."""
