@@ -421,3 +421,24 @@ def test_a_failed_cut_leaves_nothing_and_the_map_draws_geojson(
     who = Principal("v", Role.VIEWER)
     assert tiles_for_map(snap, who, tmp_path / "t", "/x", tiled_from=1) is None
     assert list((tmp_path / "t").iterdir()) == []  # no archive, no half-written file
+
+
+def test_tiles_cut_ahead_are_found_cut_by_the_map(shipped_store, tmp_path, monkeypatch):
+    """After a commit the app cuts the city's and the committer's archives in the background;
+    the map then finds them and cuts nothing."""
+    from spatial.outputs.vector_tiles import cut_ahead
+
+    monkeypatch.setenv("SPATIAL_MAP_TILED_FROM", "1")
+    officer = Principal("ba", Role.DISTRICT, "baoan")
+    as_of = date(2026, 6, 30)
+    cut_ahead(shipped_store, [Principal("v", Role.VIEWER), officer], tmp_path / "t",
+              tmp_path / "key", as_of)  # fmt: skip
+    assert len(list((tmp_path / "t").glob("*.pmtiles"))) == 2
+    snap = take_snapshot(shipped_store, as_of)
+    cut = []
+    for who in (Principal("admin", Role.ADMIN), Principal("p", Role.PLANNER), officer):
+        tiles = tiles_for_map(snap, who, tmp_path / "t", "/x", tmp_path / "key",
+                              before_build=lambda: cut.append(1))  # fmt: skip
+        assert tiles is not None and tiles.archive.path.exists()
+    assert cut == []  # every one was there already
+    cut_ahead(shipped_store, [officer], tmp_path / "elsewhere" / "t", None, as_of)  # no raise

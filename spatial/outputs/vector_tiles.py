@@ -39,6 +39,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -49,9 +50,10 @@ import shapely
 
 from spatial.auth import Principal
 from spatial.crs import frame_to_gcj02
-from spatial.figures.snapshot import Snapshot
+from spatial.figures.snapshot import Snapshot, take_snapshot
 from spatial.i18n import fmt_area
 from spatial.layers import STATUS_COLOURS
+from spatial.store.database import Store
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,24 @@ def tiles_for_map(
         log.exception("vector tiles could not be built; the map draws GeoJSON")
         return None
     return MapTiles(archive, None if url_base is None else archive.url(url_base), bounds)
+
+
+def cut_ahead(
+    store: Store,
+    readers: list[Principal],
+    tiles_dir: Path,
+    key_file: Path | None,
+    as_of: date | None = None,
+) -> None:
+    """Cut now, for each of ``readers``, the archive the map will ask for as of ``as_of`` (the
+    app calls this in the background after a commit, so the first viewer finds it cut). Nothing
+    is cut for a layer small enough for GeoJSON; a failure is logged, never raised."""
+    try:
+        snap = take_snapshot(store, as_of)
+        for reader in readers:
+            tiles_for_map(snap, reader, tiles_dir, None, key_file)
+    except Exception:  # a background helper: the map cuts on demand instead
+        log.exception("tiles could not be cut ahead; the map will cut them when asked")
 
 
 def tippecanoe_binary() -> Path:

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from spatial.auth import Action, PermissionDenied
-from spatial.clock import beijing_column, beijing_text
+from spatial.auth import Action, PermissionDenied, Principal, Role
+from spatial.clock import beijing_column, beijing_text, shenzhen_today
 from spatial.crs import wgs84_to_gcj02
 from spatial.districts import UnknownDistrict, resolve_district
 from spatial.figures.filters import ProjectFilter, search_projects
@@ -38,7 +38,7 @@ from spatial.outputs.maps import (
     projects_in_view,
 )
 from spatial.outputs.offline_map import offline_map_html
-from spatial.outputs.vector_tiles import MapTiles, tiles_for_map
+from spatial.outputs.vector_tiles import MapTiles, cut_ahead, tiles_for_map
 from spatial.store.database import default_database_url
 from spatial.ui.common import (
     APP_DIR,
@@ -205,6 +205,21 @@ def _map_tiles(snap: Snapshot, key: tuple, who, gcj02: bool, note) -> MapTiles |
             while len(_TILES) > 16:
                 _TILES.popitem(last=False)
     return tiles
+
+
+def cut_map_tiles_ahead(who: Principal) -> None:
+    """After a commit: cut, in the background, the archives the map will ask for today — the
+    city's and, for a district officer, their district's — so the first viewer finds them cut
+    (nothing is cut for a layer small enough for GeoJSON)."""
+    readers = [Principal("map-tiles", Role.VIEWER)]  # reads what every city-wide reader reads
+    if not who.can(Action.READ, None):
+        readers.append(who)
+    threading.Thread(
+        target=cut_ahead,
+        args=(store(), readers, TILES_DIR, TILES_KEY, shenzhen_today()),
+        name="cut-map-tiles",
+        daemon=True,
+    ).start()
 
 
 def _state() -> dict:
