@@ -17,6 +17,7 @@ from datetime import datetime
 import pandas as pd
 
 from spatial.auth import Action, Principal
+from spatial.ids import ids_in
 from spatial.ingest.findings import ValidationReport
 from spatial.ingest.formats import too_large
 from spatial.ingest.site_rules import CheckedSites, check_site_upload, empty_sites
@@ -116,7 +117,7 @@ def preview_sites(store: Store, checked: CheckedSites, district_id: str) -> Site
     changed = field_changes(mine.reindex(rows.index), rows, COMPARED, SITE_NUMERIC_FIELDS,
                             "site_id")  # fmt: skip
     touched = set(changed["site_id"])
-    removed = mine[~mine.index.isin(set(incoming["site_id"]))].reset_index()
+    removed = mine[~ids_in(mine.index, incoming["site_id"])].reset_index()
     return SitePreview(
         new=pd.DataFrame(incoming[~known][LISTED]).reset_index(drop=True),
         changed=changed,
@@ -162,13 +163,13 @@ def commit_sites(
         how = dict(at=at, changed_by=actor.user_name, submission_id=submission_id,
                    layer=SITE_VERSIONS)  # fmt: skip
         created = store.write_versions(
-            conn, rows[rows["site_id"].isin(set(plan.new["site_id"]))], change_kind="create", **how
+            conn, rows[ids_in(rows["site_id"], plan.new["site_id"])], change_kind="create", **how
         )
         updated = store.write_versions(
-            conn, rows[rows["site_id"].isin(set(plan.changed_ids))], change_kind="update", **how
+            conn, rows[ids_in(rows["site_id"], plan.changed_ids)], change_kind="update", **how
         )
         current = store.sites()
-        gone = current[current["site_id"].isin(set(plan.removed["site_id"]))]
+        gone = current[ids_in(current["site_id"], plan.removed["site_id"])]
         removed = store.write_versions(conn, gone, change_kind="delete", deleted=True, **how)
         report = checked.report.to_dict() | {"commit": plan.summary()}
         store.set_submission_status(submission_id, "committed", report, conn=conn)
@@ -224,7 +225,7 @@ def undo_sites(
         how = dict(at=at or utcnow(), changed_by=actor.user_name, change_kind="undo",
                    submission_id=submission_id, layer=SITE_VERSIONS)  # fmt: skip
         count = store.write_versions(conn, _versions_frame(live), **how)
-        created = versions[~versions["site_id"].isin(set(live["site_id"]))]
+        created = versions[~ids_in(versions["site_id"], live["site_id"])]
         count += store.write_versions(conn, _versions_frame(created), deleted=True, **how)
         store.set_submission_status(submission_id, "undone", conn=conn)
         store.record_event(actor.user_name, "undo_sites", f"submission {submission_id}",

@@ -25,6 +25,7 @@ import shapely
 
 from spatial.auth import Action, Principal, require
 from spatial.i18n import BilingualError
+from spatial.ids import ids_in
 from spatial.ingest.crs_detect import AUTO
 from spatial.ingest.findings import ValidationReport, error
 from spatial.ingest.formats import too_large
@@ -172,13 +173,13 @@ def preview(store: Store, checked: CheckedUpload, district_id: str, incoming=Non
     when already derived), compared column by column over all rows at once."""
     incoming = incoming_rows(store, checked) if incoming is None else incoming
     mine = store.projects(district_id=district_id).set_index("project_id")
-    known = incoming["project_id"].isin(mine.index)
+    known = ids_in(incoming["project_id"], mine.index)
     new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
     rows = incoming[known].set_index("project_id")
     changed = field_changes(mine.reindex(rows.index), rows, COMPARED_FIELDS,
                             PROJECT_NUMERIC_FIELDS, "project_id")  # fmt: skip
     touched = set(changed["project_id"])
-    absent = mine[~mine.index.isin(set(incoming["project_id"]))].reset_index()
+    absent = mine[~ids_in(mine.index, incoming["project_id"])].reset_index()
     return Preview(
         new=new.reset_index(drop=True),
         changed=changed,
@@ -397,7 +398,7 @@ def commit(
         at = at or utcnow()
         created = store.write_project_versions(
             conn,
-            rows[rows["project_id"].isin(set(plan.new["project_id"]))],
+            rows[ids_in(rows["project_id"], plan.new["project_id"])],
             at=at,
             changed_by=user,
             change_kind="create",
@@ -405,7 +406,7 @@ def commit(
         )
         updated = store.write_project_versions(
             conn,
-            rows[rows["project_id"].isin(set(plan.changed_ids))],
+            rows[ids_in(rows["project_id"], plan.changed_ids)],
             at=at,
             changed_by=user,
             change_kind="update",

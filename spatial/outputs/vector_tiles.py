@@ -52,6 +52,7 @@ from spatial.auth import Principal
 from spatial.crs import frame_to_gcj02
 from spatial.figures.snapshot import Snapshot, take_snapshot
 from spatial.i18n import fmt_area
+from spatial.ids import ids_in
 from spatial.layers import STATUS_COLOURS
 from spatial.store.database import Store
 
@@ -288,10 +289,7 @@ def _prune(tiles_dir: Path, keep: Path) -> None:
 def visible_bits(tiles: ProjectTiles, shown_ids) -> str:
     """One bit per feature index, set where the project is shown (base64, little-endian bits):
     the page draws only those."""
-    # a hash lookup: numpy's isin on object arrays compares pairwise (76 s at 10⁵ × 10⁵)
-    shown = pd.Index(pd.unique(np.asarray(list(shown_ids), dtype=object))).get_indexer(
-        tiles.ids
-    ) >= 0
+    shown = ids_in(tiles.ids, shown_ids)  # numpy's isin on object ids: 76 s at 10⁵ × 10⁵
     return base64.b64encode(np.packbits(shown, bitorder="little").tobytes()).decode("ascii")
 
 

@@ -447,14 +447,19 @@ def close_current(conn: Connection, table: Table, key: str, ids: list[str], at: 
     the ids travel as one array (PostgreSQL ``= ANY``) or one JSON list (SQLite
     ``json_each``), so the table is searched once — not once per chunk of ids, which on a
     table grown in this very transaction (statistics not yet taken) meant a scan per chunk."""
+    wanted = one_of(table.c[key], ids, conn)
+    conn.execute(update(table).where(wanted, table.c.valid_to.is_(None)).values(valid_to=at))
+
+
+def one_of(column, ids: list[str], conn: Connection):
+    """``column`` IN ``ids`` with the ids as one parameter: an array (PostgreSQL ``= ANY``) or
+    a JSON list (SQLite ``json_each``) — one statement whatever their number."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        wanted = table.c[key] == any_(bindparam("ids", ids, type_=ARRAY(String)))
-    else:
-        listed = func.json_each(bindparam("ids", json.dumps(ids)))
-        wanted = table.c[key].in_(select(literal_column("value")).select_from(listed))
-    conn.execute(update(table).where(wanted, table.c.valid_to.is_(None)).values(valid_to=at))
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(String)))
+    listed = func.json_each(bindparam("ids", json.dumps(list(ids))))
+    return column.in_(select(literal_column("value")).select_from(listed))
 
 
 def insert_columns(conn: Connection, table: Table, columns: dict[str, list], fixed: dict) -> int:
@@ -491,7 +496,10 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, list], fix
 
 def _bound(column, values: list, dialect) -> list:
     """``values`` as the driver takes them for ``column`` (its type's bind processor)."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    impl = column.type.dialect_impl(dialect)
+    if dialect.name == "sqlite" and isinstance(impl, LargeBinary):
+        return values  # sqlite3 stores bytes as they are (its processor only wraps them)
+    process = impl.bind_processor(dialect)
     return values if process is None else [process(v) for v in values]
 
 
@@ -860,12 +868,10 @@ class Store:
         stays its district's) of each id in ``ids`` that the store holds."""
         t = layer.table
         key = t.c[layer.key]
-        owners: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            stmt = select(key, t.c.district_id).where(key.in_(chunk), t.c.valid_to.is_(None))
-            owners |= {fid: district for fid, district in conn.execute(stmt)}
-        return owners
+        if not ids:
+            return {}
+        stmt = select(key, t.c.district_id).where(one_of(key, ids, conn), t.c.valid_to.is_(None))
+        return {fid: district for fid, district in conn.execute(stmt)}
 
     def previous_versions(
         self, version_ids: list[int], conn: Connection, layer=PROJECT_VERSIONS
