@@ -254,3 +254,30 @@ def test_a_district_without_an_allocation_is_not_set_against_the_city(pipeline_s
     assert t.by_year.set_index("year").loc[2026, "started_p50_m2"] == 300  # its own projects
     city = trajectory(pipeline_store, ADMIN, AS_OF, draws=10)
     assert city.measured and city.pledge_total_m2 == 100_000_000
+
+
+def test_drawing_in_chunks_gives_the_figures_of_one_draw_over_all(monkeypatch):
+    """With no slippage observed (every draw the same), the register drawn two projects at a
+    time gives exactly the band, the supply and the groups of drawing it at once."""
+    import spatial.figures.trajectory as trajectory_module
+
+    rows = [
+        project(f"C{i}", 1_000 * (i + 1), status, start, done)
+        for i, (status, start, done) in enumerate([
+            ("planned", "2026-03-01", None), ("under_construction", "2024-05-01", "2026-12-01"),
+            ("under_construction", "2025-01-01", None), ("planned", None, None),
+            ("completed", "2023-02-01", "2024-06-30"), ("planned", "2027-01-01", "2028-06-30"),
+            ("under_construction", "2026-01-01", "2027-03-31"),
+        ])
+    ]  # fmt: skip
+    projects = frame(rows).assign(district_id=["a", "b", "a", "c", "b", "a", "c"])
+    history = frame(rows).assign(version_id=range(1, 8))
+    whole = build_trajectory(projects, history, pledge(100), Stage.STARTED, AS_OF,
+                             group_by="district_id")  # fmt: skip
+    monkeypatch.setattr(trajectory_module, "CHUNK", 2)
+    chunked = build_trajectory(projects, history, pledge(100), Stage.STARTED, AS_OF,
+                               group_by="district_id")  # fmt: skip
+    pd.testing.assert_frame_equal(chunked.by_year, whole.by_year)
+    pd.testing.assert_frame_equal(chunked.groups, whole.groups)
+    assert chunked.supply == whole.supply and chunked.undated == whole.undated
+    assert chunked.year_met == whole.year_met

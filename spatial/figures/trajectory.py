@@ -32,7 +32,8 @@ The method, step by step (the README says the same in a planner's words):
    after the as-of date (P50, with P10–P90); (f) = e ÷ d, years of supply.
 
 Everything is vectorised: the draws are columns of one array per stage and each year's sum is
-one ``bincount`` over (group, year, draw).
+one ``bincount`` over (group, year, draw). The projects are drawn :data:`CHUNK` at a time and
+only their sums are kept, so memory does not grow with the register.
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ def expected_days(
     assumptions: pd.DataFrame,
     as_of: date,
     draws: int,
-    seed: int,
+    seed: int | np.random.Generator,
 ) -> tuple[dict[Stage, np.ndarray], dict[str, int], dict[str, bool], dict[str, int]]:
     """Per stage, an (n projects × draws) array of the day each project is expected to reach
     it (NaN: never, or on an unknown date); with the observed count, whether the band comes
@@ -253,18 +254,11 @@ def build_trajectory(
     target_m2): the city's, or a district's allocation; None: not measured against one."""
     assumptions = DEFAULT_ASSUMPTIONS if assumptions is None else assumptions
     slips = observed_slippage(history, as_of)
-    days, observed, banded, undated = expected_days(
-        projects, slips, assumptions, as_of, draws, seed
-    )
-    area = counted_area(projects).to_numpy(dtype=float)
-    whole = np.zeros(len(projects), dtype=np.int64)
+    drawn = _drawn_sums(projects, slips, assumptions, as_of, draws, seed, official, group_by)
+    observed, banded, undated, sums = drawn.observed, drawn.banded, drawn.undated, drawn.sums
     by_year = pd.DataFrame({"year": YEARS})
-    sums = {}
     for stage in STAGES:
-        sums[stage] = yearly_sums(days[stage], area, whole, 1)[0]
-        confirmed = stage_reached(projects, stage, as_of).to_numpy()
-        sure = yearly_sums(days[stage][:, :1], np.where(confirmed, area, np.nan), whole, 1)
-        by_year[f"{stage.value}_confirmed_m2"] = sure[0, :, 0]
+        by_year[f"{stage.value}_confirmed_m2"] = drawn.confirmed[stage]
         for q in (10, 50, 90):
             by_year[f"{stage.value}_p{q}_m2"] = np.percentile(sums[stage], q, axis=1)
     cumulative = np.cumsum(sums[official], axis=0)  # years × draws
@@ -274,8 +268,7 @@ def build_trajectory(
         by_year["target_m2"] = by_year["cumulative_target_m2"] = np.nan
         return Trajectory(
             as_of, official, draws, seed, by_year, False, None, None, None, None,
-            observed, banded, None, undated, assumptions,
-            _groups(projects, days[official], area, group_by) if group_by else None,
+            observed, banded, None, undated, assumptions, drawn.groups,
         )  # fmt: skip
     targets = pd.Series(
         pledge["target_m2"].astype(float).to_numpy(), index=pledge["year"].astype(int)
@@ -302,23 +295,24 @@ def build_trajectory(
         pledge_end=pledge_end,
         observed=observed,
         banded=banded,
-        supply=years_of_supply(projects, days[official], area, targets, official, as_of),
+        supply=years_of_supply(projects, drawn.supply, drawn.area, targets, official, as_of),
         undated=undated,
         assumptions=assumptions,
-        groups=_groups(projects, days[official], area, group_by) if group_by else None,
+        groups=drawn.groups,
     )
 
 
 def years_of_supply(
     projects: pd.DataFrame,
-    days: np.ndarray,
+    supply: np.ndarray,
     area: np.ndarray,
     targets: pd.Series,
     official: Stage,
     as_of: date,
 ) -> dict[str, float | int | None]:
-    """The years-of-supply table (a–f in the module's method). After the pledge's last year
-    there is no requirement left: (c), (d) and (f) are None."""
+    """The years-of-supply table (a–f in the module's method) from ``supply``, the floor area
+    reaching the official stage in the window, per draw (:func:`supply_in_window`). After the
+    pledge's last year there is no requirement left: (c), (d) and (f) are None."""
     year = as_of.year
     last = int(targets.index.max())
     reached = stage_reached(projects, official, as_of)
@@ -329,9 +323,6 @@ def years_of_supply(
     left = last - year + 1 if year <= last else 0
     requirement = float(targets.get(year, np.nan))
     per_year = requirement + shortfall / left if left > 0 else None
-    window_end = _day(as_of + timedelta(days=round(365.25 * SUPPLY_WINDOW_YEARS)))
-    ahead = (days > _day(as_of)) & (days <= window_end) & ~np.isnan(area)[:, None]
-    supply = np.where(ahead, area[:, None], 0.0).sum(axis=0)  # per draw
     p10, p50, p90 = (float(np.percentile(supply, q)) for q in (10, 50, 90))
     return {
         "a_target_m2": None if np.isnan(requirement) else requirement,
@@ -345,15 +336,81 @@ def years_of_supply(
     }
 
 
-def _groups(projects: pd.DataFrame, days: np.ndarray, area: np.ndarray, key: str) -> pd.DataFrame:
-    """P50 floor area per year at the official stage, per district or park (one row per group
-    and year; projects outside every park are the group "—")."""
-    labels = projects[key].fillna("—").astype(str)
-    codes, names = pd.factorize(labels, sort=True)
-    sums = yearly_sums(days, area, codes.astype(np.int64), len(names))
-    p50 = np.percentile(sums, 50, axis=2)  # groups × years
-    frame = pd.DataFrame(p50, index=pd.Index(names, name=key), columns=YEARS)
-    return frame.reset_index().melt(id_vars=key, var_name="year", value_name="p50_m2")
+def supply_in_window(days: np.ndarray, area: np.ndarray, as_of: date) -> np.ndarray:
+    """Per draw, the floor area expected to reach the stage in the five years after
+    ``as_of`` ((e) of the years of supply)."""
+    window_end = _day(as_of + timedelta(days=round(365.25 * SUPPLY_WINDOW_YEARS)))
+    ahead = (days > _day(as_of)) & (days <= window_end) & ~np.isnan(area)[:, None]
+    return np.where(ahead, area[:, None], 0.0).sum(axis=0)
+
+
+CHUNK = 20_000  # projects drawn at once: (chunk × draws) arrays, ~16 MB a stage at 200 draws
+
+
+@dataclass
+class _DrawnSums:
+    """What the band needs, summed over the projects chunk by chunk."""
+
+    sums: dict  # stage -> (years × draws)
+    confirmed: dict  # stage -> (years,) the confirmed floor area per year
+    supply: np.ndarray  # (draws,) at the official stage, in the window
+    groups: pd.DataFrame | None
+    observed: dict
+    banded: dict
+    undated: dict
+    area: np.ndarray
+
+
+def _drawn_sums(
+    projects: pd.DataFrame,
+    slips: pd.DataFrame,
+    assumptions: pd.DataFrame,
+    as_of: date,
+    draws: int,
+    seed: int,
+    official: Stage,
+    group_by: str | None,
+) -> _DrawnSums:
+    """Draw the expected dates for :data:`CHUNK` projects at a time and keep only their sums
+    per year, so memory stays at one chunk's (chunk × draws) arrays whatever the register's
+    size. The first chunk draws from ``seed`` itself (a register of up to CHUNK projects gets
+    exactly the band of one draw over all of it); chunk k > 0 from the seed sequence
+    (seed, k), so the same store and seed always give the same band."""
+    area = counted_area(projects).to_numpy(dtype=float)
+    n_years = len(YEARS)
+    if group_by:
+        codes, names = pd.factorize(projects[group_by].fillna("—").astype(str), sort=True)
+        group_sums = np.zeros((len(names), n_years, draws))
+    sums = {stage: np.zeros((n_years, draws)) for stage in STAGES}
+    confirmed = {stage: np.zeros(n_years) for stage in STAGES}
+    supply = np.zeros(draws)
+    undated = dict.fromkeys((s.value for s in STAGES), 0)
+    observed, banded = {}, {}
+    for k, start in enumerate(range(0, max(len(projects), 1), CHUNK)):
+        part = projects.iloc[start : start + CHUNK]
+        rng = np.random.default_rng(seed if k == 0 else [seed, k])
+        days, observed, banded, undated_part = expected_days(
+            part, slips, assumptions, as_of, draws, rng
+        )
+        a = area[start : start + CHUNK]
+        whole = np.zeros(len(part), dtype=np.int64)
+        for stage in STAGES:
+            undated[stage.value] += undated_part[stage.value]
+            sums[stage] += yearly_sums(days[stage], a, whole, 1)[0]
+            reached = stage_reached(part, stage, as_of).to_numpy()
+            sure = yearly_sums(days[stage][:, :1], np.where(reached, a, np.nan), whole, 1)
+            confirmed[stage] += sure[0, :, 0]
+        supply += supply_in_window(days[official], a, as_of)
+        if group_by:
+            chunk_codes = codes[start : start + CHUNK].astype(np.int64)
+            group_sums += yearly_sums(days[official], a, chunk_codes, len(names))
+        del days
+    groups = None
+    if group_by:
+        p50 = np.percentile(group_sums, 50, axis=2)  # groups × years
+        frame = pd.DataFrame(p50, index=pd.Index(names, name=group_by), columns=YEARS)
+        groups = frame.reset_index().melt(id_vars=group_by, var_name="year", value_name="p50_m2")
+    return _DrawnSums(sums, confirmed, supply, groups, observed, banded, undated, area)
 
 
 ASSUMPTIONS_KEY = "trajectory_assumptions"
