@@ -98,14 +98,21 @@ class CommitResult:
     unchanged: int
 
 
-def incoming_rows(store: Store, checked: CheckedUpload) -> gpd.GeoDataFrame:
+def incoming_rows(
+    store: Store, checked: CheckedUpload, stored: pd.DataFrame | None = None
+) -> gpd.GeoDataFrame:
     """The rows a commit would write: the file's values, and for fields the file has no column
-    for, the values already stored (a file without an English-name column keeps the names)."""
+    for, the values already stored (a file without an English-name column keeps the names).
+    ``stored``: the current projects already read (indexed by id), else they are read here."""
     rows = checked.projects[checked.row_ok.reindex(checked.projects.index, fill_value=False)]
     rows = rows.copy()
     absent = [f for f in PROJECT_FIELDS if f not in checked.present_fields]
     if absent and not rows.empty:
-        current = store.projects(columns=absent).set_index("project_id")
+        current = (
+            store.projects(columns=absent).set_index("project_id")
+            if stored is None
+            else stored[[f for f in absent if f != "project_id"]]
+        )
         known = rows["project_id"].isin(current.index)
         if known.any():
             for f in absent:
@@ -168,11 +175,19 @@ def field_changes(
     )
 
 
-def preview(store: Store, checked: CheckedUpload, district_id: str, incoming=None) -> Preview:
+def preview(
+    store: Store,
+    checked: CheckedUpload,
+    district_id: str,
+    incoming=None,
+    mine: pd.DataFrame | None = None,
+) -> Preview:
     """What committing ``checked`` would do to the current store (``incoming``: its rows,
-    when already derived), compared column by column over all rows at once."""
+    when already derived; ``mine``: the district's current projects by id, when already read),
+    compared column by column over all rows at once."""
     incoming = incoming_rows(store, checked) if incoming is None else incoming
-    mine = store.projects(district_id=district_id).set_index("project_id")
+    if mine is None:
+        mine = store.projects(district_id=district_id).set_index("project_id")
     known = ids_in(incoming["project_id"], mine.index)
     new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
     rows = incoming[known].set_index("project_id")
@@ -385,7 +400,10 @@ def commit(
     with store.transaction(lock=WRITE_LOCK) as conn:
         if store.submission_status(submission_id, conn) != "validated":
             raise SubmissionError("该上传已经提交过", "this submission was already committed")
-        rows = incoming_rows(store, checked)
+        # the district's projects read once, for the fields the file leaves out and the plan
+        # (an id of another district is refused below, so only this district's can be kept)
+        mine = store.projects(district_id=record.district_id).set_index("project_id")
+        rows = incoming_rows(store, checked, stored=mine)
         owners = store.current_owners(rows["project_id"].astype(str).tolist(), conn)
         foreign = {p: d for p, d in owners.items() if d != record.district_id}
         if foreign:
@@ -394,7 +412,7 @@ def commit(
                 f"这些项目编号已属于其他区：{listed}；请重新检查文件",
                 f"these project ids now belong to another district: {listed}; check the file again",
             )
-        plan = preview(store, checked, record.district_id, rows)
+        plan = preview(store, checked, record.district_id, rows, mine)
         at = at or utcnow()
         created = store.write_project_versions(
             conn,
