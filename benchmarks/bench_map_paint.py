@@ -8,7 +8,9 @@ Each mode is timed three times in one server:
 * cold: the first visit after the server started (the snapshot is read; the tiles are cut
   unless an archive with the same content is already there — this run starts without one);
 * warm: a second visit (the snapshot and the tiles come from the caches);
-* filter: a status filter chosen on the map page (the tiles are not cut again; the view stays).
+* filter: a status filter chosen on the map page (the tiles are not cut again; the view stays);
+* cut ahead (tiles only): a first visit in a new server after the archive was cut ahead, as the
+  app does in the background after a commit (the snapshot is read; no tile is cut).
 
 "Drawn" is: a canvas tile loaded (tiles) or the projects' SVG paths present (GeoJSON), in the
 map's frame. Printed with the HTML bytes the map frame received.
@@ -138,8 +140,24 @@ def visit_times(base: str, tiled: bool) -> tuple[float, float, float, int]:
     return times[0], times[1], times[2], size
 
 
+def _cut_ahead_visit(store, url: str, work: Path) -> float:
+    """The first visit in a new server after the archive was cut ahead (as after a commit)."""
+    from spatial.auth import Principal, Role
+    from spatial.clock import shenzhen_today
+    from spatial.outputs.vector_tiles import cut_ahead
+
+    shutil.rmtree(ROOT / "static" / "tiles", ignore_errors=True)
+    cut_ahead(store, [Principal("map-tiles", Role.VIEWER)], ROOT / "static" / "tiles",
+              ROOT / "var" / "map-tiles.key", shenzhen_today())  # fmt: skip
+    with app(url, {}, work / "ahead.log") as base:
+        return visit_times(base, tiled=True)[0]
+
+
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [100_000]
+    sizes = [int(a) for a in sys.argv[1:] if a.isdigit()] or [100_000]
+    shapes = (("points", False), ("footprints", True))
+    if "--points" in sys.argv:  # the points only (quicker)
+        shapes = shapes[:1]
     if not Path(CHROMIUM).exists():
         print(f"skipped: {CHROMIUM} missing")
         return
@@ -149,7 +167,7 @@ def main() -> None:
     print(f"{'map page, N projects':<46} {'N':>8} {'tiles':>9} {'GeoJSON':>9} {'ratio':>6}"
           f"  {'frame HTML (tiles / GeoJSON)':>28}")  # fmt: skip
     for n in sizes:
-        for shape, polygons in (("points", False), ("footprints", True)):
+        for shape, polygons in shapes:
             work = Path(tempfile.mkdtemp(prefix="bench-map-"))
             url = f"sqlite:///{work / 'spatial.db'}"
             store = store_with_projects(url, n, polygons=polygons)
@@ -165,6 +183,7 @@ def main() -> None:
                     except Exception as exc:  # say which run failed, with its server's log
                         log = (work / f"{mode}.log").read_text()[-2000:]
                         raise SystemExit(f"{shape} {mode} at {n:,}: {exc}\n{log}") from exc
+            ahead = _cut_ahead_visit(store, url, work)
             tiles, geo = results["tiles"], results["geojson"]
             for k, moment in enumerate(("cold (first visit)", "warm (cached)", "a filter")):
                 step = f"map page drawn, {shape}, {moment}"
@@ -173,6 +192,11 @@ def main() -> None:
                       f"{geo[3] / 1e6:.2f} MB", flush=True)  # fmt: skip
                 row(step, n, f"{tiles[k]:.2f} s", f"{geo[k]:.2f} s", tiles[k] / geo[k],
                     f"{tiles[3] / 1e6:.1f} MB page", "the same page, GeoJSON layer")  # fmt: skip
+            step = f"map page drawn, {shape}, first visit, tiles cut ahead"
+            print(f"{step:<46} {n:>8,} {ahead:>8.2f}s {geo[0]:>8.2f}s {ahead / geo[0]:>5.2f}×",
+                  flush=True)  # fmt: skip
+            row(step, n, f"{ahead:.2f} s", f"{geo[0]:.2f} s", ahead / geo[0],
+                f"{tiles[3] / 1e6:.1f} MB page", "the same page, GeoJSON layer, first visit")
             shutil.rmtree(work, ignore_errors=True)
 
 

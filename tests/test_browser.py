@@ -127,27 +127,32 @@ def _add_hostile_project(store) -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory):
+def shipped_store_with_users(folder: Path, users) -> tuple[str, object]:
+    """(url, store): the shipped data, the hostile project and ``users`` ((name, role,
+    district) each, with PASSWORD) in a SQLite file in ``folder``."""
+    from spatial.store import accounts
     from spatial.store.database import open_store
     from spatial.store.seed import seed_store
 
-    folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'spatial.db'}"
     store = open_store(url)
     seed_store(store)
     _add_hostile_project(store)
-    from spatial.auth import Principal, Role
-    from spatial.store import accounts
-
     admin = Principal("admin", Role.ADMIN)
-    for name, role, district in (
-        ("planner", "planner", None),
-        ("ba-officer", "district", "baoan"),
-        ("walk-admin", "admin", None),
-    ):
+    for name, role, district in users:
         once = accounts.add_user(store, admin, name, role, district)
         accounts.change_password(store, Principal(name, Role(role), district), once, PASSWORD)
+    return url, store
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser")
+    url, store = shipped_store_with_users(
+        folder,
+        [("planner", "planner", None), ("ba-officer", "district", "baoan"),
+         ("walk-admin", "admin", None)],
+    )  # fmt: skip
     with running_app(folder, url) as base:
         yield base, store, folder
 
@@ -164,8 +169,9 @@ def browser():
         launched.close()
 
 
-@pytest.fixture
-def page(app_server, browser):
+def local_only_page(browser):
+    """A page in a new context that lets only this machine's requests through; the others are
+    refused and listed in ``page.blocked``."""
     blocked: list[str] = []
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
 
@@ -179,8 +185,14 @@ def page(app_server, browser):
     context.route("**/*", route)
     pg = context.new_page()
     pg.blocked = blocked
+    return pg
+
+
+@pytest.fixture
+def page(app_server, browser):
+    pg = local_only_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
 
 
 def test_dashboard_kpis_render(app_server, page):

@@ -15,6 +15,7 @@ import mapbox_vector_tile
 import numpy as np
 import pytest
 from shapely.geometry import Point, Polygon, box
+from test_browser import browser  # noqa: F401 - the module's Chromium, a fixture
 
 from spatial.auth import Principal, Role
 from spatial.crs import WGS84
@@ -238,21 +239,12 @@ MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 @pytest.fixture(scope="module")
 def tiled_app(tmp_path_factory):
     """The app drawing even the shipped 34 projects (and a hostile one) as tiles."""
-    from test_browser import PASSWORD, _add_hostile_project
-
-    from spatial.store import accounts
-    from spatial.store.database import open_store
-    from spatial.store.seed import seed_store
+    from test_browser import shipped_store_with_users
 
     from conftest import running_app
 
     folder = tmp_path_factory.mktemp("tiled")
-    url = f"sqlite:///{folder / 'spatial.db'}"
-    store = open_store(url)
-    seed_store(store)
-    _add_hostile_project(store)
-    once = accounts.add_user(store, Principal("admin", Role.ADMIN), "planner", "planner", None)
-    accounts.change_password(store, Principal("planner", Role.PLANNER), once, PASSWORD)
+    url, _ = shipped_store_with_users(folder, [("planner", "planner", None)])
     with running_app(folder, url, env={"SPATIAL_MAP_TILED_FROM": "1"}) as base:
         yield base, folder
 
@@ -282,101 +274,84 @@ def _tiles_drawn(page):
 
 
 @pytest.mark.browser
-def test_the_app_draws_tiles_with_a_tooltip_a_click_and_a_filter(tiled_app, tmp_path):
+def test_the_app_draws_tiles_with_a_tooltip_a_click_and_a_filter(tiled_app, browser):  # noqa: F811
     """A planner's map draws the projects from vector tiles fetched from the app itself; the
     hostile project's tooltip shows its name as text; clicking it opens its details; a
     status filter hides it and keeps the view; nothing leaves the machine."""
-    from playwright.sync_api import sync_playwright
-    from test_browser import ARGS, HOSTILE_NAME, go, settle, sign_in
-
-    from conftest import CHROMIUM, LOCAL
+    from test_browser import HOSTILE_NAME, go, local_only_page, settle, sign_in
 
     base, folder = tiled_app
-    blocked, tile_requests = [], []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = local_only_page(browser)
+    tile_requests = []
+    page.on("request", lambda r: tile_requests.append(r.url) if ".pmtiles" in r.url else None)
+    sign_in(page, base, "planner")
+    go(page, "地图")
+    handle, frame = _tiles_drawn(page)
+    assert tile_requests and all("/app/static/tiles/" in u for u in tile_requests)
+    # the page itself carries no project name: they come in the tiles
+    assert "危险" not in frame.content()
 
-        def route(r):
-            if ".pmtiles" in r.request.url:
-                tile_requests.append(r.request.url)
-            if r.request.url.startswith(LOCAL):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
+    # the whole map in the window: a click on a map cut by the window's edge focuses it,
+    # and the browser scrolls it into view between the press and the release
+    handle.scroll_into_view_if_needed()
+    point = _point_on_map(frame, 22.535, 114.055, 15)  # the hostile project (XSS-1)
+    frame.wait_for_function(
+        "document.querySelectorAll('canvas.leaflet-tile-loaded').length > 0"
+    )
+    page.wait_for_timeout(800)
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    tip = frame.locator(".sz-tile-tip")
+    tip.wait_for(timeout=10_000)
+    assert HOSTILE_NAME in tip.inner_text()
+    assert "交付/运营" in tip.inner_text()
+    assert frame.evaluate("window.__xss") is None and page.evaluate("window.__xss") is None
 
-        context.route("**/*", route)
-        page = context.new_page()
-        sign_in(page, base, "planner")
-        go(page, "地图")
-        handle, frame = _tiles_drawn(page)
-        assert tile_requests and all("/app/static/tiles/" in u for u in tile_requests)
-        # the page itself carries no project name: they come in the tiles
-        assert "危险" not in frame.content()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.get_by_text("ID XSS-1").wait_for(timeout=30_000)
+    assert page.get_by_role("heading", name=HOSTILE_NAME).count() == 1
+    handle, frame = _tiles_drawn(page)
+    page.wait_for_timeout(1500)  # the map reports its view
+    settle(page)
 
-        # the whole map in the window: a click on a map cut by the window's edge focuses it,
-        # and the browser scrolls it into view between the press and the release
-        handle.scroll_into_view_if_needed()
-        point = _point_on_map(frame, 22.535, 114.055, 15)  # the hostile project (XSS-1)
-        frame.wait_for_function(
-            "document.querySelectorAll('canvas.leaflet-tile-loaded').length > 0"
-        )
-        page.wait_for_timeout(800)
-        box = handle.bounding_box()
-        page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
-        tip = frame.locator(".sz-tile-tip")
-        tip.wait_for(timeout=10_000)
-        assert HOSTILE_NAME in tip.inner_text()
-        assert "交付/运营" in tip.inner_text()
-        assert frame.evaluate("window.__xss") is None and page.evaluate("window.__xss") is None
-
-        page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-        page.get_by_text("ID XSS-1").wait_for(timeout=30_000)
-        assert page.get_by_role("heading", name=HOSTILE_NAME).count() == 1
-        handle, frame = _tiles_drawn(page)
-        page.wait_for_timeout(1500)  # the map reports its view
-        settle(page)
-
-        sidebar = page.locator('[data-testid="stSidebar"]')
-        sidebar.locator("[data-testid=stMultiSelect]").filter(has_text="状态").locator(
-            "input"
-        ).click()
-        page.keyboard.type("在建")
-        page.keyboard.press("Enter")
-        page.keyboard.press("Escape")
-        page.wait_for_timeout(500)
-        handle, frame = _tiles_drawn(page)
-        page.wait_for_timeout(800)
-        handle.scroll_into_view_if_needed()
-        view = frame.evaluate("(() => { const c = window.map.getCenter();"
-                              " return [window.map.getZoom(), c.lat, c.lng]; })()")  # fmt: skip
-        assert view[0] == 15 and abs(view[1] - 22.535) < 0.003 and abs(view[2] - 114.055) < 0.003
-        box = handle.bounding_box()
-        point = frame.evaluate(
-            "(() => { const p = window.map.latLngToContainerPoint([22.535, 114.055]);"
-            " return {x: p.x, y: p.y}; })()"
-        )
-        page.mouse.move(box["x"] + point["x"] + 30, box["y"] + point["y"] + 30)
-        page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
-        page.wait_for_timeout(500)
-        shown = frame.locator(".sz-tile-tip")
-        assert shown.count() == 0 or HOSTILE_NAME not in shown.inner_text()  # filtered out
-        page.screenshot(path=str(folder / "tiled_map.png"))
-        browser.close()
-    assert blocked == []
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator("[data-testid=stMultiSelect]").filter(has_text="状态").locator(
+        "input"
+    ).click()
+    page.keyboard.type("在建")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(500)
+    handle, frame = _tiles_drawn(page)
+    page.wait_for_timeout(800)
+    handle.scroll_into_view_if_needed()
+    view = frame.evaluate("(() => { const c = window.map.getCenter();"
+                          " return [window.map.getZoom(), c.lat, c.lng]; })()")  # fmt: skip
+    assert view[0] == 15 and abs(view[1] - 22.535) < 0.003 and abs(view[2] - 114.055) < 0.003
+    box = handle.bounding_box()
+    point = frame.evaluate(
+        "(() => { const p = window.map.latLngToContainerPoint([22.535, 114.055]);"
+        " return {x: p.x, y: p.y}; })()"
+    )
+    page.mouse.move(box["x"] + point["x"] + 30, box["y"] + point["y"] + 30)
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_timeout(500)
+    shown = frame.locator(".sz-tile-tip")
+    assert shown.count() == 0 or HOSTILE_NAME not in shown.inner_text()  # filtered out
+    page.screenshot(path=str(folder / "tiled_map.png"))
+    assert page.blocked == []
+    page.context.close()
 
 
 @pytest.mark.browser
-def test_a_standalone_tiled_map_draws_offline_with_its_tooltip(tiled_app, tmp_path, monkeypatch):
+def test_a_standalone_tiled_map_draws_offline_with_its_tooltip(
+    tiled_app, browser, tmp_path, monkeypatch  # noqa: F811
+):
     """The offline file of a large layer embeds its tiles: opened from disk with every request
     refused, it draws them, and the hostile name shows as text."""
-    from playwright.sync_api import sync_playwright
-    from test_browser import ARGS, HOSTILE_NAME
+    from test_browser import HOSTILE_NAME
 
     from spatial.store.database import open_store
-
-    from conftest import CHROMIUM
 
     base, folder = tiled_app
     monkeypatch.setenv("SPATIAL_MAP_TILED_FROM", "1")
@@ -386,28 +361,27 @@ def test_a_standalone_tiled_map_draws_offline_with_its_tooltip(tiled_app, tmp_pa
     path = tmp_path / "map.html"
     path.write_bytes(page_bytes)
     requests = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 950})
+    context = browser.new_context(viewport={"width": 1200, "height": 950})
+    page = context.new_page()
 
-        def route(r):
-            requests.append(r.request.url)
-            if r.request.url.startswith(("file:", "data:", "blob:")):
-                r.continue_()
-            else:
-                r.abort()
+    def route(r):
+        requests.append(r.request.url)
+        if r.request.url.startswith(("file:", "data:", "blob:")):
+            r.continue_()
+        else:
+            r.abort()
 
-        page.route("**/*", route)
-        page.goto(path.as_uri())
-        page.wait_for_selector("canvas.leaflet-tile-loaded", state="attached", timeout=30_000)
-        point = _point_on_map(page, 22.535, 114.055, 15)
-        page.wait_for_timeout(1000)
-        box = page.locator(".folium-map").bounding_box()
-        page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
-        page.locator(".sz-tile-tip").wait_for(timeout=10_000)
-        assert HOSTILE_NAME in page.locator(".sz-tile-tip").inner_text()
-        assert page.evaluate("window.__xss") is None
-        browser.close()
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    page.wait_for_selector("canvas.leaflet-tile-loaded", state="attached", timeout=30_000)
+    point = _point_on_map(page, 22.535, 114.055, 15)
+    page.wait_for_timeout(1000)
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    page.locator(".sz-tile-tip").wait_for(timeout=10_000)
+    assert HOSTILE_NAME in page.locator(".sz-tile-tip").inner_text()
+    assert page.evaluate("window.__xss") is None
+    context.close()
     assert all(u.startswith(("file:", "data:", "blob:")) for u in requests), requests
 
 
