@@ -364,8 +364,10 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
                 url: source, levelDiff: 0, maxDataZoom: d.max_data_zoom, pane: "szProjects",
                 attribution: "", labelRules: [],
                 paintRules: [
+                    // outlined only where a footprint is more than a few pixels across:
+                    // at the city view an outline would hide the status colour
                     rule(3, new protomapsL.PolygonSymbolizer({fill: fill, opacity: 0.85,
-                                                             stroke: "#333333", width: 0.6})),
+                        stroke: "#333333", width: function(z) { return z >= 13 ? 0.6 : 0; }})),
                     rule(2, new protomapsL.LineSymbolizer({color: fill, width: 2})),
                     rule(1, new protomapsL.CircleSymbolizer({
                         radius: function(z, f) { return f.props.r; }, fill: fill,
