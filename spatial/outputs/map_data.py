@@ -198,6 +198,13 @@ def decode_shape(code: list | None, scale: int) -> dict | None:
     return {"type": kind, "coordinates": [[ring(r) for r in p] for p in code[1:]]}
 
 
+def point_radius(area) -> np.ndarray:
+    """A point's circle on the map, in pixels, from its floor area (m²): 4 px for none, growing
+    with the square root, at most 24 px."""
+    a = pd.to_numeric(pd.Series(area), errors="coerce").fillna(0.0).to_numpy()
+    return np.clip(4.0 + np.sqrt(a) / 120.0, 4.0, 24.0)
+
+
 def text_column(values) -> dict:
     """A column of display text written once per distinct value: {"v": values, "c": codes}."""
     codes, uniques = pd.factorize(pd.Series(list(values), dtype=object).fillna("—"))
@@ -243,6 +250,19 @@ def expand_compact(payload: dict) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+# the page's HTML escaping (as Python's ``html.escape`` does) and a project's tooltip, as
+# ``expand_compact`` and ``maps.project_tooltips`` write them; shared by the compact and the
+# tiled layer (our own text: no data in it)
+PAGE_TEXT = """var esc = function(s) {
+                return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;")
+                    .replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
+            };
+            var projectTip = function(name, status, area) {
+                return '<b style="white-space:normal">' + esc(name) + "</b><br>" + esc(status)
+                    + " \u00b7 " + esc(area);
+            };"""
+
+
 class CompactLayer(VerbatimScript, folium.map.Layer):
     """A layer sent as columns (see above) and expanded in the page into the FeatureCollection
     a :class:`DataLayer` carries; every text stays data (one ``JSON.parse`` literal)."""
@@ -252,10 +272,7 @@ class CompactLayer(VerbatimScript, folium.map.Layer):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function() {
             var d = JSON.parse({{ this.payload }});
-            var esc = function(s) {
-                return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;")
-                    .replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
-            };
+            {{ this.page_text }}
             var ring = function(a) {
                 var out = [], x = 0, y = 0;
                 for (var i = 0; i < a.length; i += 2) {
@@ -290,9 +307,8 @@ class CompactLayer(VerbatimScript, folium.map.Layer):
                             + "</td></tr>";
                     }).join("") + "</table>";
                 }
-                var tip = '<b style="white-space:normal">' + esc(text(d.tooltip[0], i))
-                    + "</b><br>" + esc(text(d.tooltip[1], i)) + " \u00b7 "
-                    + esc(text(d.tooltip[2], i));
+                var tip = projectTip(text(d.tooltip[0], i), text(d.tooltip[1], i),
+                                     text(d.tooltip[2], i));
                 var props = {_tooltip: tip, _popup: popup, _style: style};
                 props[d.id_key] = fid;
                 return {type: "Feature", geometry: shape(d.shapes[i]), properties: props};
@@ -306,6 +322,7 @@ class CompactLayer(VerbatimScript, folium.map.Layer):
     )
 
     feature_options = FEATURE_OPTIONS
+    page_text = PAGE_TEXT
 
     def __init__(self, payload: dict, name: str):
         super().__init__(name=name, overlay=True, control=True, show=True)
@@ -374,10 +391,7 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
                         opacity: 0.85, stroke: "#333333", width: 1}))
                 ]
             });
-            var esc = function(s) {
-                return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;")
-                    .replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
-            };
+            {{ this.page_text }}
             layer.projectAt = function(latlng) {
                 var hits = layer.queryTileFeaturesDebug(latlng.lng, latlng.lat, 8).get("") || [];
                 for (var k = hits.length - 1; k >= 0; k--) {
@@ -389,8 +403,7 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
             };
             layer.tooltipText = function(p) {
                 var zh = d.lang === "zh";
-                return '<b style="white-space:normal">' + esc(zh ? p.n : p.e) + "</b><br>"
-                    + esc(d.status_labels[p.s]) + " \u00b7 " + esc(zh ? p.az : p.ae);
+                return projectTip(zh ? p.n : p.e, d.status_labels[p.s], zh ? p.az : p.ae);
             };
             var tip = L.tooltip({direction: "top", offset: [0, -8], className: "sz-tile-tip"});
             map.on("mousemove", function(e) {
@@ -420,6 +433,8 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
         {% endmacro %}
         """
     )
+
+    page_text = PAGE_TEXT
 
     def __init__(self, payload: dict, name: str):
         super().__init__(name=name, overlay=True, control=True, show=True)

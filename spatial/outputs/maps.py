@@ -43,6 +43,7 @@ from spatial.outputs.map_data import (
     VerbatimScript,
     encode_shapes,
     js_json_literal,
+    point_radius,
     text_column,
 )
 from spatial.outputs.vector_tiles import (
@@ -262,11 +263,6 @@ def project_tooltips(projects: pd.DataFrame, lang: str) -> list[str]:
         f'<b style="white-space:normal">{esc(n)}</b><br>{esc(s)} · {esc(fmt_area(a, lang))}'
         for n, s, a in zip(name, status, area, strict=True)
     ]
-
-
-def _radius(area: pd.Series) -> np.ndarray:
-    a = pd.to_numeric(area, errors="coerce").fillna(0.0).to_numpy()
-    return np.clip(4.0 + np.sqrt(a) / 120.0, 4.0, 24.0)
 
 
 class Legend(VerbatimScript, MacroElement):
@@ -736,7 +732,7 @@ def project_at(
     near, dist = tree.query_nearest(here, max_distance=reach, return_distance=True)
     if not len(near):
         return None
-    radius = _radius(pr["floor_area_m2"].iloc[near]) + 4.0
+    radius = point_radius(pr["floor_area_m2"].iloc[near]) + 4.0
     hit = dist <= radius * pixel_degrees(zoom)
     return str(pr["project_id"].iloc[near[hit][0]]) if hit.any() else None
 
@@ -783,7 +779,7 @@ def project_payload(pr: gpd.GeoDataFrame, dr: _Drawing, popups: bool, selected) 
         "popup": rows,
         "palette": palette,
         "colour": np.where(colour < 0, len(palette) - 1, colour).tolist(),
-        "radius": np.round(_radius(pr["floor_area_m2"]), 1).tolist(),
+        "radius": np.round(point_radius(pr["floor_area_m2"]), 1).tolist(),
         "style": {"color": "#333333", "weight": 1, "fill": True, "fillColor": "#999999",
                   "fillOpacity": 0.85, "radius": 4.0},
     }  # fmt: skip

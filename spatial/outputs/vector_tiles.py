@@ -54,6 +54,7 @@ from spatial.figures.snapshot import Snapshot, take_snapshot
 from spatial.i18n import fmt_area
 from spatial.ids import ids_in
 from spatial.layers import STATUS_COLOURS
+from spatial.outputs.map_data import point_radius
 from spatial.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ def tile_frame(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {
             "i": np.arange(len(located), dtype=np.int32),
             "s": np.where(status < 0, len(STATUSES), status).astype(np.int16),
-            "r": np.round(np.clip(4.0 + np.sqrt(area.fillna(0.0)) / 120.0, 4.0, 24.0), 1),
+            "r": np.round(point_radius(area), 1),
             "n": name_zh.to_numpy(),
             "e": name_en.fillna(name_zh).astype(str).to_numpy(),
             "az": area.map(lambda a: fmt_area(a, "zh")).to_numpy(),
