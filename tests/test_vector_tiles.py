@@ -244,7 +244,9 @@ def tiled_app(tmp_path_factory):
     from conftest import running_app
 
     folder = tmp_path_factory.mktemp("tiled")
-    url, _ = shipped_store_with_users(folder, [("planner", "planner", None)])
+    url, _ = shipped_store_with_users(
+        folder, [("planner", "planner", None), ("ba-officer", "district", "baoan")]
+    )
     with running_app(folder, url, env={"SPATIAL_MAP_TILED_FROM": "1"}) as base:
         yield base, folder
 
@@ -341,6 +343,52 @@ def test_the_app_draws_tiles_with_a_tooltip_a_click_and_a_filter(tiled_app, brow
     page.screenshot(path=str(folder / "tiled_map.png"))
     assert page.blocked == []
     page.context.close()
+
+
+@pytest.mark.browser
+def test_a_district_officer_is_served_only_their_district_s_tiles(tiled_app, browser):  # noqa: F811
+    """宝安's officer, in Chinese: the map reads an archive of its own, in which a 宝安 project
+    is drawn and the 福田 project (the hostile one) is not there at all."""
+    from test_browser import go, local_only_page, sign_in
+
+    from spatial.store.database import open_store
+
+    base, folder = tiled_app
+    store = open_store(f"sqlite:///{folder / 'spatial.db'}")
+    located = store.projects()
+    store.engine.dispose()
+    in_baoan = located[(located.district_id == "baoan") & located.geometry.notna()]
+    spot = in_baoan.geometry.iloc[0].representative_point()
+    archives = {}
+    for who in ("planner", "ba-officer"):
+        page = local_only_page(browser)
+        asked = []
+        page.on("request", lambda r, a=asked: a.append(r.url) if ".pmtiles" in r.url else None)
+        sign_in(page, base, who)
+        go(page, "地图")
+        handle, frame = _tiles_drawn(page)
+        archives[who] = {u.split("/")[-1] for u in asked}
+        found = {}
+        for name, (lat, lng) in {"baoan": (spot.y, spot.x), "futian": (22.535, 114.055)}.items():
+            _point_on_map(frame, lat, lng, 15)
+            frame.wait_for_function(
+                f"window.szTiledProjects.projectAt(L.latLng({lat}, {lng})) !== null"
+                if name == "baoan" else "true", timeout=20_000,
+            )  # fmt: skip
+            page.wait_for_timeout(800)
+            found[name] = frame.evaluate(
+                f"window.szTiledProjects.projectAt(L.latLng({lat}, {lng}))"
+            )
+        assert found["baoan"] is not None  # a 宝安 project (several may overlap there)
+        assert found["baoan"]["n"] in set(in_baoan["name_zh"])
+        if who == "ba-officer":
+            assert found["futian"] is None  # not in their archive at all
+        else:
+            assert found["futian"] is not None
+        assert page.blocked == []
+        page.context.close()
+    assert archives["planner"] and archives["ba-officer"]
+    assert archives["planner"].isdisjoint(archives["ba-officer"])
 
 
 @pytest.mark.browser
