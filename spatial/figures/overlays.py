@@ -5,12 +5,16 @@ All spatial tests are vectorised spatial joins (shapely 2 / geopandas), never pe
 
 from __future__ import annotations
 
+import hashlib
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from spatial.crs import METRIC
 from spatial.layers import ControlLevel
+from spatial.store.database import OVERLAY_COLUMNS  # noqa: F401  (what a version keeps)
 
 
 def _probe_points(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -30,49 +34,116 @@ def _first_match(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, column: s
     return joined[~joined.index.duplicated(keep="first")][column]
 
 
-def enrich_projects(
+def reference_key(
+    districts: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame,
+    control_lines: gpd.GeoDataFrame,
+    aliases: pd.DataFrame,
+    clusters: pd.DataFrame,
+) -> str:
+    """A digest of everything the overlays are computed from: the three layers' ids, levels
+    and geometries (WKB) and the cluster names and aliases. Overlays kept under another
+    digest describe reference data that has since changed."""
+    digest = hashlib.sha256(b"overlays/1")
+    for frame, columns in (
+        (districts, ["district_id"]),
+        (parks, ["park_id"]),
+        (control_lines, ["line_id", "level"]),
+    ):
+        ids = frame[columns].astype(str).agg("\x1f".join, axis=1) if len(frame) else []
+        wkb = shapely.to_wkb(frame.geometry.to_numpy(), output_dimension=2)
+        for key, geom in sorted(zip(ids, wkb, strict=True), key=lambda kv: kv[0]):
+            digest.update(key.encode() + b"\x1e" + (geom or b"") + b"\x1d")
+        digest.update(b"\x1c")
+    for frame, columns in ((clusters, ["name_zh", "code"]), (aliases, ["alias", "code"])):
+        rows = sorted(frame[columns].astype(str).agg("\x1f".join, axis=1)) if len(frame) else []
+        digest.update("\x1e".join(rows).encode() + b"\x1c")
+    return digest.hexdigest()
+
+
+def computed_overlays(
     projects: gpd.GeoDataFrame,
     districts: gpd.GeoDataFrame,
     parks: gpd.GeoDataFrame,
     control_lines: gpd.GeoDataFrame,
-) -> gpd.GeoDataFrame:
-    """Add derived columns to projects.
+    aliases: pd.DataFrame | None = None,
+    clusters: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The overlays of each project (:data:`OVERLAY_COLUMNS`, indexed like ``projects``), by
+    vectorised spatial joins of one probe point per project:
 
-    * ``located_district_id`` – the district polygon the project lies in (None outside any);
+    * ``located_district_id`` – the district polygon it lies in (None outside any);
+    * ``spatial_park_id`` – the park whose polygon contains it (None where none does);
+    * ``control_level`` – ``level1`` / ``level2`` / ``none`` (level 1 wins where both apply);
+      None for a project with no location;
+    * ``cluster_codes`` – its industries and clusters text matched to "20+8" codes
+      (:func:`cluster_codes`; None when ``clusters`` is not given).
+    """
+    out = pd.DataFrame(index=projects.index)
+    points = _probe_points(projects)
+    out["located_district_id"] = _first_match(points, districts, "district_id").reindex(out.index)
+    out["spatial_park_id"] = _first_match(points, parks, "park_id").reindex(out.index)
+    level = pd.Series("none", index=out.index, dtype=object)
+    lines = control_lines[control_lines.geometry.notna()]
+    for lvl in (ControlLevel.LEVEL2, ControlLevel.LEVEL1):  # level 1 overrides level 2
+        hits = _first_match(points, lines[lines["level"] == lvl.value], "line_id")
+        level.loc[hits.index] = lvl.value
+    level[~out.index.isin(points.index)] = None
+    out["control_level"] = level
+    out["cluster_codes"] = None
+    if clusters is not None:
+        text = projects.get("industries", pd.Series(index=projects.index, dtype=object))
+        text = text.fillna("") + ";" + projects.get(
+            "clusters", pd.Series(index=projects.index, dtype=object)
+        ).fillna("")
+        out["cluster_codes"] = cluster_codes(text, aliases, clusters)
+    return out.astype(object).where(out.notna(), None)
+
+
+def with_overlays(
+    projects: gpd.GeoDataFrame, overlays: pd.DataFrame, control_lines: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Projects with their overlays and what follows from them:
+
+    * ``located_district_id``, ``control_level`` as computed;
     * ``park_id`` / ``park_basis`` – the park whose polygon contains the project (``spatial``);
       where no park has a polygon there, the park named by the source (``declared``); else none;
-    * ``control_level`` – ``level1`` / ``level2`` / ``none`` (level 1 wins where both apply),
-      and ``inside_control_line`` (bool) — unknown (None) for projects with no location;
+    * ``inside_control_line`` (bool) — unknown (None) for projects with no location;
     * ``control_lines_quality`` – the quality of the control-line layer used (e.g. illustrative).
     """
     out = projects.copy()
-    points = _probe_points(projects)
-    out["located_district_id"] = _first_match(points, districts, "district_id").reindex(out.index)
-
-    spatial_park = _first_match(points, parks, "park_id").reindex(out.index)
+    out["located_district_id"] = overlays["located_district_id"].reindex(out.index)
+    spatial_park = overlays["spatial_park_id"].reindex(out.index)
     declared = out.get("declared_park_id", pd.Series(index=out.index, dtype=object))
     declared = declared.where(declared.notna() & (declared.astype(str) != ""), None)
     out["park_id"] = spatial_park.where(spatial_park.notna(), declared)
     out["park_basis"] = np.where(
         spatial_park.notna(), "spatial", np.where(declared.notna(), "declared", "none")
     )
-
-    level = pd.Series("none", index=out.index, dtype=object)
-    lines = control_lines[control_lines.geometry.notna()]
-    for lvl in (ControlLevel.LEVEL2, ControlLevel.LEVEL1):  # level 1 overrides level 2
-        hits = _first_match(points, lines[lines["level"] == lvl.value], "line_id")
-        level.loc[hits.index] = lvl.value
-    has_location = out.index.isin(points.index)
-    level[~has_location] = None
+    level = overlays["control_level"].reindex(out.index)
     out["control_level"] = level
+    has_location = level.notna().to_numpy()
     out["inside_control_line"] = pd.Series(
         np.where(has_location, level.isin([ControlLevel.LEVEL1, ControlLevel.LEVEL2]), None),
         index=out.index,
         dtype=object,
     )
+    lines = control_lines[control_lines.geometry.notna()]
     qualities = sorted(set(lines["quality"].dropna())) if "quality" in lines else []
     out["control_lines_quality"] = "/".join(qualities) if qualities else "missing"
     return out
+
+
+def enrich_projects(
+    projects: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame,
+    control_lines: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Projects with their overlays computed now (:func:`computed_overlays`, then
+    :func:`with_overlays`); the snapshot keeps them in the store instead."""
+    overlays = computed_overlays(projects, districts, parks, control_lines)
+    return with_overlays(projects, overlays, control_lines)
 
 
 def cluster_codes(

@@ -6,11 +6,13 @@ same figures for the same date.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import date
 
 import geopandas as gpd
 import pandas as pd
+from sqlalchemy.exc import DBAPIError
 
 from spatial.auth import Principal
 from spatial.clock import shenzhen_today
@@ -24,14 +26,16 @@ from spatial.figures.counting import (
     register_coverage,
 )
 from spatial.figures.ledger import Ledger, build_ledger
-from spatial.figures.overlays import cluster_codes, enrich_projects
+from spatial.figures.overlays import computed_overlays, reference_key, with_overlays
 from spatial.layers import (
     PROJECT_DATE_FIELDS,
     PROJECT_EVIDENCE_FIELDS,
     Quality,
     Stage,
 )
-from spatial.store.database import Store, end_of_day
+from spatial.store.database import OVERLAY_COLUMNS, Store, end_of_day
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,15 +125,12 @@ def take_snapshot(
     districts = store.layer("districts")
     parks = store.layer("parks")
     control_lines = store.layer("control_lines")
+    clusters = store.table("clusters")
     if project_columns is not None:
         projects = store.projects(at=end_of_day(as_of), columns=list(project_columns))
     else:
-        projects = store.projects(at=end_of_day(as_of))
-        projects = enrich_projects(projects, districts, parks, control_lines)
-        projects["clusters"] = cluster_codes(
-            projects["industries"].fillna("") + ";" + projects["clusters"].fillna(""),
-            store.table("cluster_aliases"),
-            store.table("clusters"),
+        projects = _projects_with_overlays(
+            store, as_of, districts, parks, control_lines, clusters
         )
     return Snapshot(
         as_of=as_of,
@@ -138,7 +139,7 @@ def take_snapshot(
         control_lines=control_lines,
         projects=projects,
         pledge=store.table("pledge"),
-        clusters=store.table("clusters"),
+        clusters=clusters,
         programme_reports=store.table("programme_reports"),
         sources=store.table("sources"),
         official=official_stage(store),
@@ -146,6 +147,39 @@ def take_snapshot(
         allocations=store.allocations(),
         uploads=store.last_accepted_uploads(),
     )
+
+
+def _projects_with_overlays(
+    store: Store,
+    as_of: date,
+    districts: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame,
+    control_lines: gpd.GeoDataFrame,
+    clusters: pd.DataFrame,
+) -> gpd.GeoDataFrame:
+    """Every current project with its overlays: those the store keeps under the digest of
+    today's reference data, and for the rest (new versions, or reference data changed since)
+    computed now by vectorised joins and kept for the next read. The ``clusters`` column
+    holds the matched "20+8" codes."""
+    aliases = store.table("cluster_aliases")
+    key = reference_key(districts, parks, control_lines, aliases, clusters)
+    projects = store.projects(at=end_of_day(as_of), overlays=key)
+    missing = ~projects.pop("overlay_kept").to_numpy(dtype=bool)
+    overlays = projects[list(OVERLAY_COLUMNS)].astype(object)
+    projects = projects.drop(columns=list(OVERLAY_COLUMNS))
+    if missing.any():
+        fresh = computed_overlays(
+            projects[missing], districts, parks, control_lines, aliases, clusters
+        )
+        overlays.loc[missing, list(OVERLAY_COLUMNS)] = fresh[list(OVERLAY_COLUMNS)]
+        try:
+            store.keep_overlays(fresh.assign(version_id=projects.loc[missing, "version_id"]), key)
+        except DBAPIError as exc:  # a read-only role, a busy store: read again next time
+            log.warning("overlays not kept (%s); they are computed again on the next read", exc)
+    overlays = overlays.where(overlays.notna(), None)  # missing is None however it was read
+    out = with_overlays(projects, overlays, control_lines)
+    out["clusters"] = overlays["cluster_codes"].fillna("")
+    return out
 
 
 COVERAGE_ASPECTS: dict[str, tuple[str, str]] = {

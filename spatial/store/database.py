@@ -82,6 +82,7 @@ LATER_MIGRATION_TABLES = frozenset(
         "sessions",
         "scenarios",
         "site_versions",
+        "project_overlays",
     }
 )
 
@@ -301,6 +302,32 @@ project_versions_table = Table(
     Column("geometry", Geometry()),
     Index("ix_project_versions_current", "project_id", "valid_to"),
 )
+
+# what a version's location means against the reference layers (district, park, control
+# line) and its industries against the "20+8" clusters: derived data, computed by
+# figures.overlays on the first read of a version and kept with the digest of the reference
+# data it was computed against (a row under another digest is stale and computed again)
+project_overlays_table = Table(
+    "project_overlays",
+    metadata,
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("project_versions.version_id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("reference_key", String(64), nullable=False),
+    Column("located_district_id", Text),
+    Column("spatial_park_id", Text),
+    Column("control_level", String(8)),  # level1 | level2 | none; NULL: no location
+    Column("cluster_codes", Text),
+    Index("ix_project_overlays_key", "reference_key"),
+)
+OVERLAY_COLUMNS: tuple[str, ...] = (
+    "located_district_id", "spatial_park_id", "control_level", "cluster_codes",
+)  # fmt: skip
+REFERENCE_REVISION = "reference_revision"  # meta key: bumped by every write of reference data
 
 comments_table = Table(
     "comments",
@@ -597,8 +624,8 @@ class Store:
             conn.commit()
 
     def revision(self) -> tuple:
-        """Changes whenever anything is written (projects, uploads, counting settings and
-        allocations); used as a cache key by the app."""
+        """Changes whenever anything is written (projects, uploads, counting settings,
+        allocations and reference data); used as a cache key by the app."""
         with self.engine.connect() as conn:
             v = conn.execute(select(func.max(project_versions_table.c.version_id))).scalar() or 0
             sv = conn.execute(select(func.max(site_versions_table.c.version_id))).scalar() or 0
@@ -607,7 +634,8 @@ class Store:
             allocations = conn.execute(
                 select(func.count(), func.max(allocations_table.c.set_at))
             ).one()
-        return int(v), int(sv), int(s), *map(str, settings), *map(str, allocations)
+            reference = self.reference_revision(conn)
+        return int(v), int(sv), int(s), *map(str, settings), *map(str, allocations), reference
 
     # -- submissions ------------------------------------------------------------------------------
     def record_submission(
@@ -753,6 +781,7 @@ class Store:
             c.execute(table.delete())
             if rows:
                 c.execute(insert(table), rows)
+            self._bump_reference_revision(c)
 
         if conn is not None:
             write(conn)
@@ -780,15 +809,24 @@ class Store:
         include_deleted: bool = False,
         columns: list[str] | None = None,
         district_id: str | None = None,
+        overlays: str | None = None,
     ):
         """The project versions valid at instant ``at`` (now when None), one row per project.
         ``columns``: only these project fields (with ``project_id``; a frame without geometry
-        unless ``geometry`` is named); ``district_id``: only that district's projects."""
+        unless ``geometry`` is named); ``district_id``: only that district's projects.
+        ``overlays``: a reference key — with each version, its kept overlays
+        (:data:`OVERLAY_COLUMNS`) computed under that key, and ``overlay_kept`` (False where
+        none is kept: never computed, or computed against other reference data)."""
         t = project_versions_table
         chosen = None
         if columns is not None:
             chosen = ["project_id", *(c for c in columns if c != "project_id")]
         stmt = select(*(t.c[c] for c in chosen)) if chosen else select(t)
+        if overlays is not None:
+            o = project_overlays_table
+            stmt = stmt.add_columns(
+                *(o.c[c] for c in OVERLAY_COLUMNS), o.c.reference_key.label("overlay_kept")
+            ).outerjoin(o, and_(o.c.version_id == t.c.version_id, o.c.reference_key == overlays))
         stmt = stmt.where(self._version_filter(at)).order_by(t.c.project_id)
         if not include_deleted:
             stmt = stmt.where(t.c.is_deleted.is_(False))
@@ -799,10 +837,54 @@ class Store:
         for col in PROJECT_NUMERIC_FIELDS:
             if col in frame:
                 frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        if overlays is not None:
+            frame["overlay_kept"] = frame["overlay_kept"].notna()
         if "geometry" not in frame:
             return frame
         geoms = _geoms(frame.pop("geometry"))
         return gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84)
+
+    def keep_overlays(self, overlays: pd.DataFrame, reference_key: str) -> None:
+        """Keep computed overlays (``version_id`` + :data:`OVERLAY_COLUMNS`) under
+        ``reference_key``; rows kept under any other key are dropped first (they describe
+        reference data that no longer exists). A version already kept is left as it is, so
+        two readers filling at once agree. Derived data: the store's revision is unchanged."""
+        o = project_overlays_table
+        rows = overlays[["version_id", *OVERLAY_COLUMNS]].astype(object)
+        rows = rows.where(rows.notna(), None)
+        records = [
+            {"reference_key": reference_key, **r}
+            | {"version_id": int(r["version_id"])}
+            for r in rows.to_dict("records")
+        ]
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        with self.engine.begin() as conn:
+            conn.execute(delete(o).where(o.c.reference_key != reference_key))
+            if records:
+                conn.execute(upsert(o).on_conflict_do_nothing(index_elements=["version_id"]),
+                             records)  # fmt: skip
+
+    def reference_revision(self, conn: Connection | None = None) -> int:
+        """How many times reference data (layers, seed tables) has been written."""
+        stmt = select(meta_table.c.value).where(meta_table.c.key == REFERENCE_REVISION)
+        if conn is None:
+            with self.engine.connect() as c:
+                value = c.execute(stmt).scalar()
+        else:
+            value = conn.execute(stmt).scalar()
+        return int(value or 0)
+
+    def _bump_reference_revision(self, conn: Connection) -> None:
+        after = str(self.reference_revision(conn) + 1)
+        done = conn.execute(
+            update(meta_table).where(meta_table.c.key == REFERENCE_REVISION).values(value=after)
+        )
+        if done.rowcount == 0:
+            conn.execute(insert(meta_table).values(key=REFERENCE_REVISION, value=after))
 
     def project_history(self, project_id: str) -> pd.DataFrame:
         t = project_versions_table
@@ -1153,6 +1235,7 @@ class Store:
     def replace_table(self, name: str, frame: pd.DataFrame, conn: Connection) -> None:
         """Reference tables from seeds/ (pledge, clusters, reports, sources), stored as given."""
         frame.to_sql(f"seed_{name}", conn, if_exists="replace", index=False)
+        self._bump_reference_revision(conn)
 
     def table(self, name: str) -> pd.DataFrame:
         with self.engine.connect() as conn:
