@@ -159,3 +159,25 @@ def test_an_earlier_date_reads_the_versions_of_that_date(seeded_store, as_of):
     snap = take_snapshot(seeded_store, as_of)
     rows = kept(seeded_store)
     assert set(snap.projects["version_id"]) <= set(rows["version_id"])
+
+
+def test_a_reader_gives_the_figures_while_a_writer_holds_the_lock(tmp_path, reference, caplog):
+    """SQLite: while an upload holds the write lock, a page's read still gives the figures (it
+    waits OVERLAY_WAIT_MS to keep the overlays, not the writers' busy timeout), keeps
+    nothing, and leaves its pooled connection with the writers' timeout."""
+    from spatial.store.database import BUSY_TIMEOUT_MS, PROJECTS_LOCK
+
+    store = open_store(f"sqlite:///{tmp_path / 'spatial.db'}")
+    seed_store(store, reference)
+    expected = computed_now(store)
+    with store.transaction(lock=PROJECTS_LOCK):
+        with caplog.at_level(logging.WARNING, logger="spatial.figures.snapshot"):
+            snap = take_snapshot(store, AS_OF)
+    pd.testing.assert_frame_equal(derived(snap), expected, check_dtype=False)
+    assert "overlays not kept" in caplog.text
+    assert kept(store).empty
+    take_snapshot(store, AS_OF)  # the lock released: the next read keeps them
+    assert not kept(store).empty
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+    store.engine.dispose()

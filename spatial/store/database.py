@@ -327,6 +327,8 @@ project_overlays_table = Table(
 OVERLAY_COLUMNS: tuple[str, ...] = (
     "located_district_id", "spatial_park_id", "control_level", "cluster_codes",
 )  # fmt: skip
+OVERLAY_WAIT_MS = 2000  # how long a reader waits to keep overlays while another writes
+BUSY_TIMEOUT_MS = 30000  # how long a SQLite writer waits for the write lock
 REFERENCE_REVISION = "reference_revision"  # meta key: bumped by every write of reference data
 
 comments_table = Table(
@@ -862,11 +864,22 @@ class Store:
             from sqlalchemy.dialects.postgresql import insert as upsert
         else:
             from sqlalchemy.dialects.sqlite import insert as upsert
-        with self.engine.begin() as conn:
-            conn.execute(delete(o).where(o.c.reference_key != reference_key))
-            if records:
-                conn.execute(upsert(o).on_conflict_do_nothing(index_elements=["version_id"]),
-                             records)  # fmt: skip
+        with self.engine.connect() as conn:
+            if dialect == "sqlite":  # a reader does not queue behind a long commit for this
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={OVERLAY_WAIT_MS}")
+                conn.commit()
+            try:
+                with conn.begin():
+                    conn.execute(delete(o).where(o.c.reference_key != reference_key))
+                    if records:
+                        conn.execute(
+                            upsert(o).on_conflict_do_nothing(index_elements=["version_id"]),
+                            records,
+                        )
+            finally:
+                if dialect == "sqlite":
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                    conn.commit()
 
     def reference_revision(self, conn: Connection | None = None) -> int:
         """How many times reference data (layers, seed tables) has been written."""
@@ -1245,7 +1258,7 @@ class Store:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
