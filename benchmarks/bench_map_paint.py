@@ -195,8 +195,15 @@ def main() -> None:
             step = f"map page drawn, {shape}, first visit, tiles cut ahead"
             print(f"{step:<46} {n:>8,} {ahead:>8.2f}s {geo[0]:>8.2f}s {ahead / geo[0]:>5.2f}×",
                   flush=True)  # fmt: skip
-            row(step, n, f"{ahead:.2f} s", f"{geo[0]:.2f} s", ahead / geo[0],
-                f"{tiles[3] / 1e6:.1f} MB page", "the same page, GeoJSON layer, first visit")
+            row(
+                step,
+                n,
+                f"{ahead:.2f} s",
+                f"{geo[0]:.2f} s",
+                ahead / geo[0],
+                f"{tiles[3] / 1e6:.1f} MB page",
+                "the same page, GeoJSON layer, first visit",
+            )
             shutil.rmtree(work, ignore_errors=True)
 
 

@@ -794,9 +794,7 @@ def test_typed_text_stays_text_on_the_admin_pages(db_url, seeded_store, monkeypa
     assert names and all(markdown_text(who.user_name) in c for c in names)
 
 
-def test_a_long_register_on_the_map_is_tiled_searched_as_typed_and_tabled_by_view(
-    app, monkeypatch
-):
+def test_a_long_register_on_the_map_is_tiled_searched_as_typed_and_tabled_by_view(app, monkeypatch):
     """Above the limits (lowered here) the map draws the projects as vector tiles (no project
     text in the page), the search takes typed text and lists the matches, and the table says
     it lists the projects in view."""

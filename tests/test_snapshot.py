@@ -170,9 +170,9 @@ def test_a_reader_gives_the_figures_while_a_writer_holds_the_lock(tmp_path, refe
     store = open_store(f"sqlite:///{tmp_path / 'spatial.db'}")
     seed_store(store, reference)
     expected = computed_now(store)
-    with store.transaction(lock=PROJECTS_LOCK):
-        with caplog.at_level(logging.WARNING, logger="spatial.figures.snapshot"):
-            snap = take_snapshot(store, AS_OF)
+    writing = store.transaction(lock=PROJECTS_LOCK)
+    with writing, caplog.at_level(logging.WARNING, logger="spatial.figures.snapshot"):
+        snap = take_snapshot(store, AS_OF)
     pd.testing.assert_frame_equal(derived(snap), expected, check_dtype=False)
     assert "overlays not kept" in caplog.text
     assert kept(store).empty

@@ -42,6 +42,7 @@ from conftest import map_payloads as all_payloads
 def map_payloads(page: str) -> list[dict]:
     return [p for p in all_payloads(page) if isinstance(p, dict)]
 
+
 HOSTILE = [
     '<img src=x onerror="window.__xss=1">',
     "{{ 7*7 }}{% raw %}",
@@ -53,8 +54,14 @@ HOSTILE = [
 
 def _project(pid: str, geometry, **fields) -> dict:
     row = dict.fromkeys(PROJECT_FIELDS)
-    row |= {"project_id": pid, "name_zh": f"项目{pid}", "name_en": f"Project {pid}",
-            "district_id": "futian", "status": "under_construction", "floor_area_m2": 50_000.0}
+    row |= {
+        "project_id": pid,
+        "name_zh": f"项目{pid}",
+        "name_en": f"Project {pid}",
+        "district_id": "futian",
+        "status": "under_construction",
+        "floor_area_m2": 50_000.0,
+    }
     return row | fields | {"geometry": geometry}  # fmt: skip
 
 
@@ -66,8 +73,12 @@ def projects() -> gpd.GeoDataFrame:
         _project("P-2", Point(113.88, 22.78), status="delivered", floor_area_m2=None),
         _project("P-3", box(114.20, 22.70, 114.203, 22.703), name_zh=HOSTILE[2]),
         _project("P-4", Point(114.30, 22.60), status="nonsense", name_zh=HOSTILE[3]),
-        _project("P-5", Polygon([(113.95, 22.55), (113.96, 22.55), (113.955, 22.56)]),
-                 name_zh=HOSTILE[4], status="planned"),  # fmt: skip
+        _project(
+            "P-5",
+            Polygon([(113.95, 22.55), (113.96, 22.55), (113.955, 22.56)]),
+            name_zh=HOSTILE[4],
+            status="planned",
+        ),  # fmt: skip
         _project("P-6", None),  # not located: not in the tiles
     ]
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
@@ -297,9 +308,7 @@ def test_the_app_draws_tiles_with_a_tooltip_a_click_and_a_filter(tiled_app, brow
     # and the browser scrolls it into view between the press and the release
     handle.scroll_into_view_if_needed()
     point = _point_on_map(frame, 22.535, 114.055, 15)  # the hostile project (XSS-1)
-    frame.wait_for_function(
-        "document.querySelectorAll('canvas.leaflet-tile-loaded').length > 0"
-    )
+    frame.wait_for_function("document.querySelectorAll('canvas.leaflet-tile-loaded').length > 0")
     page.wait_for_timeout(800)
     box = handle.bounding_box()
     page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
@@ -317,9 +326,7 @@ def test_the_app_draws_tiles_with_a_tooltip_a_click_and_a_filter(tiled_app, brow
     settle(page)
 
     sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.locator("[data-testid=stMultiSelect]").filter(has_text="状态").locator(
-        "input"
-    ).click()
+    sidebar.locator("[data-testid=stMultiSelect]").filter(has_text="状态").locator("input").click()
     page.keyboard.type("在建")
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
@@ -393,7 +400,10 @@ def test_a_district_officer_is_served_only_their_district_s_tiles(tiled_app, bro
 
 @pytest.mark.browser
 def test_a_standalone_tiled_map_draws_offline_with_its_tooltip(
-    tiled_app, browser, tmp_path, monkeypatch  # noqa: F811
+    tiled_app,
+    browser,
+    tmp_path,
+    monkeypatch,  # noqa: F811
 ):
     """The offline file of a large layer embeds its tiles: opened from disk with every request
     refused, it draws them, and the hostile name shows as text."""

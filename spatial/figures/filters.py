@@ -101,6 +101,6 @@ def search_projects(projects: pd.DataFrame, query: str, limit: int = 50) -> pd.D
             hit |= projects[col].fillna("").astype(str).str.casefold().str.contains(q, regex=False)
     rank = (ids != q).astype(int) + (~ids.str.startswith(q)).astype(int)
     found = projects.assign(_rank=rank)[hit]
-    return found.sort_values(["_rank", "project_id"], kind="stable").drop(columns="_rank").head(
-        limit
+    return (
+        found.sort_values(["_rank", "project_id"], kind="stable").drop(columns="_rank").head(limit)
     )

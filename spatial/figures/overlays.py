@@ -93,9 +93,11 @@ def computed_overlays(
     out["cluster_codes"] = None
     if clusters is not None:
         text = projects.get("industries", pd.Series(index=projects.index, dtype=object))
-        text = text.fillna("") + ";" + projects.get(
-            "clusters", pd.Series(index=projects.index, dtype=object)
-        ).fillna("")
+        text = (
+            text.fillna("")
+            + ";"
+            + projects.get("clusters", pd.Series(index=projects.index, dtype=object)).fillna("")
+        )
         out["cluster_codes"] = cluster_codes(text, aliases, clusters)
     return out.astype(object).where(out.notna(), None)
 

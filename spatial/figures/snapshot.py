@@ -129,9 +129,7 @@ def take_snapshot(
     if project_columns is not None:
         projects = store.projects(at=end_of_day(as_of), columns=list(project_columns))
     else:
-        projects = _projects_with_overlays(
-            store, as_of, districts, parks, control_lines, clusters
-        )
+        projects = _projects_with_overlays(store, as_of, districts, parks, control_lines, clusters)
     return Snapshot(
         as_of=as_of,
         districts=districts,

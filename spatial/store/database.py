@@ -855,8 +855,7 @@ class Store:
         rows = overlays[["version_id", *OVERLAY_COLUMNS]].astype(object)
         rows = rows.where(rows.notna(), None)
         records = [
-            {"reference_key": reference_key, **r}
-            | {"version_id": int(r["version_id"])}
+            {"reference_key": reference_key, **r} | {"version_id": int(r["version_id"])}
             for r in rows.to_dict("records")
         ]
         dialect = self.engine.dialect.name
