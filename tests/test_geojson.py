@@ -221,3 +221,37 @@ def test_structure_counts_outside_strings(text, depth):
     found = structure(text.encode())
     assert found.depth == depth
     assert found.members == text.count('":') - text.count('\\":')
+
+
+STRUCTURE_TEXTS = [
+    '{"a": "[[[[", "b": [[1]]}',
+    '{"a": "\\"[[[[", "b": 1}',
+    '{"a": "\\\\", "b": [[[1]]]}',
+    '{"a": "\\\\\\"[[[", "b": [true]}',
+    '["中文[[[", ["{"], {"x": false}]',
+    '{"k\\\\\\\\\\\\": "\\\\\\\\\\"{{", "m": [[], [[{}]]], "n": "\\\\"}',
+    '[' + ", ".join(['{"a": "\\\\\\"]", "b": [1, [2]]}'] * 40) + "]",
+]
+
+
+@pytest.mark.parametrize("text", STRUCTURE_TEXTS)
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64])
+def test_structure_read_in_chunks_counts_as_in_one(text, chunk):
+    """Chunk boundaries inside a string, inside a run of backslashes (odd or even), between
+    a backslash and the quote it escapes: the counts are those of the whole text at once."""
+    data = text.encode()
+    assert structure(data, chunk=chunk) == structure(data, chunk=len(data) + 1)
+
+
+def test_structure_of_the_whole_text_agrees_with_a_parser():
+    import json
+
+    for text in STRUCTURE_TEXTS:
+        doc = json.loads(text)
+        objects, stack = 0, [doc]
+        while stack:
+            item = stack.pop()
+            objects += isinstance(item, dict)
+            stack.extend(item.values() if isinstance(item, dict) else
+                         item if isinstance(item, list) else [])  # fmt: skip
+        assert structure(text.encode(), chunk=3).objects == objects, text

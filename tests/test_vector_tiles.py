@@ -401,9 +401,9 @@ def test_a_district_officer_is_served_only_their_district_s_tiles(tiled_app, bro
 @pytest.mark.browser
 def test_a_standalone_tiled_map_draws_offline_with_its_tooltip(
     tiled_app,
-    browser,
+    browser,  # noqa: F811
     tmp_path,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     """The offline file of a large layer embeds its tiles: opened from disk with every request
     refused, it draws them, and the hostile name shows as text."""

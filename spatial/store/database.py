@@ -1016,7 +1016,12 @@ class Store:
             return 0
         if change_kind != "create":  # a created feature has no open version to close
             close_current(conn, t, layer.key, ids, at)
-        fields = [f for f in layer.fields if f in frame.columns]
+        # a column missing in every row is not bound at all: it is NULL by default, and each
+        # bound parameter costs the driver once per row
+        fields = [
+            f for f in layer.fields
+            if f in frame.columns and (f == layer.key or frame[f].notna().any())
+        ]  # fmt: skip
         frame = frame.to_crs(WGS84) if frame.crs is not None else frame
         table = pd.DataFrame(frame[fields])
         table[layer.key] = table[layer.key].map(str)

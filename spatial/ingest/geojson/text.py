@@ -59,32 +59,44 @@ class Structure:
     booleans: bool
 
 
-def structure(data: bytes) -> Structure:
-    """:class:`Structure` of JSON ``data``, vectorised over its bytes. A quote preceded by an
-    odd run of backslashes is escaped; a byte lies inside a string when an odd number of
-    unescaped quotes precede it. UTF-8 continuation bytes are never ASCII, so bytes do."""
-    b = np.frombuffer(data, dtype=np.uint8)
-    if not len(b):
-        return Structure(0, 0, 0, False)
-    quote = (b == ord('"')) & ~_escaped(b)
-    outside = (np.cumsum(quote, dtype=np.uint8) & 1) == 0  # the parity survives the wrap
-    outside &= ~quote
-    skeleton = b[outside]
-    opens = (skeleton == ord("[")) | (skeleton == ord("{"))
-    closes = (skeleton == ord("]")) | (skeleton == ord("}"))
-    brackets = opens | closes
-    step = np.where(opens[brackets], 1, -1).astype(np.int32)
-    depth = int(np.cumsum(step).max()) if len(step) else 0
-    return Structure(
-        depth=max(depth, 0),
-        objects=int(np.count_nonzero(skeleton == ord("{"))),
-        members=int(np.count_nonzero(skeleton == ord(":"))),
-        booleans=bool(np.any((skeleton == ord("t")) | (skeleton == ord("f")))),
-    )
+STRUCTURE_CHUNK = 1 << 22  # bytes looked at at once: bounds the memory to a few times this
 
 
-def _escaped(b: np.ndarray) -> np.ndarray:
-    """True at each byte preceded by an odd-length run of backslashes."""
+def structure(data: bytes, chunk: int = STRUCTURE_CHUNK) -> Structure:
+    """:class:`Structure` of JSON ``data``, vectorised over its bytes, ``chunk`` bytes at a
+    time (what a chunk ends in — inside a string or not, after an odd run of backslashes, at
+    which depth — carries into the next). A quote preceded by an odd run of backslashes is
+    escaped; a byte lies inside a string when an odd number of unescaped quotes precede it.
+    UTF-8 continuation bytes are never ASCII, so bytes do."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    inside, odd_slashes, depth, deepest = False, False, 0, 0
+    objects = members = 0
+    booleans = False
+    for at in range(0, len(view), chunk):
+        b = view[at : at + chunk]
+        quote = (b == ord('"')) & ~_escaped(b, odd_slashes)
+        odd_slashes = _ends_in_odd_slashes(b, odd_slashes)
+        within = (np.cumsum(quote, dtype=np.uint8) & 1).astype(bool) ^ inside  # parity wraps
+        inside = bool(within[-1])
+        skeleton = b[~within & ~quote]
+        opens = (skeleton == ord("[")) | (skeleton == ord("{"))
+        closes = (skeleton == ord("]")) | (skeleton == ord("}"))
+        step = np.where(opens[opens | closes], 1, -1).astype(np.int64)
+        if len(step):
+            levels = depth + np.cumsum(step)
+            deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
+        objects += int(np.count_nonzero(skeleton == ord("{")))
+        members += int(np.count_nonzero(skeleton == ord(":")))
+        booleans = booleans or bool(np.any((skeleton == ord("t")) | (skeleton == ord("f"))))
+    return Structure(max(deepest, 0), objects, members, booleans)
+
+
+def _escaped(b: np.ndarray, odd_before: bool = False) -> np.ndarray:
+    """True at each byte preceded by an odd-length run of backslashes (``odd_before``: the
+    bytes before ``b`` end in an odd run, which a run at the start of ``b`` continues — the
+    same as one more backslash in front)."""
+    if odd_before:
+        return _escaped(np.concatenate(([ord("\\")], b)).astype(np.uint8))[1:]
     out = np.zeros(len(b), dtype=bool)
     slash = b == ord("\\")
     if not slash.any():
@@ -94,6 +106,14 @@ def _escaped(b: np.ndarray) -> np.ndarray:
     after = ends[((ends - starts) % 2 == 1) & (ends < len(b))]
     out[after] = True
     return out
+
+
+def _ends_in_odd_slashes(b: np.ndarray, odd_before: bool) -> bool:
+    """Whether ``b`` (after bytes ending in an odd run of backslashes or not) ends in one."""
+    other = np.flatnonzero(b != ord("\\"))
+    if not len(other):
+        return (int(odd_before) + len(b)) % 2 == 1
+    return (len(b) - 1 - int(other[-1])) % 2 == 1
 
 
 def nesting_depth(text: str) -> int:
@@ -118,14 +138,20 @@ def json_sequence(text: str) -> list | None:
 @dataclass
 class JsonText:
     """What the bytes held: one document, or a sequence of them; ``findings`` so far (a BOM
-    is a warning); ``failed`` when neither could be read (the findings say why)."""
+    is a warning); ``failed`` when neither could be read (the findings say why). The text is
+    decoded from ``data`` only when asked for (a sound file is parsed from its bytes, so its
+    decoded copy — twice the file's size — is never held)."""
 
     document: object = None
     sequence: list | None = None
-    text: str = ""
+    data: bytes = b""
     structure: Structure | None = None
     findings: list[Finding] = field(default_factory=list)
     failed: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8")
 
 
 def read_json_text(data: bytes, max_depth: int) -> JsonText:
@@ -142,18 +168,18 @@ def read_json_text(data: bytes, max_depth: int) -> JsonText:
                 "Save as UTF-8 without BOM.",
             )
         )
+    out.data, out.structure = data, structure(data)
+    if out.structure.depth > max_depth:
+        return _failed(out, _too_deep(out.structure.depth, max_depth))
+    try:  # sound text, parsed in C (which refuses text that is not UTF-8); names given twice
+        out.document = orjson.loads(data)  # are looked for later (reader.py)
+        return out
+    except orjson.JSONDecodeError:
+        pass  # NaN, a sequence, a syntax error, an integer over 64 bits: the stdlib says which
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return _failed(out, _not_utf8(exc))
-    out.text, out.structure = text, structure(data)
-    if out.structure.depth > max_depth:
-        return _failed(out, _too_deep(out.structure.depth, max_depth))
-    try:  # sound text, parsed in C; names given twice are looked for later (reader.py)
-        out.document = orjson.loads(data)
-        return out
-    except orjson.JSONDecodeError:
-        pass  # NaN, a sequence, a syntax error, an integer over 64 bits: the stdlib says which
     try:
         out.document = json.loads(text, parse_constant=_no_constants)
     except NotJsonNumber as exc:
