@@ -150,8 +150,11 @@ def commit_sites(
         if store.submission_status(submission_id, conn) != "validated":
             raise SubmissionError("该上传已经提交过", "this submission was already committed")
         rows = checked.sites
-        owners = store.current_owners(rows["site_id"].tolist(), conn, layer=SITE_VERSIONS)
-        foreign = sorted(s for s, d in owners.items() if d != record.district_id)
+        foreign = sorted(
+            store.current_owners(
+                rows["site_id"].tolist(), conn, layer=SITE_VERSIONS, other_than=record.district_id
+            )
+        )
         if foreign:
             listed = ", ".join(foreign[:10])
             raise SubmissionError(

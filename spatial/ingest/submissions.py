@@ -113,11 +113,13 @@ def incoming_rows(
             if stored is None
             else stored[[f for f in absent if f != "project_id"]]
         )
-        known = rows["project_id"].isin(current.index)
+        at = current.index.get_indexer(rows["project_id"])  # the stored row of each, or -1
+        known = at >= 0
         if known.any():
             for f in absent:
-                stored = rows["project_id"].map(current[f]).astype(object)
-                rows[f] = stored.where(known, rows[f].astype(object))
+                column = rows[f].astype(object).to_numpy(copy=True)
+                column[known] = current[f].astype(object).to_numpy()[at[known]]
+                rows[f] = column
     return rows
 
 
@@ -404,8 +406,9 @@ def commit(
         # (an id of another district is refused below, so only this district's can be kept)
         mine = store.projects(district_id=record.district_id).set_index("project_id")
         rows = incoming_rows(store, checked, stored=mine)
-        owners = store.current_owners(rows["project_id"].astype(str).tolist(), conn)
-        foreign = {p: d for p, d in owners.items() if d != record.district_id}
+        foreign = store.current_owners(
+            rows["project_id"].astype(str).tolist(), conn, other_than=record.district_id
+        )
         if foreign:
             listed = ", ".join(f"{p} ({d})" for p, d in sorted(foreign.items())[:10])
             raise SubmissionError(

@@ -327,6 +327,7 @@ project_overlays_table = Table(
 OVERLAY_COLUMNS: tuple[str, ...] = (
     "located_district_id", "spatial_park_id", "control_level", "cluster_codes",
 )  # fmt: skip
+INSERT_BATCH = 20_000  # rows handed to the driver at once (bounds the memory of a commit)
 OVERLAY_WAIT_MS = 2000  # how long a reader waits to keep overlays while another writes
 BUSY_TIMEOUT_MS = 30000  # how long a SQLite writer waits for the write lock
 REFERENCE_REVISION = "reference_revision"  # meta key: bumped by every write of reference data
@@ -510,16 +511,20 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, list], fix
     # PostGIS's ST_GeomFromWKB(?, 4326))
     same = {k: v for k, v in compiled.params.items() if k not in names}
     same |= {k: _bound(table.c[k], [v], dialect)[0] for k, v in fixed.items()}
-    if compiled.positional:  # SQLite: ?, in the statement's order
-        order = compiled.positiontup
-        rows = list(
-            zip(*(varying[k] if k in varying else repeat(same[k]) for k in order), strict=False)
-        )  # the fixed values repeat; the columns set the length
-    else:  # psycopg: %(name)s
-        keys = list(varying)
-        rows = [dict(zip(keys, row, strict=True)) | same
-                for row in zip(*varying.values(), strict=True)]  # fmt: skip
-    conn.exec_driver_sql(str(compiled), rows)  # errors wrapped as SQLAlchemy's, as elsewhere
+    sql = str(compiled)
+    for at in range(0, n, INSERT_BATCH):  # the driver's rows are made a batch at a time
+        part = {k: v[at : at + INSERT_BATCH] for k, v in varying.items()}
+        if compiled.positional:  # SQLite: ?, in the statement's order
+            order = compiled.positiontup
+            rows = list(
+                zip(*(part[k] if k in part else repeat(same[k]) for k in order), strict=False)
+            )  # the fixed values repeat; the columns set the length
+        else:  # psycopg: %(name)s
+            keys = list(part)
+            rows = [dict(zip(keys, row, strict=True)) | same
+                    for row in zip(*part.values(), strict=True)]  # fmt: skip
+        conn.exec_driver_sql(sql, rows)  # errors wrapped as SQLAlchemy's, as elsewhere
+        del rows
     return n
 
 
@@ -956,15 +961,22 @@ class Store:
         return [row[0] for row in conn.execute(stmt)]
 
     def current_owners(
-        self, ids: list[str], conn: Connection, layer=PROJECT_VERSIONS
+        self,
+        ids: list[str],
+        conn: Connection,
+        layer=PROJECT_VERSIONS,
+        other_than: str | None = None,
     ) -> dict[str, str]:
         """{id: district} of the current version (deleted ones included: an id once used
-        stays its district's) of each id in ``ids`` that the store holds."""
+        stays its district's) of each id in ``ids`` that the store holds; with
+        ``other_than``, only the ids held by a district other than that one."""
         t = layer.table
         key = t.c[layer.key]
         if not ids:
             return {}
         stmt = select(key, t.c.district_id).where(one_of(key, ids, conn), t.c.valid_to.is_(None))
+        if other_than is not None:
+            stmt = stmt.where(or_(t.c.district_id.is_(None), t.c.district_id != other_than))
         return {fid: district for fid, district in conn.execute(stmt)}
 
     def previous_versions(
