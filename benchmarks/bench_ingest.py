@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import points_inside  # noqa: E402
-from table import row  # noqa: E402
+from table import RUNS, row  # noqa: E402
 
 STATUSES = ["规划", "在建", "竣工", "交付"]
 
@@ -66,15 +69,24 @@ def step(name: str, folder: Path) -> None:
     from spatial.store.database import open_store
 
     options = UploadOptions("baoan", limits=UploadLimits(max_bytes=2**31, max_features=10**7))
-    store = open_store(f"sqlite:///{folder / 'bench.db'}")
+    if name == "import-update":  # into a store that holds the register already
+        copy_store(folder / "imported.db", folder / "update.db")
+    db = folder / ("update.db" if name == "import-update" else "bench.db")
+    store = open_store(f"sqlite:///{db}")
     admin = Principal("admin", Role.ADMIN)
     file = folder / ("changed.geojson" if name == "import-update" else "register.geojson")
     data = file.read_bytes()
+    import pyogrio
+
+    at_rest = _rss_mb()  # everything imported, the file's bytes read: what the step adds
     t0 = time.perf_counter()
     if name == "read":
-        import pyogrio
-
-        pyogrio.read_dataframe(file)
+        frame = pyogrio.read_dataframe(file)
+        # the frame as it sits in memory: its columns (deep) and its shapes as WKB
+        wkb = shapely.to_wkb(frame.geometry.to_numpy())
+        size = frame.drop(columns="geometry").memory_usage(deep=True).sum()
+        size += sum(map(len, wkb)) + 8 * len(wkb)
+        print(f"FRAME\t{size / 2**20:.1f}")
     elif name == "validate":
         owners = store.projects(include_deleted=True, columns=["district_id"])
         checked = check_upload(file.name, data, options, store.layer("districts"), owners)
@@ -82,52 +94,106 @@ def step(name: str, folder: Path) -> None:
     else:
         _, checked, result = submissions.submit(store, file.name, data, options, admin)
         assert result is not None, checked.report.to_text("en")[:2000]
-    print(f"{time.perf_counter() - t0:.3f}")
+        seconds = time.perf_counter() - t0
+        if name == "import" and not (folder / "imported.db").exists():
+            copy_store(db, folder / "imported.db")
+    print(f"REST\t{at_rest:.1f}")
+    print(f"{seconds if name == 'import' else time.perf_counter() - t0:.3f}")
 
 
-def run(argv: list[str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one child process."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-    t0 = time.perf_counter()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
-    if status != 0:
-        raise RuntimeError(f"{argv} failed: {err[-2000:]}")
-    seconds = float(out.strip().splitlines()[-1]) if argv[0] == sys.executable else wall
-    return seconds, usage.ru_maxrss / 1024
+def copy_store(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite store, its write-ahead log included (the backup API)."""
+    import sqlite3
+
+    for old in target.parent.glob(target.name + "*"):
+        old.unlink()
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (MB)."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+@dataclass
+class Run:
+    seconds: float  # the median of RUNS runs
+    peak_mb: float  # the highest peak RSS of them
+    added_mb: float  # the most any run's peak rose above its process at rest
+    frame_mb: float = 0.0  # (the read) the frame in memory
+
+
+def run(argv: list[str], before=None) -> Run:
+    """One child process RUNS times (``before()`` ahead of each): median time, peak RSS."""
+    runs = []
+    for _ in range(RUNS):
+        if before is not None:
+            before()
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+        t0 = time.perf_counter()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+        if status != 0:
+            raise RuntimeError(f"{argv} failed: {err[-2000:]}")
+        tagged = dict(ln.split("\t", 1) for ln in out.splitlines() if "\t" in ln)
+        seconds = float(out.strip().splitlines()[-1]) if argv[0] == sys.executable else wall
+        peak = usage.ru_maxrss / 1024
+        rest = float(tagged.get("REST", 0.0))
+        runs.append(Run(seconds, peak, peak - rest, float(tagged.get("FRAME", 0.0))))
+    return Run(
+        statistics.median(r.seconds for r in runs),
+        max(r.peak_mb for r in runs),
+        max(r.added_mb for r in runs),
+        runs[-1].frame_mb,
+    )
 
 
 def main() -> None:
     sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000]
     me = [sys.executable, __file__, "--step"]
     print(f"{'step':<34} {'N':>8} {'this project':>13} {'baseline':>10} {'ratio':>6} "
-          f"{'peak RSS':>9}  baseline")  # fmt: skip
+          f"{'peak RSS':>9} {'added':>7} {'÷ frame':>8}  baseline")  # fmt: skip
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             (folder / "register.geojson").write_bytes(register(n))
             (folder / "changed.geojson").write_bytes(register(n, changed_every=10))
+            pristine = folder / "shipped.db"
             subprocess.run([sys.executable, "-m", "spatial.cli", "--database-url",
-                            f"sqlite:///{folder / 'bench.db'}", "init"], check=True, cwd=ROOT,
+                            f"sqlite:///{pristine}", "init"], check=True, cwd=ROOT,
                            capture_output=True)  # fmt: skip
+
+            def fresh_store(folder=folder, pristine=pristine) -> None:
+                copy_store(pristine, folder / "bench.db")
+
+            fresh_store()
             size = (folder / "register.geojson").stat().st_size / 1e6
-            read, read_rss = run([*me, "read", str(folder)])
-            ogr, ogr_rss = run(["ogr2ogr", "-f", "GPKG", str(folder / "out.gpkg"),
-                                str(folder / "register.geojson")])  # fmt: skip
+            read = run([*me, "read", str(folder)])
+            ogr = run(["ogr2ogr", "-overwrite", "-f", "GPKG", str(folder / "out.gpkg"),
+                       str(folder / "register.geojson")])  # fmt: skip
             rows = [
                 ("validate (read + all checks)", "validate", read, "pyogrio.read_dataframe"),
                 ("import into the shipped store", "import", ogr, "ogr2ogr -f GPKG"),
                 ("import a tenth changed (update)", "import-update", ogr, "ogr2ogr -f GPKG"),
             ]
             for label, name, base, base_label in rows:
-                seconds, rss = run([*me, name, str(folder)])
-                print(f"{label:<34} {n:>8,} {seconds:>11.2f} s {base:>8.2f} s "
-                      f"{seconds / base:>5.1f}× {rss:>6.0f} MB  {base_label}")  # fmt: skip
-                row(label, n, f"{seconds:.2f} s", f"{base:.2f} s", seconds / base,
-                    f"{rss:.0f} MB RSS", base_label)  # fmt: skip
-            print(f"  ({size:.1f} MB GeoJSON; pyogrio read peak {read_rss:.0f} MB, "
-                  f"ogr2ogr peak {ogr_rss:.0f} MB)")  # fmt: skip
+                ours = run([*me, name, str(folder)],
+                           before=fresh_store if name == "import" else None)  # fmt: skip
+                print(f"{label:<34} {n:>8,} {ours.seconds:>11.2f} s {base.seconds:>8.2f} s "
+                      f"{ours.seconds / base.seconds:>5.1f}× {ours.peak_mb:>6.0f} MB "
+                      f"{ours.added_mb:>4.0f} MB {ours.added_mb / read.frame_mb:>7.1f}×  "
+                      f"{base_label}")  # fmt: skip
+                row(label, n, f"{ours.seconds:.2f} s", f"{base.seconds:.2f} s",
+                    ours.seconds / base.seconds,
+                    f"{ours.peak_mb:.0f} MB RSS ({ours.added_mb:.0f} MB added, "
+                    f"{ours.added_mb / read.frame_mb:.1f}× the frame)", base_label)  # fmt: skip
+            print(f"  ({size:.1f} MB GeoJSON; its GeoDataFrame {read.frame_mb:.0f} MB in memory; "
+                  f"pyogrio read peak {read.peak_mb:.0f} MB, {read.added_mb:.0f} MB added = "
+                  f"{read.added_mb / read.frame_mb:.1f}× the frame; ogr2ogr peak "
+                  f"{ogr.peak_mb:.0f} MB; medians of {RUNS} runs)")  # fmt: skip
 
 
 if __name__ == "__main__":

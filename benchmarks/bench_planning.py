@@ -14,7 +14,6 @@ Run: ``make bench`` (or ``python benchmarks/bench_planning.py 10000 100000``).
 from __future__ import annotations
 
 import sys
-import time
 import tracemalloc
 from datetime import date
 from pathlib import Path
@@ -31,7 +30,7 @@ from spatial.layers import Stage
 from spatial.store.reference import load_reference
 
 sys.path.insert(0, str(Path(__file__).parent))
-from table import row  # noqa: E402
+from table import median_of, row  # noqa: E402
 
 PLEDGE = pd.DataFrame({"year": range(2023, 2028), "target_m2": [20_000_000] * 5})
 
@@ -94,10 +93,11 @@ def plain_years(frame: pd.DataFrame) -> pd.Series:
 
 
 def measure(fn, *args):
+    """(result, median seconds of RUNS untraced runs, peak MB of Python's allocations in one
+    more run under tracemalloc — which slows Python code, so it is not timed)."""
+    result, seconds = median_of(fn, *args)
     tracemalloc.start()
-    t0 = time.perf_counter()
-    result = fn(*args)
-    seconds = time.perf_counter() - t0
+    fn(*args)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return result, seconds, peak
