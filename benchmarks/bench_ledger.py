@@ -74,13 +74,14 @@ def grouped(frame: pd.DataFrame) -> pd.DataFrame:
 
 def baseline_page(store) -> pd.DataFrame:
     """What a page's snapshot holds read plainly: read_sql of every column of the current
-    versions, their WKB decoded by shapely, and the same groupby as :func:`baseline`."""
+    versions, their WKB (PostGIS: hex EWKB) decoded by shapely, and the same groupby as
+    :func:`baseline`."""
     sql = "SELECT * FROM project_versions WHERE valid_to IS NULL AND is_deleted = :no"
     with store.engine.connect() as conn:
         frame = pd.read_sql(text(sql), conn, params={"no": False})
     wkb = frame.pop("geometry")
     frame = gpd.GeoDataFrame(
-        frame, geometry=shapely.from_wkb(wkb.where(wkb.notna(), None).to_numpy()), crs=4326
+        frame, geometry=shapely.from_wkb(wkb.to_numpy(dtype=object, na_value=None)), crs=4326
     )
     return grouped(frame)
 

@@ -821,3 +821,35 @@ def test_a_long_register_on_the_map_is_tiled_searched_as_typed_and_tabled_by_vie
     app.text_input(key="map_search_q").input("no such project").run()
     no_errors(app)
     assert any("没有编号或名称含此文字的项目" in c.value for c in app.caption)
+
+
+def test_a_page_that_changes_its_snapshot_changes_only_its_own(db_url):
+    """Sessions share one snapshot per revision (st.cache_resource, not a pickled copy per
+    rerun); each gets shallow copies, so a column a page adds or a value it overwrites never
+    reaches another session — and the data is not duplicated for it."""
+    import numpy as np
+
+    from spatial.store.seed import ensure_seeded
+    from spatial.ui import common
+
+    store = open_store(db_url)
+    ensure_seeded(store)
+    as_of = date(2026, 6, 30)
+    mine = common._snapshot(db_url, store.revision(), as_of)
+    shared = common._shared_snapshot(db_url, store.revision(), as_of)
+    area = "floor_area_m2"
+    assert np.shares_memory(mine.projects[area].to_numpy(), shared.projects[area].to_numpy())
+    first = mine.projects.index[0]
+    name = shared.projects.loc[first, "name_zh"]
+    mine.projects["page_column"] = 1
+    mine.projects.loc[first, "name_zh"] = "<b>page's own</b>"
+    mine.projects.loc[first, area] = -1.0
+    mine.districts.drop(columns=["name_en"], inplace=True)
+    other = common._snapshot(db_url, store.revision(), as_of)
+    assert "page_column" not in other.projects
+    assert other.projects.loc[first, "name_zh"] == name
+    assert other.projects.loc[first, area] != -1.0
+    assert "name_en" in other.districts
+    assert shared.projects.loc[first, "name_zh"] == name
+    common._shared_snapshot.clear()
+    store.engine.dispose()

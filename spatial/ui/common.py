@@ -7,6 +7,7 @@ import logging
 import re
 import traceback
 from collections.abc import Callable
+from dataclasses import fields, replace
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from spatial.store.seed import ensure_seeded
 
 log = logging.getLogger("spatial.ui")
 
+SNAPSHOTS_KEPT = 4  # store revisions × dates whose snapshot stays in memory
+
 APP_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -44,9 +47,25 @@ def store() -> Store:
     return _store(default_database_url())
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _snapshot(url: str, revision: tuple[int, int], as_of: date) -> Snapshot:
+@st.cache_resource(show_spinner=False, max_entries=SNAPSHOTS_KEPT)
+def _shared_snapshot(url: str, revision: tuple, as_of: date) -> Snapshot:
+    """One snapshot per store revision and date, shared by every session (not pickled and
+    copied on each rerun as ``st.cache_data`` would: at 10⁶ projects that copy alone took
+    seconds and its memory once per cached entry)."""
     return take_snapshot(_store(url), as_of)
+
+
+def _snapshot(url: str, revision: tuple, as_of: date) -> Snapshot:
+    """The shared snapshot with every frame a shallow copy: with pandas' copy-on-write, a
+    page that adds or changes a column changes its own copy, never what other sessions
+    read; the data itself is not duplicated."""
+    shared = _shared_snapshot(url, revision, as_of)
+    frames = {
+        f.name: value.copy(deep=False)
+        for f in fields(shared)
+        if isinstance(value := getattr(shared, f.name), pd.DataFrame)
+    }
+    return replace(shared, **frames)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
