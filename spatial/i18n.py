@@ -295,6 +295,13 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "map_search": ("查找项目", "Find a project"),
     "map_search_matches": ("匹配的项目", "Matching projects"),
+    "table_page": ("页码（共 {pages:,} 页）", "Page (of {pages:,})"),
+    "table_rows_shown": (
+        "表中为第 {first:,}–{last:,} 个（按编号，共 {total:,} 个）；筛选以缩小范围，"
+        "或下载 CSV 取得全部。",
+        "The table shows projects {first:,}–{last:,} by id (of {total:,}); filter to narrow "
+        "them, or download the CSV for all.",
+    ),
     "map_search_none": (
         "没有编号或名称含此文字的项目。",
         "No project id or name contains this text.",

@@ -206,6 +206,31 @@ def test_projects_page(app):
     assert set(app.dataframe[0].value["状态"]) == {"交付/运营"}
 
 
+def test_a_long_register_is_shown_a_page_at_a_time(app, monkeypatch):
+    """Above TABLE_ROWS the table shows one page in id order and says which; above
+    LISTED_UP_TO the comment box searches what is typed instead of listing every project.
+    (The limits are lowered here so the shipped 34 projects are a long register.)"""
+    monkeypatch.setattr("spatial.ui.projects.TABLE_ROWS", 10)
+    monkeypatch.setattr("spatial.ui.projects.LISTED_UP_TO", 20)
+    app.switch_page(f"{PAGES}/projects.py").run()
+    no_errors(app)
+    first = app.dataframe[0].value
+    assert len(first) == 10 and list(first["ID"]) == sorted(first["ID"])
+    assert any("第 1–10 个" in c.value and "共 34 个" in c.value for c in app.caption)
+    app.number_input(key="projects_page").set_value(4).run()
+    last = app.dataframe[0].value
+    assert len(last) == 4 and min(last["ID"]) > max(first["ID"])
+    assert any("第 31–34 个" in c.value for c in app.caption)
+    assert "comment_project" not in [s.key for s in app.selectbox]  # nothing listed yet
+    wanted = last["ID"].iloc[0]
+    app.text_input(key="comment_search").input(wanted.lower()).run()
+    no_errors(app)
+    assert app.selectbox(key="comment_project").value == wanted
+    app.text_input(key="comment_search").input("no such project").run()
+    assert "comment_project" not in [s.key for s in app.selectbox]
+    assert any("没有编号或名称含此文字的项目" in c.value for c in app.caption)
+
+
 def test_coverage_page(app):
     app.switch_page(f"{PAGES}/coverage.py").run()
     no_errors(app)

@@ -494,6 +494,35 @@ def test_progress_report_downloaded_from_the_app_renders_offline(app_server, pag
     assert list(store.audit("planner", "export")["target"]).count("progress_report") == 2
 
 
+def test_the_project_csv_holds_every_filtered_project(app_server, page, tmp_path):
+    """The 项目 page's CSV is made when asked for, from every project the filters keep (not
+    only the rows the table shows), and the hostile name arrives as plain text."""
+    import pandas as pd
+
+    base, store, _ = app_server
+    sign_in(page, base, "planner")
+    go(page, "项目")
+    status = page.locator('[data-testid="stSidebar"] [data-testid=stMultiSelect]').filter(
+        has_text="状态"
+    )
+    status.locator("input").click()
+    page.keyboard.type("在建")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    settle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载 CSV").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    got = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    projects = take_snapshot(store, shenzhen_today()).projects
+    expected = projects[projects["status"] == "under_construction"]
+    assert sorted(got["ID"]) == sorted(expected["project_id"]) and len(got) > 0
+    assert set(got["状态"]) == {"在建"}
+    assert page.evaluate("window.__xss") is None
+    assert page.blocked == []
+
+
 LEAFLET_STATE = """() => {
   const map = Object.values(window).find(v => v && typeof v.getBounds === 'function'
                                             && typeof v.getZoom === 'function');
