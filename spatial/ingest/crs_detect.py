@@ -19,6 +19,7 @@ from pyproj import CRS, Transformer
 
 from spatial.crs import METRIC, METRIC_ZONE_PREFIXED, WGS84, bd09_to_gcj02, gcj02_to_wgs84
 from spatial.ingest.findings import Finding, error, warning
+from spatial.ingest.geometry_rules import surface_points
 
 GCJ02 = "GCJ-02"
 BD09 = "BD-09"
@@ -61,7 +62,7 @@ def _extent(frame: gpd.GeoDataFrame) -> np.ndarray | None:
 def _probe_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
     geoms = frame.geometry
     ok = (geoms.notna() & ~geoms.is_empty).to_numpy()
-    pts = shapely.point_on_surface(geoms.to_numpy()[ok])
+    pts = surface_points(geoms.to_numpy()[ok])
     return shapely.get_coordinates(pts)
 
 

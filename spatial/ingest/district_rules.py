@@ -15,7 +15,7 @@ from spatial.crs import METRIC
 from spatial.districts import resolve_districts
 from spatial.ingest.columns import ProjectTable
 from spatial.ingest.field_rules import ProjectFields
-from spatial.ingest.geometry_rules import ProjectShapes
+from spatial.ingest.geometry_rules import ProjectShapes, surface_points
 
 DISTRICT_TOLERANCE_DEG = 0.001  # ~100 m: outlines are approximate
 MIN_SITE_SHARE = 0.5  # a site polygon belongs to a district holding at least half of it
@@ -90,9 +90,7 @@ def _located_in_district(
     elsewhere is named by the district it is in."""
     geoms, usable, outside, rows = shapes.geoms, shapes.usable, shapes.outside, table.rows
     names = district_names(districts)
-    probe = gpd.GeoSeries(
-        shapely.point_on_surface(geoms.to_numpy()), index=table.index, crs=geoms.crs
-    )
+    probe = gpd.GeoSeries(surface_points(geoms.to_numpy()), index=table.index, crs=geoms.crs)
     located = district_of(probe.where(usable), districts)
     area = shapely.buffer(shapely.union_all(target.geometry.to_numpy()), DISTRICT_TOLERANCE_DEG)
     inside = pd.Series(

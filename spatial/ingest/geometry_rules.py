@@ -18,6 +18,15 @@ from spatial.ingest.columns import ProjectTable
 from spatial.ingest.field_rules import MAX_SITE_FAR, ProjectFields
 from spatial.ingest.findings import RowFindings
 
+
+def surface_points(geoms: np.ndarray) -> np.ndarray:
+    """A point on each geometry's surface (None for None): a Point is its own — most of a
+    register, so no GEOS call per point — and any other shape its ``point_on_surface``."""
+    out = np.asarray(geoms, dtype=object).copy()
+    other = shapely.get_type_id(out) != shapely.GeometryType.POINT
+    out[other] = shapely.point_on_surface(out[other])
+    return out
+
 PROJECT_GEOMETRY_TYPES = ("Point", "Polygon", "MultiPolygon")
 MANY_VERTICES = 1_000
 VALID = "Valid Geometry"  # GEOS's reason for a valid shape
