@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 from datetime import date
 from pathlib import Path
 
@@ -198,6 +199,33 @@ def test_a_tiled_map_carries_no_project_text(projects, reference, tmp_path):
     assert bits[:5].tolist() == [1, 1, 1, 0, 0]
 
 
+def test_a_map_told_apart_which_projects_to_show(projects, reference, tmp_path):
+    """With ``shown_apart`` the map itself is the same whatever the filter (all shown until
+    told); ``shown_projects`` carries the filter's bits, which the open map applies."""
+    from streamlit_folium import generate_leaflet_string
+
+    from spatial.outputs.maps import shown_projects
+
+    tiles = MapTiles(project_tiles(projects, tmp_path / "tiles"), "/t/a.pmtiles")
+    pages = []
+    for subset in (projects.iloc[:3], projects.iloc[3:]):
+        m = build_map(districts=reference.districts, parks=reference.parks,
+                      control_lines=reference.control_lines, projects=subset, tiles=tiles,
+                      popups=False, shown_apart=True)  # fmt: skip
+        page = m.get_root().render()
+        (payload,) = [p for p in map_payloads(page) if p.get("type") == "TiledProjects"]
+        assert payload["visible"] is None
+        pages.append(payload)
+        group = shown_projects(subset, tiles)
+        group.add_to(m)
+        script = generate_leaflet_string(group)
+        (told,) = [p for p in map_payloads(script) if p.get("type") == "ShownProjects"]
+        expected = visible_bits(tiles.archive, subset[subset.geometry.notna()]["project_id"])
+        assert told["visible"] == expected
+        assert "showOnly" in script
+    assert pages[0] == pages[1]
+
+
 def test_a_selected_project_is_drawn_on_top_of_the_tiles(projects, reference, tmp_path):
     tiles = MapTiles(project_tiles(projects, tmp_path / "tiles"), "/t/a.pmtiles")
     page = build_map(districts=reference.districts, parks=reference.parks,
@@ -348,6 +376,62 @@ def test_the_app_draws_tiles_with_a_tooltip_a_click_and_a_filter(tiled_app, brow
     shown = frame.locator(".sz-tile-tip")
     assert shown.count() == 0 or HOSTILE_NAME not in shown.inner_text()  # filtered out
     page.screenshot(path=str(folder / "tiled_map.png"))
+    assert page.blocked == []
+    page.context.close()
+
+
+PROJECT_AT = """([lat, lng]) => {
+    const p = window.szTiledProjects.projectAt(L.latLng(lat, lng));
+    return p === null ? null : p.s;
+}"""
+
+
+@pytest.mark.browser
+def test_a_filter_repaints_the_open_tiled_map(tiled_app, browser):  # noqa: F811
+    """A status filter on a tiled map is told to the map that is open (streamlit-folium adds
+    its visibility layer to it): the same map object, its view, no tile fetched again — and
+    the filtered-out project is neither drawn nor found under the pointer; clearing the
+    filter brings it back."""
+    from test_browser import go, local_only_page, settle, sign_in
+
+    base, _ = tiled_app
+    page = local_only_page(browser)
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if ".pmtiles" in r.url else None)
+    sign_in(page, base, "planner")
+    go(page, "地图")
+    handle, frame = _tiles_drawn(page)
+    handle.scroll_into_view_if_needed()
+    _point_on_map(frame, 22.535, 114.055, 15)  # the hostile project, 交付 (delivered)
+    frame.wait_for_function("document.querySelectorAll('canvas.leaflet-tile-loaded').length > 0")
+    page.wait_for_timeout(1500)  # the tiles of this view are in, the map reports its view
+    settle(page)
+    here = [22.535, 114.055]
+    assert frame.evaluate(PROJECT_AT, here) is not None
+    frame.evaluate("window.map.__same = 'the map drawn first'")
+    before = len(fetched)
+
+    status = page.locator('[data-testid="stSidebar"] [data-testid=stMultiSelect]').filter(
+        has_text="状态"
+    )
+    status.locator("input").click()
+    page.keyboard.type("在建")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    settle(page)
+    frame = page.locator(MAP_FRAME).first.element_handle().content_frame()
+    frame.wait_for_function(f"() => ({PROJECT_AT})({here}) === null", timeout=30_000)
+    assert frame.evaluate("window.map.__same") == "the map drawn first"  # not drawn anew
+    view = frame.evaluate("(() => { const c = window.map.getCenter();"
+                          " return [window.map.getZoom(), c.lat, c.lng]; })()")  # fmt: skip
+    assert view[0] == 15 and abs(view[1] - here[0]) < 0.003 and abs(view[2] - here[1]) < 0.003
+    assert len(fetched) == before  # painted again from the tiles it had
+
+    status.get_by_role("button", name=re.compile("Clear all|清除")).first.click()
+    settle(page)
+    frame = page.locator(MAP_FRAME).first.element_handle().content_frame()
+    frame.wait_for_function(f"() => ({PROJECT_AT})({here}) !== null", timeout=30_000)
+    assert frame.evaluate("window.map.__same") == "the map drawn first"
     assert page.blocked == []
     page.context.close()
 

@@ -33,7 +33,7 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, Figure
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 # characters written as \uXXXX inside the literal (see the module docstring for why each)
@@ -353,8 +353,9 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
                 for (var k = 0; k < s.length; k++) { a[k] = s.charCodeAt(k); }
                 return a;
             };
-            var bits = bytes(d.visible);
+            var bits = d.visible === null ? null : bytes(d.visible);  // null: all, until told
             var shown = function(f) {
+                if (bits === null) { return true; }
                 var i = f.props.i;
                 return ((bits[i >> 3] >> (i & 7)) & 1) === 1;
             };
@@ -414,6 +415,12 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
                 if (!map.hasLayer(tip)) { map.openTooltip(tip); }
             });
             map.on("mouseout", function() { map.closeTooltip(tip); });
+            // another filter's projects (ShownProjects): the decoded tiles painted again
+            layer.showOnly = function(visible) {
+                bits = visible === null ? null : bytes(visible);
+                map.closeTooltip(tip);
+                layer.rerenderTiles();
+            };
             // a click on a drawn project reaches the map's own click listeners (where
             // streamlit-folium reads the place clicked) even over a district or park whose
             // popup would stop it; that popup is not opened
@@ -440,3 +447,26 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
         super().__init__(name=name, overlay=True, control=True, show=True)
         self._name = "TiledProjects"
         self.payload = js_json_literal(payload | {"type": "TiledProjects"})
+
+
+class ShownProjects(VerbatimScript, MacroElement):
+    """Which projects the open tiled layer shows (``{"visible": bits}``), told to it apart
+    from the map: the app hands it to streamlit-folium as a layer to add, which replaces it in
+    the open map when a filter changes — the tiles stay decoded and the view stays where the
+    user put it, where a new map would be drawn from scratch."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var d = JSON.parse({{ this.payload }});
+            if (window.szTiledProjects) { window.szTiledProjects.showOnly(d.visible); }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, payload: dict):
+        super().__init__()
+        self._name = "ShownProjects"
+        self.payload = js_json_literal(payload | {"type": "ShownProjects"})

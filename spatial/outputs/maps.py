@@ -39,6 +39,7 @@ from spatial.outputs.map_assets import STATIC_URL, use_local_assets
 from spatial.outputs.map_data import (
     CompactLayer,
     DataLayer,
+    ShownProjects,
     TiledProjects,
     VerbatimScript,
     encode_shapes,
@@ -534,6 +535,7 @@ class _Drawing:
     district_names: dict
     park_names: dict
     detail_zoom: float = OPENING_ZOOM + DETAIL_ZOOMS
+    shown_apart: bool = False  # a tiled layer is told which projects it shows apart
 
     @property
     def name_col(self) -> str:
@@ -689,26 +691,42 @@ def _add_projects(
     if tiles is None:
         CompactLayer(project_payload(pr, dr, popups, selected), name).add_to(dr.map)
         return
-    TiledProjects(tiled_payload(pr, dr, tiles), name).add_to(dr.map)
+    TiledProjects(tiled_payload(pr, dr, tiles, dr.shown_apart), name).add_to(dr.map)
     chosen = pr[pr["project_id"] == selected]
     if not chosen.empty:
         CompactLayer(project_payload(chosen, dr, popups, selected), name + " ★").add_to(dr.map)
 
 
-def tiled_payload(pr: gpd.GeoDataFrame, dr: _Drawing, tiles: MapTiles) -> dict:
-    """What the tiled layer needs besides the tiles: which features are shown, the colours and
-    the status labels (no project text: that is in the tiles)."""
+def tiled_payload(
+    pr: gpd.GeoDataFrame, dr: _Drawing, tiles: MapTiles, shown_apart: bool = False
+) -> dict:
+    """What the tiled layer needs besides the tiles: which features are shown (None with
+    ``shown_apart``: all, until :func:`shown_projects` says which), the colours and the
+    status labels (no project text: that is in the tiles)."""
     return {
         "layer": LAYER,
         "url": tiles.url,
         "tiles": None if tiles.url else embedded_tiles(tiles.archive.path, tiles.bounds),
-        "visible": visible_bits(tiles.archive, pr["project_id"].astype(str)),
+        "visible": None
+        if shown_apart
+        else visible_bits(tiles.archive, pr["project_id"].astype(str)),
         "palette": [*STATUS_COLOURS.values(), "#999999"],
         "status_labels": [label(STATUS_LABELS, s, dr.lang) for s in STATUSES]
         + [label(STATUS_LABELS, None, dr.lang)],
         "lang": dr.lang,
         "max_data_zoom": MAX_DATA_ZOOM,
     }
+
+
+def shown_projects(projects: gpd.GeoDataFrame, tiles: MapTiles) -> folium.FeatureGroup:
+    """Which of the tiles' projects are ``projects`` (the located ones), as a layer of its own
+    for a map built with ``shown_apart``: handed to streamlit-folium as the layer to add, it is
+    replaced in the open map when the filters change (ShownProjects), so the map itself — and
+    with it the decoded tiles and the user's view — stays as it is."""
+    located = projects[projects.geometry.notna()]["project_id"].astype(str)
+    group = folium.FeatureGroup(name="shown projects", control=False)
+    ShownProjects({"visible": visible_bits(tiles.archive, located)}).add_to(group)
+    return group
 
 
 def project_at(
@@ -926,6 +944,7 @@ def build_map(
     sites: gpd.GeoDataFrame | None = None,
     detail_zoom: float | None = None,
     tiles: MapTiles | None = None,
+    shown_apart: bool = False,
 ) -> folium.Map:
     """The product map with districts (labelled), parks, control lines (一级/二级) and projects;
     opened on ``view`` when given (in the display frame: shifted like the overlays on GCJ-02
@@ -935,7 +954,8 @@ def build_map(
     ``sites``: the sites layer (地块) with their capacity, drawn under the parks;
     ``detail_zoom``: the zoom up to which the projects' shapes show no loss (simplified and
     rounded to half a pixel there; default: three zooms past the opening); ``tiles``: the
-    projects drawn from vector tiles (:class:`MapTiles`, for large layers) instead."""
+    projects drawn from vector tiles (:class:`MapTiles`, for large layers) instead, with
+    ``shown_apart`` told which of them to show by :func:`shown_projects` (the app)."""
     basemap = basemap or Basemap.vector_only()
     centre, zoom = opening or (SHENZHEN_CENTRE, OPENING_ZOOM)
     m = folium.Map(
@@ -964,6 +984,7 @@ def build_map(
         dict(zip(districts["district_id"], districts[name_col], strict=True)),
         dict(zip(parks["park_id"], parks[name_col], strict=True)),
         detail_zoom or int(zoom) + DETAIL_ZOOMS,
+        shown_apart,
     )
     _add_districts(districts, dr)
     _add_control_lines(control_lines, dr)

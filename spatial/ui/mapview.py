@@ -36,6 +36,7 @@ from spatial.outputs.maps import (
     build_map,
     project_at,
     projects_in_view,
+    shown_projects,
 )
 from spatial.outputs.offline_map import offline_map_html
 from spatial.outputs.vector_tiles import MapTiles, cut_ahead, tiles_for_map
@@ -282,10 +283,6 @@ def render() -> None:
     # the date, the language, the selection changed), or where the page moves it (a district,
     # a search, a row). While nothing changes, the same map is handed over again and stays
     # where the user put it (the figure, and with it the map, is unchanged).
-    drawn = (repr(flt), as_of, lg, basemap, selected)
-    if drawn != state["drawn"] and not state["moved"] and state["centre"] is not None:
-        state["passed"] = (state["centre"], state["zoom"])
-    state["drawn"], state["moved"] = drawn, False
     who = principal()
     note = st.empty()
     tiles = _map_tiles(
@@ -296,6 +293,12 @@ def render() -> None:
         lambda: note.info(t("map_tiles_building", lg)),
     )
     note.empty()
+    # a tiled map is told which projects to show apart from the map (shown_projects), so a
+    # filter leaves the map — its decoded tiles, its view — as it is
+    drawn = (repr(flt) if tiles is None else None, as_of, lg, basemap, selected)
+    if drawn != state["drawn"] and not state["moved"] and state["centre"] is not None:
+        state["passed"] = (state["centre"], state["zoom"])
+    state["drawn"], state["moved"] = drawn, False
     m = build_map(
         districts=snap.districts,
         parks=snap.parks,
@@ -307,6 +310,7 @@ def render() -> None:
         selected=selected,
         opening=state["passed"],
         tiles=tiles,
+        shown_apart=tiles is not None,
     )
     left, right = st.columns([3, 1.3])
     with left:
@@ -320,6 +324,7 @@ def render() -> None:
                 # a tiled layer's features are no Leaflet layers: its clicks come back as places
                 returned_objects=["bounds", "last_active_drawing"]
                 + (["last_clicked"] if tiles is not None else []),
+                feature_group_to_add=None if tiles is None else shown_projects(shown, tiles),
                 key="main_map",
             )
             or {}
