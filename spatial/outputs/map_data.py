@@ -354,7 +354,9 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
                 return a;
             };
             var bits = d.visible === null ? null : bytes(d.visible);  // null: all, until told
+            var painted = false;  // whether any tile has been painted with the bits so far
             var shown = function(f) {
+                painted = true;
                 if (bits === null) { return true; }
                 var i = f.props.i;
                 return ((bits[i >> 3] >> (i & 7)) & 1) === 1;
@@ -419,7 +421,7 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
             layer.showOnly = function(visible) {
                 bits = visible === null ? null : bytes(visible);
                 map.closeTooltip(tip);
-                layer.rerenderTiles();
+                if (painted) { layer.rerenderTiles(); }  // told before the first paint: no repaint
             };
             // a click on a drawn project reaches the map's own click listeners (where
             // streamlit-folium reads the place clicked) even over a district or park whose
