@@ -55,6 +55,12 @@ def _shared_snapshot(url: str, revision: tuple, as_of: date) -> Snapshot:
     return take_snapshot(_store(url), as_of)
 
 
+def shared_snapshot(url: str, revision: tuple, as_of: date) -> Snapshot:
+    """The snapshot every session shares, for figures cached beside it that only read it
+    (a page shows rows from :func:`snapshot`)."""
+    return _shared_snapshot(url, revision, as_of)
+
+
 def _snapshot(url: str, revision: tuple, as_of: date) -> Snapshot:
     """The shared snapshot with every frame a shallow copy: with pandas' copy-on-write, a
     page that adds or changes a column changes its own copy, never what other sessions

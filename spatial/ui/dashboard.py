@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
-from spatial.auth import Role
+from spatial.auth import Principal, Role
 from spatial.clock import beijing_column, beijing_text
 from spatial.figures.counting import VERDICT_LABELS, Verdict, pipeline, verdict_reason
 from spatial.figures.filters import CountedAt
@@ -13,6 +15,7 @@ from spatial.figures.ledger import COUNTING_RULE, build_ledger, split_by
 from spatial.i18n import fmt_area, t
 from spatial.layers import STAGE_CHOICES, STAGE_LABELS, STATUS_LABELS, Stage, label
 from spatial.outputs.charts import area_bars, year_chart
+from spatial.store.database import default_database_url
 from spatial.ui import report
 from spatial.ui.common import (
     as_of_input,
@@ -21,8 +24,10 @@ from spatial.ui.common import (
     lang,
     markdown_text,
     principal,
+    shared_snapshot,
     show_counted,
     snapshot,
+    store,
     whole_snapshot,
 )
 
@@ -85,10 +90,9 @@ def _verdict_box(judgement, names: dict, lg: str) -> None:
     st.caption(f"{who} · {t('reason', lg)}{sep}{reason} · {t('source', lg)}{sep}{source}")
 
 
-def _pipeline(judgement, lg: str) -> None:
+def _pipeline(positions: list, as_of: date, lg: str) -> None:
     """开工 → 竣工 → 交付 side by side, each against the target (no stage hides the others)."""
     st.subheader(t("pipeline", lg))
-    positions = pipeline(judgement)
     for column, p in zip(st.columns(len(positions)), positions, strict=True):
         with column:
             heading = label(STAGE_LABELS, p.stage, lg)
@@ -117,7 +121,6 @@ def _pipeline(judgement, lg: str) -> None:
                 st.progress(min(p.period_share, 1.0), text=_gap(p.period_gap_m2, lg))
             if p.expected_m2:
                 st.caption(t("expected_note", lg, value=fmt_area(p.expected_m2, lg)))
-            as_of = judgement.ledger.as_of
             links = (
                 ("year", t("show_projects_year", lg, year=p.year), p.year, p.year),
                 ("period", t("show_projects_period", lg), p.period_start, p.period_end),
@@ -174,6 +177,31 @@ def _coverage(judgement, names: dict, lg: str) -> None:
         )
 
 
+FIGURES_KEPT = 16  # (revision, date, scope, stage, reader) whose figures stay computed
+
+
+@st.cache_resource(show_spinner=False, max_entries=FIGURES_KEPT)
+def _verdict(url: str, revision: tuple, as_of: date, scope: str | None):
+    """The verdict (for the city, or a district against its allocation) and the pipeline,
+    computed once per store revision and shared: at 10⁵ projects they are four ledgers,
+    about a second, on every rerun otherwise. The page only reads them."""
+    judgement = shared_snapshot(url, revision, as_of).judgement(scope)
+    return judgement, pipeline(judgement)
+
+
+@st.cache_resource(show_spinner=False, max_entries=FIGURES_KEPT)
+def _stage_ledger(
+    url: str, revision: tuple, as_of: date, scope: str | None, who: Principal | None, stage: str
+):
+    """The ledger of the projects ``who`` may read at ``stage``, against the verdict's
+    targets (the city's pledge, or the district's allocation); shared like :func:`_verdict`."""
+    judgement, _ = _verdict(url, revision, as_of, scope)
+    snap = shared_snapshot(url, revision, as_of)
+    projects = snap.projects if who is None else snap.readable_by(who).projects
+    targets = judgement.ledger.by_year[["year", "target_m2"]]
+    return build_ledger(projects, targets, Stage(stage), as_of)
+
+
 def render() -> None:
     lg = lang()
     st.title(t("nav_dashboard", lg))
@@ -181,10 +209,11 @@ def render() -> None:
     who = principal()
     city = whole_snapshot(as_of)
     scope = who.district_id if who is not None and who.role == Role.DISTRICT else None
-    judgement = city.judgement(scope)
+    url, revision = default_database_url(), store().revision()
+    judgement, positions = _verdict(url, revision, as_of, scope)
     names = city.district_names(lg)
     _verdict_box(judgement, names, lg)
-    _pipeline(judgement, lg)
+    _pipeline(positions, judgement.ledger.as_of, lg)
     _coverage(judgement, names, lg)
 
     stage = kept_choice(
@@ -197,8 +226,7 @@ def render() -> None:
     )
     snap = snapshot(as_of)
     # the same targets as the verdict: the city's pledge, or the district's allocation
-    targets = judgement.ledger.by_year[["year", "target_m2"]]
-    ledger = build_ledger(snap.projects, targets, Stage(stage), as_of)
+    ledger = _stage_ledger(url, revision, as_of, scope, who, stage)
     s = ledger.summary
     measured = judgement.verdict is not None or judgement.scope is None
     if measured:
