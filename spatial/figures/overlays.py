@@ -14,7 +14,7 @@ import shapely
 
 from spatial.crs import METRIC
 from spatial.layers import ControlLevel
-from spatial.store.database import OVERLAY_COLUMNS  # noqa: F401  (what a version keeps)
+from spatial.store.database import OVERLAY_COLUMNS
 
 
 def _probe_points(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -99,6 +99,7 @@ def computed_overlays(
             + projects.get("clusters", pd.Series(index=projects.index, dtype=object)).fillna("")
         )
         out["cluster_codes"] = cluster_codes(text, aliases, clusters)
+    out = out[list(OVERLAY_COLUMNS)]  # the columns, in the order, the store keeps
     return out.astype(object).where(out.notna(), None)
 
 

@@ -28,7 +28,7 @@ from spatial.store.seed import ensure_seeded
 
 log = logging.getLogger("spatial.ui")
 
-SNAPSHOTS_KEPT = 4  # store revisions × dates whose snapshot stays in memory
+SNAPSHOTS_KEPT = 3  # store revisions × dates whose snapshot stays in memory (≈1.5 GB each at 10⁶)
 
 APP_DIR = Path(__file__).resolve().parent.parent.parent
 
