@@ -861,7 +861,7 @@ def test_a_page_that_changes_its_snapshot_changes_only_its_own(db_url):
     ensure_seeded(store)
     as_of = date(2026, 6, 30)
     mine = common._snapshot(db_url, store.revision(), as_of)
-    shared = common._shared_snapshot(db_url, store.revision(), as_of)
+    shared = common.shared_snapshot(db_url, store.revision(), as_of)
     area = "floor_area_m2"
     assert np.shares_memory(mine.projects[area].to_numpy(), shared.projects[area].to_numpy())
     first = mine.projects.index[0]
@@ -876,5 +876,5 @@ def test_a_page_that_changes_its_snapshot_changes_only_its_own(db_url):
     assert other.projects.loc[first, area] != -1.0
     assert "name_en" in other.districts
     assert shared.projects.loc[first, "name_zh"] == name
-    common._shared_snapshot.clear()
+    common.shared_snapshot.clear()
     store.engine.dispose()

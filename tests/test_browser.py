@@ -66,6 +66,20 @@ def sign_in(page, base: str, name: str) -> None:
     page.wait_for_selector("text=退出登录", timeout=60_000)
 
 
+def status_filter(page):
+    """The sidebar's 状态 (status) filter."""
+    sidebar = page.locator('[data-testid="stSidebar"] [data-testid=stMultiSelect]')
+    return sidebar.filter(has_text="状态")
+
+
+def choose_status(page, typed: str) -> None:
+    """Choose a status in the sidebar's filter by typing its label, as a user picks it."""
+    status_filter(page).locator("input").click()
+    page.keyboard.type(typed)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
 def settle(page) -> None:
     """Wait until Streamlit has finished the rerun a widget change started: the app's script
     state (which a widget change sets to "rerun requested" at once) is back to "not running",
@@ -502,13 +516,7 @@ def test_the_project_csv_holds_every_filtered_project(app_server, page, tmp_path
     base, store, _ = app_server
     sign_in(page, base, "planner")
     go(page, "项目")
-    status = page.locator('[data-testid="stSidebar"] [data-testid=stMultiSelect]').filter(
-        has_text="状态"
-    )
-    status.locator("input").click()
-    page.keyboard.type("在建")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
+    choose_status(page, "在建")
     settle(page)
     with page.expect_download() as download:
         page.get_by_role("button", name="下载 CSV").click()
@@ -908,10 +916,7 @@ def test_map_details_panel_search_and_district_view(app_server, page):
     frame.evaluate("window.map.setView([22.78, 113.93], 13, {animate: false})")  # the user pans
     page.wait_for_timeout(1500)
     settle(page)
-    sidebar.locator("[data-testid=stMultiSelect]").filter(has_text="状态").locator("input").click()
-    page.keyboard.type("在建")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
+    choose_status(page, "在建")
     handle, frame = _map_settled(page)
     state = frame.evaluate(MAP_STATE)
     assert state["zoom"] == 13 and abs(state["lat"] - 22.78) < 0.01

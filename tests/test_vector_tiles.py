@@ -319,7 +319,7 @@ def test_the_app_draws_tiles_with_a_tooltip_a_click_and_a_filter(tiled_app, brow
     """A planner's map draws the projects from vector tiles fetched from the app itself; the
     hostile project's tooltip shows its name as text; clicking it opens its details; a
     status filter hides it and keeps the view; nothing leaves the machine."""
-    from test_browser import HOSTILE_NAME, go, local_only_page, settle, sign_in
+    from test_browser import HOSTILE_NAME, choose_status, go, local_only_page, settle, sign_in
 
     base, folder = tiled_app
     page = local_only_page(browser)
@@ -353,11 +353,7 @@ def test_the_app_draws_tiles_with_a_tooltip_a_click_and_a_filter(tiled_app, brow
     page.wait_for_timeout(1500)  # the map reports its view
     settle(page)
 
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.locator("[data-testid=stMultiSelect]").filter(has_text="状态").locator("input").click()
-    page.keyboard.type("在建")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
+    choose_status(page, "在建")
     page.wait_for_timeout(500)
     handle, frame = _tiles_drawn(page)
     page.wait_for_timeout(800)
@@ -392,7 +388,7 @@ def test_a_filter_repaints_the_open_tiled_map(tiled_app, browser):  # noqa: F811
     its visibility layer to it): the same map object, its view, no tile fetched again — and
     the filtered-out project is neither drawn nor found under the pointer; clearing the
     filter brings it back."""
-    from test_browser import go, local_only_page, settle, sign_in
+    from test_browser import choose_status, go, local_only_page, settle, sign_in, status_filter
 
     base, _ = tiled_app
     page = local_only_page(browser)
@@ -411,13 +407,7 @@ def test_a_filter_repaints_the_open_tiled_map(tiled_app, browser):  # noqa: F811
     frame.evaluate("window.map.__same = 'the map drawn first'")
     before = len(fetched)
 
-    status = page.locator('[data-testid="stSidebar"] [data-testid=stMultiSelect]').filter(
-        has_text="状态"
-    )
-    status.locator("input").click()
-    page.keyboard.type("在建")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
+    choose_status(page, "在建")
     settle(page)
     frame = page.locator(MAP_FRAME).first.element_handle().content_frame()
     frame.wait_for_function(f"() => ({PROJECT_AT})({here}) === null", timeout=30_000)
@@ -427,7 +417,7 @@ def test_a_filter_repaints_the_open_tiled_map(tiled_app, browser):  # noqa: F811
     assert view[0] == 15 and abs(view[1] - here[0]) < 0.003 and abs(view[2] - here[1]) < 0.003
     assert len(fetched) == before  # painted again from the tiles it had
 
-    status.get_by_role("button", name=re.compile("Clear all|清除")).first.click()
+    status_filter(page).get_by_role("button", name=re.compile("Clear all|清除")).first.click()
     settle(page)
     frame = page.locator(MAP_FRAME).first.element_handle().content_frame()
     frame.wait_for_function(f"() => ({PROJECT_AT})({here}) !== null", timeout=30_000)

@@ -857,12 +857,13 @@ class Store:
         reference data that no longer exists). A version already kept is left as it is, so
         two readers filling at once agree. Derived data: the store's revision is unchanged."""
         o = project_overlays_table
-        rows = overlays[["version_id", *OVERLAY_COLUMNS]].astype(object)
-        rows = rows.where(rows.notna(), None)
-        records = [
-            {"reference_key": reference_key, **r} | {"version_id": int(r["version_id"])}
-            for r in rows.to_dict("records")
-        ]
+        rows = overlays[list(OVERLAY_COLUMNS)].astype(object)
+        records = (
+            rows.where(rows.notna(), None)
+            .assign(version_id=overlays["version_id"].astype(int).tolist(),
+                    reference_key=reference_key)
+            .to_dict("records")
+        )  # fmt: skip
         dialect = self.engine.dialect.name
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as upsert

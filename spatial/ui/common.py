@@ -49,24 +49,19 @@ def store() -> Store:
 
 
 @st.cache_resource(show_spinner=False, max_entries=SNAPSHOTS_KEPT)
-def _shared_snapshot(url: str, revision: tuple, as_of: date) -> Snapshot:
+def shared_snapshot(url: str, revision: tuple, as_of: date) -> Snapshot:
     """One snapshot per store revision and date, shared by every session (not pickled and
     copied on each rerun as ``st.cache_data`` would: at 10⁶ projects that copy alone took
-    seconds and its memory once per cached entry)."""
+    seconds and its memory once per cached entry). Only for what reads it (figures cached
+    beside it); a page's rows come from :func:`snapshot`."""
     return take_snapshot(_store(url), as_of)
-
-
-def shared_snapshot(url: str, revision: tuple, as_of: date) -> Snapshot:
-    """The snapshot every session shares, for figures cached beside it that only read it
-    (a page shows rows from :func:`snapshot`)."""
-    return _shared_snapshot(url, revision, as_of)
 
 
 def _snapshot(url: str, revision: tuple, as_of: date) -> Snapshot:
     """The shared snapshot with every frame a shallow copy: with pandas' copy-on-write, a
     page that adds or changes a column changes its own copy, never what other sessions
     read; the data itself is not duplicated."""
-    shared = _shared_snapshot(url, revision, as_of)
+    shared = shared_snapshot(url, revision, as_of)
     frames = {
         f.name: value.copy(deep=False)
         for f in fields(shared)

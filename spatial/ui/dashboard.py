@@ -28,7 +28,6 @@ from spatial.ui.common import (
     show_counted,
     snapshot,
     store,
-    whole_snapshot,
 )
 
 
@@ -207,9 +206,9 @@ def render() -> None:
     st.title(t("nav_dashboard", lg))
     as_of = as_of_input()
     who = principal()
-    city = whole_snapshot(as_of)
     scope = who.district_id if who is not None and who.role == Role.DISTRICT else None
     url, revision = default_database_url(), store().revision()
+    city = shared_snapshot(url, revision, as_of)  # the city's, read only here
     judgement, positions = _verdict(url, revision, as_of, scope)
     names = city.district_names(lg)
     _verdict_box(judgement, names, lg)
