@@ -231,6 +231,25 @@ def test_a_long_register_is_shown_a_page_at_a_time(app, monkeypatch):
     assert any("没有编号或名称含此文字的项目" in c.value for c in app.caption)
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ['<script>alert(1)</script>', "{{ 7*7 }}", "'; DROP TABLE comments; --", ".*", "=1+1",
+     "[[", "\\", "%s%s%n", "😀\u202e"],
+)  # fmt: skip
+def test_the_comment_search_takes_hostile_text_literally(app, monkeypatch, typed):
+    """Typed text is matched literally (no pattern, no template, no SQL): it finds nothing
+    here, says so, and the page keeps working — the comments table is still there."""
+    monkeypatch.setattr("spatial.ui.projects.LISTED_UP_TO", 20)
+    app.switch_page(f"{PAGES}/projects.py").run()
+    app.text_input(key="comment_search").input(typed).run()
+    no_errors(app)
+    assert "comment_project" not in [s.key for s in app.selectbox]
+    assert any("没有编号或名称含此文字的项目" in c.value for c in app.caption)
+    assert not any("49" == m.value for m in app.markdown)  # no template ran
+    app.text_input(key="comment_search").input("REF-001").run()
+    assert app.selectbox(key="comment_project").value == "REF-001"
+
+
 def test_coverage_page(app):
     app.switch_page(f"{PAGES}/coverage.py").run()
     no_errors(app)
