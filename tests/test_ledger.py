@@ -14,7 +14,7 @@ from shapely.geometry import Point
 
 from spatial.cli import main as cli_main
 from spatial.crs import WGS84
-from spatial.figures.ledger import build_ledger, ledger_by_year, overdue, split_by
+from spatial.figures.ledger import build_ledger, iso_dates, ledger_by_year, overdue, split_by
 from spatial.layers import PROJECT_FIELDS, STAGE_EVIDENCE_COLUMN, Stage
 from spatial.store.database import end_of_day
 from spatial.store.reference import SEEDS_DIR
@@ -107,6 +107,40 @@ def test_overdue_list():
     late = overdue(fixture_projects(), AS_OF)
     assert late["project_id"].tolist() == ["C"]
     assert late["days_overdue"].iloc[0] == (AS_OF - date(2025, 6, 30)).days
+
+
+def test_overdue_ties_are_ordered_by_project_id_whatever_the_read_order():
+    """A store read in its own order (``spatial ledger`` saves the sort) gives the same
+    overdue list: most overdue first, ties by project ID."""
+    projects = fixture_projects()
+    projects.loc[projects["project_id"].isin(["A", "B", "E"]), "status"] = "under_construction"
+    projects.loc[projects["project_id"].isin(["A", "B"]), "completion_date"] = "2025-06-30"
+    expected = ["E", "A", "B", "C"]
+    for order in ([0, 1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1, 0], [2, 0, 6, 1, 4, 3, 5]):
+        late = overdue(projects.iloc[order], AS_OF)
+        assert late["project_id"].tolist() == expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2024-05-01", "2024-05-01", None, "2023-12-31"],
+        ["bad", "2024-02-30", " 2024-05-01", "2024-13-01", "", "2024-05-01T00:00:00"],
+        ["2999-12-31", "1600-01-01", "2024-5-1"],
+        [None, None],
+        [],
+    ],
+)
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_iso_dates_parse_each_text_as_pandas_does(values, dtype):
+    """Parsing each distinct date once gives what ``pd.to_datetime`` gives row by row: NaT
+    for anything that is not a real YYYY-MM-DD date, dates beyond the nanosecond range kept."""
+    text = pd.Series(values, dtype=dtype, index=range(10, 10 + len(values)))
+    got = iso_dates(text)
+    want = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
+    assert got.index.equals(text.index)
+    assert got.isna().tolist() == want.isna().tolist()
+    assert got.dropna().tolist() == want.dropna().tolist()
 
 
 def test_factory_area_counts_before_total_area():

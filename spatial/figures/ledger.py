@@ -103,52 +103,81 @@ def counted_area(projects: pd.DataFrame) -> pd.Series:
 def area_basis(projects: pd.DataFrame) -> pd.Series:
     factory = pd.to_numeric(projects["factory_floor_area_m2"], errors="coerce")
     total = pd.to_numeric(projects["floor_area_m2"], errors="coerce")
-    return pd.Series(
-        np.where(factory.notna(), "factory", np.where(total.notna(), "total", "none")),
-        index=projects.index,
-    )
+    code = np.where(factory.notna(), 2, np.where(total.notna(), 1, 0))
+    basis = pd.Categorical.from_codes(code, categories=["none", "total", "factory"])
+    return pd.Series(basis, index=projects.index)
 
 
-@dataclass(frozen=True)
+def iso_dates(values: pd.Series) -> pd.Series:
+    """``YYYY-MM-DD`` text as timestamps (NaT where empty or not such a date). Each distinct
+    text is parsed once: a register holds a few thousand dates over many rows."""
+    codes, uniques = pd.factorize(values)  # −1 where empty
+    parsed = pd.to_datetime(pd.Series(uniques, dtype=object), errors="coerce", format="%Y-%m-%d")
+    table = np.append(parsed.to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
+    return pd.Series(table[codes], index=values.index)
+
+
 class _Prepared:
-    """Status ranks and parsed stage dates, computed once per frame (vectorised)."""
+    """Status ranks, parsed stage dates and evidence of one frame, each computed once, when
+    first asked for (vectorised): a caller that needs one stage parses one date column."""
 
-    rank: np.ndarray
-    dates: dict[str, pd.Series]
-    confirmed: dict[Stage, pd.Series]
+    def __init__(self, projects: pd.DataFrame) -> None:
+        self._projects = projects
+        self._dates: dict[str, pd.Series] = {}
+        self._years: dict[str, pd.Series] = {}
+        self._confirmed: dict[Stage, pd.Series] = {}
+        self._reached: dict[tuple[Stage, date], pd.Series] = {}
+        self._rank: np.ndarray | None = None
 
     @classmethod
     def of(cls, projects: pd.DataFrame) -> _Prepared:
-        order = [s.value for s in sorted(STATUS_ORDER, key=STATUS_ORDER.get)]
-        rank = pd.Categorical(projects["status"], categories=order).codes  # -1 when unknown
-        dates = {
-            column: pd.to_datetime(projects[column], errors="coerce", format="%Y-%m-%d")
-            for column in STAGE_DATE_COLUMN.values()
-        }
-        confirmed = {stage: stage_confirmed(projects, stage) for stage in STAGES}
-        return cls(rank=np.asarray(rank), dates=dates, confirmed=confirmed)
+        return cls(projects)
+
+    @property
+    def rank(self) -> np.ndarray:
+        if self._rank is None:
+            order = [s.value for s in sorted(STATUS_ORDER, key=STATUS_ORDER.get)]
+            self._rank = pd.Index(order).get_indexer(self._projects["status"])  # -1: unknown
+        return self._rank
+
+    def date(self, column: str) -> pd.Series:
+        if column not in self._dates:
+            self._dates[column] = iso_dates(self._projects[column])
+        return self._dates[column]
+
+    def calendar_year(self, column: str) -> pd.Series:
+        if column not in self._years:
+            self._years[column] = self.date(column).dt.year
+        return self._years[column]
+
+    def confirmed(self, stage: Stage) -> pd.Series:
+        if stage not in self._confirmed:
+            self._confirmed[stage] = stage_confirmed(self._projects, stage)
+        return self._confirmed[stage]
 
     def reached(self, stage: Stage, as_of: date) -> pd.Series:
-        when = self.dates[STAGE_DATE_COLUMN[stage]]
-        needed = STATUS_ORDER[STAGE_STATUS[stage]]
-        on_time = when.notna() & (when <= pd.Timestamp(as_of))
-        return (self.rank >= needed) & on_time & self.confirmed[stage]
+        key = (stage, as_of)
+        if key not in self._reached:
+            when = self.date(STAGE_DATE_COLUMN[stage])
+            needed = STATUS_ORDER[STAGE_STATUS[stage]]
+            on_time = when.notna() & (when <= pd.Timestamp(as_of))
+            self._reached[key] = (self.rank >= needed) & on_time & self.confirmed(stage)
+        return self._reached[key]
 
     def expected(self, stage: Stage, as_of: date) -> pd.Series:
         """Dated for ``stage`` but not counted: a plan, an inference, or a date still ahead."""
-        when = self.dates[STAGE_DATE_COLUMN[stage]]
+        when = self.date(STAGE_DATE_COLUMN[stage])
         return when.notna() & ~self.reached(stage, as_of)
 
     def undated(self, stage: Stage) -> pd.Series:
-        when = self.dates[STAGE_DATE_COLUMN[stage]]
+        when = self.date(STAGE_DATE_COLUMN[stage])
         return (self.rank >= STATUS_ORDER[STAGE_STATUS[stage]]) & when.isna()
 
     def year(self, stage: Stage, as_of: date) -> pd.Series:
-        when = self.dates[STAGE_DATE_COLUMN[stage]]
-        return when.dt.year.where(self.reached(stage, as_of))
+        return self.calendar_year(STAGE_DATE_COLUMN[stage]).where(self.reached(stage, as_of))
 
     def overdue_mask(self, as_of: date) -> pd.Series:
-        expected = self.dates["completion_date"]
+        expected = self.date("completion_date")
         late = expected.notna() & (expected < pd.Timestamp(as_of))
         return late & ~self.reached(Stage.COMPLETED, as_of)
 
@@ -169,10 +198,13 @@ def stage_year(projects: pd.DataFrame, stage: Stage, as_of: date) -> pd.Series:
 
 
 def _overdue(projects: pd.DataFrame, prepared: _Prepared, as_of: date) -> pd.DataFrame:
-    late = prepared.overdue_mask(as_of)
-    out = projects.loc[late].copy()
-    out["days_overdue"] = (pd.Timestamp(as_of) - prepared.dates["completion_date"][late]).dt.days
-    return out.sort_values("days_overdue", ascending=False)
+    late = prepared.overdue_mask(as_of).to_numpy()
+    days = (pd.Timestamp(as_of) - prepared.date("completion_date")[late]).dt.days.to_numpy()
+    ids = projects["project_id"].to_numpy()[late] if "project_id" in projects else days
+    order = np.lexsort((ids, -days))  # most overdue first; ties by project ID
+    out = projects.iloc[np.flatnonzero(late)[order]].copy()
+    out["days_overdue"] = days[order]
+    return out
 
 
 def overdue(projects: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -227,16 +259,14 @@ def ledger_by_year(
     years = pledge["year"].astype(int).to_numpy()
     target = pledge["target_m2"].astype(float).to_numpy()
     prepared = _prepared or _Prepared.of(projects)
-    area = counted_area(projects).fillna(0.0)
+    area = counted_area(projects).fillna(0.0).to_numpy()
     table = pd.DataFrame({"year": years, "target_m2": target})
     for s in STAGES:
-        yr = prepared.year(s, as_of)
-        sums = area.groupby(yr).sum()
-        table[f"{s.value}_m2"] = [float(sums.get(float(y), 0.0)) for y in years]
-        when = prepared.dates[STAGE_DATE_COLUMN[s]]
-        expected_year = when.dt.year.where(prepared.expected(s, as_of))
-        planned = area.groupby(expected_year).sum()
-        table[f"{s.value}_expected_m2"] = [float(planned.get(float(y), 0.0)) for y in years]
+        slot = _year_slot(prepared.calendar_year(STAGE_DATE_COLUMN[s]), years)
+        reached = prepared.reached(s, as_of).to_numpy()
+        table[f"{s.value}_m2"] = _sum_in_slots(area, slot, reached, len(years))
+        expected = prepared.expected(s, as_of).to_numpy()
+        table[f"{s.value}_expected_m2"] = _sum_in_slots(area, slot, expected, len(years))
     measure = table[f"{stage.value}_m2"]
     table["cumulative_m2"] = measure.cumsum()
     table["cumulative_target_m2"] = table["target_m2"].cumsum()
@@ -246,6 +276,17 @@ def ledger_by_year(
     remaining_years = len(years) - np.arange(len(years))
     table["required_pace_m2"] = np.maximum(total_target - before, 0.0) / remaining_years
     return table
+
+
+def _year_slot(year: pd.Series, years: np.ndarray) -> np.ndarray:
+    """Each row's position in ``years`` (−1 where its year is not one of them, or none)."""
+    return pd.Index(years.astype(float)).get_indexer(year.to_numpy(dtype=float, na_value=np.nan))
+
+
+def _sum_in_slots(area: np.ndarray, slot: np.ndarray, chosen: np.ndarray, n: int) -> np.ndarray:
+    """Sum of ``area`` over the ``chosen`` rows, per year slot (0.0 for a slot with none)."""
+    kept = chosen & (slot >= 0)
+    return np.bincount(slot[kept], weights=area[kept], minlength=n).astype(float)
 
 
 def build_ledger(

@@ -108,7 +108,7 @@ class Snapshot:
 
 # what the ledger and the verdict read of each project (``spatial ledger``, the headline)
 LEDGER_COLUMNS: tuple[str, ...] = (
-    "name_zh", "name_en", "district_id", "status", "floor_area_m2", "factory_floor_area_m2",
+    "name_zh", "district_id", "status", "floor_area_m2", "factory_floor_area_m2",
     *PROJECT_DATE_FIELDS, *PROJECT_EVIDENCE_FIELDS,
 )  # fmt: skip
 
@@ -118,16 +118,18 @@ def take_snapshot(
 ) -> Snapshot:
     """Read all layers as of the end of ``as_of`` (today when None) and derive overlays.
 
-    With ``project_columns`` (e.g. :data:`LEDGER_COLUMNS`) only those project fields are read —
-    no geometry, no overlays, no cluster matching: what the ledger and the verdict need, at
-    the cost of reading those columns."""
+    With ``project_columns`` (e.g. :data:`LEDGER_COLUMNS`) only those project fields are read,
+    in the database's order — no geometry, no overlays, no cluster matching, no sort: what the
+    ledger and the verdict need, at the cost of reading those columns."""
     as_of = as_of or shenzhen_today()
     districts = store.layer("districts")
     parks = store.layer("parks")
     control_lines = store.layer("control_lines")
     clusters = store.table("clusters")
     if project_columns is not None:
-        projects = store.projects(at=end_of_day(as_of), columns=list(project_columns))
+        projects = store.projects(
+            at=end_of_day(as_of), columns=list(project_columns), ordered=False
+        )
     else:
         projects = _projects_with_overlays(store, as_of, districts, parks, control_lines, clusters)
     return Snapshot(

@@ -27,6 +27,7 @@ def surface_points(geoms: np.ndarray) -> np.ndarray:
     out[other] = shapely.point_on_surface(out[other])
     return out
 
+
 PROJECT_GEOMETRY_TYPES = ("Point", "Polygon", "MultiPolygon")
 MANY_VERTICES = 1_000
 VALID = "Valid Geometry"  # GEOS's reason for a valid shape
