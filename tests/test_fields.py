@@ -9,6 +9,7 @@ import pytest
 
 from spatial.ingest.fields import (
     STATUS_ALIASES,
+    as_text,
     parse_dates,
     parse_numbers,
     parse_vocabulary,
@@ -51,3 +52,24 @@ def test_a_mostly_distinct_column_is_parsed_row_by_row():
     values = pd.Series([f"{i}万" for i in range(50)])
     numbers, bad = parse_numbers(values)
     assert numbers.tolist() == [i * 1e4 for i in range(50)] and not bad.any()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [" 宝安 ", None, "", "a\tb ", "=1+1", "<script>"],
+        [None, None, None],
+        [12.5, None, " x ", True, 3],
+        [],
+    ],
+)
+def test_text_is_the_same_whatever_the_column_was_read_as(values):
+    """A column read as Arrow text, as Python objects, or missing from the file altogether
+    (all None) gives one trimmed text: "" where missing."""
+    index = pd.RangeIndex(7, 7 + len(values))
+    as_objects = pd.Series(values, dtype=object, index=index)
+    expected = [("" if v is None else str(v).strip()) for v in values]
+    assert as_text(as_objects).tolist() == expected
+    if all(v is None or isinstance(v, str) for v in values):
+        assert as_text(pd.Series(values, dtype="str", index=index)).tolist() == expected
+    assert as_text(as_objects).index.equals(index)

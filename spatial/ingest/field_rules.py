@@ -17,6 +17,7 @@ from spatial.ingest.fields import (
     DATE_FIELDS,
     NUMERIC_FIELDS,
     TEXT_FIELDS,
+    as_text,
     field_label,
     parse_aspect_quality,
     parse_dates,
@@ -92,7 +93,7 @@ def text_rules(table: ProjectTable) -> dict[str, pd.Series]:
     values = {c: table.text(c) for c in TEXT_FIELDS}
     for col in TEXT_FIELDS:
         label = field_label(col)
-        shown = values[col].fillna("").astype("string[pyarrow]")
+        shown = as_text(table.column(col))  # values[col], "" where None, in Arrow
         table.rows.error(
             shown.str.contains(CONTROL_CHARACTERS, regex=True).astype(bool),
             "control_character",

@@ -200,8 +200,14 @@ _UNITS = r"(?i)(平方米|平米|㎡|m²|m\^?2|sqm|米|m)$"
 def as_text(values: pd.Series) -> pd.Series:
     """``values`` as trimmed text in an Arrow string column ("" where missing), so pandas'
     string methods run over the whole column in Arrow's compute kernels, not per value."""
-    raw = values.astype("object")
-    return raw.where(raw.notna(), "").astype("string[pyarrow]").str.strip()
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        text = values.astype("string[pyarrow]")  # text already: kept in Arrow, not boxed
+    elif values.dtype == object and not values.notna().any():  # a column the file lacks
+        return pd.Series("", index=values.index, dtype="string[pyarrow]")
+    else:
+        raw = values.astype("object")
+        text = raw.where(raw.notna(), "").astype("string[pyarrow]")
+    return text.fillna("").str.strip()
 
 
 def per_distinct_text(parse):

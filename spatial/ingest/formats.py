@@ -30,6 +30,7 @@ import pyogrio
 import pyogrio.raw
 import shapely
 
+from spatial.ingest.collector import collector_paused
 from spatial.ingest.fields import FIELD_ALIASES, normalise_header
 from spatial.ingest.findings import Finding, UploadRejected, error, warning
 from spatial.ingest.gdal_drivers import UPLOAD_DRIVERS, GdalUnavailable, identify
@@ -864,8 +865,13 @@ def too_large(size: int, limits: UploadLimits) -> UploadRejected:
 
 
 def read_upload(filename: str, data: bytes, limits: UploadLimits | None = None) -> RawLayer:
-    """Read an uploaded file into a :class:`RawLayer`. Raises UploadRejected with findings."""
-    limits = limits or UploadLimits.from_env()
+    """Read an uploaded file into a :class:`RawLayer`. Raises UploadRejected with findings.
+    The garbage collector is paused while it reads (:mod:`spatial.ingest.collector`)."""
+    with collector_paused():
+        return _read_upload(filename, data, limits or UploadLimits.from_env())
+
+
+def _read_upload(filename: str, data: bytes, limits: UploadLimits) -> RawLayer:
     if len(data) > limits.max_bytes:
         raise too_large(len(data), limits)
     if not data.strip():

@@ -110,10 +110,11 @@ def _escaped(b: np.ndarray, odd_before: bool = False) -> np.ndarray:
 
 def _ends_in_odd_slashes(b: np.ndarray, odd_before: bool) -> bool:
     """Whether ``b`` (after bytes ending in an odd run of backslashes or not) ends in one."""
-    other = np.flatnonzero(b != ord("\\"))
-    if not len(other):
+    other = b[::-1] != ord("\\")
+    run = int(np.argmax(other))  # the backslashes b ends in (argmax: the first other byte)
+    if not other[run]:  # b is all backslashes
         return (int(odd_before) + len(b)) % 2 == 1
-    return (len(b) - 1 - int(other[-1])) % 2 == 1
+    return run % 2 == 1
 
 
 def nesting_depth(text: str) -> int:
