@@ -171,3 +171,24 @@ def test_bd09_declared(reference):
     assert not result.fatal
     back = np.column_stack([result.frame.geometry.x, result.frame.geometry.y])
     assert np.abs(back - SITES).max() < 2e-5  # BD-09's public inverse is good to ~1 m
+
+
+def test_the_shapes_kept_per_set_of_outlines_follow_a_replaced_layer(reference):
+    """Shenzhen's land and the district lines are computed once per set of outlines: the
+    same outlines give equal shapes (each caller its own), moved outlines give shapes moved
+    with them — never the shapes of a layer that was replaced."""
+    from shapely import equals
+
+    from spatial.ingest.crs_detect import district_shapes
+
+    districts = reference.districts
+    land, lines = district_shapes(districts)
+    again, _ = district_shapes(districts.copy())
+    assert again is not land and equals(again, land)
+    moved = districts.copy()
+    moved["geometry"] = moved.geometry.translate(xoff=0.5)
+    moved_land, moved_lines = district_shapes(moved)
+    shifted = np.array(land.bounds) + [0.5, 0, 0.5, 0]
+    np.testing.assert_allclose(moved_land.bounds, shifted, atol=1e-6)
+    np.testing.assert_allclose(moved_lines.bounds, np.array(lines.bounds) + [0.5, 0, 0.5, 0])
+    assert district_shapes(districts.iloc[:0]) == (None, None)

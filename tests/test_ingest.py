@@ -632,6 +632,23 @@ def test_a_site_across_a_boundary_is_accepted_with_a_warning(shipped_store):
     assert warned and "59%" in warned[0].message_en
 
 
+def test_a_districts_grown_outline_is_computed_from_the_outline_given(shipped_store):
+    """The ~100 m margin kept per outline is the outline's own: two districts, two areas,
+    each the buffer of its union, and a moved outline gets a moved area."""
+    import shapely
+
+    from spatial.ingest.district_rules import DISTRICT_TOLERANCE_DEG, tolerance_area
+
+    districts = shipped_store.layer("districts").set_index("district_id")
+    for district in ("baoan", "nanshan"):
+        outline = districts.geometry[[district]]
+        area = shapely.from_wkb(tolerance_area(tuple(shapely.to_wkb(outline))))
+        direct = shapely.buffer(shapely.union_all(outline.to_numpy()), DISTRICT_TOLERANCE_DEG)
+        assert shapely.equals(area, direct)
+        moved = shapely.from_wkb(tolerance_area(tuple(shapely.to_wkb(outline.translate(1.0)))))
+        assert abs(moved.bounds[0] - area.bounds[0] - 1.0) < 1e-9
+
+
 IMPOSSIBLE = [
     ({"总建筑面积": "Infinity"}, "not_a_number", "floor_area_m2"),
     ({"总建筑面积": "-inf"}, "not_a_number", "floor_area_m2"),

@@ -10,6 +10,7 @@ GCJ-02.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -242,9 +243,19 @@ def district_shapes(districts: gpd.GeoDataFrame | None):
     d = None if districts is None else districts[districts.geometry.notna()]
     if d is None or d.empty:
         return None, None
-    land = shapely.buffer(shapely.union_all(d.geometry.to_numpy()), 0.03)  # ~3 km
+    land, boundaries = shapely.from_wkb(_district_shapes(tuple(shapely.to_wkb(d.geometry))))
     shapely.prepare(land)
-    return land, shapely.union_all(shapely.boundary(d.geometry.to_numpy()))
+    return land, boundaries
+
+
+@functools.lru_cache(maxsize=4)
+def _district_shapes(outlines: tuple[bytes, ...]) -> tuple[bytes, bytes]:
+    """The union and buffer of :func:`district_shapes`, computed once per set of outlines
+    (they change only when an admin replaces the layer); kept as WKB, so each caller builds
+    (and prepares) shapes of its own."""
+    geoms = shapely.from_wkb(list(outlines))
+    land = shapely.buffer(shapely.union_all(geoms), 0.03)  # ~3 km
+    return shapely.to_wkb(land), shapely.to_wkb(shapely.union_all(shapely.boundary(geoms)))
 
 
 def source_crs(

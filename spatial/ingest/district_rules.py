@@ -6,6 +6,8 @@ same district. The store re-checks ownership inside the write
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -51,6 +53,16 @@ def district_of(points: gpd.GeoSeries, districts: gpd.GeoDataFrame) -> pd.Series
     return joined[~joined.index.duplicated()]["district_id"].reindex(points.index)
 
 
+@functools.lru_cache(maxsize=16)
+def tolerance_area(outline: tuple[bytes, ...]) -> bytes:
+    """A district's outline (its parts as WKB) grown by ``DISTRICT_TOLERANCE_DEG``, as WKB:
+    computed once per outline, not once per upload."""
+    grown = shapely.buffer(
+        shapely.union_all(shapely.from_wkb(list(outline))), DISTRICT_TOLERANCE_DEG
+    )
+    return shapely.to_wkb(grown)
+
+
 def district_rules(
     table: ProjectTable,
     shapes: ProjectShapes,
@@ -92,7 +104,7 @@ def _located_in_district(
     names = district_names(districts)
     probe = gpd.GeoSeries(surface_points(geoms.to_numpy()), index=table.index, crs=geoms.crs)
     located = district_of(probe.where(usable), districts)
-    area = shapely.buffer(shapely.union_all(target.geometry.to_numpy()), DISTRICT_TOLERANCE_DEG)
+    area = shapely.from_wkb(tolerance_area(tuple(shapely.to_wkb(target.geometry))))
     inside = pd.Series(
         shapely.contains_xy(area, probe.x.fillna(0), probe.y.fillna(0)), index=table.index
     )
