@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from spatial.ingest.collector import CollectorPause
+from spatial.collector import CollectorPause
 from spatial.ingest.findings import UploadRejected
 from spatial.ingest.formats import read_upload
 

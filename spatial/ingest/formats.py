@@ -30,7 +30,7 @@ import pyogrio
 import pyogrio.raw
 import shapely
 
-from spatial.ingest.collector import collector_paused
+from spatial.collector import collector_paused
 from spatial.ingest.fields import FIELD_ALIASES, normalise_header
 from spatial.ingest.findings import Finding, UploadRejected, error, warning
 from spatial.ingest.gdal_drivers import UPLOAD_DRIVERS, GdalUnavailable, identify

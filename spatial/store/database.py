@@ -57,6 +57,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import UserDefinedType
 
+from spatial.collector import collector_paused
 from spatial.crs import WGS84
 from spatial.layers import (
     PROJECT_DATE_FIELDS,
@@ -844,7 +845,7 @@ class Store:
             stmt = stmt.where(t.c.is_deleted.is_(False))
         if district_id is not None:
             stmt = stmt.where(t.c.district_id == district_id)
-        with self.engine.connect() as conn:
+        with collector_paused(), self.engine.connect() as conn:  # rows of tuples: no cycles
             frame = pd.read_sql(stmt, conn)
         for col in PROJECT_NUMERIC_FIELDS:
             if col in frame:
