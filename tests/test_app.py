@@ -431,6 +431,42 @@ def test_upload_page_commit_moves_the_dashboard(app, seeded_store):
     assert app.metric[1].value != before  # cumulative delivered grew by 50万㎡
 
 
+def test_a_commit_prepares_the_next_pages_read_in_the_background(
+    app, seeded_store, db_url, monkeypatch
+):
+    """After a commit the app reads today's snapshot into the cache every session shares
+    (and cuts the map's tiles from it) in the background: the first page after the change
+    finds it read, and reading it again takes nothing from the store."""
+    import threading
+
+    from spatial.clock import shenzhen_today
+    from spatial.ui import common
+
+    read: list[tuple] = []
+    take = common.take_snapshot
+    monkeypatch.setattr(
+        common, "take_snapshot", lambda s, as_of: read.append(as_of) or take(s, as_of)
+    )
+    app.switch_page(f"{PAGES}/upload.py").run()
+    app.selectbox(key="upload_district__zh").set_value("baoan")
+    app.get("file_uploader")[0].upload("baoan.geojson", UPLOAD, "application/geo+json").run()
+    before = len(read)
+    app.button(key="commit").click().run()
+    no_errors(app)
+    for thread in [th for th in threading.enumerate() if th.name == "prepare-after-commit"]:
+        thread.join(timeout=120)
+    today = shenzhen_today()
+    assert today in read[before:]  # read ahead, for today, after the commit
+    revision = seeded_store.revision()
+    ahead = len(read)
+    prepared = common.shared_snapshot(db_url, revision, today)
+    assert len(read) == ahead  # the page's read is the one made ahead
+    assert "BA-900" in set(prepared.projects["project_id"])  # the committed project
+    app.switch_page(f"{PAGES}/mapview.py").run()
+    no_errors(app)
+    assert len(read) == ahead
+
+
 def test_a_changed_status_is_previewed_by_its_name(app, seeded_store):
     app.switch_page(f"{PAGES}/upload.py").run()
     app.selectbox(key="upload_district__zh").set_value("baoan")

@@ -138,12 +138,14 @@ def cut_ahead(
     tiles_dir: Path,
     key_file: Path | None,
     as_of: date | None = None,
+    snapshot: Snapshot | None = None,
 ) -> None:
     """Cut now, for each of ``readers``, the archive the map will ask for as of ``as_of`` (the
-    app calls this in the background after a commit, so the first viewer finds it cut). Nothing
-    is cut for a layer small enough for GeoJSON; a failure is logged, never raised."""
+    app calls this in the background after a commit, so the first viewer finds it cut), from
+    ``snapshot`` (the store's as of ``as_of``) when the caller holds it. Nothing is cut for a
+    layer small enough for GeoJSON; a failure is logged, never raised."""
     try:
-        snap = take_snapshot(store, as_of)
+        snap = snapshot if snapshot is not None else take_snapshot(store, as_of)
         for reader in readers:
             tiles_for_map(snap, reader, tiles_dir, None, key_file)
     except Exception:  # a background helper: the map cuts on demand instead

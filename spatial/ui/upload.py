@@ -21,7 +21,7 @@ from spatial.ingest.upload import CheckedUpload, UploadOptions
 from spatial.layers import STATUS_LABELS, label
 from spatial.outputs.maps import MapView, build_map
 from spatial.ui.common import T, grouped_numbers, kept_choice, lang, principal, snapshot, store
-from spatial.ui.mapview import cut_map_tiles_ahead
+from spatial.ui.mapview import prepare_after_commit
 from spatial.ui.site_upload import check_and_commit_sites, site_templates
 
 ACCEPTED_TYPES = [
@@ -294,7 +294,7 @@ def _history(district_id: str, lg: str) -> None:
         try:
             n = sub.undo(store(), chosen, principal())
             if record.kind != sub.SITES_KIND:
-                cut_map_tiles_ahead(principal())
+                prepare_after_commit(principal())
             st.success(
                 T(
                     f"已撤销，{n} 个{what[0]}已恢复或删除。",
@@ -438,5 +438,5 @@ def _check_and_commit(upload, district_id: str, crs_choice: str, repair: bool, w
                 )
                 st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1
                 st.session_state.pop("checked", None)
-                cut_map_tiles_ahead(who)
+                prepare_after_commit(who)
                 st.rerun()
