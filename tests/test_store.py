@@ -192,6 +192,40 @@ def test_both_backends_refuse_what_one_would_store(empty_store, field, value):
     assert empty_store.projects().empty
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["plain", None, "名'; DROP TABLE project_overlays;--", "{a,b}", '"quoted", \\ back', "NULL"],
+)
+def test_insert_columns_keeping_existing_rows_leaves_them_as_they_were(seeded_store, text):
+    """With ``keep_existing``, rows whose key is stored already are left out — the stored
+    values kept — and the others inserted, on both backends (PostgreSQL: one statement over
+    arrays). Text that looks like SQL, an array literal or NULL is stored as it is."""
+    from sqlalchemy import select
+
+    from spatial.store.database import insert_columns, project_overlays_table
+
+    versions = seeded_store.projects()["version_id"].astype(int).tolist()[:3]
+    o = project_overlays_table
+    first = {"version_id": versions[:2], "located_district_id": ["a", "b"],
+             "spatial_park_id": [None, "p"], "control_level": ["none", None],
+             "cluster_codes": [text, text]}  # fmt: skip
+    second = {"version_id": versions[1:], "located_district_id": ["CHANGED", text],
+              "spatial_park_id": [None, None], "control_level": [None, "level1"],
+              "cluster_codes": [None, text]}  # fmt: skip
+    with seeded_store.transaction() as conn:
+        assert insert_columns(conn, o, first, {"reference_key": "k1"}, keep_existing="version_id")
+        insert_columns(conn, o, second, {"reference_key": "k2"}, keep_existing="version_id")
+    with seeded_store.engine.connect() as conn:
+        rows = {r.version_id: r for r in conn.execute(select(o))}
+    assert set(rows) == set(versions)
+    assert rows[versions[0]].located_district_id == "a" and rows[versions[0]].cluster_codes == text
+    kept = rows[versions[1]]  # stored first: the second write left it as it was
+    assert (kept.located_district_id, kept.reference_key, kept.spatial_park_id) == ("b", "k1", "p")
+    new = rows[versions[2]]
+    assert (new.located_district_id, new.cluster_codes, new.reference_key) == (text, text, "k2")
+    assert new.control_level == "level1" and new.spatial_park_id is None
+
+
 def test_insert_columns_stores_what_a_row_by_row_insert_stores(seeded_store):
     """The driver-level bulk insert (one executemany, bind processing per column) keeps every
     type as SQLAlchemy's own insert does: datetimes, booleans, NULLs, floats, text, WKB."""

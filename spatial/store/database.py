@@ -493,20 +493,36 @@ def one_of(column, ids: list[str], conn: Connection):
     return column.in_(select(literal_column("value")).select_from(listed))
 
 
-def insert_columns(conn: Connection, table: Table, columns: dict[str, list], fixed: dict) -> int:
+def insert_columns(
+    conn: Connection,
+    table: Table,
+    columns: dict[str, list],
+    fixed: dict,
+    keep_existing: str | None = None,
+) -> int:
     """Insert one row per position of ``columns`` (name → values, all of one length), each
     also holding ``fixed`` (name → one value), in one ``executemany`` of the driver.
 
     The statement is compiled once by SQLAlchemy (so PostGIS's ``ST_GeomFromWKB`` and each
     dialect's placeholders are its own) and every column's bind processing (SQLite's
     datetimes and booleans) runs once per column, not once per row and column as
-    ``Connection.execute(insert, rows)`` does."""
+    ``Connection.execute(insert, rows)`` does. With ``keep_existing`` (a unique column), a
+    row whose value there is stored already is left out, and the stored one kept; on
+    PostgreSQL such plain columns go as one array each in a single statement
+    (:func:`_insert_unnested`)."""
     n = len(next(iter(columns.values()))) if columns else 0
     if n == 0:
         return 0
     dialect = conn.dialect
     names = [*columns, *fixed]
-    compiled = insert(table).values({k: bindparam(k) for k in names}).compile(dialect=dialect)
+    if keep_existing is not None and dialect.name == "postgresql":
+        return _insert_unnested(conn, table, columns, fixed, keep_existing)
+    stmt = insert(table)
+    if keep_existing is not None:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+
+        stmt = upsert(table).on_conflict_do_nothing(index_elements=[keep_existing])
+    compiled = stmt.values({k: bindparam(k) for k in names}).compile(dialect=dialect)
     varying = {k: _bound(table.c[k], columns[k], dialect) for k in columns}
     # one value for every row: ``fixed``, and what the statement brought itself (the SRID in
     # PostGIS's ST_GeomFromWKB(?, 4326))
@@ -527,6 +543,27 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, list], fix
         conn.exec_driver_sql(sql, rows)  # errors wrapped as SQLAlchemy's, as elsewhere
         del rows
     return n
+
+
+def _insert_unnested(
+    conn: Connection, table: Table, columns: dict[str, list], fixed: dict, keep_existing: str
+) -> int:
+    """PostgreSQL: ``INSERT … SELECT … FROM unnest(array, array, …) ON CONFLICT DO NOTHING``
+    — every column one array parameter, the rows made by the server, not one statement per
+    row through the driver (100k overlay rows kept: 1.2 s, against 2.6 s as executemany)."""
+    from sqlalchemy import literal
+    from sqlalchemy.dialects.postgresql import ARRAY
+    from sqlalchemy.dialects.postgresql import insert as upsert
+
+    names = list(columns)
+    arrays = [bindparam(f"c{i}", columns[k], type_=ARRAY(table.c[k].type)) for i, k in
+              enumerate(names)]  # fmt: skip
+    rows = func.unnest(*arrays).table_valued(*names).render_derived()
+    chosen = select(*(rows.c[k] for k in names),
+                    *(literal(v, type_=table.c[k].type) for k, v in fixed.items()))  # fmt: skip
+    stmt = upsert(table).from_select([*names, *fixed], chosen)
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=[keep_existing]))
+    return len(columns[names[0]])
 
 
 def _bound(column, values: list, dialect) -> list:
@@ -863,30 +900,20 @@ class Store:
         reference data that no longer exists). A version already kept is left as it is, so
         two readers filling at once agree. Derived data: the store's revision is unchanged."""
         o = project_overlays_table
-        rows = overlays[list(OVERLAY_COLUMNS)].astype(object)
-        records = (
-            rows.where(rows.notna(), None)
-            .assign(version_id=overlays["version_id"].astype(int).tolist(),
-                    reference_key=reference_key)
-            .to_dict("records")
-        )  # fmt: skip
+        values = overlays[list(OVERLAY_COLUMNS)].astype(object)
+        values = values.where(values.notna(), None)
+        columns = {"version_id": overlays["version_id"].astype(int).tolist()}
+        columns |= {c: values[c].tolist() for c in OVERLAY_COLUMNS}
         dialect = self.engine.dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        with self.engine.connect() as conn:
+        with collector_paused(), self.engine.connect() as conn:
             if dialect == "sqlite":  # a reader does not queue behind a long commit for this
                 conn.exec_driver_sql(f"PRAGMA busy_timeout={OVERLAY_WAIT_MS}")
                 conn.commit()
             try:
                 with conn.begin():
                     conn.execute(delete(o).where(o.c.reference_key != reference_key))
-                    if records:
-                        conn.execute(
-                            upsert(o).on_conflict_do_nothing(index_elements=["version_id"]),
-                            records,
-                        )
+                    insert_columns(conn, o, columns, {"reference_key": reference_key},
+                                   keep_existing="version_id")  # fmt: skip
             finally:
                 if dialect == "sqlite":
                     conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
