@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point, box
@@ -71,6 +72,21 @@ def test_cluster_codes(reference):
     text = pd.Series(["半导体与集成电路(IC载板)", "智能装备;物联网", "", None, "眼镜;时尚消费品"])
     codes = cluster_codes(text, reference.cluster_aliases, reference.clusters).tolist()
     assert codes == ["C01", "C13", "", "", "C17"]
+
+
+def test_cluster_codes_repeated_texts_each_get_their_codes(reference):
+    """Each distinct text is matched once; every row, in any order and index, gets its own."""
+    texts = ["半导体与集成电路(IC载板)", "智能装备;物联网", "", None, "眼镜;时尚消费品", "无关"]
+    rng = np.random.default_rng(5)
+    picked = [texts[i] for i in rng.integers(0, len(texts), 500)]
+    rows = pd.Series(picked, index=rng.permutation(500) + 1000, dtype=object)
+    got = cluster_codes(rows, reference.cluster_aliases, reference.clusters)
+    one_by_one = {t: cluster_codes(pd.Series([t]), reference.cluster_aliases,
+                                   reference.clusters).iloc[0] for t in texts}  # fmt: skip
+    assert got.index.equals(rows.index)
+    assert got.tolist() == [one_by_one[t] for t in picked]
+    assert cluster_codes(pd.Series([], dtype=object), reference.cluster_aliases,
+                         reference.clusters).empty  # fmt: skip
 
 
 def test_site_area_is_metric(reference):

@@ -155,9 +155,12 @@ def cluster_codes(
     """Map free-text industry lists ('生物医药;智能制造') to "20+8" codes ('C06').
 
     A cluster matches when its name, or one of its aliases, occurs in the text. Returns a
-    ';'-joined string of codes per row ('' when none matched).
+    ';'-joined string of codes per row ('' when none matched). Each distinct text is matched
+    once (a register repeats a few industry lists over many rows).
     """
-    text = industries.fillna("").astype(str)
+    rows = industries.fillna("").astype(str)
+    which, distinct = pd.factorize(rows)
+    text = pd.Series(distinct, dtype=object)
     names = pd.concat(
         [
             clusters[["name_zh", "code"]].rename(columns={"name_zh": "alias"}),
@@ -174,7 +177,8 @@ def cluster_codes(
     joined = matches.astype(object).dot(
         pd.Series([c + ";" for c in matches.columns], index=matches.columns)
     )
-    return joined.astype(str).str.rstrip(";").replace("0", "")
+    found = joined.astype(str).str.rstrip(";").replace("0", "").to_numpy(dtype=object)
+    return pd.Series(found[which], index=rows.index, dtype=object)
 
 
 def site_area_m2(projects: gpd.GeoDataFrame) -> pd.Series:
