@@ -649,6 +649,40 @@ def test_a_districts_grown_outline_is_computed_from_the_outline_given(shipped_st
         assert abs(moved.bounds[0] - area.bounds[0] - 1.0) < 1e-9
 
 
+def test_site_shares_are_those_of_the_plain_intersection(shipped_store):
+    """Sites wholly inside, wholly outside and across the outline: the share each holds in
+    the district is the area of its intersection with it over its own (EPSG:4547), whether
+    the rule is handed the metric shapes or projects them itself."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+    from shapely.geometry import Point, box
+
+    from spatial.crs import METRIC
+    from spatial.ingest.district_rules import site_share_in
+
+    outline = shipped_store.layer("districts").set_index("district_id").geometry["baoan"]
+    inner = outline.representative_point()
+    edge = shapely.get_coordinates(outline.exterior if outline.geom_type == "Polygon"
+                                   else outline.geoms[0].exterior)[0]  # fmt: skip
+    sites = gpd.GeoSeries(
+        [box(inner.x - 0.002, inner.y - 0.002, inner.x + 0.002, inner.y + 0.002),
+         box(edge[0] - 0.003, edge[1] - 0.003, edge[0] + 0.003, edge[1] + 0.003),
+         box(120.0, 30.0, 120.01, 30.01), Point(inner.x, inner.y)],
+        index=[5, 6, 7, 8], crs="EPSG:4326",
+    )  # fmt: skip
+    usable = pd.Series(True, index=sites.index)
+    metric = sites.iloc[:3].to_crs(METRIC)
+    zone = gpd.GeoSeries([outline], crs="EPSG:4326").to_crs(METRIC).iloc[0]
+    expected = shapely.area(shapely.intersection(metric.to_numpy(), zone)) / metric.area
+    for given in (None, metric):
+        share = site_share_in(sites, usable, outline, given)
+        np.testing.assert_allclose(share.iloc[:3].to_numpy(), expected.to_numpy(), atol=1e-9)
+        assert share.loc[5] == pytest.approx(1.0) and share.loc[7] == 0.0
+        assert 0.0 < share.loc[6] < 1.0 and pd.isna(share.loc[8])
+
+
 IMPOSSIBLE = [
     ({"总建筑面积": "Infinity"}, "not_a_number", "floor_area_m2"),
     ({"总建筑面积": "-inf"}, "not_a_number", "floor_area_m2"),

@@ -197,7 +197,8 @@ def gcj_offset_test(frame: gpd.GeoDataFrame, boundaries) -> tuple[float, float] 
 
     def near_share(xy: np.ndarray) -> float:
         mx, my = to_m.transform(xy[:, 0], xy[:, 1])
-        return float((shapely.distance(shapely.points(mx, my), bx) < NEAR_BOUNDARY_M).mean())
+        near = shapely.dwithin(bx, shapely.points(mx, my), NEAR_BOUNDARY_M)  # bx prepared
+        return float(near.mean())
 
     return near_share(sample), near_share(
         np.column_stack(gcj02_to_wgs84(sample[:, 0], sample[:, 1]))

@@ -30,17 +30,30 @@ def district_names(districts: gpd.GeoDataFrame) -> dict[str, tuple[str, str]]:
     return {d: (zh, en) for d, zh, en in columns.itertuples(index=False)}
 
 
-def site_share_in(geoms: gpd.GeoSeries, usable: pd.Series, district_area) -> pd.Series:
+def site_share_in(
+    geoms: gpd.GeoSeries,
+    usable: pd.Series,
+    district_area,
+    metric: gpd.GeoSeries | None = None,
+) -> pd.Series:
     """For each usable site polygon, the share of its area (EPSG:4547) inside
-    ``district_area`` (lon-lat); NaN for points and unusable rows. Vectorised."""
+    ``district_area`` (lon-lat); NaN for points and unusable rows. Vectorised. ``metric``:
+    those polygons already in EPSG:4547, when the caller has them."""
     share = pd.Series(np.nan, index=geoms.index)
     polys = usable & geoms.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polys.any():
         return share
-    sites = shapely.make_valid(geoms[polys].to_crs(METRIC).to_numpy())  # invalid ones too
+    metric = geoms[polys].to_crs(METRIC) if metric is None else metric
+    sites = shapely.make_valid(metric.to_numpy())  # invalid ones too
     zone = gpd.GeoSeries([district_area], crs=geoms.crs).to_crs(METRIC).iloc[0]
+    shapely.prepare(zone)
     total = shapely.area(sites)
-    inside = shapely.area(shapely.intersection(sites, zone))
+    # a site wholly inside holds all its area there, one apart none: only the sites across
+    # the outline are intersected with it (an overlay each, against thousands of vertices)
+    within = shapely.contains(zone, sites)
+    across = ~within & shapely.intersects(zone, sites)
+    inside = np.where(within, total, 0.0)
+    inside[across] = shapely.area(shapely.intersection(sites[across], zone))
     share[polys] = np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
     return share
 
@@ -109,7 +122,7 @@ def _located_in_district(
         shapely.contains_xy(area, probe.x.fillna(0), probe.y.fillna(0)), index=table.index
     )
     zh_name, en_name = names.get(district_id, (district_id,) * 2)
-    share = site_share_in(geoms, usable, area)
+    share = site_share_in(geoms, usable, area, shapes.metric_polygons)
     sites = share.notna()
     inside = inside.where(~sites, share >= MIN_SITE_SHARE)
     rows.warn(

@@ -6,6 +6,7 @@ site polygon (:func:`site_plausibility`)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -48,6 +49,12 @@ class ProjectShapes:
     @property
     def polygons(self) -> pd.Series:
         return self.usable & self.geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+
+    @functools.cached_property
+    def metric_polygons(self) -> gpd.GeoSeries:
+        """The usable polygons in EPSG:4547 (metres), projected once for every rule that
+        measures them (site area, share in the district)."""
+        return self.geoms[self.polygons].to_crs(METRIC)
 
 
 def geometry_checks(frame: gpd.GeoDataFrame, rows: RowFindings, geographic: bool) -> pd.Series:
@@ -248,7 +255,7 @@ def site_plausibility(table: ProjectTable, shapes: ProjectShapes, fields: Projec
     polys = shapes.polygons
     site_area = pd.Series(np.nan, index=table.index)
     if polys.any():
-        site_area[polys] = shapes.geoms[polys].to_crs(METRIC).area
+        site_area[polys] = shapes.metric_polygons.area
     floor, land = fields.numbers["floor_area_m2"], fields.numbers["land_area_m2"]
     site_far = floor / site_area
     table.rows.error(
