@@ -1,5 +1,6 @@
-"""A district's whole register, checked and committed: N project points inside 宝安 (an
-accepted file, so the work timed is the work a district waits for — not error reporting).
+"""A district's whole register, checked and committed: N project points (or ~50-vertex site
+polygons: ``footprints:N``) inside 宝安 (an accepted file, so the work timed is the work a
+district waits for — not error reporting).
 
 Each step runs in its own process; the table gives its time and that process's peak RSS
 (``os.wait4``), beside a baseline measured in the same run:
@@ -10,7 +11,7 @@ Each step runs in its own process; the table gives its time and that process's p
   again with a tenth of the projects changed (the update path, into a store holding N), against
   ``ogr2ogr -f GPKG`` writing the same file to a GeoPackage.
 
-Run: ``make bench`` (or ``python benchmarks/bench_ingest.py [N …]``).
+Run: ``make bench`` (or ``python benchmarks/bench_ingest.py [N | footprints:N …]``).
 """
 
 from __future__ import annotations
@@ -30,19 +31,28 @@ import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
+from generate import footprints as outlines  # noqa: E402
 from generate import points_inside  # noqa: E402
 from table import RUNS, row  # noqa: E402
 
 STATUSES = ["规划", "在建", "竣工", "交付"]
 
 
-def register(n: int, changed_every: int = 0) -> bytes:
-    """宝安's register of ``n`` projects as GeoJSON; with ``changed_every`` = k, every k-th
-    project's floor area differs (an update of a tenth of them for k = 10)."""
+def register(n: int, changed_every: int = 0, footprints: bool = False) -> bytes:
+    """宝安's register of ``n`` projects as GeoJSON — points, or with ``footprints`` ~50-vertex
+    site polygons (coordinates to 1e-6°, wound as RFC 7946 asks); with ``changed_every`` = k,
+    every k-th project's floor area differs (an update of a tenth of them for k = 10)."""
     from spatial.store.reference import load_reference
 
     outline = load_reference().districts.set_index("district_id").geometry["baoan"]
-    xy = points_inside(outline, n, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    xy = points_inside(shapely.buffer(outline, -0.003) if footprints else outline, n, rng)
+    if footprints:
+        rings = [np.round(shapely.get_coordinates(p), 6).tolist() for p in outlines(xy, rng)]
+        shapes = [{"type": "Polygon", "coordinates": [ring]} for ring in rings]
+    else:
+        shapes = [{"type": "Point", "coordinates": [round(x, 6), round(y, 6)]} for x, y in xy]
+    unit = "000㎡" if footprints else "万㎡"  # a plausible floor area for a ~3 ha site
     features = []
     for i in range(n):
         area = (i % 59) + 1 + (1 if changed_every and i % changed_every == 0 else 0)
@@ -50,10 +60,10 @@ def register(n: int, changed_every: int = 0) -> bytes:
             "type": "Feature",
             "properties": {
                 "项目编号": f"BA-{i:06d}", "项目名称": f"测试项目{i}", "状态": STATUSES[i % 4],
-                "总建筑面积": f"{area}万㎡", "开工日期": "2024-03-01", "竣工日期": "2026-06-30",
+                "总建筑面积": f"{area}{unit}", "开工日期": "2024-03-01", "竣工日期": "2026-06-30",
                 "交付日期": "2026-09-30" if i % 4 == 3 else "",
             },
-            "geometry": {"type": "Point", "coordinates": [round(xy[i, 0], 6), round(xy[i, 1], 6)]},
+            "geometry": shapes[i],
         })  # fmt: skip
     doc = {"type": "FeatureCollection", "features": features}
     return json.dumps(doc, ensure_ascii=False).encode()
@@ -152,15 +162,20 @@ def run(argv: list[str], before=None) -> Run:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000]
+    # N project points; "footprints:N" N site polygons of ~50 vertices
+    sizes = sys.argv[1:] or ["10000", "100000", "footprints:10000"]
     me = [sys.executable, __file__, "--step"]
-    print(f"{'step':<34} {'N':>8} {'this project':>13} {'baseline':>10} {'ratio':>6} "
+    print(f"{'step':<44} {'N':>8} {'this project':>13} {'baseline':>10} {'ratio':>6} "
           f"{'peak RSS':>9} {'added':>7} {'÷ frame':>8}  baseline")  # fmt: skip
-    for n in sizes:
+    for size_arg in sizes:
+        polygons = size_arg.startswith("footprints:")
+        n = int(size_arg.removeprefix("footprints:"))
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            (folder / "register.geojson").write_bytes(register(n))
-            (folder / "changed.geojson").write_bytes(register(n, changed_every=10))
+            (folder / "register.geojson").write_bytes(register(n, footprints=polygons))
+            (folder / "changed.geojson").write_bytes(
+                register(n, changed_every=10, footprints=polygons)
+            )
             pristine = folder / "shipped.db"
             subprocess.run([sys.executable, "-m", "spatial.cli", "--database-url",
                             f"sqlite:///{pristine}", "init"], check=True, cwd=ROOT,
@@ -180,9 +195,10 @@ def main() -> None:
                 ("import a tenth changed (update)", "import-update", ogr, "ogr2ogr -f GPKG"),
             ]
             for label, name, base, base_label in rows:
+                label = f"{label}, footprints" if polygons else label
                 ours = run([*me, name, str(folder)],
                            before=fresh_store if name == "import" else None)  # fmt: skip
-                print(f"{label:<34} {n:>8,} {ours.seconds:>11.2f} s {base.seconds:>8.2f} s "
+                print(f"{label:<44} {n:>8,} {ours.seconds:>11.2f} s {base.seconds:>8.2f} s "
                       f"{ours.seconds / base.seconds:>5.1f}× {ours.peak_mb:>6.0f} MB "
                       f"{ours.added_mb:>4.0f} MB {ours.added_mb / read.frame_mb:>7.1f}×  "
                       f"{base_label}")  # fmt: skip
