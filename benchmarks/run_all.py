@@ -4,10 +4,9 @@ benchmarks/README.md (the figures of the last run on the machine that ran it).
 
 Sizes: ingest 10k and 100k project points and 10k site polygons; ledger 100k and 1M projects
 (SQLite, and PostGIS when ``BENCH_POSTGRES_URL`` is set — ``make bench`` starts a throw-away
-server); map 10k
-projects (bytes) and the map page at 100k in Chromium (tiles against GeoJSON); planning 10k and
-100k parcels/projects. ``python benchmarks/run_all.py --quick``
-runs the smallest size of each."""
+server); map 10k projects (bytes) and the map page at 100k in Chromium (tiles against
+GeoJSON); planning 10k and 100k parcels/projects. ``python benchmarks/run_all.py --quick`` runs
+the smallest size of each."""
 
 from __future__ import annotations
 
