@@ -192,7 +192,7 @@ def gcj_offset_test(frame: gpd.GeoDataFrame, boundaries) -> tuple[float, float] 
         return None
     sample = coords[:: max(1, len(coords) // 3000)]
     to_m = Transformer.from_crs(WGS84, METRIC, always_xy=True)
-    bx = shapely.transform(boundaries, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
+    bx = shapely.from_wkb(_in_metres(shapely.to_wkb(boundaries)))
     shapely.prepare(bx)
 
     def near_share(xy: np.ndarray) -> float:
@@ -203,6 +203,15 @@ def gcj_offset_test(frame: gpd.GeoDataFrame, boundaries) -> tuple[float, float] 
     return near_share(sample), near_share(
         np.column_stack(gcj02_to_wgs84(sample[:, 0], sample[:, 1]))
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _in_metres(lines: bytes) -> bytes:
+    """The district boundaries (WKB, lon-lat) in EPSG:4547, projected once per outline set."""
+    to_m = Transformer.from_crs(WGS84, METRIC, always_xy=True)
+    geom = shapely.from_wkb(lines)
+    moved = shapely.transform(geom, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
+    return shapely.to_wkb(moved)
 
 
 class CrsRefused(Exception):
