@@ -174,7 +174,10 @@ def after_commit_visit(base: str, tiles_dir: Path) -> float:
     drawn."""
     from playwright.sync_api import sync_playwright
 
-    before = set(tiles_dir.glob("*.pmtiles"))
+    def archives() -> set[Path]:  # complete ones: an archive being cut is a hidden .partial
+        return {p for p in tiles_dir.glob("*.pmtiles") if not p.name.startswith(".")}
+
+    before = archives()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         officer = _sign_in(browser, base, "bench-officer")
@@ -192,11 +195,11 @@ def after_commit_visit(base: str, tiles_dir: Path) -> float:
         officer.wait_for_selector("text=：新增 1，", timeout=TIMEOUT_MS)
         deadline, quiet = time.monotonic() + TIMEOUT_MS / 1000, 0.0
         while quiet < 3.0:  # a new archive (the city's), then 3 s without another
-            new = set(tiles_dir.glob("*.pmtiles")) - before
+            new = archives() - before
             if time.monotonic() > deadline:
                 raise SystemExit("the app did not cut the archives after the commit")
             time.sleep(0.5)
-            grown = set(tiles_dir.glob("*.pmtiles")) - before
+            grown = archives() - before
             quiet = quiet + 0.5 if new and grown == new else 0.0
         planner = _sign_in(browser, base, "bench")
         seconds = _map_visit(planner, tiled=True)

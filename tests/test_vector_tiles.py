@@ -146,6 +146,53 @@ def test_an_archive_is_built_once_per_content_and_named_by_a_key(projects, tmp_p
     assert len(first.name) == 48 and first.name.endswith(".pmtiles")
 
 
+def test_readers_asking_for_one_archive_at_once_share_one_cut(projects, tmp_path, monkeypatch):
+    """The background cut after a commit and a page can ask for the same archive at once:
+    it is cut once, the second waits for it (and both get the same, complete archive)."""
+    import threading
+
+    from spatial.outputs import vector_tiles
+
+    cuts, build = [], vector_tiles.build_archive
+
+    def counted(frame, out):
+        cuts.append(out)
+        build(frame, out)
+
+    monkeypatch.setattr(vector_tiles, "build_archive", counted)
+    got, start = [], threading.Barrier(3)
+
+    def reader():
+        start.wait()
+        got.append(project_tiles(projects, tmp_path / "tiles"))
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(cuts) == 1 and len({g.path for g in got}) == 1 and len(got) == 3
+    assert got[0].path.stat().st_size > 0
+
+
+def test_pruning_never_removes_an_archive_still_being_written(projects, tmp_path, monkeypatch):
+    """Old archives are pruned after a cut, but a hidden .partial one — another reader's
+    cut in progress — is left alone, however many archives there are."""
+    from spatial.outputs import vector_tiles
+
+    tiles = tmp_path / "tiles"
+    tiles.mkdir()
+    partial = tiles / ".0123abcd.partial.pmtiles"
+    partial.write_bytes(b"being written")
+    monkeypatch.setattr(vector_tiles, "KEEP_ARCHIVES", 1)
+    for k in range(3):
+        changed = projects.copy()
+        changed.loc[0, "name_zh"] = f"改名{k}"
+        kept = project_tiles(changed, tiles)
+    assert partial.exists()
+    assert [p.name for p in tiles.glob("*.pmtiles") if not p.name.startswith(".")] == [kept.name]
+
+
 @pytest.mark.parametrize("shown", [[], ["P-3"], ["P-1", "P-5"], ["P-1", "P-2", "P-3", "P-4"]])
 def test_visible_bits_mark_the_shown_projects(projects, tmp_path, shown):
     tiles = project_tiles(projects, tmp_path / "tiles")

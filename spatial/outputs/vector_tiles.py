@@ -37,6 +37,7 @@ import os
 import secrets
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -276,14 +277,28 @@ def project_tiles(
     if not path.exists():
         if before_build is not None:
             before_build()
-        build_archive(frame, path)
-        _prune(tiles_dir, keep=path)
+        with _BUILDING_LOCK:
+            building = _BUILDING.setdefault(path, threading.Lock())
+        with building:  # a second reader of the same archive waits for the first one's cut
+            if not path.exists():
+                build_archive(frame, path)
+                _prune(tiles_dir, keep=path)
+        with _BUILDING_LOCK:
+            _BUILDING.pop(path, None)
     return ProjectTiles(path=path, ids=frame.attrs["ids"], name=name)
 
 
+# archives being cut in this process (the background cut after a commit and a page can ask
+# for the same one at once): one cut each
+_BUILDING: dict[Path, threading.Lock] = {}
+_BUILDING_LOCK = threading.Lock()
+
+
 def _prune(tiles_dir: Path, keep: Path) -> None:
-    """Remove all but the newest :data:`KEEP_ARCHIVES` archives."""
-    archives = sorted(tiles_dir.glob("*.pmtiles"), key=lambda p: p.stat().st_mtime, reverse=True)
+    """Remove all but the newest :data:`KEEP_ARCHIVES` archives (never one still being
+    written: those are hidden ``.….partial.pmtiles`` files until they are complete)."""
+    archives = [p for p in tiles_dir.glob("*.pmtiles") if not p.name.startswith(".")]
+    archives.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     for old in archives[KEEP_ARCHIVES:]:
         if old != keep:
             old.unlink(missing_ok=True)
