@@ -129,10 +129,6 @@ class _Prepared:
         self._reached: dict[tuple[Stage, date], pd.Series] = {}
         self._rank: np.ndarray | None = None
 
-    @classmethod
-    def of(cls, projects: pd.DataFrame) -> _Prepared:
-        return cls(projects)
-
     @property
     def rank(self) -> np.ndarray:
         if self._rank is None:
@@ -184,17 +180,17 @@ class _Prepared:
 
 def stage_reached(projects: pd.DataFrame, stage: Stage, as_of: date) -> pd.Series:
     """True where the project had reached ``stage`` on ``as_of`` (status and dated on or before)."""
-    return _Prepared.of(projects).reached(stage, as_of)
+    return _Prepared(projects).reached(stage, as_of)
 
 
 def stage_undated(projects: pd.DataFrame, stage: Stage) -> pd.Series:
     """Projects whose status says the stage was reached but with no date: counted in no year."""
-    return _Prepared.of(projects).undated(stage)
+    return _Prepared(projects).undated(stage)
 
 
 def stage_year(projects: pd.DataFrame, stage: Stage, as_of: date) -> pd.Series:
     """The ledger year a project's area counts in for ``stage`` (NaN where it does not count)."""
-    return _Prepared.of(projects).year(stage, as_of)
+    return _Prepared(projects).year(stage, as_of)
 
 
 def _overdue(projects: pd.DataFrame, prepared: _Prepared, as_of: date) -> pd.DataFrame:
@@ -209,7 +205,7 @@ def _overdue(projects: pd.DataFrame, prepared: _Prepared, as_of: date) -> pd.Dat
 
 def overdue(projects: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Projects whose expected completion passed before ``as_of`` and that were not completed."""
-    return _overdue(projects, _Prepared.of(projects), as_of)
+    return _overdue(projects, _Prepared(projects), as_of)
 
 
 @dataclass(frozen=True)
@@ -258,7 +254,7 @@ def ledger_by_year(
     from this one to the end must add, on average, to reach the period total)."""
     years = pledge["year"].astype(int).to_numpy()
     target = pledge["target_m2"].astype(float).to_numpy()
-    prepared = _prepared or _Prepared.of(projects)
+    prepared = _prepared or _Prepared(projects)
     area = counted_area(projects).fillna(0.0).to_numpy()
     table = pd.DataFrame({"year": years, "target_m2": target})
     for s in STAGES:
@@ -297,7 +293,7 @@ def build_ledger(
 ) -> Ledger:
     as_of = as_of or shenzhen_today()
     stage = Stage(stage)
-    prepared = _Prepared.of(projects)
+    prepared = _Prepared(projects)
     table = ledger_by_year(projects, pledge, stage, as_of, _prepared=prepared)
     years = table["year"].tolist()
     start, end = years[0], years[-1]

@@ -44,8 +44,12 @@ class ProjectTable:
 
     def text(self, field: str) -> pd.Series:
         """A field's values as trimmed text; None for missing and blank values."""
-        s = as_text(self.column(field))
-        return s.astype(object).where((s != "").to_numpy(bool), None)
+        return blank_as_none(as_text(self.column(field)))
+
+
+def blank_as_none(text: pd.Series) -> pd.Series:
+    """:func:`~spatial.ingest.fields.as_text`'s text as Python strings, None where blank."""
+    return text.astype(object).where((text != "").to_numpy(bool), None)
 
 
 def map_project_columns(frame: gpd.GeoDataFrame, report: ValidationReport) -> ProjectTable:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from spatial.clock import shenzhen_today
-from spatial.ingest.columns import ProjectTable
+from spatial.ingest.columns import ProjectTable, blank_as_none
 from spatial.ingest.fields import (
     ASPECT_QUALITY_FIELDS,
     DATE_FIELDS,
@@ -90,10 +90,11 @@ def check_fields(table: ProjectTable) -> ProjectFields:
 def text_rules(table: ProjectTable) -> dict[str, pd.Series]:
     """Text fields as trimmed text: no control character (NUL etc.), at most
     ``MAX_TEXT_CHARS``."""
-    values = {c: table.text(c) for c in TEXT_FIELDS}
+    values = {}
     for col in TEXT_FIELDS:
         label = field_label(col)
-        shown = as_text(table.column(col))  # values[col], "" where None, in Arrow
+        shown = as_text(table.column(col))  # checked in Arrow; kept as str/None
+        values[col] = blank_as_none(shown)
         table.rows.error(
             shown.str.contains(CONTROL_CHARACTERS, regex=True).astype(bool),
             "control_character",

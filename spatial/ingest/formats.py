@@ -866,7 +866,7 @@ def too_large(size: int, limits: UploadLimits) -> UploadRejected:
 
 def read_upload(filename: str, data: bytes, limits: UploadLimits | None = None) -> RawLayer:
     """Read an uploaded file into a :class:`RawLayer`. Raises UploadRejected with findings.
-    The garbage collector is paused while it reads (:mod:`spatial.ingest.collector`)."""
+    The garbage collector is paused while it reads (:mod:`spatial.collector`)."""
     with collector_paused():
         return _read_upload(filename, data, limits or UploadLimits.from_env())
 

@@ -223,16 +223,16 @@ def prepare_after_commit(who: Principal) -> None:
         readers.append(who)
     threading.Thread(
         target=_prepare,
-        args=(default_database_url(), readers, shenzhen_today()),
+        args=(readers, shenzhen_today()),
         name="prepare-after-commit",
         daemon=True,
     ).start()
 
 
-def _prepare(url: str, readers: list[Principal], today) -> None:
+def _prepare(readers: list[Principal], today) -> None:
     s = store()
-    try:
-        snap = shared_snapshot(url, s.revision(), today)
+    try:  # the key every page reads the snapshot under
+        snap = shared_snapshot(default_database_url(), s.revision(), today)
     except Exception:  # a background helper: the pages read the store when asked instead
         log.exception("the snapshot could not be read ahead; the first page will read it")
         snap = None
