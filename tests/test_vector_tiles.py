@@ -146,6 +146,31 @@ def test_an_archive_is_built_once_per_content_and_named_by_a_key(projects, tmp_p
     assert len(first.name) == 48 and first.name.endswith(".pmtiles")
 
 
+def test_the_key_made_by_threads_at_once_is_one_whole_key(tmp_path):
+    """Readers in several threads can make the installation's key at once: each writes a file
+    of its own and the first link wins, so all read the same 32 bytes (one file between them
+    was linked half-written or removed under another)."""
+    import threading
+
+    from spatial.outputs.vector_tiles import _secret
+
+    for attempt in range(5):
+        key_file = tmp_path / f"k{attempt}" / "tiles-key"
+        got, start = [], threading.Barrier(8)
+
+        def reader(key_file=key_file, got=got, start=start):
+            start.wait()
+            got.append(_secret(key_file))
+
+        threads = [threading.Thread(target=reader) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert len(got) == 8 and len(set(got)) == 1 and len(got[0]) == 32
+        assert [p.name for p in key_file.parent.iterdir()] == ["tiles-key"]  # no partial left
+
+
 def test_readers_asking_for_one_archive_at_once_share_one_cut(projects, tmp_path, monkeypatch):
     """The background cut after a commit and a page can ask for the same archive at once:
     it is cut once, the second waits for it (and both get the same, complete archive)."""

@@ -206,8 +206,10 @@ def _secret(key_file: Path) -> bytes:
     outside the served folder)."""
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = key_file.with_name(f".tiles-key.{os.getpid()}.partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # a name of its own for each writer (threads of one process too: with the pid alone,
+        # two threads wrote, linked and removed one file between them)
+        partial = key_file.with_name(f".tiles-key.{os.getpid()}.{secrets.token_hex(8)}.partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(secrets.token_bytes(32))
         try:
