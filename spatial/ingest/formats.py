@@ -88,7 +88,10 @@ def _frame_from_geojson(parsed) -> gpd.GeoDataFrame:
 
 def _frame(properties, shapes, index, ids, broken, bbox) -> gpd.GeoDataFrame:
     """The raw layer's frame: the properties, then the bookkeeping columns."""
-    props = pd.DataFrame.from_records(properties) if len(properties) else pd.DataFrame()
+    if isinstance(properties, pd.DataFrame):  # read in slices, already a frame
+        props = properties
+    else:
+        props = pd.DataFrame.from_records(properties) if len(properties) else pd.DataFrame()
     frame = gpd.GeoDataFrame(props, geometry=list(shapes) if len(shapes) else [], crs=None)
     frame.insert(0, "_feature", index)
     frame.insert(1, "_id", ids)

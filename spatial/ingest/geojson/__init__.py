@@ -11,7 +11,9 @@ Each module checks one part of the standards, as their sections are laid out:
   rings (§3.1.6), geometry collections (§3.1.8);
 * :mod:`.features` — Feature (§3.2), FeatureCollection (§3.3), and the file's root object
   (also a bare array of features, and the legacy ``crs`` member);
-* :mod:`.reader` — :func:`parse_geojson`, the composition of the above.
+* :mod:`.reader` — :func:`parse_geojson`, the composition of the above (a sound collection
+  is checked as columns by :mod:`.bulk`, and a large one parsed a slice at a time by
+  :mod:`.slices`, so its parsed document is never held whole).
 
 Accepted inputs: a FeatureCollection, a single Feature, a bare Geometry, a bare JSON array of
 Features (common in web-map exports), and GeoJSON Text Sequences / GeoJSON Lines. Syntax

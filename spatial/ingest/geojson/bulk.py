@@ -49,11 +49,34 @@ class Shapes:
     wrong_winding: np.ndarray
 
 
+@dataclass
+class ColumnPart:
+    """A run of sound features read as columns: their ids (as given), properties (dicts,
+    ``{}`` for null), shapes, and the notes the walk would give them — (feature, order, code,
+    geometry type, feature id), features numbered in the file from 1."""
+
+    ids: list
+    properties: list[dict]
+    shapes: np.ndarray
+    notes: list[tuple[int, int, str, str, str | None]]
+
+
 def read_as_columns(reading: Reading, items: list) -> bool:
     """Check and keep ``items`` (the ``features`` array) as columns; False — nothing kept,
     nothing found — when they are not all plain, sound features (walk them one by one)."""
-    if not reading.names_unique or not items or not all(type(f) is dict for f in items):
+    part = columns_of(items, reading.booleans) if reading.names_unique else None
+    if part is None:
         return False
+    keep_notes(reading, part.notes)
+    reading.columns = FeatureColumns(part.ids, part.properties, part.shapes)
+    return True
+
+
+def columns_of(items: list, booleans: bool, first: int = 1) -> ColumnPart | None:
+    """``items`` (features numbered from ``first``) as a :class:`ColumnPart`; None when they
+    are not all plain, sound features. Names given twice must have been ruled out first."""
+    if not items or not all(type(f) is dict for f in items):
+        return None
     if not all(
         f.get("type") == "Feature"
         and f.keys() <= _FEATURE_KEYS
@@ -61,26 +84,27 @@ def read_as_columns(reading: Reading, items: list) -> bool:
         and "geometry" in f
         for f in items
     ):
-        return False
+        return None
     ids = [f.get("id") for f in items]
     props = [f["properties"] for f in items]
     geoms = [f["geometry"] for f in items]
     if not all(type(i) in _ID_TYPES for i in ids):
-        return False
+        return None
     if not all(p is None or type(p) is dict for p in props) or not all(map(_plain, geoms)):
-        return False
+        return None
     kinds = np.array([g["type"] if g is not None else "" for g in geoms], dtype=object)
     shapes = np.full(len(items), None, dtype=object)
-    notes: list[tuple[int, int, str]] = []  # (feature, order, code)
+    notes = []
     for kind in set(kinds) - {""}:
         where = np.flatnonzero(kinds == kind)
-        read = _read_type(kind, [geoms[i]["coordinates"] for i in where], reading.booleans)
+        read = _read_type(kind, [geoms[i]["coordinates"] for i in where], booleans)
         if read is None:
-            return False
+            return None
         shapes[where] = read.shapes
-        notes += _notes(read, where)
-    _keep(reading, ids, props, geoms, shapes, notes)
-    return True
+        for index, order, code in _notes(read, where):
+            fid = ids[index - 1]
+            notes.append((index + first - 1, order, code, kind, None if fid is None else str(fid)))
+    return ColumnPart(ids, [p if p is not None else {} for p in props], shapes, notes)
 
 
 def _plain(geom) -> bool:
@@ -194,19 +218,18 @@ def _notes(read: Shapes, where: np.ndarray) -> list[tuple[int, int, str]]:
     return notes
 
 
-def _keep(reading: Reading, ids, props, geoms, shapes, notes) -> None:
-    """The features as the walk would keep them, and the notes in the walk's order."""
-    fids = [None if i is None else str(i) for i in ids]
+def keep_notes(reading: Reading, notes: list[tuple[int, int, str, str, str | None]]) -> None:
+    """The notes in the walk's order: the file-wide ones once, at the first feature they
+    concern; a winding warning at each feature wound wrongly."""
     said: set[str] = set()
-    for index, _, code in sorted(notes):
+    for index, _, code, kind, fid in sorted(notes):
         if code != "winding_order" and code in said:
             continue
         said.add(code)
-        reading.at(index, fids[index - 1])
-        NOTE[code](reading, geoms[index - 1]["type"])
+        reading.at(index, fid)
+        NOTE[code](reading, kind)
     reading.heights_warned |= "heights_dropped" in said
     reading.precision_warned |= "excess_precision" in said
-    reading.columns = FeatureColumns(ids, [p if p is not None else {} for p in props], shapes)
 
 
 NOTE = {

@@ -139,3 +139,34 @@ def common_members(reading: Reading, obj: dict, kind: str) -> None:
     """The rules every object of a known ``kind`` follows: §7.1 and §5."""
     forbidden_members(reading, obj, kind)
     bbox(reading, obj)
+
+
+def objects_seen(doc) -> tuple[int, int]:
+    """(objects, members) of ``doc`` as a quick look at a feature collection sees them: the
+    root and what it holds beside its features, each feature, its properties and its
+    geometry. Parsing keeps one value of a name given twice, so the pair equals what the text
+    holds (:class:`~.text.Structure`) only when no object hides elsewhere (in a property, a
+    foreign member, the coordinates) and no object gives a name twice."""
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        return all_objects(doc)
+    rest = all_objects([v for k, v in doc.items() if k != "features"])
+    dicts = [f for f in features if type(f) is dict]
+    props = [p for f in dicts if type(p := f.get("properties")) is dict]
+    geoms = [g for f in dicts if type(g := f.get("geometry")) is dict]
+    objects = 1 + rest[0] + len(dicts) + len(props) + len(geoms)
+    members = len(doc) + rest[1] + sum(map(len, dicts)) + sum(map(len, props))
+    return objects, members + sum(map(len, geoms))
+
+
+def all_objects(value) -> tuple[int, int]:
+    """(objects, members) of every object inside ``value``, searched everywhere."""
+    objects, members, stack = 0, 0, [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            objects, members = objects + 1, members + len(item)
+            stack.extend(v for v in item.values() if type(v) in (dict, list))
+        elif type(item) is list:
+            stack.extend(v for v in item if type(v) in (dict, list))
+    return objects, members

@@ -6,9 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from spatial.ingest.findings import Finding, error
+from spatial.ingest.geojson.bulk import keep_notes
 from spatial.ingest.geojson.features import crs_from_member, feature, root
+from spatial.ingest.geojson.members import objects_seen
 from spatial.ingest.geojson.reading import FeatureColumns, Reading
-from spatial.ingest.geojson.text import read_json_text, strict_loads
+from spatial.ingest.geojson.slices import SLICE_BYTES, SlicedCollection, read_in_slices
+from spatial.ingest.geojson.text import parse_json_text, scan_json_text, strict_loads
+
+MAX_ELEMENTS = 10**7  # the most features a layout is kept for when no limit is given
 
 
 @dataclass
@@ -33,15 +38,31 @@ class ParsedGeoJSON:
 
 
 def parse_geojson(
-    data: bytes, max_features: int | None = None, max_depth: int = 64, as_columns: bool = True
+    data: bytes,
+    max_features: int | None = None,
+    max_depth: int = 64,
+    as_columns: bool = True,
+    slice_bytes: int = SLICE_BYTES,
 ) -> ParsedGeoJSON:
     """Parse and structurally check GeoJSON bytes. Never raises on bad content.
 
     Arrays and objects nested deeper than ``max_depth`` are refused before parsing; a file
     with more than ``max_features`` features is refused before they are walked. A sound
     collection is checked as columns (:mod:`.bulk`) unless ``as_columns`` is False — then
-    every feature is walked, which gives the same result (tests compare the two)."""
-    text = read_json_text(data, max_depth)
+    every feature is walked, which gives the same result (tests compare the two). A sound
+    collection longer than ``slice_bytes`` is parsed that many bytes at a time
+    (:mod:`.slices`), so its whole parsed document is never held."""
+    sliced = as_columns and len(data) > slice_bytes
+    elements = (max_features if max_features is not None else MAX_ELEMENTS) + 1024
+    text = scan_json_text(data, max_depth, max_elements=elements if sliced else 0)
+    if sliced and not text.failed:
+        read = read_in_slices(
+            text.data, text.structure.layout, text.structure.booleans, max_features, slice_bytes
+        )
+        if read is not None:
+            return _from_slices(Reading(findings=list(text.findings)), read, max_features)
+    if not text.failed:
+        text = parse_json_text(text, max_depth)
     reading = Reading(findings=list(text.findings))
     result = ParsedGeoJSON(findings=reading.findings)
     if text.failed:
@@ -70,35 +91,21 @@ def parse_geojson(
     return result
 
 
-def objects_seen(doc) -> tuple[int, int]:
-    """(objects, members) of ``doc`` as a quick look at a feature collection sees them: the
-    root and what it holds beside its features, each feature, its properties and its
-    geometry. Parsing keeps one value of a name given twice, so the pair equals what the text
-    holds (:class:`~.text.Structure`) only when no object hides elsewhere (in a property, a
-    foreign member, the coordinates) and no object gives a name twice."""
-    features = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(features, list):
-        return _all_objects(doc)
-    rest = _all_objects([v for k, v in doc.items() if k != "features"])
-    dicts = [f for f in features if type(f) is dict]
-    props = [p for f in dicts if type(p := f.get("properties")) is dict]
-    geoms = [g for f in dicts if type(g := f.get("geometry")) is dict]
-    objects = 1 + rest[0] + len(dicts) + len(props) + len(geoms)
-    members = len(doc) + rest[1] + sum(map(len, dicts)) + sum(map(len, props))
-    return objects, members + sum(map(len, geoms))
-
-
-def _all_objects(value) -> tuple[int, int]:
-    """(objects, members) of every object inside ``value``, searched everywhere."""
-    objects, members, stack = 0, 0, [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is dict:
-            objects, members = objects + 1, members + len(item)
-            stack.extend(v for v in item.values() if type(v) in (dict, list))
-        elif type(item) is list:
-            stack.extend(v for v in item if type(v) in (dict, list))
-    return objects, members
+def _from_slices(
+    reading: Reading, read: SlicedCollection, max_features: int | None
+) -> ParsedGeoJSON:
+    """The result of a collection read in slices, its findings in the order the whole
+    reading gives them: the root's, then the features' notes."""
+    result = ParsedGeoJSON(findings=reading.findings)
+    if max_features is not None and read.count > max_features:
+        reading.findings.append(_too_many(read.count, max_features))
+        result.kind = "invalid"
+        return result
+    result.declared_crs = _declared_crs(reading, read.root)
+    result.kind = root(reading, read.root)  # its features left out: the root's own rules
+    keep_notes(reading, read.notes)
+    result.columns = FeatureColumns(read.ids, read.properties, read.shapes)
+    return result
 
 
 def _features_of(doc) -> list | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from spatial.ingest.findings import Finding, error, warning
 
@@ -15,17 +16,28 @@ class FeatureColumns:
     shapes (None for a null geometry); positions in the file are 1, 2, …"""
 
     ids: list
-    properties: list[dict]
+    properties: list[dict] | pd.DataFrame  # a frame when read in slices (slices.py)
     shapes: np.ndarray
 
     def as_features(self) -> list[dict]:
-        """The features as the walk keeps them (one dict each; the geometry as a shape)."""
+        """The features as the walk keeps them (one dict each; the geometry as a shape; a
+        frame's missing values left out of its rows' dicts)."""
+        properties = self.properties
+        if isinstance(properties, pd.DataFrame):
+            properties = [
+                {k: v for k, v in row.items() if not _missing(v)}
+                for row in properties.to_dict("records")
+            ]
         return [
             {"index": n, "id": i, "properties": p, "geometry": g, "broken": False, "bbox": None}
             for n, (i, p, g) in enumerate(
-                zip(self.ids, self.properties, self.shapes, strict=True), start=1
+                zip(self.ids, properties, self.shapes, strict=True), start=1
             )
         ]
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 @dataclass

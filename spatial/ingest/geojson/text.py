@@ -48,47 +48,143 @@ def strict_loads(text: str):
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Where the root's members and a member array's elements lie, found by the same scan:
+    each container opened directly inside the root (its ``[`` or ``{`` at ``opens``, its
+    closing bracket at ``closes``, which bracket in ``kinds``) and each comma directly inside
+    one of them (``commas``) — so the elements of ``features`` can be parsed a slice at a
+    time. ``objects_before[k]`` and ``members_before[k]`` count the ``{`` and ``:`` before
+    each position (opens, closes and commas each have their own), so the objects and members
+    of any run of elements are a difference. Offsets are into the scanned bytes."""
+
+    opens: np.ndarray
+    closes: np.ndarray
+    kinds: np.ndarray  # the opening byte: ord("[") or ord("{")
+    open_counts: np.ndarray  # (len(opens), 2): objects, members before each open
+    close_counts: np.ndarray  # (len(closes), 2)
+    commas: np.ndarray
+    comma_counts: np.ndarray  # (len(commas), 2)
+
+    def same_as(self, other: Layout) -> bool:
+        return all(
+            np.array_equal(getattr(self, name), getattr(other, name))
+            for name in self.__dataclass_fields__
+        )
+
+
+@dataclass(frozen=True)
 class Structure:
     """What the bytes' structural characters say, counted outside strings without parsing:
     the deepest nesting of arrays and objects, the number of objects (one ``{`` each) and of
-    their members (one ``:`` each), and whether a ``true``/``false`` occurs anywhere."""
+    their members (one ``:`` each), and whether a ``true``/``false`` occurs anywhere; with
+    ``layout`` asked for, where the root's containers and their elements lie (None when the
+    text holds more than the ``max_elements`` asked for, or brackets that do not pair)."""
 
     depth: int
     objects: int
     members: int
     booleans: bool
+    layout: Layout | None = field(default=None, compare=False)
 
 
-STRUCTURE_CHUNK = 1 << 22  # bytes looked at at once: bounds the memory to a few times this
+STRUCTURE_CHUNK = 1 << 19  # bytes looked at at once: its arrays take about 16 times this
+_STEP = np.zeros(256, dtype=np.int8)
+_STEP[[ord("["), ord("{")]] = 1
+_STEP[[ord("]"), ord("}")]] = -1
 
 
-def structure(data: bytes, chunk: int = STRUCTURE_CHUNK) -> Structure:
+def structure(
+    data: bytes, chunk: int = STRUCTURE_CHUNK, layout: bool = False, max_elements: int = 0
+) -> Structure:
     """:class:`Structure` of JSON ``data``, vectorised over its bytes, ``chunk`` bytes at a
     time (what a chunk ends in — inside a string or not, after an odd run of backslashes, at
     which depth — carries into the next). A quote preceded by an odd run of backslashes is
     escaped; a byte lies inside a string when an odd number of unescaped quotes precede it.
-    UTF-8 continuation bytes are never ASCII, so bytes do."""
+    UTF-8 continuation bytes are never ASCII, so bytes do. With ``layout``, the
+    :class:`Layout` too, given up (None) past ``max_elements`` commas or containers — its
+    memory is then bounded by the limit, not by the file."""
     view = np.frombuffer(data, dtype=np.uint8)
     inside, odd_slashes, depth, deepest = False, False, 0, 0
     objects = members = 0
     booleans = False
+    parts: dict[str, list[np.ndarray]] | None = (
+        {name: [] for name in ("opens", "closes", "kinds", "oc", "cc", "commas", "mc")}
+        if layout
+        else None
+    )
+    recorded = 0
     for at in range(0, len(view), chunk):
         b = view[at : at + chunk]
         quote = (b == ord('"')) & ~_escaped(b, odd_slashes)
         odd_slashes = _ends_in_odd_slashes(b, odd_slashes)
-        within = (np.cumsum(quote, dtype=np.uint8) & 1).astype(bool) ^ inside  # parity wraps
+        within = np.bitwise_xor.accumulate(quote.view(np.uint8)).view(bool) ^ inside
         inside = bool(within[-1])
-        skeleton = b[~within & ~quote]
-        opens = (skeleton == ord("[")) | (skeleton == ord("{"))
-        closes = (skeleton == ord("]")) | (skeleton == ord("}"))
-        step = np.where(opens[opens | closes], 1, -1).astype(np.int64)
+        outside = ~within & ~quote
+        where = np.flatnonzero(_structural(b) & outside)
+        chars = b[where]
+        step = _STEP[chars].astype(np.int64)
+        after = depth + np.cumsum(step)
+        is_object, is_member = chars == ord("{"), chars == ord(":")
+        objects_upto = objects + np.cumsum(is_object)  # counting the character itself
+        members_upto = members + np.cumsum(is_member)
         if len(step):
-            levels = depth + np.cumsum(step)
-            deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
-        objects += int(np.count_nonzero(skeleton == ord("{")))
-        members += int(np.count_nonzero(skeleton == ord(":")))
-        booleans = booleans or bool(np.any((skeleton == ord("t")) | (skeleton == ord("f"))))
-    return Structure(max(deepest, 0), objects, members, booleans)
+            deepest, depth = max(deepest, int(after.max())), int(after[-1])
+            objects, members = int(objects_upto[-1]), int(members_upto[-1])
+        if not booleans:
+            letters = (b == ord("t")) | (b == ord("f"))
+            booleans = bool(np.any(letters & outside))
+        if parts is not None:
+            before = after - step
+            opened = (step == 1) & (before == 1)
+            closed = (step == -1) & (after == 1)
+            comma = (chars == ord(",")) & (before == 2)
+            recorded += int(opened.sum() + comma.sum())
+            if recorded > max_elements:
+                parts = None
+                continue
+            counts = np.column_stack((objects_upto - is_object, members_upto))
+            parts["opens"].append(at + where[opened])
+            parts["kinds"].append(chars[opened])
+            parts["oc"].append(counts[opened])
+            parts["closes"].append(at + where[closed])
+            parts["cc"].append(counts[closed])
+            parts["commas"].append(at + where[comma])
+            parts["mc"].append(counts[comma])
+    return Structure(max(deepest, 0), objects, members, booleans, _layout(parts))
+
+
+def _structural(b: np.ndarray) -> np.ndarray:
+    """Where ``b`` holds one of ``[]{}:,`` (compared byte by byte: faster than a table)."""
+    found = b == ord(",")
+    for char in b"[]{}:":
+        found |= b == char
+    return found
+
+
+def _layout(parts: dict[str, list[np.ndarray]] | None) -> Layout | None:
+    """The recorded pieces joined; None when none were kept or the brackets do not pair
+    (every container opened inside the root closed before the next opens)."""
+    if parts is None:
+        return None
+
+    def joined(name: str, shape: tuple[int, ...] = (0,)) -> np.ndarray:
+        pieces = parts[name]
+        return np.concatenate(pieces) if pieces else np.zeros(shape, dtype=np.int64)
+
+    found = Layout(
+        joined("opens"),
+        joined("closes"),
+        joined("kinds"),
+        joined("oc", (0, 2)),
+        joined("cc", (0, 2)),
+        joined("commas"),
+        joined("mc", (0, 2)),
+    )
+    if len(found.opens) != len(found.closes) or (found.closes < found.opens).any():
+        return None
+    if (found.opens[1:] < found.closes[:-1]).any():
+        return None
+    return found
 
 
 def _escaped(b: np.ndarray, odd_before: bool = False) -> np.ndarray:
@@ -157,6 +253,14 @@ class JsonText:
 
 def read_json_text(data: bytes, max_depth: int) -> JsonText:
     """Bytes → JSON, with every refusal as an error finding (never an exception)."""
+    out = scan_json_text(data, max_depth)
+    return out if out.failed else parse_json_text(out, max_depth)
+
+
+def scan_json_text(data: bytes, max_depth: int, max_elements: int = 0) -> JsonText:
+    """The first half of :func:`read_json_text`: a byte-order mark dropped (with a warning)
+    and the structure scanned — its :class:`Layout` too, up to ``max_elements`` — and
+    refused when nested deeper than ``max_depth``; nothing parsed yet."""
     out = JsonText()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -169,9 +273,16 @@ def read_json_text(data: bytes, max_depth: int) -> JsonText:
                 "Save as UTF-8 without BOM.",
             )
         )
-    out.data, out.structure = data, structure(data)
-    if out.structure.depth > max_depth:
-        return _failed(out, _too_deep(out.structure.depth, max_depth))
+    scan = structure(data, layout=max_elements > 0, max_elements=max_elements)
+    out.data, out.structure = data, scan
+    if scan.depth > max_depth:
+        return _failed(out, _too_deep(scan.depth, max_depth))
+    return out
+
+
+def parse_json_text(out: JsonText, max_depth: int) -> JsonText:
+    """The second half of :func:`read_json_text`: the scanned text parsed whole."""
+    data = out.data
     try:  # sound text, parsed in C (which refuses text that is not UTF-8); names given twice
         out.document = orjson.loads(data)  # are looked for later (reader.py)
         return out
