@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "spatial"
-CORE = {"layers", "crs", "districts", "ids", "auth", "clock", "collector", "i18n"}
+CORE = {"layers", "crs", "districts", "ids", "auth", "clock", "collector", "allocator", "i18n"}
 # what each part of the library may import from spatial (besides itself)
 MAY_IMPORT = {
     "core": CORE,

@@ -496,7 +496,7 @@ def one_of(column, ids: list[str], conn: Connection):
 def insert_columns(
     conn: Connection,
     table: Table,
-    columns: dict[str, list],
+    columns: dict[str, list | pd.Series],
     fixed: dict,
     keep_existing: str | None = None,
 ) -> int:
@@ -506,7 +506,9 @@ def insert_columns(
     The statement is compiled once by SQLAlchemy (so PostGIS's ``ST_GeomFromWKB`` and each
     dialect's placeholders are its own) and every column's bind processing (SQLite's
     datetimes and booleans) runs once per column, not once per row and column as
-    ``Connection.execute(insert, rows)`` does. With ``keep_existing`` (a unique column), a
+    ``Connection.execute(insert, rows)`` does. A column given as a pandas Series becomes
+    Python values (missing ones None) a batch at a time, so a commit never holds every row's
+    values as Python objects at once. With ``keep_existing`` (a unique column), a
     row whose value there is stored already is left out, and the stored one kept; on
     PostgreSQL such plain columns go as one array each in a single statement
     (:func:`_insert_unnested`)."""
@@ -516,21 +518,24 @@ def insert_columns(
     dialect = conn.dialect
     names = [*columns, *fixed]
     if keep_existing is not None and dialect.name == "postgresql":
-        return _insert_unnested(conn, table, columns, fixed, keep_existing)
+        whole = {k: _python_values(v, 0, n) for k, v in columns.items()}
+        return _insert_unnested(conn, table, whole, fixed, keep_existing)
     stmt = insert(table)
     if keep_existing is not None:
         from sqlalchemy.dialects.sqlite import insert as upsert
 
         stmt = upsert(table).on_conflict_do_nothing(index_elements=[keep_existing])
     compiled = stmt.values({k: bindparam(k) for k in names}).compile(dialect=dialect)
-    varying = {k: _bound(table.c[k], columns[k], dialect) for k in columns}
     # one value for every row: ``fixed``, and what the statement brought itself (the SRID in
     # PostGIS's ST_GeomFromWKB(?, 4326))
     same = {k: v for k, v in compiled.params.items() if k not in names}
     same |= {k: _bound(table.c[k], [v], dialect)[0] for k, v in fixed.items()}
     sql = str(compiled)
     for at in range(0, n, INSERT_BATCH):  # the driver's rows are made a batch at a time
-        part = {k: v[at : at + INSERT_BATCH] for k, v in varying.items()}
+        part = {
+            k: _bound(table.c[k], _python_values(v, at, at + INSERT_BATCH), dialect)
+            for k, v in columns.items()
+        }
         if compiled.positional:  # SQLite: ?, in the statement's order
             order = compiled.positiontup
             rows = list(
@@ -564,6 +569,15 @@ def _insert_unnested(
     stmt = upsert(table).from_select([*names, *fixed], chosen)
     conn.execute(stmt.on_conflict_do_nothing(index_elements=[keep_existing]))
     return len(columns[names[0]])
+
+
+def _python_values(values: list | pd.Series, start: int, stop: int) -> list:
+    """Rows ``start``..``stop - 1`` of a column as Python values: NaN, NaT and pd.NA as None,
+    numpy scalars as Python ones (``tolist``)."""
+    if not isinstance(values, pd.Series):
+        return list(values[start:stop])
+    part = values.iloc[start:stop]
+    return part.astype(object).where(part.notna(), None).tolist()
 
 
 def _bound(column, values: list, dialect) -> list:
@@ -1075,11 +1089,7 @@ class Store:
         geoms = frame.geometry.to_numpy()
         empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
         wkb = shapely.to_wkb(np.where(empty, None, geoms), output_dimension=2)
-        columns = {
-            # NaN, NaT, pd.NA → NULL; numpy scalars → Python (tolist)
-            name: table[name].astype(object).where(table[name].notna(), None).tolist()
-            for name in fields
-        }
+        columns: dict[str, list | pd.Series] = {name: table[name] for name in fields}
         columns["geometry"] = [None if e else w for e, w in zip(empty, wkb, strict=True)]
         fixed = {"valid_from": at, "valid_to": None, "submission_id": submission_id,
                  "changed_by": changed_by, "change_kind": change_kind,

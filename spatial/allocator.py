@@ -1,0 +1,23 @@
+"""Arrow's buffers taken from the system allocator.
+
+pandas keeps text as Arrow strings, so every text rule of an upload (trim, length, control
+characters, vocabularies) makes and drops Arrow buffers the size of a column. pyarrow's
+default pool (mimalloc) keeps the pages it freed for reuse: at 10⁵ features ``spatial
+validate`` ended 40 MB higher with it (209 MB above the process at rest, against 168 MB) and
+ran no faster (1.80 s against 1.55 s, one run each). The system allocator hands large
+buffers back when they are freed. Set once, when :mod:`spatial` is imported, before the
+first Arrow buffer is made; ``ARROW_DEFAULT_MEMORY_POOL`` set in the environment wins."""
+
+from __future__ import annotations
+
+import os
+
+import pyarrow as pa
+
+
+def use_system_allocator() -> str:
+    """Make the system allocator Arrow's default pool, unless the environment names one;
+    the pool's name."""
+    if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        pa.set_memory_pool(pa.system_memory_pool())
+    return pa.default_memory_pool().backend_name
