@@ -86,3 +86,21 @@ def test_geometry_shift_moves_every_vertex_and_keeps_the_original():
     assert poly.iloc[0].bounds == (114.0, 22.5, 114.05, 22.55)
     moved = np.array(shifted.iloc[0].exterior.coords) - np.array(poly.iloc[0].exterior.coords)
     assert np.all(np.abs(moved) > 1e-3)
+
+
+def test_a_transformer_is_made_once_per_pair_and_shared_between_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyproj import Transformer
+
+    from spatial.crs import transformer
+
+    assert transformer(WGS84, METRIC) is transformer(WGS84, METRIC)
+    assert transformer(METRIC, WGS84) is not transformer(WGS84, METRIC)
+    lon = np.linspace(113.8, 114.6, 1000)
+    lat = np.linspace(22.4, 22.8, 1000)
+    fresh = Transformer.from_crs(WGS84, METRIC, always_xy=True).transform(lon, lat)
+    with ThreadPoolExecutor(8) as pool:
+        shared = list(pool.map(lambda _: transformer(WGS84, METRIC).transform(lon, lat), range(16)))
+    for x, y in shared:
+        assert np.array_equal(x, fresh[0]) and np.array_equal(y, fresh[1])

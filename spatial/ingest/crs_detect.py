@@ -16,9 +16,16 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
-from spatial.crs import METRIC, METRIC_ZONE_PREFIXED, WGS84, bd09_to_gcj02, gcj02_to_wgs84
+from spatial.crs import (
+    METRIC,
+    METRIC_ZONE_PREFIXED,
+    WGS84,
+    bd09_to_gcj02,
+    gcj02_to_wgs84,
+    transformer,
+)
 from spatial.ingest.findings import Finding, error, warning
 from spatial.ingest.geometry_rules import surface_points
 
@@ -96,7 +103,7 @@ def _transform(xy: np.ndarray, source: str) -> np.ndarray:
     if source == BD09:
         glon, glat = bd09_to_gcj02(xy[:, 0], xy[:, 1])
         return np.column_stack(gcj02_to_wgs84(glon, glat))
-    t = Transformer.from_crs(source, WGS84, always_xy=True)
+    t = transformer(source, WGS84)
     lon, lat = t.transform(xy[:, 0], xy[:, 1])
     return np.column_stack([lon, lat])
 
@@ -191,7 +198,7 @@ def gcj_offset_test(frame: gpd.GeoDataFrame, boundaries) -> tuple[float, float] 
     if len(coords) < 50:
         return None
     sample = coords[:: max(1, len(coords) // 3000)]
-    to_m = Transformer.from_crs(WGS84, METRIC, always_xy=True)
+    to_m = transformer(WGS84, METRIC)
     bx = shapely.from_wkb(_in_metres(shapely.to_wkb(boundaries)))
     shapely.prepare(bx)
 
@@ -208,7 +215,7 @@ def gcj_offset_test(frame: gpd.GeoDataFrame, boundaries) -> tuple[float, float] 
 @functools.lru_cache(maxsize=4)
 def _in_metres(lines: bytes) -> bytes:
     """The district boundaries (WKB, lon-lat) in EPSG:4547, projected once per outline set."""
-    to_m = Transformer.from_crs(WGS84, METRIC, always_xy=True)
+    to_m = transformer(WGS84, METRIC)
     geom = shapely.from_wkb(lines)
     moved = shapely.transform(geom, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
     return shapely.to_wkb(moved)

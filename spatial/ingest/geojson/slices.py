@@ -212,9 +212,7 @@ class _PropertyFrames:
     def frame(self, reread) -> pd.DataFrame:
         rows = sum(len(f) for f, _ in self.parts)
         out = {name: self._column(name, reread) for name in self.columns}
-        return pd.DataFrame(out, index=pd.RangeIndex(rows)) if out else pd.DataFrame(
-            index=pd.RangeIndex(rows)
-        )
+        return pd.DataFrame(out, index=pd.RangeIndex(rows))
 
     def _column(self, name: str, reread) -> pd.Series:
         present = [f[name] for f, _ in self.parts if name in f.columns]
