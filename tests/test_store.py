@@ -257,3 +257,44 @@ def test_insert_columns_stores_what_a_row_by_row_insert_stores(seeded_store):
         .query("project_id == 'BULK-1'")
         .empty
     )  # valid_from compares as a time, to the microsecond
+
+
+@pytest.mark.parametrize("reading", ["every column", "some columns", "with overlays"])
+def test_a_read_in_batches_is_the_read_at_once(seeded_store, monkeypatch, reading):
+    """The seeded projects, with every field emptied in a random half of them and in all of
+    the first seven (a batch of NULLs), read seven rows at a time: the frame read at once,
+    column types and each value's Python type included."""
+    import random
+
+    import numpy as np
+
+    from spatial.layers import PROJECT_FIELDS
+    from spatial.store import database
+
+    store = seeded_store
+    rnd = random.Random(5)
+    frame = store.projects()
+    for field in PROJECT_FIELDS:
+        if field in ("project_id", "district_id") or field not in frame:
+            continue
+        blank = np.array([rnd.random() < 0.5 for _ in range(len(frame))])
+        blank[:7] = True
+        frame[field] = frame[field].astype(object).where(~blank, None)
+    with store.transaction() as conn:
+        store.write_project_versions(conn, frame, at=utcnow(), changed_by="test",
+                                     change_kind="update", submission_id=None)  # fmt: skip
+    ask = {"every column": {}, "some columns": {"columns": ["status", "floor_area_m2",
+           "start_date", "geometry"]}, "with overlays": {"overlays": "any"}}[reading]  # fmt: skip
+    monkeypatch.setattr(database, "READ_BATCH", 10**9)
+    whole = store.projects(**ask)
+    monkeypatch.setattr(database, "READ_BATCH", 7)
+    reads = []  # every read_sql: none may be the read at once (a column that did not join)
+    read_sql = pd.read_sql
+    monkeypatch.setattr(database.pd, "read_sql",
+                        lambda *a, **k: reads.append(k.get("chunksize")) or read_sql(*a, **k))
+    batched = store.projects(**ask)
+    assert reads == [7] and len(whole) == len(frame) > 7 * 3
+    pd.testing.assert_frame_equal(batched, whole)
+    for column in whole.columns:
+        typed = [type(v).__name__ for v in whole[column].astype(object)]
+        assert [type(v).__name__ for v in batched[column].astype(object)] == typed, column

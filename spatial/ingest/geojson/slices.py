@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from spatial.frames import join_parts
 from spatial.ingest.geojson.bulk import ColumnPart, columns_of
 from spatial.ingest.geojson.members import all_objects, objects_seen
 from spatial.ingest.geojson.text import Layout, NotJsonNumber, strict_loads
@@ -190,54 +191,29 @@ def _reread_properties(data: bytes, bounds: np.ndarray, span: tuple[int, int]) -
 
 class _PropertyFrames:
     """The slices' properties, each slice's as a frame, joined into the frame that
-    ``DataFrame.from_records`` of every feature's properties at once would give.
-
-    Each column's type is inferred from all of its values. Where every slice inferred the
-    same type for a column and putting the slices' columns end to end cannot change it (the
-    same numpy type, and floats none of which is past 2⁶³; text or such floats with the
-    column missing from some slices), the
-    slices are joined as they are. Otherwise — a column of whole numbers in one slice and
-    text in another, say — that column's values are parsed again and inferred at once."""
+    ``DataFrame.from_records`` of every feature's properties at once would give
+    (:func:`spatial.frames.join_parts`; a column it cannot join exactly is parsed again from
+    the slices that hold it and inferred at once)."""
 
     def __init__(self) -> None:
         self.parts: list[tuple[pd.DataFrame, tuple[int, int]]] = []
-        self.columns: dict[str, None] = {}  # first seen first, as from_records orders them
 
     def add(self, properties: list[dict], span: tuple[int, int]) -> None:
         frame = pd.DataFrame.from_records(properties) if properties else pd.DataFrame()
         frame.index = pd.RangeIndex(len(properties))
-        self.columns.update(dict.fromkeys(frame.columns))
         self.parts.append((frame, span))
 
     def frame(self, reread) -> pd.DataFrame:
-        rows = sum(len(f) for f, _ in self.parts)
-        out = {name: self._column(name, reread) for name in self.columns}
-        return pd.DataFrame(out, index=pd.RangeIndex(rows))
-
-    def _column(self, name: str, reread) -> pd.Series:
-        present = [f[name] for f, _ in self.parts if name in f.columns]
-        dtypes = {str(c.dtype) for c in present}
-        complete = len(present) == len(self.parts)
-        joinable = len(dtypes) == 1 and (complete or dtypes <= {"str", "float64"})
-        if joinable and dtypes == {"float64"}:  # whole numbers past int64 may have been here:
-            joinable = not any((c.abs() >= 2.0**63).any() for c in present)  # with negative
-        if joinable:  # ones, read at once they stay objects
-            pieces = [
-                f[name] if name in f.columns else _missing(len(f), present[0].dtype)
-                for f, _ in self.parts
-            ]
-            return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
-        values = []
-        for frame, span in self.parts:
-            if name in frame.columns:
-                values += [p.get(name, np.nan) for p in reread(span)]
-            else:
-                values += [np.nan] * len(frame)
-        return pd.DataFrame.from_records([(v,) for v in values], columns=[name])[name]
-
-
-def _missing(rows: int, dtype) -> pd.Series:
-    """A slice without the column: missing values, as from_records gives them (NaN)."""
-    return pd.Series(np.full(rows, np.nan, dtype=object), dtype=dtype)
-
-
+        frames = [f for f, _ in self.parts]
+        rows = sum(len(f) for f in frames)
+        names = list(dict.fromkeys(c for f in frames for c in f.columns))
+        joined, left = join_parts(frames)
+        for name in left:
+            values = []
+            for frame, span in self.parts:
+                if name in frame.columns:
+                    values += [p.get(name, np.nan) for p in reread(span)]
+                else:
+                    values += [np.nan] * len(frame)
+            joined[name] = pd.DataFrame.from_records([(v,) for v in values], columns=[name])[name]
+        return pd.DataFrame({n: joined[n] for n in names}, index=pd.RangeIndex(rows))
