@@ -49,7 +49,7 @@ def step(name: str, folder: Path, fmt: str) -> None:
     from spatial.store.database import open_store
 
     url = f"sqlite:///{folder / 'spatial.db'}"
-    out = folder / f"{name}.{fmt}"
+    out = folder / f"{name}.{fmt}{'.zip' if name == 'ours' and fmt == 'csv' else ''}"
     for old in folder.glob(f"{name}.*"):
         old.unlink()
     rest = _status("VmRSS")
@@ -61,7 +61,8 @@ def step(name: str, folder: Path, fmt: str) -> None:
         assert code == 0, code
     elif name == "gdal":
         frame = open_store(url).projects()
-        pyogrio.write_dataframe(frame, out, driver=FORMATS[fmt])
+        options = {"GEOMETRY": "AS_WKT"} if fmt == "csv" else None
+        pyogrio.write_dataframe(frame, out, driver=FORMATS[fmt], layer_options=options)
     else:  # the frame: the projects as read, in memory (its columns deep, its shapes as WKB)
         frame = open_store(url).projects()
         wkb = shapely.to_wkb(frame.geometry.to_numpy())

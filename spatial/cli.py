@@ -43,6 +43,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -879,27 +880,31 @@ def cmd_export(args, out) -> int:
         ),
         as_of=args.as_of,
     )
-    try:
-        result = export_layers(store, actor, request)
-    except (ExportError, PermissionDenied) as exc:
-        return _refused(exc)
     output = args.output
-    if output.is_dir():
-        output = output / result.filename
-    suffix = Path(result.filename).suffix  # what the file really is (.zip for shapefiles …)
-    if not output.name.lower().endswith(suffix):
-        stem = output.name[: -len(output.suffix)] if output.suffix else output.name
-        better = output.with_name(
-            f"{stem}.shp.zip" if args.format == "shp" else f"{output.name}{suffix}"
-        )
-        raise UsageError(
-            f"这是一个 {suffix} 文件（{args.format}），不能命名为 {output.name}；请用 {better.name}"
-            f"（.shp.zip 可直接用 QGIS/GDAL 打开）/ the export is a {suffix} file, not "
-            f"{output.name}: name it {better.name} (QGIS and GDAL open a .shp.zip directly)"
-        )
-    output.write_bytes(result.content)
+    folder = output if output.is_dir() else output.parent
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as tmp:
+        try:  # written beside the output, then moved: the file is never held in memory
+            result = export_layers(store, actor, request, folder=Path(tmp))
+        except (ExportError, PermissionDenied) as exc:
+            return _refused(exc)
+        if output.is_dir():
+            output = output / result.filename
+        suffix = Path(result.filename).suffix  # what the file really is (.zip for shapefiles …)
+        if not output.name.lower().endswith(suffix):
+            stem = output.name[: -len(output.suffix)] if output.suffix else output.name
+            better = output.with_name(
+                f"{stem}.shp.zip" if args.format == "shp" else f"{output.name}{suffix}"
+            )
+            raise UsageError(
+                f"这是一个 {suffix} 文件（{args.format}），不能命名为 {output.name}；请用 "
+                f"{better.name}（.shp.zip 可直接用 QGIS/GDAL 打开）/ the export is a {suffix} "
+                f"file, not {output.name}: name it {better.name} (QGIS and GDAL open a .shp.zip "
+                "directly)"
+            )
+        size = result.path.stat().st_size
+        result.path.replace(output)
     rows = ", ".join(f"{k} {v}" for k, v in result.layers.items())
-    print(f"{output} ({len(result.content):,} bytes; {rows})", file=out)
+    print(f"{output} ({size:,} bytes; {rows})", file=out)
     return 0
 
 
