@@ -132,3 +132,19 @@ def test_column_names_are_neutralised_too():
 
     frame = neutralise_frame(pd.DataFrame({"=x": ["=1"], "n": [-1.5]}))
     assert list(frame.columns) == ["'=x", "n"] and frame.iloc[0].tolist() == ["'=1", -1.5]
+
+
+def test_a_text_column_is_neutralised_in_arrow_as_value_by_value():
+    """Every payload, in a column of Arrow text and in one of Python objects (with blanks and
+    missing cells between): the same CSV, and the text column is still text."""
+    import pandas as pd
+
+    cells = [p for payload in PAYLOADS for p in (payload, None, "", "宝安")]
+    frame = pd.DataFrame({"text": pd.Series(cells, dtype="str"),
+                          "objects": pd.Series(cells, dtype=object)})  # fmt: skip
+    done = neutralise_frame(frame)
+    assert str(done["text"].dtype) == "str"
+    assert done["text"].fillna("").tolist() == done["objects"].fillna("").tolist()
+    assert all(not v.startswith(FORMULA_LEADS) for v in done["text"].dropna() if v)
+    rows = list(csv.reader(io.StringIO(csv_bytes(frame).decode("utf-8-sig"))))
+    assert len(rows) == len(cells) + 1 and all(text == objects for text, objects in rows[1:])

