@@ -2,11 +2,11 @@
 step, size, this project, baseline, ratio, peak memory — written with the machine described to
 benchmarks/README.md (the figures of the last run on the machine that ran it).
 
-Sizes: ingest 10k and 100k project points and 10k site polygons; ledger 100k and 1M projects
-(SQLite, and PostGIS when ``BENCH_POSTGRES_URL`` is set — ``make bench`` starts a throw-away
-server); map 10k projects (bytes) and the map page at 100k in Chromium (tiles against
-GeoJSON); planning 10k and 100k parcels/projects. ``python benchmarks/run_all.py --quick`` runs
-the smallest size of each."""
+Sizes: ingest 10k and 100k project points and 10k site polygons; export 100k projects;
+ledger 100k and 1M projects (SQLite, and PostGIS when ``BENCH_POSTGRES_URL`` is set —
+``make bench`` starts a throw-away server); map 10k projects (bytes) and the map page at 100k
+in Chromium (tiles against GeoJSON); planning 10k and 100k parcels/projects.
+``python benchmarks/run_all.py --quick`` runs the smallest size of each."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 HERE = Path(__file__).resolve().parent
 RUNS = [
     ("bench_ingest.py", ["10000", "100000", "footprints:10000"], ["10000"]),
+    ("bench_export.py", ["100000"], ["10000"]),
     ("bench_ledger.py", ["100000", "1000000"], ["100000"]),
     ("bench_engine.py", ["1000000"], ["100000"]),
     ("bench_map_payload.py", ["10000"], ["10000"]),

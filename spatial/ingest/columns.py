@@ -48,8 +48,10 @@ class ProjectTable:
 
 
 def blank_as_none(text: pd.Series) -> pd.Series:
-    """:func:`~spatial.ingest.fields.as_text`'s text as Python strings, None where blank."""
-    return text.astype(object).where((text != "").to_numpy(bool), None)
+    """:func:`~spatial.ingest.fields.as_text`'s text, missing (NaN) where blank — kept in
+    Arrow (pandas' ``str``), not as a Python string per row: at 10⁵ rows each text column
+    held 7 MB of them through the check and the commit."""
+    return text.astype("str").where((text != "").to_numpy(bool))
 
 
 def map_project_columns(frame: gpd.GeoDataFrame, report: ValidationReport) -> ProjectTable:

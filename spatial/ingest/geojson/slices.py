@@ -163,9 +163,8 @@ def _slice(
     booleans: bool,
 ) -> ColumnPart | None:
     """Elements ``first``..``last - 1`` of ``features`` parsed and read as columns."""
-    text = b"[" + data[int(bounds[first]) + 1 : int(bounds[last])] + b"]"
     try:
-        items = orjson.loads(text)
+        items = orjson.loads(_slice_text(data, bounds, first, last))
     except orjson.JSONDecodeError:
         return None
     if len(items) != last - first:
@@ -177,6 +176,11 @@ def _slice(
     return columns_of(items, booleans, first=first + 1)
 
 
+def _slice_text(data: bytes, bounds: np.ndarray, first: int, last: int) -> bytes:
+    """Elements ``first``..``last - 1`` of the array as a JSON array of their own."""
+    return b"[" + data[int(bounds[first]) + 1 : int(bounds[last])] + b"]"
+
+
 def _features_seen(items: list) -> tuple[int, int]:
     """(objects, members) of a run of features as :func:`objects_seen` counts them."""
     objects, members = objects_seen({"features": items})
@@ -184,8 +188,7 @@ def _features_seen(items: list) -> tuple[int, int]:
 
 
 def _reread_properties(data: bytes, bounds: np.ndarray, span: tuple[int, int]) -> list[dict]:
-    first, last = span
-    items = orjson.loads(b"[" + data[int(bounds[first]) + 1 : int(bounds[last])] + b"]")
+    items = orjson.loads(_slice_text(data, bounds, *span))
     return [f["properties"] if f["properties"] is not None else {} for f in items]
 
 
