@@ -208,15 +208,17 @@ class _PropertyFrames:
 
     def frame(self, reread) -> pd.DataFrame:
         frames = [f for f, _ in self.parts]
-        rows = sum(len(f) for f in frames)
         names = list(dict.fromkeys(c for f in frames for c in f.columns))
         joined, left = join_parts(frames)
-        for name in left:
-            values = []
-            for frame, span in self.parts:
-                if name in frame.columns:
-                    values += [p.get(name, np.nan) for p in reread(span)]
-                else:
-                    values += [np.nan] * len(frame)
-            joined[name] = pd.DataFrame.from_records([(v,) for v in values], columns=[name])[name]
+        values: dict[str, list] = {name: [] for name in left}
+        for frame, span in self.parts:  # each slice holding a column left parsed once, for all
+            held = [name for name in left if name in frame.columns]
+            again = reread(span) if held else []
+            for name in left:
+                values[name] += (
+                    [p.get(name, np.nan) for p in again] if name in held else [np.nan] * len(frame)
+                )
+        for name, column in values.items():
+            joined[name] = pd.DataFrame.from_records([(v,) for v in column], columns=[name])[name]
+        rows = sum(len(f) for f in frames)
         return pd.DataFrame({n: joined[n] for n in names}, index=pd.RangeIndex(rows))
