@@ -88,7 +88,7 @@ def app(url: str, env_extra: dict, log: Path):
 def _drawn(page, tiled: bool) -> None:
     """Wait until a map frame shows the projects. Asked of the page over every map frame it
     holds (they are same-origin): a frame mounted again during the run would leave a wait
-    on the first frame's document waiting forever."""
+    on the first frame's document waiting until its timeout."""
     shown = (
         "d.querySelector('canvas.leaflet-tile-loaded') !== null"
         if tiled
