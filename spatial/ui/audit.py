@@ -90,4 +90,5 @@ def render() -> None:
         csv_bytes(shown),
         "audit.csv",
         "text/csv",
+        on_click="ignore",
     )

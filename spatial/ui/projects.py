@@ -122,6 +122,7 @@ def render() -> None:
         lambda: csv_bytes(project_table(snap, shown, lg)),
         file_name=f"projects_{as_of.isoformat()}.csv",
         mime="text/csv",
+        on_click="ignore",  # no rerun: the file stays until it is fetched
     )
     comment_box(snap, lg)
 

@@ -194,8 +194,9 @@ def _compare(who, listed: pd.DataFrame, lg: str) -> None:
         comparison_workbook(table, notes, lg, shenzhen_today().isoformat()),
         file_name=f"scenarios_{shenzhen_today().isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
     )
     right.download_button(T("下载比较表（CSV）", "Download the comparison (CSV)"),
                           comparison_csv(table, notes, lg),
                           file_name=f"scenarios_{shenzhen_today().isoformat()}.csv",
-                          mime="text/csv")  # fmt: skip
+                          mime="text/csv", on_click="ignore")  # fmt: skip

@@ -52,6 +52,7 @@ def render() -> None:
         csv_bytes(table),
         file_name=f"shortlist_{shenzhen_today().isoformat()}.csv",
         mime="text/csv",
+        on_click="ignore",
     )
 
 

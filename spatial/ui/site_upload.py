@@ -26,9 +26,11 @@ def site_templates(lg: str) -> None:
         st.dataframe(site_field_table(lg), hide_index=True, width="stretch")
         c1, c2 = st.columns(2)
         c1.download_button("GeoJSON 地块模板（中文列名）", site_geojson_template("zh"),
-                           "sites_template_zh.geojson", "application/geo+json")  # fmt: skip
+                           "sites_template_zh.geojson", "application/geo+json",
+                           on_click="ignore")  # fmt: skip
         c2.download_button("GeoJSON sites template (English)", site_geojson_template("en"),
-                           "sites_template_en.geojson", "application/geo+json")  # fmt: skip
+                           "sites_template_en.geojson", "application/geo+json",
+                           on_click="ignore")  # fmt: skip
         st.caption(
             T(
                 "地块须为面（宗地轮廓）。支持 GeoJSON、压缩的 Shapefile、GeoPackage、KML、"

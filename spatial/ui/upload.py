@@ -91,17 +91,29 @@ def _templates(lg: str) -> None:
             geojson_template("zh"),
             "template_zh.geojson",
             "application/geo+json",
+            on_click="ignore",
         )
         c2.download_button(
             "GeoJSON template (English)",
             geojson_template("en"),
             "template_en.geojson",
             "application/geo+json",
+            on_click="ignore",
         )
         xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        c3.download_button("Excel 模板（中文列名）", excel_template("zh"), "template_zh.xlsx", xlsx)
+        c3.download_button(
+            "Excel 模板（中文列名）",
+            excel_template("zh"),
+            "template_zh.xlsx",
+            xlsx,
+            on_click="ignore",
+        )
         c4.download_button(
-            "Excel template (English)", excel_template("en"), "template_en.xlsx", xlsx
+            "Excel template (English)",
+            excel_template("en"),
+            "template_en.xlsx",
+            xlsx,
+            on_click="ignore",
         )
         st.caption(
             T(
@@ -157,6 +169,7 @@ def _report(checked: CheckedUpload, lg: str) -> None:
         json.dumps(report.to_dict(), ensure_ascii=False, indent=1).encode("utf-8"),
         f"report_{report.filename}.json",
         "application/json",
+        on_click="ignore",
     )
 
 
@@ -285,6 +298,7 @@ def _history(district_id: str, lg: str) -> None:
         store().submission_content(chosen),
         record.filename,
         key=f"original_{chosen}",
+        on_click="ignore",
     )
     undo_clicked = record.status == "committed" and c2.button(
         T("撤销此次上传", "Undo this upload"), key=f"undo_{chosen}"
