@@ -195,6 +195,25 @@ def test_map_filters(app):
     assert year.label == "年份（开工、竣工或交付日期）"  # says which date it filters on
 
 
+@pytest.mark.parametrize("selected", [None, "Z-404", "B", "C"])
+def test_the_map_table_highlights_the_selected_row_only_when_it_is_there(selected):
+    """The table under the map is styled only to highlight the selected project's row: with
+    no such row it is handed over as it is (a Styler renders every cell again on each run)."""
+    import pandas as pd
+
+    from spatial.ui.mapview import _highlighted
+
+    table = pd.DataFrame({"ID": ["A", "B", "C"], "名称": ["甲", "乙", "丙"]}, index=[7, 8, 9])
+    shown = _highlighted(table, selected)
+    if selected not in set(table["ID"]):
+        assert shown is table
+        return
+    row = list(table["ID"]).index(selected)
+    styles = shown._compute().ctx  # (row, column) -> the cell's CSS
+    assert {cell for cell, css in styles.items() if css} == {(row, 0), (row, 1)}
+    assert all(css == [("background-color", "#fff3b0")] for css in styles.values() if css)
+
+
 def test_projects_page(app):
     app.switch_page(f"{PAGES}/projects.py").run()
     no_errors(app)

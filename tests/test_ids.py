@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -15,6 +16,9 @@ from spatial.ids import ids_in
         (["A", "B", None], {"A", None}),
         (pd.Series(["x", "y"], dtype="string[pyarrow]"), pd.Index(["y", "z"])),
         (pd.Index(["1", "2"]), ["1", 1]),  # "1" and 1 are different ids
+        (np.array(["B", None, "C"], dtype=object), pd.Series(["C", "D"], dtype="str")),
+        (pd.Series(["A", "B"], dtype="str"), pd.Series(["B"], dtype="string[python]")),
+        (["A", 1, "1"], ["1"]),  # not all strings: looked up one by one
         ([], ["A"]),
         (["A"], []),
         ([f"P-{i}" for i in range(5000)], [f"P-{i}" for i in range(0, 10_000, 3)]),

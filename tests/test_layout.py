@@ -13,7 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "spatial"
 CORE = {
-    "layers", "crs", "districts", "ids", "auth", "clock", "collector", "allocator", "frames", "i18n"
+    "layers", "crs", "districts", "ids", "rows", "auth", "clock", "collector", "allocator",
+    "frames", "i18n",
 }  # fmt: skip
 # what each part of the library may import from spatial (besides itself)
 MAY_IMPORT = {

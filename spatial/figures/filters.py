@@ -9,6 +9,7 @@ import pandas as pd
 
 from spatial.figures.ledger import stage_year
 from spatial.layers import PROJECT_DATE_FIELDS, Stage
+from spatial.rows import rows_where
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class ProjectFilter:
         return keep
 
     def apply(self, projects: pd.DataFrame) -> pd.DataFrame:
-        return projects.loc[self.mask(projects)]
+        return rows_where(projects, self.mask(projects).to_numpy())
 
     def describe(self) -> dict[str, object]:
         """The filter as plain data (for provenance in exports and the URL of a view)."""

@@ -55,6 +55,7 @@ from spatial.outputs.vector_tiles import (
     embedded_tiles,
     visible_bits,
 )
+from spatial.rows import located, rows_where
 
 SHENZHEN_CENTRE = (22.64, 114.10)
 OPENING_ZOOM = 10  # the whole city
@@ -683,7 +684,7 @@ def _add_projects(
     as a compact layer (:class:`~spatial.outputs.map_data.CompactLayer`) with shapes drawn
     for ``dr.detail_zoom`` — or, with ``tiles``, drawn from vector tiles
     (:class:`~spatial.outputs.map_data.TiledProjects`) with the selected one on top."""
-    pr = projects[projects.geometry.notna()]
+    pr = located(projects)
     if pr.empty:
         return
     pr = dr.shift(pr)
@@ -723,9 +724,9 @@ def shown_projects(projects: gpd.GeoDataFrame, tiles: MapTiles) -> folium.Featur
     for a map built with ``shown_apart``: handed to streamlit-folium as the layer to add, it is
     replaced in the open map when the filters change (ShownProjects), so the map itself — and
     with it the decoded tiles and the user's view — stays as it is."""
-    located = projects[projects.geometry.notna()]["project_id"].astype(str)
+    ids = located(projects)["project_id"]
     group = folium.FeatureGroup(name="shown projects", control=False)
-    ShownProjects({"visible": visible_bits(tiles.archive, located)}).add_to(group)
+    ShownProjects({"visible": visible_bits(tiles.archive, ids)}).add_to(group)
     return group
 
 
@@ -735,7 +736,7 @@ def project_at(
     """The project a click at (``lat``, ``lon``) in the display frame falls on, as the tiled
     layer draws it: a shape containing the point, else the nearest point or line within its
     drawn radius plus a few pixels at ``zoom``; None if none."""
-    pr = projects[projects.geometry.notna()]
+    pr = located(projects)
     if pr.empty:
         return None
     geoms = (frame_to_gcj02(pr) if gcj02 else pr).geometry.to_numpy()
@@ -758,13 +759,13 @@ def project_at(
 def projects_in_view(projects: gpd.GeoDataFrame, view: MapView | None) -> gpd.GeoDataFrame:
     """The located projects that meet ``view`` (WGS84, as :meth:`MapView.from_leaflet` gives
     it; all located ones when None)."""
-    located = projects[projects.geometry.notna()]
+    shown = located(projects)
     if view is None:
-        return located
+        return shown
     west, south, east, north = view.west, view.south, view.east, view.north
-    b = located.geometry.bounds
+    b = shown.geometry.bounds
     meets = (b["maxx"] >= west) & (b["minx"] <= east) & (b["maxy"] >= south) & (b["miny"] <= north)
-    return located[meets.to_numpy()]
+    return rows_where(shown, meets.to_numpy())
 
 
 def pixel_degrees(zoom: float) -> float:

@@ -56,6 +56,7 @@ from spatial.i18n import fmt_area
 from spatial.ids import ids_in
 from spatial.layers import STATUS_COLOURS
 from spatial.outputs.map_data import point_radius
+from spatial.rows import located as rows_located
 from spatial.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def tiles_for_map(
     them well — or when tippecanoe fails (the map then draws GeoJSON; the reason is logged).
     ``before_build`` is called before an archive is cut (a page says it will take a moment)."""
     projects = snap.readable_by(actor).projects
-    located = projects[projects.geometry.notna()]
+    located = rows_located(projects)
     if len(located) < (tiled_from_setting() if tiled_from is None else tiled_from):
         return None
     if gcj02:

@@ -41,6 +41,7 @@ from spatial.outputs.maps import (
 )
 from spatial.outputs.offline_map import offline_map_html
 from spatial.outputs.vector_tiles import MapTiles, cut_ahead, tiles_for_map
+from spatial.rows import located
 from spatial.store.database import default_database_url
 from spatial.ui.common import (
     APP_DIR,
@@ -288,13 +289,15 @@ def render() -> None:
     shown = flt.apply(snap.projects)
     state = _state()
     _follow_district_choice(state, flt, snap, shown, basemap.gcj02)
-    _search_box(state, shown[shown.geometry.notna()], lg, basemap.gcj02)
-    unlocated = int(shown.geometry.isna().sum())
+    on_map = located(shown)  # once: every piece below draws or searches only these
+    _search_box(state, on_map, lg, basemap.gcj02)
+    unlocated = len(shown) - len(on_map)
     st.caption(
         t("shown_projects", lg, n=len(shown) - unlocated, total=len(snap.projects),
           unlocated=unlocated)
     )  # fmt: skip
-    selected = state["selected"] if state["selected"] in set(shown["project_id"]) else None
+    chosen = state["selected"]
+    selected = chosen if chosen is not None and (shown["project_id"] == chosen).any() else None
     # The map opens where it should be: where the user was when it is drawn anew (a filter,
     # the date, the language, the selection changed), or where the page moves it (a district,
     # a search, a row). While nothing changes, the same map is handed over again and stays
@@ -319,7 +322,7 @@ def render() -> None:
         districts=snap.districts,
         parks=snap.parks,
         control_lines=snap.control_lines,
-        projects=shown,
+        projects=on_map,
         lang=lg,
         basemap=basemap,
         popups=False,  # the details are in the panel beside the map
@@ -340,14 +343,14 @@ def render() -> None:
                 # a tiled layer's features are no Leaflet layers: its clicks come back as places
                 returned_objects=["bounds", "last_active_drawing"]
                 + (["last_clicked"] if tiles is not None else []),
-                feature_group_to_add=None if tiles is None else shown_projects(shown, tiles),
+                feature_group_to_add=None if tiles is None else shown_projects(on_map, tiles),
                 key="main_map",
             )
             or {}
         )
     _keep_reported_view(state, m, out)
     if tiles is not None:
-        _follow_tiled_click(state, out, shown, basemap.gcj02)
+        _follow_tiled_click(state, out, on_map, basemap.gcj02)
     _follow_click(state, out)
     with right:
         details_panel(snap, selected, lg)
@@ -470,13 +473,8 @@ def linked_table(
                      total=len(in_view)))  # fmt: skip
         shown = in_view.sort_values("project_id", kind="stable").head(TABLE_ROWS)
     table = project_table(snap, shown, lg)
-    chosen_row = table["ID"] == selected
-    styled = table.style.apply(
-        lambda row: ["background-color:#fff3b0" if chosen_row[row.name] else "" for _ in row],
-        axis=1,
-    )
     event = st.dataframe(
-        styled,
+        _highlighted(table, selected),
         hide_index=True,
         width="stretch",
         height=320,
@@ -489,12 +487,28 @@ def linked_table(
     if rows:
         picked = table["ID"].iloc[rows[0]]
         if picked != state["selected"]:
-            located = shown[shown.geometry.notna()]
-            if picked in set(located["project_id"]):
-                _select(state, picked, located, gcj02)
+            on_map = located(shown)
+            if (on_map["project_id"] == picked).any():
+                _select(state, picked, on_map, gcj02)
             else:
                 state["selected"] = picked
             st.rerun()
+
+
+def _highlighted(table: pd.DataFrame, selected: str | None):
+    """The table with the selected project's row highlighted; the table as it is when that
+    project is not among its rows (a Styler renders every cell of the table again on each run:
+    1.2 s for the 1,000 rows under the map, for a highlight that is not there)."""
+    chosen = np.flatnonzero((table["ID"] == selected).to_numpy())
+    if selected is None or not len(chosen):
+        return table
+
+    def colours(frame: pd.DataFrame) -> pd.DataFrame:
+        styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        styles.iloc[chosen] = "background-color:#fff3b0"
+        return styles
+
+    return table.style.apply(colours, axis=None)
 
 
 def details_panel(snap: Snapshot, project_id: str | None, lg: str) -> None:
