@@ -19,7 +19,8 @@ Each mode is timed in one server:
 "Drawn" is: a canvas tile loaded (tiles) or the projects' SVG paths present (GeoJSON), in the
 map's frame. Printed with the HTML bytes the map frame received.
 
-Run: ``make bench`` (or ``python benchmarks/bench_map_paint.py [N …]``); needs Chromium.
+Run: ``make bench`` (or ``python benchmarks/bench_map_paint.py [N …] [--points | --footprints]``);
+needs Chromium.
 """
 
 from __future__ import annotations
@@ -233,6 +234,8 @@ def main() -> None:
     shapes = (("points", False), ("footprints", True))
     if "--points" in sys.argv:  # the points only (quicker)
         shapes = shapes[:1]
+    if "--footprints" in sys.argv:  # the footprints only
+        shapes = shapes[1:]
     if not Path(CHROMIUM).exists():
         print(f"skipped: {CHROMIUM} missing")
         return

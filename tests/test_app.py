@@ -454,17 +454,28 @@ def test_a_commit_prepares_the_next_pages_read_in_the_background(
     app, seeded_store, db_url, monkeypatch
 ):
     """After a commit the app reads today's snapshot into the cache every session shares
-    (and cuts the map's tiles from it) in the background: the first page after the change
-    finds it read, and reading it again takes nothing from the store."""
+    (and finds or cuts the map's tiles from it) in the background: the first page after the
+    change finds it read, reading it again takes nothing from the store, and any city-wide
+    reader's map finds the tiles ready in memory (keyed by what the reader may read, not by
+    who reads)."""
     import threading
 
     from spatial.clock import shenzhen_today
-    from spatial.ui import common
+    from spatial.ui import common, mapview
 
     read: list[tuple] = []
     take = common.take_snapshot
     monkeypatch.setattr(
         common, "take_snapshot", lambda s, as_of: read.append(as_of) or take(s, as_of)
+    )
+    looked_up: list[str] = []  # the map's tiles looked for in the store's snapshot
+    tiles_for_map = mapview.tiles_for_map
+    monkeypatch.setattr(
+        mapview,
+        "tiles_for_map",
+        lambda snap, who, *a, **k: looked_up.append(who.user_name) or tiles_for_map(
+            snap, who, *a, **k
+        ),
     )
     app.switch_page(f"{PAGES}/upload.py").run()
     app.selectbox(key="upload_district__zh").set_value("baoan")
@@ -481,9 +492,11 @@ def test_a_commit_prepares_the_next_pages_read_in_the_background(
     prepared = common.shared_snapshot(db_url, revision, today)
     assert len(read) == ahead  # the page's read is the one made ahead
     assert "BA-900" in set(prepared.projects["project_id"])  # the committed project
+    assert looked_up == ["map-tiles"]  # looked for once, ahead, for every city-wide reader
     app.switch_page(f"{PAGES}/mapview.py").run()
     no_errors(app)
     assert len(read) == ahead
+    assert looked_up == ["map-tiles"]  # the admin's map took the tiles prepared ahead
 
 
 def test_a_changed_status_is_previewed_by_its_name(app, seeded_store):

