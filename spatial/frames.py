@@ -37,9 +37,11 @@ def join_parts(parts: list[pd.DataFrame]) -> tuple[dict[str, pd.Series], list[st
 def _joined(parts: list[pd.DataFrame], name: str) -> pd.Series | None:
     """``name`` joined over ``parts``; None where that might differ from reading it at once."""
     pieces = [part[name] if name in part.columns else None for part in parts]
+    # a NULL in every row (inferred as objects), or no such column: asked once per piece
+    nothing = [p is None or _only_none(p) for p in pieces]
     present = [p for p in pieces if p is not None]
     absent = len(present) < len(pieces)
-    empty = [_only_none(p) for p in present]  # a NULL in every row: inferred as objects
+    empty = [e for p, e in zip(pieces, nothing, strict=True) if p is not None]
     typed = [p for p, e in zip(present, empty, strict=True) if not e]
     kinds = {str(p.dtype) for p in typed}
     if any((p.abs() >= _PAST_INT64).any() for p in typed if p.dtype == np.float64):
@@ -56,9 +58,9 @@ def _joined(parts: list[pd.DataFrame], name: str) -> pd.Series | None:
         return None
     objects = target == np.dtype(object)
     out = [
-        piece.astype(target) if piece is not None and (objects or not _only_none(piece))
+        piece.astype(target) if piece is not None and (objects or not none)
         else _missing(len(part), target)
-        for part, piece in zip(parts, pieces, strict=True)
+        for part, piece, none in zip(parts, pieces, nothing, strict=True)
     ]
     return pd.concat(out, ignore_index=True) if len(out) > 1 else out[0].reset_index(drop=True)
 

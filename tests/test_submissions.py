@@ -420,3 +420,47 @@ def test_an_oversized_upload_is_kept_in_parts_and_refused_unread(seeded_store, m
     assert seeded_store.submission(sid).status == "rejected"
     monkeypatch.undo()
     assert seeded_store.submission_content(sid) == data
+
+
+SHAPE_CASES = {  # before, after, moved?
+    "the same point": ("POINT (114.1 22.6)", "POINT (114.1 22.6)", False),
+    "closer than 1e-7°": ("POINT (114.1 22.6)", "POINT (114.10000001 22.6)", False),
+    "moved 1e-5°": ("POINT (114.1 22.6)", "POINT (114.10001 22.6)", True),
+    "missing and empty": (None, "POINT EMPTY", False),
+    "placed": (None, "POINT (114.1 22.6)", True),
+    "removed": ("POINT (114.1 22.6)", None, True),
+    "a height added": ("POINT (114.1 22.6)", "POINT Z (114.1 22.6 5)", True),
+    "an outline redrawn": (
+        "POLYGON ((114 22, 114.01 22, 114.01 22.01, 114 22))",
+        "POLYGON ((114 22, 114.02 22, 114.01 22.01, 114 22))",
+        True,
+    ),
+}
+
+
+def test_field_changes_names_each_moved_shape_and_only_those():
+    """Shapes are compared as their WKT to 1e-7° (text only where their WKB differs): each
+    moved shape is one change, its text before and after; a shape that did not move is none."""
+    import geopandas as gpd
+    import shapely
+
+    ids = list(SHAPE_CASES)
+    shapes = {
+        side: [None if c[k] is None else shapely.from_wkt(c[k]) for c in SHAPE_CASES.values()]
+        for k, side in enumerate(("before", "after"))
+    }
+    old, new = (
+        gpd.GeoDataFrame({"name_zh": "甲"}, index=pd.Index(ids, name="project_id"),
+                         geometry=shapes[side], crs=4326)  # fmt: skip
+        for side in ("before", "after")
+    )
+    changes = sub.field_changes(old, new, ("name_zh",), (), "project_id")
+    moved = [i for i, c in SHAPE_CASES.items() if c[2]]
+    assert sorted(changes["project_id"]) == sorted(moved)
+    assert set(changes["field"]) == {"geometry"}
+    for _, change in changes.iterrows():
+        before, after, _ = SHAPE_CASES[change["project_id"]]
+        for text, given in ((change["before"], before), (change["after"], after)):
+            same = given is None and pd.isna(text)
+            assert same or shapely.equals_exact(shapely.from_wkt(text), shapely.from_wkt(given),
+                                                tolerance=1e-7)  # fmt: skip

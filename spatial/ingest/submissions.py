@@ -123,6 +123,13 @@ def incoming_rows(
     return rows
 
 
+def district_projects(store: Store, district_id: str) -> gpd.GeoDataFrame:
+    """A district's current projects by id, as a commit compares and keeps them: the project
+    fields and the shape, not the versions' bookkeeping (a quarter less to read at 10⁵)."""
+    columns = [*PROJECT_FIELDS, "geometry"]
+    return store.projects(district_id=district_id, columns=columns).set_index("project_id")
+
+
 def _differs(before: pd.Series, after: pd.Series, numeric: bool) -> pd.Series:
     """Per row, whether two columns' values differ: missing equals missing; numbers are equal
     to 1e-9 relative or 1e-6; anything else is compared as text. Vectorised."""
@@ -131,8 +138,9 @@ def _differs(before: pd.Series, after: pd.Series, numeric: bool) -> pd.Series:
         b = pd.to_numeric(before, errors="coerce").to_numpy(dtype=float)
         a = pd.to_numeric(after, errors="coerce").to_numpy(dtype=float)
         differs = ~np.isclose(b, a, rtol=1e-9, atol=1e-6)
-    else:
-        differs = before.astype(str).to_numpy() != after.astype(str).to_numpy()
+    else:  # as Arrow text (a text column as it is; anything else as str() gives it)
+        b, a = before.astype("str").to_numpy(), after.astype("str").to_numpy()
+        differs = np.asarray(b != a, dtype=bool)
     return pd.Series((b_missing != a_missing) | (~b_missing & ~a_missing & differs),
                      index=before.index)  # fmt: skip
 
@@ -150,21 +158,16 @@ def field_changes(
     column by column over all rows at once."""
     changes = []
     for f in fields:
-        mask = _differs(old[f].astype(object), new[f].astype(object), f in numeric)
+        mask = _differs(old[f], new[f], f in numeric)
         if mask.any():
             changes.append(pd.DataFrame({key: new.index[mask], "field": f,
                                          "before": old.loc[mask, f].to_numpy(),
                                          "after": new.loc[mask, f].to_numpy()}))  # fmt: skip
-    shapes = {}
-    for side, frame in (("before", old), ("after", new)):
-        geoms = frame.geometry.to_numpy()
-        text = shapely.to_wkt(geoms, rounding_precision=7)
-        shapes[side] = np.where(shapely.is_missing(geoms) | shapely.is_empty(geoms), None, text)
-    moved = shapes["before"] != shapes["after"]
+    moved, shapes = _moved(old.geometry.to_numpy(), new.geometry.to_numpy())
     if moved.any():
         changes.append(pd.DataFrame({key: new.index[moved], "field": "geometry",
-                                     "before": shapes["before"][moved],
-                                     "after": shapes["after"][moved]}))  # fmt: skip
+                                     "before": shapes["before"],
+                                     "after": shapes["after"]}))  # fmt: skip
     if not changes:
         return pd.DataFrame(columns=[key, "field", "before", "after"])
     order = {f: i for i, f in enumerate([*fields, "geometry"])}
@@ -175,6 +178,24 @@ def field_changes(
         )  # fmt: skip
         .reset_index(drop=True)
     )
+
+
+def _moved(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per row, whether a shape moved — its WKT to 1e-7° differs (a missing or empty shape
+    is None) — and the moved rows' WKT before and after. Only rows whose WKB differs are
+    written as text: a shape stored from the same file reads back byte for byte."""
+    texts, empty, wkb = {}, {}, {}
+    for side, geoms in (("before", before), ("after", after)):
+        empty[side] = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        wkb[side] = shapely.to_wkb(np.where(empty[side], None, geoms), output_dimension=3)
+    maybe = np.flatnonzero(wkb["before"] != wkb["after"])
+    for side, geoms in (("before", before), ("after", after)):
+        text = shapely.to_wkt(geoms[maybe], rounding_precision=7)
+        texts[side] = np.where(empty[side][maybe], None, text)
+    moved = np.zeros(len(before), dtype=bool)
+    moved[maybe[texts["before"] != texts["after"]]] = True
+    kept = texts["before"] != texts["after"]
+    return moved, {side: texts[side][kept] for side in texts}
 
 
 def preview(
@@ -189,7 +210,7 @@ def preview(
     compared column by column over all rows at once."""
     incoming = incoming_rows(store, checked) if incoming is None else incoming
     if mine is None:
-        mine = store.projects(district_id=district_id).set_index("project_id")
+        mine = district_projects(store, district_id)
     known = ids_in(incoming["project_id"], mine.index)
     new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
     rows = incoming[known].set_index("project_id")
@@ -404,7 +425,7 @@ def commit(
             raise SubmissionError("该上传已经提交过", "this submission was already committed")
         # the district's projects read once, for the fields the file leaves out and the plan
         # (an id of another district is refused below, so only this district's can be kept)
-        mine = store.projects(district_id=record.district_id).set_index("project_id")
+        mine = district_projects(store, record.district_id)
         rows = incoming_rows(store, checked, stored=mine)
         foreign = store.current_owners(
             rows["project_id"].astype(str).tolist(), conn, other_than=record.district_id
