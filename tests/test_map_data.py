@@ -264,3 +264,46 @@ def test_preview_and_offline_map_from_the_store(seeded_store, tmp_path, index):
     assert _payload_shown(page, payload) and not canary.exists()
     assert "SSTI 49" not in page
     _data_literals_inert(page)
+
+
+CODED_COLUMNS = {
+    "empty": [],
+    "one value": ["同一"] * 7,
+    "each its own": ["a", "b", "c"],
+    "a few, repeated": ["在建", "竣工", "在建", None, "竣工"],
+    "64 values": [f"v{i % 64}" for i in range(200)],
+    "65 values": [f"v{i % 65}" for i in range(200)],
+    "4,097 values": [f"v{i % 4097}" for i in range(5000)],
+    "hostile text": ['</script><b>x</b>', "{{ 7*7 }}", '"\\', "{%raw%}", '</script><b>x</b>'],
+}
+
+
+@pytest.mark.parametrize("values", CODED_COLUMNS.values(), ids=CODED_COLUMNS.keys())
+def test_a_text_column_reads_back_row_by_row(values):
+    """A column written once per distinct value reads back as every row's text (missing as
+    "—"); its codes are digits of CODE_DIGITS only, which no interpreter reads as markup."""
+    from spatial.outputs.map_data import CODE_DIGITS, text_column, text_of
+
+    ids = [f"ID-{i}" for i in range(len(values))]
+    column = text_column(values, ids)
+    assert text_of(column, ids) == ["—" if v is None else v for v in values]
+    if isinstance(column.get("c"), str):
+        assert set(column["c"]) <= set(CODE_DIGITS)
+        assert len(column["c"]) == column["w"] * len(values)
+
+
+def test_a_column_of_the_ids_is_not_written_twice():
+    from spatial.outputs.map_data import text_column, text_of
+
+    ids = ["BA-1", "BA-2"]
+    assert text_column(["BA-1", "BA-2"], ids) == {"ids": 1}
+    assert text_of({"ids": 1}, ids) == ids
+    assert text_column(["BA-2", "BA-1"], ids) != {"ids": 1}  # the same ids in another order
+
+
+@pytest.mark.parametrize("values", [[4.0, 4.0, 9.5], [1, 2, 1, 3], [7.25], [float("nan"), 1.0]])
+def test_a_numeric_column_reads_back_as_its_numbers(values):
+    from spatial.outputs.map_data import coded, values_of
+
+    got = values_of(coded(values), len(values))
+    assert [repr(v) for v in got] == [repr(v) for v in values]

@@ -205,10 +205,61 @@ def point_radius(area) -> np.ndarray:
     return np.clip(4.0 + np.sqrt(a) / 120.0, 4.0, 24.0)
 
 
-def text_column(values) -> dict:
-    """A column of display text written once per distinct value: {"v": values, "c": codes}."""
-    codes, uniques = pd.factorize(pd.Series(list(values), dtype=object).fillna("—"))
-    return {"v": [str(u) for u in uniques], "c": codes.tolist()}
+# a text column's codes, written in as few bytes as they can be (see text_column): no quote,
+# brace or angle bracket among them
+CODE_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+_DIGIT_BYTES = np.frombuffer(CODE_DIGITS.encode("ascii"), dtype=np.uint8)
+
+
+def coded(values) -> dict:
+    """A column written once per distinct value: ``{"v": values, "c": codes}``, the codes in
+    the fewest bytes that say them: none when each row has its own value in order (``"c"``
+    absent), one number when every row has the same, else a string of ``"w"`` base-64 digits
+    (:data:`CODE_DIGITS`) per row — a third of a list of numbers."""
+    codes, uniques = pd.factorize(pd.Series(list(values), dtype=object), use_na_sentinel=False)
+    column: dict = {"v": uniques.tolist()}
+    if len(uniques) == len(codes):
+        return column  # codes 0, 1, 2 …: the row's own value
+    if len(uniques) == 1:
+        return column | {"c": 0}
+    width = 1
+    while 64**width < len(uniques):
+        width += 1
+    places = 64 ** np.arange(width - 1, -1, -1)
+    digits = _DIGIT_BYTES[(codes[:, None] // places) % 64]
+    return column | {"w": width, "c": digits.tobytes().decode("ascii")}
+
+
+def values_of(column: dict, rows: int) -> list:
+    """Every row's value of a :func:`coded` column (what the page's ``pick`` decodes)."""
+    values, codes = column["v"], column.get("c")
+    if codes is None:
+        return list(values)
+    if isinstance(codes, int):
+        return [values[codes]] * rows
+    width = column["w"]
+    value = {d: k for k, d in enumerate(CODE_DIGITS)}
+    out = []
+    for i in range(0, len(codes), width):
+        k = 0
+        for d in codes[i : i + width]:
+            k = k * 64 + value[d]
+        out.append(values[k])
+    return out
+
+
+def text_column(values, ids: list[str] | None = None) -> dict:
+    """A column of display text (missing as "—"), :func:`coded`; a column that is the layer's
+    ``ids`` (the popup's ID) is ``{"ids": 1}``: not written twice."""
+    text = pd.Series(list(values), dtype=object).fillna("—").map(str)
+    if ids is not None and len(text) == len(ids) and text.tolist() == list(ids):
+        return {"ids": 1}
+    return coded(text)
+
+
+def text_of(column: dict, ids: list[str]) -> list[str]:
+    """Every row's text of a :func:`text_column`."""
+    return [str(i) for i in ids] if column.get("ids") else values_of(column, len(ids))
 
 
 def _esc(value: str) -> str:
@@ -218,17 +269,19 @@ def _esc(value: str) -> str:
 def expand_compact(payload: dict) -> dict:
     """The FeatureCollection the page builds from a compact layer (the reference for the JS in
     :class:`CompactLayer`)."""
-    text = {name: [col["v"][c] for c in col["c"]] for name, col in payload["text"].items()}
+    text = {name: text_of(col, payload["ids"]) for name, col in payload["text"].items()}
     name, status, area = (text[c] for c in payload["tooltip"])
     palette, base = payload["palette"], payload["style"]
+    rows = len(payload["ids"])
+    colours, radii = values_of(payload["colour"], rows), values_of(payload["radius"], rows)
     features = []
     for i, fid in enumerate(payload["ids"]):
         chosen = fid == payload["selected"]
         style = dict(base) | {
             "color": "#000000" if chosen else base["color"],
             "weight": 4 if chosen else base["weight"],
-            "fillColor": palette[payload["colour"][i]],
-            "radius": payload["radius"][i] + (6.0 if chosen else 0.0),
+            "fillColor": palette[colours[i]],
+            "radius": radii[i] + (6.0 if chosen else 0.0),
         }
         popup = ""
         if payload["popup"]:
@@ -291,15 +344,27 @@ class CompactLayer(VerbatimScript, folium.map.Layer):
                 else { c = parts.map(function(p) { return p.map(ring); }); }
                 return {type: kind, coordinates: c};
             };
+            var digit = {};
+            {{ this.code_digits }}.split("").forEach(
+                function(ch, k) { digit[ch] = k; });
+            var pick = function(col, i) {
+                var c = col.c;
+                if (c === undefined) { return col.v[i]; }
+                if (typeof c === "number") { return col.v[c]; }
+                var k = 0;
+                for (var j = i * col.w; j < (i + 1) * col.w; j++) { k = k * 64 + digit[c[j]]; }
+                return col.v[k];
+            };
             var text = function(name, i) {
-                var col = d.text[name]; return col.v[col.c[i]];
+                var col = d.text[name];
+                return col.ids ? String(d.ids[i]) : pick(col, i);
             };
             var features = d.ids.map(function(fid, i) {
                 var chosen = fid === d.selected, style = Object.assign({}, d.style);
                 style.color = chosen ? "#000000" : d.style.color;
                 style.weight = chosen ? 4 : d.style.weight;
-                style.fillColor = d.palette[d.colour[i]];
-                style.radius = d.radius[i] + (chosen ? 6.0 : 0.0);
+                style.fillColor = d.palette[pick(d.colour, i)];
+                style.radius = pick(d.radius, i) + (chosen ? 6.0 : 0.0);
                 var popup = "";
                 if (d.popup.length) {
                     popup = '<table class="sz-popup">' + d.popup.map(function(row) {
@@ -323,6 +388,7 @@ class CompactLayer(VerbatimScript, folium.map.Layer):
 
     feature_options = FEATURE_OPTIONS
     page_text = PAGE_TEXT
+    code_digits = json.dumps(CODE_DIGITS)
 
     def __init__(self, payload: dict, name: str):
         super().__init__(name=name, overlay=True, control=True, show=True)

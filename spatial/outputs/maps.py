@@ -42,6 +42,7 @@ from spatial.outputs.map_data import (
     ShownProjects,
     TiledProjects,
     VerbatimScript,
+    coded,
     encode_shapes,
     js_json_literal,
     point_radius,
@@ -786,10 +787,11 @@ def project_payload(pr: gpd.GeoDataFrame, dr: _Drawing, popups: bool, selected) 
         ("ID" if key == "ID" else t(key, lang), key) for key in columns if key not in TOOLTIP[2:]
     ]
     rows = rows if popups else []
-    text = {key: text_column(columns[key]) for key in columns if popups or key in TOOLTIP}
+    ids = pr["project_id"].astype(str).tolist()
+    text = {key: text_column(columns[key], ids) for key in columns if popups or key in TOOLTIP}
     return {
         "id_key": "project_id",
-        "ids": pr["project_id"].astype(str).tolist(),
+        "ids": ids,
         "selected": selected,
         "shapes": shapes,
         "scale": scale,
@@ -797,8 +799,8 @@ def project_payload(pr: gpd.GeoDataFrame, dr: _Drawing, popups: bool, selected) 
         "tooltip": list(TOOLTIP),
         "popup": rows,
         "palette": palette,
-        "colour": np.where(colour < 0, len(palette) - 1, colour).tolist(),
-        "radius": np.round(point_radius(pr["floor_area_m2"]), 1).tolist(),
+        "colour": coded(np.where(colour < 0, len(palette) - 1, colour).tolist()),
+        "radius": coded(np.round(point_radius(pr["floor_area_m2"]), 1).tolist()),
         "style": {"color": "#333333", "weight": 1, "fill": True, "fillColor": "#999999",
                   "fillOpacity": 0.85, "radius": 4.0},
     }  # fmt: skip
