@@ -307,3 +307,33 @@ def test_a_numeric_column_reads_back_as_its_numbers(values):
 
     got = values_of(coded(values), len(values))
     assert [repr(v) for v in got] == [repr(v) for v in values]
+
+
+def test_shapes_read_back_within_half_a_pixel_of_where_they_are():
+    """Shapes written from the layer's south-west corner read back where they were, to the
+    half pixel they are drawn at: points, lines, polygons with holes, multi-parts."""
+    import numpy as np
+    import shapely
+
+    from spatial.outputs.map_data import decode_shape, drawing_precision, encode_shapes
+
+    geoms = np.array([
+        shapely.Point(114.05, 22.55),
+        shapely.LineString([(113.9, 22.6), (113.95, 22.62), (114.0, 22.61)]),
+        shapely.Polygon([(114, 22.5), (114.02, 22.5), (114.02, 22.52), (114, 22.52)],
+                        [[(114.005, 22.505), (114.01, 22.505), (114.01, 22.51)]]),
+        shapely.MultiPolygon([shapely.box(113.8, 22.7, 113.81, 22.71),
+                              shapely.box(114.3, 22.4, 114.31, 22.41)]),
+        None,
+    ], dtype=object)  # fmt: skip
+    codes, scale, origin = encode_shapes(geoms, 13)
+    tolerance, _ = drawing_precision(13)
+    assert origin == [int(np.floor(113.8 * scale)), int(np.floor(22.4 * scale))]
+    for geom, code in zip(geoms, codes, strict=True):
+        decoded = decode_shape(code, scale, origin)
+        if geom is None:
+            assert decoded is None
+            continue
+        back = shapely.geometry.shape(decoded)
+        assert back.geom_type == geom.geom_type
+        assert shapely.hausdorff_distance(back, geom) <= 2 * tolerance

@@ -143,45 +143,54 @@ def drawing_precision(zoom: float) -> tuple[float, int]:
     return tolerance, 10 ** math.ceil(math.log10(1 / tolerance))
 
 
-def encode_shapes(geoms: np.ndarray, zoom: float) -> tuple[list, int]:
-    """Each shape as ``[type code, parts…]`` of integer deltas (see above); the scale."""
+def encode_shapes(geoms: np.ndarray, zoom: float) -> tuple[list, int, list[int]]:
+    """Each shape as ``[type code, parts…]`` of integer deltas (see above); the scale; the
+    origin (in those integers) the first vertex of each part is written from — the layer's
+    south-west corner: a Shenzhen vertex in 5 digits, not 8."""
     tolerance, scale = drawing_precision(zoom)
     lines = shapely.get_type_id(geoms) > 0
     simple = geoms.copy()
     simple[lines] = shapely.simplify(geoms[lines], tolerance, preserve_topology=True)
-    return [_encode(g, scale) for g in simple], scale
+    bounds = shapely.bounds(simple)
+    drawn = ~np.isnan(bounds[:, 0])
+    corner = bounds[drawn, :2].min(axis=0) if drawn.any() else np.zeros(2)
+    origin = np.floor(corner * scale).astype(np.int64)
+    return [_encode(g, scale, origin) for g in simple], scale, origin.tolist()
 
 
-def _ints(coords, scale: int) -> list[int]:
+def _ints(coords, scale: int, origin: np.ndarray) -> list[int]:
     xy = np.round(np.asarray(coords)[:, :2] * scale).astype(np.int64)
     xy[1:] -= xy[:-1].copy()
+    xy[0] -= origin
     return xy.ravel().tolist()
 
 
-def _encode(g, scale: int) -> list | None:
+def _encode(g, scale: int, origin: np.ndarray) -> list | None:
     if g is None or g.is_empty:
         return None
     kind = g.geom_type
     if kind == "Point":
-        return [0, *(int(round(v * scale)) for v in (g.x, g.y))]
+        x, y = round(g.x * scale) - int(origin[0]), round(g.y * scale) - int(origin[1])
+        return [0, int(x), int(y)]
     if kind in ("LineString", "MultiPoint"):
-        return [GEOMETRY_CODES[kind], _ints(shapely.get_coordinates(g), scale)]
+        return [GEOMETRY_CODES[kind], _ints(shapely.get_coordinates(g), scale, origin)]
     if kind == "Polygon":
-        return [2, *(_ints(r.coords, scale) for r in (g.exterior, *g.interiors))]
+        return [2, *(_ints(r.coords, scale, origin) for r in (g.exterior, *g.interiors))]
     if kind == "MultiLineString":
-        return [4, *(_ints(part.coords, scale) for part in g.geoms)]
+        return [4, *(_ints(part.coords, scale, origin) for part in g.geoms)]
     if kind == "MultiPolygon":
-        return [5, *([_ints(r.coords, scale) for r in (p.exterior, *p.interiors)] for p in g.geoms)]
+        return [5, *([_ints(r.coords, scale, origin) for r in (p.exterior, *p.interiors)]
+                     for p in g.geoms)]  # fmt: skip
     return None  # a collection: not drawn
 
 
-def decode_shape(code: list | None, scale: int) -> dict | None:
+def decode_shape(code: list | None, scale: int, origin=(0, 0)) -> dict | None:
     """The GeoJSON geometry of one encoded shape (what the page's decoder gives)."""
     if code is None:
         return None
 
     def ring(a: list[int]) -> list[list[float]]:
-        x = y = 0
+        x, y = origin
         out = []
         for i in range(0, len(a), 2):
             x, y = x + a[i], y + a[i + 1]
@@ -190,7 +199,8 @@ def decode_shape(code: list | None, scale: int) -> dict | None:
 
     kind = GEOMETRY_TYPES[code[0]]
     if kind == "Point":
-        return {"type": kind, "coordinates": [code[1] / scale, code[2] / scale]}
+        x, y = code[1] + origin[0], code[2] + origin[1]
+        return {"type": kind, "coordinates": [x / scale, y / scale]}
     if kind in ("LineString", "MultiPoint"):
         return {"type": kind, "coordinates": ring(code[1])}
     if kind in ("Polygon", "MultiLineString"):
@@ -296,7 +306,7 @@ def expand_compact(payload: dict) -> dict:
         )
         features.append({
             "type": "Feature",
-            "geometry": decode_shape(payload["shapes"][i], payload["scale"]),
+            "geometry": decode_shape(payload["shapes"][i], payload["scale"], payload["origin"]),
             "properties": {"_tooltip": tooltip, "_popup": popup, "_style": style,
                            payload["id_key"]: fid},
         })  # fmt: skip
@@ -327,7 +337,7 @@ class CompactLayer(VerbatimScript, folium.map.Layer):
             var d = JSON.parse({{ this.payload }});
             {{ this.page_text }}
             var ring = function(a) {
-                var out = [], x = 0, y = 0;
+                var out = [], x = d.origin[0], y = d.origin[1];
                 for (var i = 0; i < a.length; i += 2) {
                     x += a[i]; y += a[i + 1]; out.push([x / d.scale, y / d.scale]);
                 }
@@ -338,7 +348,9 @@ class CompactLayer(VerbatimScript, folium.map.Layer):
             var shape = function(g) {
                 if (g === null) { return null; }
                 var kind = types[g[0]], parts = g.slice(1), c;
-                if (g[0] === 0) { c = [g[1] / d.scale, g[2] / d.scale]; }
+                if (g[0] === 0) {
+                    c = [(g[1] + d.origin[0]) / d.scale, (g[2] + d.origin[1]) / d.scale];
+                }
                 else if (g[0] === 1 || g[0] === 3) { c = ring(g[1]); }
                 else if (g[0] === 2 || g[0] === 4) { c = parts.map(ring); }
                 else { c = parts.map(function(p) { return p.map(ring); }); }

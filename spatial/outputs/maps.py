@@ -778,7 +778,7 @@ def pixel_degrees(zoom: float) -> float:
 def project_payload(pr: gpd.GeoDataFrame, dr: _Drawing, popups: bool, selected) -> dict:
     """The projects as columns: shapes, the tooltip's and the popup's text, the colours."""
     lang = dr.lang
-    shapes, scale = encode_shapes(pr.geometry.to_numpy(), dr.detail_zoom)
+    shapes, scale, origin = encode_shapes(pr.geometry.to_numpy(), dr.detail_zoom)
     statuses = [s.value for s in STATUS_COLOURS]
     colour = pd.Categorical(pr["status"], categories=statuses).codes
     palette = [*STATUS_COLOURS.values(), "#999999"]
@@ -795,6 +795,7 @@ def project_payload(pr: gpd.GeoDataFrame, dr: _Drawing, popups: bool, selected) 
         "selected": selected,
         "shapes": shapes,
         "scale": scale,
+        "origin": origin,
         "text": text,
         "tooltip": list(TOOLTIP),
         "popup": rows,
