@@ -12,11 +12,11 @@ import tracemalloc
 
 import pandas as pd
 import pytest
+from test_geojson import CASES, SAME_AS_WALK, SQUARE, collection, encoded, feature
 
 from spatial.ingest.formats import _frame_from_geojson
 from spatial.ingest.geojson import parse_geojson
 from spatial.ingest.geojson.text import structure
-from tests.test_geojson import CASES, SAME_AS_WALK, SQUARE, collection, encoded, feature
 
 WHOLE = 10**12  # a slice larger than any file: read whole
 SLICES = [1, 97, 600]  # one feature a slice; a few; many
