@@ -166,9 +166,9 @@ UI_MODULES = sorted((LIBRARY / "ui").rglob("*.py"))
 )
 def test_every_download_button_leaves_the_page_as_it_is(path):
     """A download does not rerun the page. A rerun redraws a page of 10⁵ projects for nothing,
-    and on streamlit ≥ 1.52 it races a file made when it is asked for (``data`` a callable):
-    the run that follows the click can drop the file before the browser fetches it (a CI run
-    waited 30 s for the 项目 page's CSV that never came)."""
+    and with a file made when it is asked for (``data`` a callable, streamlit's deferred
+    download) it races the download: the run that follows the click can drop the file before
+    the browser fetches it (a CI run waited 30 s for the 项目 page's CSV that never came)."""
     for call in _download_buttons(path):
         given = {k.arg: k.value for k in call.keywords}
         assert "on_click" in given, f"{path.name}:{call.lineno} download_button without on_click"
