@@ -18,11 +18,16 @@ import pyarrow.compute as pc
 def ids_in(values: Iterable, ids: Iterable) -> np.ndarray:
     """For each of ``values``, whether it is one of ``ids`` (booleans, in the order of
     ``values``); missing values are in only if ``ids`` holds a missing value too."""
+    # a one-pass iterable (a generator) is read once, for either lookup
+    values, ids = (v if isinstance(v, _COLUMNS) else list(v) for v in (values, ids))
     asked, wanted = _arrow_strings(values), _arrow_strings(ids)
     if asked is not None and wanted is not None:
         found = pc.is_in(asked, value_set=wanted, skip_nulls=False)
         return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
     return pd.Index(pd.unique(_objects(ids))).get_indexer(_objects(values)) >= 0
+
+
+_COLUMNS = (pd.Series, pd.Index, pd.api.extensions.ExtensionArray, np.ndarray, list, tuple)
 
 
 def _objects(values: Iterable) -> np.ndarray:

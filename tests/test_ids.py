@@ -28,3 +28,8 @@ def test_ids_in_answers_as_a_set_does(values, ids):
     wanted = set(ids)
     expected = [v in wanted for v in list(values)]
     assert ids_in(values, ids).tolist() == expected
+
+
+def test_ids_given_once_through_are_read_once():
+    """A generator of ids (not all strings: the lookup falls back) is read only once."""
+    assert ids_in((v for v in ["A", 1, "B"]), (i for i in ["B", 1])).tolist() == [False, True, True]
