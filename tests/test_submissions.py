@@ -464,3 +464,33 @@ def test_field_changes_names_each_moved_shape_and_only_those():
             same = given is None and pd.isna(text)
             assert same or shapely.equals_exact(shapely.from_wkt(text), shapely.from_wkt(given),
                                                 tolerance=1e-7)  # fmt: skip
+
+
+def test_field_changes_puts_the_stored_rows_in_the_files_order():
+    """The stored rows may come in another order and hold projects the file does not list:
+    each change is matched by id, in the file's order, as reindexing the stored rows gave."""
+    import geopandas as gpd
+    import shapely
+
+    def frame(ids, names, xs):
+        return gpd.GeoDataFrame(
+            {"name_zh": names, "floor_area_m2": [1.0] * len(ids)},
+            index=pd.Index(ids, name="project_id"),
+            geometry=[shapely.Point(x, 22.6) for x in xs],
+            crs=4326,
+        )
+
+    stored = frame(["C", "extra", "A", "B"], ["丙", "多", "甲", "乙"], [113.3, 113.9, 113.1, 113.2])
+    incoming = frame(["A", "B", "C"], ["甲", "乙改", "丙改"], [113.1, 113.25, 113.3])
+    fields = ("name_zh", "floor_area_m2")
+    changes = sub.field_changes(stored, incoming, fields, ("floor_area_m2",), "project_id")
+    expected = sub.field_changes(stored.reindex(incoming.index), incoming, fields,
+                                 ("floor_area_m2",), "project_id")  # fmt: skip
+    pd.testing.assert_frame_equal(changes, expected)
+    assert changes[["project_id", "field", "before", "after"]].values.tolist() == [
+        ["B", "name_zh", "乙", "乙改"],
+        ["B", "geometry", "POINT (113.2 22.6)", "POINT (113.25 22.6)"],
+        ["C", "name_zh", "丙", "丙改"],
+    ]
+    with pytest.raises(ValueError, match="every key"):
+        sub.field_changes(stored.drop(index="B"), incoming, fields, (), "project_id")

@@ -877,7 +877,7 @@ def read_upload(filename: str, data: bytes, limits: UploadLimits | None = None) 
 def _read_upload(filename: str, data: bytes, limits: UploadLimits) -> RawLayer:
     if len(data) > limits.max_bytes:
         raise too_large(len(data), limits)
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy a file that ends in a newline)
         raise _reject(
             "empty_file",
             "文件是空的",

@@ -114,8 +114,7 @@ def preview_sites(store: Store, checked: CheckedSites, district_id: str) -> Site
     mine = current[current["district_id"] == district_id].set_index("site_id")
     known = incoming["site_id"].isin(mine.index)
     rows = incoming[known].set_index("site_id")
-    changed = field_changes(mine.reindex(rows.index), rows, COMPARED, SITE_NUMERIC_FIELDS,
-                            "site_id")  # fmt: skip
+    changed = field_changes(mine, rows, COMPARED, SITE_NUMERIC_FIELDS, "site_id")
     touched = set(changed["site_id"])
     removed = mine[~ids_in(mine.index, incoming["site_id"])].reset_index()
     return SitePreview(

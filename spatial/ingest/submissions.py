@@ -31,6 +31,7 @@ from spatial.ingest.findings import ValidationReport, error
 from spatial.ingest.formats import too_large
 from spatial.ingest.upload import CheckedUpload, UploadOptions, check_upload, empty_projects
 from spatial.layers import PROJECT_FIELDS, PROJECT_NUMERIC_FIELDS
+from spatial.rows import rows_where
 from spatial.store.database import PROJECTS_LOCK, Store, utcnow
 
 COMPARED_FIELDS = tuple(
@@ -104,8 +105,8 @@ def incoming_rows(
     """The rows a commit would write: the file's values, and for fields the file has no column
     for, the values already stored (a file without an English-name column keeps the names).
     ``stored``: the current projects already read (indexed by id), else they are read here."""
-    rows = checked.projects[checked.row_ok.reindex(checked.projects.index, fill_value=False)]
-    rows = rows.copy()
+    ok = checked.row_ok.reindex(checked.projects.index, fill_value=False)
+    rows = rows_where(checked.projects, ok)  # copy on write: the checked rows stay as they are
     absent = [f for f in PROJECT_FIELDS if f not in checked.present_fields]
     if absent and not rows.empty:
         current = (
@@ -153,17 +154,27 @@ def field_changes(
     key: str,
 ) -> pd.DataFrame:
     """Field by field, what differs between stored rows ``old`` and incoming rows ``new``
-    (both indexed by ``key``, in the same order): ``key``, field, before, after — feature by
-    feature, its fields in ``fields``' order, the geometry (as WKT to 1e-7°) last. Compared
-    column by column over all rows at once."""
+    (both indexed by ``key``; ``old`` holds every key of ``new``, in any order): ``key``,
+    field, before, after — feature by feature in ``new``'s order, its fields in ``fields``'
+    order, the geometry (as WKT to 1e-7°) last. Compared column by column over all rows at
+    once; the stored rows are put in the file's order a column at a time (the whole of
+    ``old`` reordered at once held a second copy of a district's register)."""
+    at = None if old.index.equals(new.index) else old.index.get_indexer(new.index)
+    if at is not None and (at < 0).any():
+        raise ValueError(f"old lacks {new.index[at < 0][0]!r}: it must hold every key of new")
+
+    def stored(column):  # a column of the stored rows, in the file's order
+        return column if at is None else column.take(at)
+
     changes = []
     for f in fields:
-        mask = _differs(old[f], new[f], f in numeric)
+        before = stored(old[f])
+        mask = _differs(before, new[f], f in numeric)
         if mask.any():
             changes.append(pd.DataFrame({key: new.index[mask], "field": f,
-                                         "before": old.loc[mask, f].to_numpy(),
+                                         "before": before[mask.to_numpy()].to_numpy(),
                                          "after": new.loc[mask, f].to_numpy()}))  # fmt: skip
-    moved, shapes = _moved(old.geometry.to_numpy(), new.geometry.to_numpy())
+    moved, shapes = _moved(stored(old.geometry.to_numpy()), new.geometry.to_numpy())
     if moved.any():
         changes.append(pd.DataFrame({key: new.index[moved], "field": "geometry",
                                      "before": shapes["before"],
@@ -213,9 +224,8 @@ def preview(
         mine = district_projects(store, district_id)
     known = ids_in(incoming["project_id"], mine.index)
     new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
-    rows = incoming[known].set_index("project_id")
-    changed = field_changes(mine.reindex(rows.index), rows, COMPARED_FIELDS,
-                            PROJECT_NUMERIC_FIELDS, "project_id")  # fmt: skip
+    rows = rows_where(incoming, known).set_index("project_id")
+    changed = field_changes(mine, rows, COMPARED_FIELDS, PROJECT_NUMERIC_FIELDS, "project_id")
     touched = set(changed["project_id"])
     absent = mine[~ids_in(mine.index, incoming["project_id"])].reset_index()
     return Preview(

@@ -55,7 +55,6 @@ class CheckedUpload:
     projects: gpd.GeoDataFrame  # normalised rows (PROJECT_FIELDS + geometry, lon-lat)
     row_ok: pd.Series  # rows without errors
     repaired: gpd.GeoSeries | None = None  # repaired shapes offered for invalid geometries
-    source_frame: gpd.GeoDataFrame | None = None  # lon-lat, the file's own columns
     present_fields: frozenset[str] = frozenset()  # project fields the file has a column for
 
     @property
@@ -189,7 +188,6 @@ def checked_upload(
         projects,
         ~table.rows.bad,
         shapes.repaired,
-        table.frame,
         frozenset(present),
     )
 

@@ -152,7 +152,7 @@ def _frames(store: Store, snapshot: Snapshot, request: ExportRequest, actor: Pri
             readable = actor.readable_districts(snapshot.districts["district_id"])
             frame = frame[frame["district_id"].isin(set(readable))]
         else:
-            frame = getattr(snapshot, name).copy()
+            frame = getattr(snapshot, name).copy(deep=False)  # copy on write: columns shared
         if name == "projects":
             frame = request.filters.apply(frame)
             frame = frame.drop(columns=[c for c in DROP if c in frame.columns])
@@ -163,7 +163,7 @@ def _frames(store: Store, snapshot: Snapshot, request: ExportRequest, actor: Pri
 def _with_provenance(
     frame: gpd.GeoDataFrame, request: ExportRequest, actor: Principal, at: datetime, crs_label: str
 ) -> gpd.GeoDataFrame:
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy on write: the added columns are this frame's own
     if "quality" not in out.columns and "location_quality" in out.columns:
         out["quality"] = out["location_quality"]
     out["export_time"] = beijing(at).isoformat(timespec="seconds")  # +08:00, Beijing time
@@ -188,7 +188,7 @@ def _reproject(frame: gpd.GeoDataFrame, crs_key: str) -> gpd.GeoDataFrame:
 
 def _stringify(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns that mix types (None/bool/str) → text, so every driver accepts them."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy on write: only the columns made text are new
     for col in out.columns:
         if col != getattr(out, "geometry", pd.Series()).name and out[col].dtype == object:
             out[col] = out[col].map(

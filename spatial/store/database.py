@@ -200,7 +200,7 @@ submission_parts_table = Table(
     Column("part", Integer, primary_key=True),
     Column("content", LargeBinary, nullable=False),
 )
-PART_BYTES = 16 * 1024 * 1024
+PART_BYTES = 1024 * 1024  # an upload is kept in parts of this size (each a row)
 
 sign_in_failures_table = Table(
     "sign_in_failures",
@@ -329,8 +329,8 @@ project_overlays_table = Table(
 OVERLAY_COLUMNS: tuple[str, ...] = (
     "located_district_id", "spatial_park_id", "control_level", "cluster_codes",
 )  # fmt: skip
-INSERT_BATCH = 20_000  # rows handed to the driver at once (bounds the memory of a commit)
-READ_BATCH = 20_000  # rows fetched at once by a large read (bounds its Python objects)
+INSERT_BATCH = 5_000  # rows handed to the driver at once (bounds the memory of a commit)
+READ_BATCH = 5_000  # rows fetched at once by a large read (bounds its Python objects)
 OVERLAY_WAIT_MS = 2000  # how long a reader waits to keep overlays while another writes
 BUSY_TIMEOUT_MS = 30000  # how long a SQLite writer waits for the write lock
 REFERENCE_REVISION = "reference_revision"  # meta key: bumped by every write of reference data
@@ -827,14 +827,20 @@ class Store:
         return json.loads(text) if text else None
 
     def submission_content(self, submission_id: int) -> bytes:
-        """The upload's bytes, exactly as received (parts joined; older stores: one value)."""
+        """The upload's bytes, exactly as received (parts joined; older stores: one value).
+        The parts are fetched one at a time into a growing buffer, whose bytes are handed over
+        without a copy: the file is held once (joining a list of the parts held it twice)."""
         with self.engine.connect() as conn:
-            parts = conn.execute(
+            parts = conn.execution_options(stream_results=True, max_row_buffer=1).execute(
                 select(submission_parts_table.c.content)
                 .where(submission_parts_table.c.submission_id == submission_id)
                 .order_by(submission_parts_table.c.part)
             ).scalars()
-            joined = b"".join(parts)
+            buffer = io.BytesIO()
+            for part in parts:
+                buffer.write(part)
+            joined = buffer.getvalue()
+            del buffer
             if joined:
                 return joined
             return conn.execute(
