@@ -29,7 +29,13 @@ from spatial.ids import ids_in
 from spatial.ingest.crs_detect import AUTO
 from spatial.ingest.findings import ValidationReport, error
 from spatial.ingest.formats import too_large
-from spatial.ingest.upload import CheckedUpload, UploadOptions, check_upload, empty_projects
+from spatial.ingest.upload import (
+    CheckedUpload,
+    UploadOptions,
+    check_layer,
+    empty_projects,
+    read_stage,
+)
 from spatial.layers import PROJECT_FIELDS, PROJECT_NUMERIC_FIELDS
 from spatial.rows import rows_where
 from spatial.store.database import PROJECTS_LOCK, Store, utcnow
@@ -116,10 +122,13 @@ def incoming_rows(
         )
         at = current.index.get_indexer(rows["project_id"])  # the stored row of each, or -1
         known = at >= 0
-        if known.any():
-            for f in absent:
+        for f in absent if known.any() else ():
+            kept = current[f].take(at[known])  # the stored values, typed as they are stored
+            if known.all():  # (a register sent again) the stored column as it is, not objects
+                rows[f] = kept.set_axis(rows.index)
+            else:
                 column = rows[f].astype(object).to_numpy(copy=True)
-                column[known] = current[f].astype(object).to_numpy()[at[known]]
+                column[known] = kept.astype(object).to_numpy()
                 rows[f] = column
     return rows
 
@@ -316,9 +325,16 @@ def _check_stored(store: Store, record, options: UploadOptions, progress=None) -
         report = ValidationReport(filename=record.filename)
         report.extend(too_large(record.size_bytes, options.limits).findings)
         return CheckedUpload(report, empty_projects(), pd.Series(dtype=bool))
-    checked = check_upload(
-        record.filename,
-        store.submission_content(record.submission_id),
+    report = ValidationReport(filename=record.filename)
+    if progress is not None:
+        progress(0.05, "read")
+    # the stored bytes are held by the reader alone: let go before the checks run
+    raw = read_stage(
+        record.filename, store.submission_content(record.submission_id), options.limits, report
+    )
+    checked = check_layer(
+        raw,
+        report,
         options,
         store.layer("districts"),
         store.projects(include_deleted=True, columns=["district_id"]),
