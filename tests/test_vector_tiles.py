@@ -133,9 +133,9 @@ def test_every_located_project_is_in_every_zoom_with_its_properties(projects, tm
 
 def test_an_archive_is_built_once_per_content_and_named_by_a_key(projects, tmp_path):
     first = project_tiles(projects, tmp_path / "tiles")
-    built = first.path.stat().st_mtime_ns
+    built = first.path.stat().st_ino  # a cut writes a new file and renames it over the name
     again = project_tiles(projects, tmp_path / "tiles")
-    assert again.path == first.path and again.path.stat().st_mtime_ns == built  # reused
+    assert again.path == first.path and again.path.stat().st_ino == built  # reused
     changed = projects.copy()
     changed.loc[0, "name_zh"] = "改名"
     assert project_tiles(changed, tmp_path / "tiles").path != first.path
@@ -218,6 +218,86 @@ def test_pruning_never_removes_an_archive_still_being_written(projects, tmp_path
     assert [p.name for p in tiles.glob("*.pmtiles") if not p.name.startswith(".")] == [kept.name]
 
 
+def test_pruning_keeps_the_archives_a_map_used_last(projects, tmp_path, monkeypatch):
+    """An archive cut long ago but still read (a district no one changed) is the one used
+    last, not the oldest: cuts of another district prune the archives no map asked for."""
+    from spatial.outputs import vector_tiles
+
+    tiles = tmp_path / "tiles"
+    monkeypatch.setattr(vector_tiles, "KEEP_ARCHIVES", 2)
+    still_read = project_tiles(projects.iloc[:2], tiles)  # cut first: the oldest file
+    for k in range(3):
+        changed = projects.iloc[2:].copy()
+        changed["name_zh"] = f"改名{k}"
+        newest = project_tiles(changed, tiles)
+        assert project_tiles(projects.iloc[:2], tiles).path == still_read.path  # read again
+    left = {p.name for p in tiles.glob("*.pmtiles") if not p.name.startswith(".")}
+    assert left == {still_read.name, newest.name}
+
+
+def _in_districts(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    districts = ["futian", "futian", "pingshan", "longgang", "nanshan", None]
+    return projects.assign(district_id=districts)
+
+
+def test_each_district_is_an_archive_of_its_own_and_a_change_recuts_only_its_own(
+    projects, tmp_path
+):
+    """The city's map reads one archive per district (those without one last); a change in
+    one district cuts that district's archive again and leaves every other one as it was;
+    the bits of the map number the archives' features end to end."""
+    from spatial.outputs.vector_tiles import district_parts
+
+    frame = _in_districts(projects)
+    frame.loc[5, "geometry"] = Point(114.1, 22.6)  # located, with no district
+    parts = district_parts(frame)
+    assert [sorted(p["project_id"]) for p in parts] == [
+        ["P-1", "P-2"], ["P-4"], ["P-5"], ["P-3"], ["P-6"]]  # fmt: skip
+    archives = [project_tiles(p, tmp_path / "t") for p in parts]
+    tiles = MapTiles(tuple(archives), "/t")
+    assert tiles.offsets == [0, 2, 3, 4, 5]
+    assert list(tiles.ids) == ["P-1", "P-2", "P-4", "P-5", "P-3", "P-6"]
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(visible_bits(tiles, ["P-5", "P-6"])),
+                                       np.uint8), bitorder="little")  # fmt: skip
+    assert bits[:6].tolist() == [0, 0, 0, 1, 0, 1]
+
+    files = {a.name: a.path.stat().st_ino for a in archives}
+    changed = frame.copy()
+    changed.loc[changed.project_id == "P-4", "status"] = "delivered"  # in 龙岗
+    again = [project_tiles(p, tmp_path / "t") for p in district_parts(changed)]
+    differs = [a.name for a in again if a.name not in files]
+    assert differs == [again[1].name]  # 龙岗's alone
+    for a in again:
+        if a.name in files:
+            assert a.path.stat().st_ino == files[a.name]  # not cut again
+
+
+def test_a_map_of_several_archives_tells_each_where_its_bits_start(projects, reference, tmp_path):
+    """Each archive is a source of the tiled layer with the offset of its features' bits; a
+    standalone map embeds each archive's tiles apart."""
+    from spatial.outputs.vector_tiles import district_parts
+
+    frame = _in_districts(projects).iloc[:5]  # the located ones
+    archives = tuple(project_tiles(p, tmp_path / "t") for p in district_parts(frame))
+    for base in ("/app/static/tiles", None):
+        tiles = MapTiles(archives, base)
+        page = build_map(districts=reference.districts, parks=reference.parks,
+                         control_lines=reference.control_lines, projects=frame, tiles=tiles,
+                         popups=False).get_root().render()  # fmt: skip
+        (payload,) = [p for p in map_payloads(page) if p.get("type") == "TiledProjects"]
+        assert [s["offset"] for s in payload["sources"]] == [0, 2, 3, 4]
+        if base is not None:
+            assert [s["url"] for s in payload["sources"]] == [
+                f"{base}/{a.name}" for a in archives]  # fmt: skip
+            assert all(s["tiles"] is None for s in payload["sources"])
+        else:
+            for s, a in zip(payload["sources"], archives, strict=True):
+                assert s["url"] is None
+                assert set(s["tiles"]) == {f"{z}/{x}/{y}" for z, x, y in read_tiles(a.path)}
+        for text in HOSTILE:
+            assert text not in page
+
+
 @pytest.mark.parametrize("shown", [[], ["P-3"], ["P-1", "P-5"], ["P-1", "P-2", "P-3", "P-4"]])
 def test_visible_bits_mark_the_shown_projects(projects, tmp_path, shown):
     tiles = project_tiles(projects, tmp_path / "tiles")
@@ -240,12 +320,18 @@ def test_a_user_gets_the_tiles_of_what_they_may_read(shipped_store, tmp_path, wh
     tiles = tiles_for_map(snap, who, tmp_path / "t", "/app/static/tiles", tiled_from=1)
     located = snap.projects[snap.projects.geometry.notna()]
     expected = located if districts is None else located[located.district_id.isin(districts)]
-    assert sorted(tiles.archive.ids) == sorted(expected.project_id)
-    assert tiles.url == "/app/static/tiles/" + tiles.archive.name
-    # another scope, another archive: one user's file name says nothing about another's
+    assert sorted(tiles.ids) == sorted(expected.project_id)
+    # one archive per district, each holding that district's projects only
+    owner = located.set_index("project_id")["district_id"]
+    held = [set(owner[list(a.ids)]) for a in tiles.archives]
+    assert all(len(d) == 1 for d in held) and len(held) == expected.district_id.nunique()
+    assert tiles.urls() == ["/app/static/tiles/" + a.name for a in tiles.archives]
+    # a district's reader is given the names of its district's archives, no other: the city
+    # map's other archives stay unknown to them
     if districts is not None:
         city = tiles_for_map(snap, Principal("v", Role.VIEWER), tmp_path / "t", "/x", tiled_from=1)
-        assert city.archive.name != tiles.archive.name
+        mine, all_names = {a.name for a in tiles.archives}, {a.name for a in city.archives}
+        assert mine < all_names and len(mine) == 1
 
 
 def test_a_small_layer_stays_geojson(shipped_store, tmp_path):
@@ -256,7 +342,8 @@ def test_a_small_layer_stays_geojson(shipped_store, tmp_path):
 
 
 def test_a_tiled_map_carries_no_project_text(projects, reference, tmp_path):
-    tiles = MapTiles(project_tiles(projects, tmp_path / "tiles"), "/app/static/tiles/a.pmtiles")
+    archive = project_tiles(projects, tmp_path / "tiles")
+    tiles = MapTiles((archive,), "/app/static/tiles")
     page = build_map(districts=reference.districts, parks=reference.parks,
                      control_lines=reference.control_lines, projects=projects.iloc[:3],
                      tiles=tiles, popups=False).get_root().render()  # fmt: skip
@@ -264,7 +351,9 @@ def test_a_tiled_map_carries_no_project_text(projects, reference, tmp_path):
     for text in HOSTILE + ["项目P-2"]:
         assert text not in page  # names travel in the tiles, never in the page
     (payload,) = [p for p in map_payloads(page) if p.get("type") == "TiledProjects"]
-    assert payload["url"] == "/app/static/tiles/a.pmtiles" and payload["tiles"] is None
+    assert payload["sources"] == [
+        {"url": "/app/static/tiles/" + archive.name, "tiles": None, "offset": 0}
+    ]
     assert payload["status_labels"][STATUSES.index("delivered")] == "交付/运营"
     bits = np.unpackbits(np.frombuffer(base64.b64decode(payload["visible"]), np.uint8),
                          bitorder="little")  # fmt: skip
@@ -278,7 +367,7 @@ def test_a_map_told_apart_which_projects_to_show(projects, reference, tmp_path):
 
     from spatial.outputs.maps import shown_projects
 
-    tiles = MapTiles(project_tiles(projects, tmp_path / "tiles"), "/t/a.pmtiles")
+    tiles = MapTiles((project_tiles(projects, tmp_path / "tiles"),), "/t")
     pages = []
     for subset in (projects.iloc[:3], projects.iloc[3:]):
         m = build_map(districts=reference.districts, parks=reference.parks,
@@ -292,14 +381,14 @@ def test_a_map_told_apart_which_projects_to_show(projects, reference, tmp_path):
         group.add_to(m)
         script = generate_leaflet_string(group)
         (told,) = [p for p in map_payloads(script) if p.get("type") == "ShownProjects"]
-        expected = visible_bits(tiles.archive, subset[subset.geometry.notna()]["project_id"])
+        expected = visible_bits(tiles, subset[subset.geometry.notna()]["project_id"])
         assert told["visible"] == expected
         assert "showOnly" in script
     assert pages[0] == pages[1]
 
 
 def test_a_selected_project_is_drawn_on_top_of_the_tiles(projects, reference, tmp_path):
-    tiles = MapTiles(project_tiles(projects, tmp_path / "tiles"), "/t/a.pmtiles")
+    tiles = MapTiles((project_tiles(projects, tmp_path / "tiles"),), "/t")
     page = build_map(districts=reference.districts, parks=reference.parks,
                      control_lines=reference.control_lines, projects=projects, tiles=tiles,
                      selected="P-2").get_root().render()  # fmt: skip
@@ -318,9 +407,11 @@ def test_a_standalone_map_embeds_the_tiles_of_its_view(shipped_store, tmp_path, 
     part = offline_map_html(shipped_store, admin, view=view).decode()
     (w,) = [p for p in map_payloads(whole) if p.get("type") == "TiledProjects"]
     (v,) = [p for p in map_payloads(part) if p.get("type") == "TiledProjects"]
-    assert w["url"] is None and v["url"] is None
-    assert 0 < len(v["tiles"]) < len(w["tiles"])
-    assert set(v["tiles"]) <= set(w["tiles"])
+    assert all(s["url"] is None for s in w["sources"] + v["sources"])
+    whole_tiles = [(k, t) for s in w["sources"] for t in s["tiles"] for k in [s["offset"]]]
+    view_tiles = [(k, t) for s in v["sources"] for t in s["tiles"] for k in [s["offset"]]]
+    assert 0 < len(view_tiles) < len(whole_tiles)
+    assert set(view_tiles) <= set(whole_tiles)
     assert whole.count('src="data:text/javascript;base64,') == 3  # Leaflet, jQuery, the tiles'
     assert "/app/static" not in whole  # nothing to fetch
 
@@ -540,8 +631,10 @@ def test_a_district_officer_is_served_only_their_district_s_tiles(tiled_app, bro
             assert found["futian"] is not None
         assert page.blocked == []
         page.context.close()
-    assert archives["planner"] and archives["ba-officer"]
-    assert archives["planner"].isdisjoint(archives["ba-officer"])
+    # the officer reads their district's archive, which is also the city map's 宝安 archive;
+    # the city's other archives are never asked for
+    assert archives["planner"] and len(archives["ba-officer"]) == 1
+    assert archives["ba-officer"] < archives["planner"]
 
 
 @pytest.mark.browser
@@ -611,12 +704,15 @@ def test_tiles_cut_ahead_are_found_cut_by_the_map(shipped_store, tmp_path, monke
     as_of = date(2026, 6, 30)
     cut_ahead(shipped_store, [Principal("v", Role.VIEWER), officer], tmp_path / "t",
               tmp_path / "key", as_of)  # fmt: skip
-    assert len(list((tmp_path / "t").glob("*.pmtiles"))) == 2
+    located = shipped_store.projects()
+    districts = located[located.geometry.notna()]["district_id"].nunique()
+    # one archive per district for the city, among them the officer's district's own
+    assert len(list((tmp_path / "t").glob("*.pmtiles"))) == districts
     snap = take_snapshot(shipped_store, as_of)
     cut = []
     for who in (Principal("admin", Role.ADMIN), Principal("p", Role.PLANNER), officer):
         tiles = tiles_for_map(snap, who, tmp_path / "t", "/x", tmp_path / "key",
                               before_build=lambda: cut.append(1))  # fmt: skip
-        assert tiles is not None and tiles.archive.path.exists()
+        assert tiles is not None and all(a.path.exists() for a in tiles.archives)
     assert cut == []  # every one was there already
     cut_ahead(shipped_store, [officer], tmp_path / "elsewhere" / "t", None, as_of)  # no raise

@@ -410,12 +410,13 @@ class CompactLayer(VerbatimScript, folium.map.Layer):
 
 # -- a tiled layer: the projects as vector tiles (issue 14) --------------------------------------
 # Above spatial.outputs.vector_tiles.TILED_FROM located projects the page reads them from a
-# PMTiles archive (served, or embedded as {"z/x/y": base64 MVT} in a standalone file) and draws
-# them with protomaps-leaflet on canvas tiles in a pane of its own above the other overlays (it
-# lets the pointer through to them). The payload carries no project text: names and areas are in
-# the tiles, and the tooltip is built and escaped here from a feature's properties, as
-# ``project_tooltips`` builds it. ``visible`` has one bit per feature index: a filter changes the
-# bits, never the archive.
+# PMTiles archive per district (served, or embedded as {"z/x/y": base64 MVT} in a standalone
+# file) and draws them with protomaps-leaflet on canvas tiles, one canvas layer per archive, in a
+# pane of their own above the other overlays (it lets the pointer through to them). The payload
+# carries no project text: names and areas are in the tiles, and the tooltip is built and escaped
+# here from a feature's properties, as ``project_tooltips`` builds it. ``visible`` has one bit
+# per feature of the archives end to end (an archive's feature ``i`` is bit ``offset + i``): a
+# filter changes the bits, never an archive.
 
 
 class TiledProjects(VerbatimScript, folium.map.Layer):
@@ -433,51 +434,66 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
             };
             var bits = d.visible === null ? null : bytes(d.visible);  // null: all, until told
             var painted = false;  // whether any tile has been painted with the bits so far
-            var shown = function(f) {
-                painted = true;
-                if (bits === null) { return true; }
-                var i = f.props.i;
-                return ((bits[i >> 3] >> (i & 7)) & 1) === 1;
+            var shownFrom = function(offset) {  // an archive's feature i is bit offset + i
+                return function(f) {
+                    painted = true;
+                    if (bits === null) { return true; }
+                    var i = offset + f.props.i;
+                    return ((bits[i >> 3] >> (i & 7)) & 1) === 1;
+                };
             };
-            var source = d.url !== null ? d.url : {  // embedded: gzipped tiles, inflated here
-                getZxy: function(z, x, y) {
-                    var t = d.tiles[z + "/" + x + "/" + y];
-                    if (t === undefined) { return Promise.resolve(undefined); }
-                    var inflated = new Blob([bytes(t)]).stream()
-                        .pipeThrough(new DecompressionStream("gzip"));
-                    return new Response(inflated).arrayBuffer().then(function(b) {
-                        return {data: b};
-                    });
-                }
+            var sourceOf = function(s) {
+                return s.url !== null ? s.url : {  // embedded: gzipped tiles, inflated here
+                    getZxy: function(z, x, y) {
+                        var t = s.tiles[z + "/" + x + "/" + y];
+                        if (t === undefined) { return Promise.resolve(undefined); }
+                        var inflated = new Blob([bytes(t)]).stream()
+                            .pipeThrough(new DecompressionStream("gzip"));
+                        return new Response(inflated).arrayBuffer().then(function(b) {
+                            return {data: b};
+                        });
+                    }
+                };
             };
             var fill = function(z, f) { return d.palette[f.props.s]; };
             var pane = map.getPane("szProjects") || map.createPane("szProjects");
             pane.style.zIndex = 450;
             pane.style.pointerEvents = "none";
-            var rule = function(kind, symbolizer) {
-                return {dataLayer: d.layer, symbolizer: symbolizer,
-                        filter: function(z, f) { return f.geomType === kind && shown(f); }};
-            };
-            var layer = protomapsL.leafletLayer({
-                url: source, levelDiff: 0, maxDataZoom: d.max_data_zoom, pane: "szProjects",
-                attribution: "", labelRules: [],
-                paintRules: [
-                    // outlined only where a footprint is more than a few pixels across:
-                    // at the city view an outline would hide the status colour
-                    rule(3, new protomapsL.PolygonSymbolizer({fill: fill, opacity: 0.85,
-                        stroke: "#333333", width: function(z) { return z >= 13 ? 0.6 : 0; }})),
-                    rule(2, new protomapsL.LineSymbolizer({color: fill, width: 2})),
-                    rule(1, new protomapsL.CircleSymbolizer({
-                        radius: function(z, f) { return f.props.r; }, fill: fill,
-                        opacity: 0.85, stroke: "#333333", width: 1}))
-                ]
+            // one canvas layer per archive (a district's projects each), drawn as one layer
+            var parts = d.sources.map(function(s) {
+                var shown = shownFrom(s.offset);
+                var rule = function(kind, symbolizer) {
+                    return {dataLayer: d.layer, symbolizer: symbolizer,
+                            filter: function(z, f) { return f.geomType === kind && shown(f); }};
+                };
+                var part = protomapsL.leafletLayer({
+                    url: sourceOf(s), levelDiff: 0, maxDataZoom: d.max_data_zoom,
+                    pane: "szProjects", attribution: "", labelRules: [],
+                    paintRules: [
+                        // outlined only where a footprint is more than a few pixels across:
+                        // at the city view an outline would hide the status colour
+                        rule(3, new protomapsL.PolygonSymbolizer({fill: fill, opacity: 0.85,
+                            stroke: "#333333",
+                            width: function(z) { return z >= 13 ? 0.6 : 0; }})),
+                        rule(2, new protomapsL.LineSymbolizer({color: fill, width: 2})),
+                        rule(1, new protomapsL.CircleSymbolizer({
+                            radius: function(z, f) { return f.props.r; }, fill: fill,
+                            opacity: 0.85, stroke: "#333333", width: 1}))
+                    ]
+                });
+                part.shown = shown;
+                return part;
             });
+            var layer = L.layerGroup(parts);
             {{ this.page_text }}
-            layer.projectAt = function(latlng) {
-                var hits = layer.queryTileFeaturesDebug(latlng.lng, latlng.lat, 8).get("") || [];
-                for (var k = hits.length - 1; k >= 0; k--) {
-                    if (hits[k].layerName === d.layer && shown(hits[k].feature)) {
-                        return hits[k].feature.props;
+            layer.projectAt = function(latlng) {  // the one drawn on top: the last archive's
+                for (var j = parts.length - 1; j >= 0; j--) {
+                    var hits = parts[j].queryTileFeaturesDebug(latlng.lng, latlng.lat, 8)
+                        .get("") || [];
+                    for (var k = hits.length - 1; k >= 0; k--) {
+                        if (hits[k].layerName === d.layer && parts[j].shown(hits[k].feature)) {
+                            return hits[k].feature.props;
+                        }
                     }
                 }
                 return null;
@@ -499,7 +515,9 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
             layer.showOnly = function(visible) {
                 bits = visible === null ? null : bytes(visible);
                 map.closeTooltip(tip);
-                if (painted) { layer.rerenderTiles(); }  // told before the first paint: no repaint
+                if (painted) {  // told before the first paint: no repaint
+                    parts.forEach(function(part) { part.rerenderTiles(); });
+                }
             };
             // a click on a drawn project reaches the map's own click listeners (where
             // streamlit-folium reads the place clicked) even over a district or park whose

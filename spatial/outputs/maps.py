@@ -704,14 +704,20 @@ def tiled_payload(
 ) -> dict:
     """What the tiled layer needs besides the tiles: which features are shown (None with
     ``shown_apart``: all, until :func:`shown_projects` says which), the colours and the
-    status labels (no project text: that is in the tiles)."""
+    status labels (no project text: that is in the tiles). ``sources``: each archive, where
+    it is read (``url``) or its tiles embedded (``tiles``), and where its features' bits start
+    (``offset``)."""
+    urls = tiles.urls()
+    sources = [
+        {"url": None if urls is None else urls[k],
+         "tiles": embedded_tiles(archive.path, tiles.bounds) if urls is None else None,
+         "offset": offset}
+        for k, (archive, offset) in enumerate(zip(tiles.archives, tiles.offsets, strict=True))
+    ]  # fmt: skip
     return {
         "layer": LAYER,
-        "url": tiles.url,
-        "tiles": None if tiles.url else embedded_tiles(tiles.archive.path, tiles.bounds),
-        "visible": None
-        if shown_apart
-        else visible_bits(tiles.archive, pr["project_id"].astype(str)),
+        "sources": sources,
+        "visible": None if shown_apart else visible_bits(tiles, pr["project_id"].astype(str)),
         "palette": [*STATUS_COLOURS.values(), "#999999"],
         "status_labels": [label(STATUS_LABELS, s, dr.lang) for s in STATUSES]
         + [label(STATUS_LABELS, None, dr.lang)],
@@ -727,7 +733,7 @@ def shown_projects(projects: gpd.GeoDataFrame, tiles: MapTiles) -> folium.Featur
     with it the decoded tiles and the user's view — stays as it is."""
     ids = located(projects)["project_id"]
     group = folium.FeatureGroup(name="shown projects", control=False)
-    ShownProjects({"visible": visible_bits(tiles.archive, ids)}).add_to(group)
+    ShownProjects({"visible": visible_bits(tiles, ids)}).add_to(group)
     return group
 
 

@@ -8,7 +8,12 @@ located projects the map draws them from a PMTiles archive instead:
   :data:`MIN_ZOOM` to :data:`MAX_DATA_ZOOM` with no feature dropped (``-r1``, no feature or size
   limit: a planner must see every project); beyond the last cut zoom the page enlarges that
   zoom's tiles, which are not simplified, so nothing is lost closer in;
-* **built once per content**: the archive is named by an HMAC of a digest of what it holds
+* **cut per district**: each district's projects are an archive of their own, so a commit
+  re-cuts only the district it changed, and no archive grows with the whole city (at 10⁵
+  footprints one archive of the city was 33 MB; Streamlit serves no file over 200 MB, which
+  one archive reached at about 600k footprints). A map reads the archives of the districts
+  its reader may read and draws them as one layer;
+* **built once per content**: an archive is named by an HMAC of a digest of what it holds
   (ids, status, names, areas, shapes, the display frame), so a rerun, a filter change or
   another user with the same readable projects reuses it, and a file name cannot be guessed
   by anyone who cannot read those projects;
@@ -19,15 +24,17 @@ located projects the map draws them from a PMTiles archive instead:
   feature (:func:`visible_bits`) and draws only the features whose bit is set, so the view stays
   where the user put it.
 
-Each feature carries ``i`` (its index: ``ProjectTiles.ids[i]`` is its project id), ``s`` (its
-status code, an index into :data:`STATUSES`), ``r`` (a point's radius in pixels), ``n`` / ``e``
-(its Chinese / English name), ``az`` / ``ae`` (its floor area as the tooltip writes it in each
-language). Every text stays data: the tooltip is built and HTML-escaped in the page.
+Each feature carries ``i`` (its index in its archive: ``ProjectTiles.ids[i]`` is its project
+id), ``s`` (its status code, an index into :data:`STATUSES`), ``r`` (a point's radius in
+pixels), ``n`` / ``e`` (its Chinese / English name), ``az`` / ``ae`` (its floor area as the
+tooltip writes it in each language). Every text stays data: the tooltip is built and
+HTML-escaped in the page.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import hmac
@@ -68,7 +75,8 @@ LAYER = "projects"
 STATUSES = [s.value for s in STATUS_COLOURS]  # ``s`` in a tile: an index into this list
 FORMAT = "projects-tiles-1"  # change when the tiles' contents change: old archives are not used
 BUILD_TIMEOUT_S = 600
-KEEP_ARCHIVES = 12  # the newest archives kept in a tiles folder (an open page may still read one)
+KEEP_ARCHIVES = 64  # the archives last used most recently kept in a tiles folder (an open page
+# may still read an older one); a map of the city reads one per district
 
 
 def tiled_from_setting() -> int:
@@ -95,13 +103,32 @@ class ProjectTiles:
 
 @dataclass(frozen=True)
 class MapTiles:
-    """The projects' vector tiles for one map: the archive, and where the page reads it
-    (``url``), or None to embed the tiles meeting ``bounds`` (west, south, east, north; None:
-    all) in the page itself (a standalone file)."""
+    """The projects' vector tiles for one map: its archives (one per district), and where the
+    page reads them (``url_base``), or None to embed the tiles meeting ``bounds`` (west, south,
+    east, north; None: all) in the page itself (a standalone file)."""
 
-    archive: ProjectTiles
-    url: str | None = None
+    archives: tuple[ProjectTiles, ...]
+    url_base: str | None = None
     bounds: tuple[float, float, float, float] | None = None
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Every archive's ids end to end: the map's feature ``k`` of an archive whose
+        :attr:`offsets` entry is ``o`` is ``ids[o + k]`` (one bit each in :func:`visible_bits`)."""
+        if not self.archives:
+            return np.array([], dtype=object)
+        return np.concatenate([a.ids for a in self.archives])
+
+    @property
+    def offsets(self) -> list[int]:
+        """Where each archive's features start in :attr:`ids`."""
+        return np.cumsum([0, *(len(a.ids) for a in self.archives)])[:-1].tolist()
+
+    def urls(self) -> list[str] | None:
+        """Where the page reads each archive; None when the tiles are embedded."""
+        if self.url_base is None:
+            return None
+        return [a.url(self.url_base) for a in self.archives]
 
 
 def tiles_for_map(
@@ -119,7 +146,9 @@ def tiles_for_map(
     page, scopes them), drawn in the GCJ-02 frame when ``gcj02``; None while there are fewer
     than ``tiled_from`` (default :func:`tiled_from_setting`) located projects — GeoJSON draws
     them well — or when tippecanoe fails (the map then draws GeoJSON; the reason is logged).
-    ``before_build`` is called before an archive is cut (a page says it will take a moment)."""
+    ``before_build`` is called before an archive is cut (a page says it will take a moment).
+    Each district's projects are an archive of their own (see the module docstring), in
+    district order; only those not cut yet are cut."""
     projects = snap.readable_by(actor).projects
     located = rows_located(projects)
     if len(located) < (tiled_from_setting() if tiled_from is None else tiled_from):
@@ -127,11 +156,23 @@ def tiles_for_map(
     if gcj02:
         located = frame_to_gcj02(located)
     try:
-        archive = project_tiles(located, tiles_dir, key_file, before_build)
+        archives = tuple(
+            project_tiles(part, tiles_dir, key_file, before_build)
+            for part in district_parts(located)
+        )
     except TileBuildError:
         log.exception("vector tiles could not be built; the map draws GeoJSON")
         return None
-    return MapTiles(archive, None if url_base is None else archive.url(url_base), bounds)
+    return MapTiles(archives, url_base, bounds)
+
+
+def district_parts(projects: gpd.GeoDataFrame) -> list[gpd.GeoDataFrame]:
+    """``projects`` split by district (by ``district_id``; those without one last), each part
+    an archive of its own."""
+    district = projects["district_id"].astype(object).where(projects["district_id"].notna(), "")
+    codes, names = pd.factorize(district, sort=True)
+    order = np.argsort([name == "" for name in names], kind="stable")  # no district: last
+    return [projects[codes == k] for k in order]
 
 
 def cut_ahead(
@@ -279,6 +320,8 @@ def project_tiles(
     key_file = key_file or tiles_dir.parent / "tiles-key"
     name = archive_name(content_digest(frame, ids), key_file)
     path = tiles_dir / name
+    with contextlib.suppress(OSError):  # not cut yet (or not ours to touch)
+        os.utime(path)  # used now: pruning keeps the archives used last (see _prune)
     if not path.exists():
         if before_build is not None:
             before_build()
@@ -300,8 +343,9 @@ _BUILDING_LOCK = threading.Lock()
 
 
 def _prune(tiles_dir: Path, keep: Path) -> None:
-    """Remove all but the newest :data:`KEEP_ARCHIVES` archives (never one still being
-    written: those are hidden ``.….partial.pmtiles`` files until they are complete)."""
+    """Remove all but the :data:`KEEP_ARCHIVES` archives used last (an archive's time is
+    set each time a map asks for it; never one still being written: those are hidden
+    ``.….partial.pmtiles`` files until they are complete)."""
     archives = [p for p in tiles_dir.glob("*.pmtiles") if not p.name.startswith(".")]
     archives.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     for old in archives[KEEP_ARCHIVES:]:
@@ -309,9 +353,9 @@ def _prune(tiles_dir: Path, keep: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def visible_bits(tiles: ProjectTiles, shown_ids) -> str:
-    """One bit per feature index, set where the project is shown (base64, little-endian bits):
-    the page draws only those."""
+def visible_bits(tiles: ProjectTiles | MapTiles, shown_ids) -> str:
+    """One bit per feature (an archive's, or a map's archives' end to end: ``tiles.ids``), set
+    where the project is shown (base64, little-endian bits): the page draws only those."""
     shown = ids_in(tiles.ids, shown_ids)  # numpy's isin on object ids: 76 s at 10⁵ × 10⁵
     return base64.b64encode(np.packbits(shown, bitorder="little").tobytes()).decode("ascii")
 
