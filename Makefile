@@ -49,6 +49,7 @@ lint: install-test
 ## make bench: every benchmark against its baseline; one table to benchmarks/README.md
 bench: install
 	$(PY) -m pip install --quiet -e ".[bench]"
+	bash scripts/install-system-deps.sh  # Chromium (the map page), gdal-bin (ogr2ogr, a baseline)
 	@url=$$(bash scripts/pg-test-server.sh start) || url=""; \
 	BENCH_POSTGRES_URL="$$url" $(PY) benchmarks/run_all.py; status=$$?; \
 	[ -z "$$url" ] || bash scripts/pg-test-server.sh stop; exit $$status

@@ -104,6 +104,42 @@ def _drawn(page, tiled: bool) -> None:
     )
 
 
+def _mark_drawn(page) -> None:
+    """Mark every map frame's map as drawn before a filter, and how many filters its tiled
+    layer was told, so :func:`_redrawn` waits for the filter's own drawing, not the old one."""
+    page.evaluate(
+        f"() => document.querySelectorAll({json.dumps(FRAME)}).forEach(f => {{"
+        " const w = f.contentWindow; if (w === null) { return; }"
+        " if (w.map !== undefined) { w.map.__before = true; }"
+        " if (w.szTiledProjects !== undefined) {"
+        "   w.szTiledProjects.__toldBefore = w.szTiledProjects.told; } })"
+    )
+
+
+def _redrawn(page, tiled: bool) -> None:
+    """Wait until a filter is drawn: a new map with the projects (GeoJSON draws a new map), or
+    (tiles) the open map told the filter — or a new one drawn — and a frame painted since."""
+    new_map = "w.map !== undefined && w.map.__before === undefined"
+    if tiled:
+        shown = (f"(({new_map}) && w.document.querySelector('canvas.leaflet-tile-loaded') !== null)"
+                 " || (w.szTiledProjects !== undefined"
+                 " && w.szTiledProjects.told > w.szTiledProjects.__toldBefore)")  # fmt: skip
+    else:
+        paths = "w.document.querySelectorAll('path.leaflet-interactive').length > 1000"
+        shown = f"{new_map} && {paths}"
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll({json.dumps(FRAME)})].some(f => {{"
+        f" const w = f.contentWindow; return w !== null && ({shown}); }})",
+        polling=50,
+        timeout=TIMEOUT_MS,
+    )
+    page.evaluate(  # the repaint: two animation frames of the map's frame
+        f"() => new Promise(done => {{ const f = document.querySelector({json.dumps(FRAME)});"
+        " const w = f.contentWindow;"
+        " w.requestAnimationFrame(() => w.requestAnimationFrame(() => done(true))); })"
+    )
+
+
 def _map_frame(page):
     page.wait_for_selector(FRAME, state="attached", timeout=TIMEOUT_MS)
     return page.locator(FRAME).first.element_handle().content_frame()
@@ -163,15 +199,15 @@ def visit_times(base: str, tiled: bool) -> tuple[float, float, float, int]:
         )
         filters = []
         for typed in ("在建", "竣工", "规划")[:REPEATS]:  # each adds a status: a new filter
+            _mark_drawn(page)
             t0 = time.perf_counter()
             status.locator("input").click()
             page.keyboard.type(typed)
             page.keyboard.press("Enter")
             page.keyboard.press("Escape")
-            page.wait_for_timeout(200)
-            _settle(page)
-            _drawn(page, tiled)
+            _redrawn(page, tiled)
             filters.append(time.perf_counter() - t0)
+            _settle(page)
         browser.close()
     return visits[0], statistics.median(visits[1:]), statistics.median(filters), size
 

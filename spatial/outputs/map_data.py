@@ -512,8 +512,10 @@ class TiledProjects(VerbatimScript, folium.map.Layer):
             });
             map.on("mouseout", function() { map.closeTooltip(tip); });
             // another filter's projects (ShownProjects): the decoded tiles painted again
+            layer.told = 0;  // how many filters the open map was told (a test waits on it)
             layer.showOnly = function(visible) {
                 bits = visible === null ? null : bytes(visible);
+                layer.told += 1;
                 map.closeTooltip(tip);
                 if (painted) {  // told before the first paint: no repaint
                     parts.forEach(function(part) { part.rerenderTiles(); });
