@@ -8,6 +8,7 @@ import base64
 import hashlib
 import math
 import re
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -317,7 +318,8 @@ def test_visible_bits_mark_the_shown_projects(projects, tmp_path, shown):
 )
 def test_a_user_gets_the_tiles_of_what_they_may_read(shipped_store, tmp_path, who, districts):
     snap = take_snapshot(shipped_store, date(2026, 6, 30))
-    tiles = tiles_for_map(snap, who, tmp_path / "t", "/app/static/tiles", tiled_from=1)
+    tiles = tiles_for_map(snap, who, tmp_path / "t", "/app/static/tiles", tiled_from=1,
+                          split_from=1)  # fmt: skip
     located = snap.projects[snap.projects.geometry.notna()]
     expected = located if districts is None else located[located.district_id.isin(districts)]
     assert sorted(tiles.ids) == sorted(expected.project_id)
@@ -329,9 +331,32 @@ def test_a_user_gets_the_tiles_of_what_they_may_read(shipped_store, tmp_path, wh
     # a district's reader is given the names of its district's archives, no other: the city
     # map's other archives stay unknown to them
     if districts is not None:
-        city = tiles_for_map(snap, Principal("v", Role.VIEWER), tmp_path / "t", "/x", tiled_from=1)
+        city = tiles_for_map(snap, Principal("v", Role.VIEWER), tmp_path / "t", "/x",
+                             tiled_from=1, split_from=1)  # fmt: skip
         mine, all_names = {a.name for a in tiles.archives}, {a.name for a in city.archives}
         assert mine < all_names and len(mine) == 1
+
+
+def test_below_the_split_the_city_is_one_archive_and_a_cut_is_announced_once(
+    shipped_store, tmp_path
+):
+    """Below SPLIT_FROM located projects the city's map is one archive; from it, one per
+    district, cut side by side and announced once (in the caller's thread); asked again, none
+    is cut."""
+    snap = take_snapshot(shipped_store, date(2026, 6, 30))
+    who = Principal("v", Role.VIEWER)
+    located = snap.projects[snap.projects.geometry.notna()]
+    whole = tiles_for_map(snap, who, tmp_path / "t", "/x", tiled_from=1)
+    assert len(whole.archives) == 1 and sorted(whole.ids) == sorted(located.project_id)
+    told = []
+    split = tiles_for_map(snap, who, tmp_path / "t", "/x", tiled_from=1, split_from=1,
+                          before_build=lambda: told.append(threading.current_thread()))  # fmt: skip
+    assert len(split.archives) == located.district_id.nunique() > 1
+    assert told == [threading.current_thread()]
+    assert sorted(split.ids) == sorted(located.project_id)
+    tiles_for_map(snap, who, tmp_path / "t", "/x", tiled_from=1, split_from=1,
+                  before_build=lambda: told.append("again"))  # fmt: skip
+    assert len(told) == 1
 
 
 def test_a_small_layer_stays_geojson(shipped_store, tmp_path):
@@ -449,7 +474,8 @@ def tiled_app(tmp_path_factory):
     url, _ = shipped_store_with_users(
         folder, [("planner", "planner", None), ("ba-officer", "district", "baoan")]
     )
-    with running_app(folder, url, env={"SPATIAL_MAP_TILED_FROM": "1"}) as base:
+    env = {"SPATIAL_MAP_TILED_FROM": "1", "SPATIAL_MAP_SPLIT_FROM": "1"}  # an archive a district
+    with running_app(folder, url, env=env) as base:
         yield base, folder
 
 
@@ -700,6 +726,7 @@ def test_tiles_cut_ahead_are_found_cut_by_the_map(shipped_store, tmp_path, monke
     from spatial.outputs.vector_tiles import cut_ahead
 
     monkeypatch.setenv("SPATIAL_MAP_TILED_FROM", "1")
+    monkeypatch.setenv("SPATIAL_MAP_SPLIT_FROM", "1")
     officer = Principal("ba", Role.DISTRICT, "baoan")
     as_of = date(2026, 6, 30)
     cut_ahead(shipped_store, [Principal("v", Role.VIEWER), officer], tmp_path / "t",
