@@ -85,14 +85,17 @@ KEEP_ARCHIVES = 64  # the archives last used most recently kept in a tiles folde
 
 def tiled_from_setting() -> int:
     """:data:`TILED_FROM`, or ``SPATIAL_MAP_TILED_FROM`` where an operator (or a test) set it."""
-    value = os.environ.get("SPATIAL_MAP_TILED_FROM", "")
-    return int(value) if value.strip().isdigit() else TILED_FROM
+    return _count_setting("SPATIAL_MAP_TILED_FROM", TILED_FROM)
 
 
 def split_from_setting() -> int:
     """:data:`SPLIT_FROM`, or ``SPATIAL_MAP_SPLIT_FROM`` where an operator (or a test) set it."""
-    value = os.environ.get("SPATIAL_MAP_SPLIT_FROM", "")
-    return int(value) if value.strip().isdigit() else SPLIT_FROM
+    return _count_setting("SPATIAL_MAP_SPLIT_FROM", SPLIT_FROM)
+
+
+def _count_setting(variable: str, default: int) -> int:
+    value = os.environ.get(variable, "")
+    return int(value) if value.strip().isdigit() else default
 
 
 class TileBuildError(RuntimeError):
