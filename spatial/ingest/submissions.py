@@ -29,13 +29,7 @@ from spatial.ids import ids_in
 from spatial.ingest.crs_detect import AUTO
 from spatial.ingest.findings import ValidationReport, error
 from spatial.ingest.formats import too_large
-from spatial.ingest.upload import (
-    CheckedUpload,
-    UploadOptions,
-    check_layer,
-    empty_projects,
-    read_stage,
-)
+from spatial.ingest.upload import CheckedUpload, UploadOptions, check_upload, empty_projects
 from spatial.layers import PROJECT_FIELDS, PROJECT_NUMERIC_FIELDS
 from spatial.rows import rows_where
 from spatial.store.database import PROJECTS_LOCK, Store, utcnow
@@ -122,14 +116,15 @@ def incoming_rows(
         )
         at = current.index.get_indexer(rows["project_id"])  # the stored row of each, or -1
         known = at >= 0
-        for f in absent if known.any() else ():
-            kept = current[f].take(at[known])  # the stored values, typed as they are stored
-            if known.all():  # (a register sent again) the stored column as it is, not objects
-                rows[f] = kept.set_axis(rows.index)
-            else:
-                column = rows[f].astype(object).to_numpy(copy=True)
-                column[known] = kept.astype(object).to_numpy()
-                rows[f] = column
+        if known.any():
+            for f in absent:
+                kept = current[f].take(at[known])  # the stored values, typed as stored
+                if known.all():  # (a register sent again) the stored column, not objects
+                    rows[f] = kept.set_axis(rows.index)
+                else:
+                    column = rows[f].astype(object).to_numpy(copy=True)
+                    column[known] = kept.astype(object).to_numpy()
+                    rows[f] = column
     return rows
 
 
@@ -325,16 +320,9 @@ def _check_stored(store: Store, record, options: UploadOptions, progress=None) -
         report = ValidationReport(filename=record.filename)
         report.extend(too_large(record.size_bytes, options.limits).findings)
         return CheckedUpload(report, empty_projects(), pd.Series(dtype=bool))
-    report = ValidationReport(filename=record.filename)
-    if progress is not None:
-        progress(0.05, "read")
-    # the stored bytes are held by the reader alone: let go before the checks run
-    raw = read_stage(
-        record.filename, store.submission_content(record.submission_id), options.limits, report
-    )
-    checked = check_layer(
-        raw,
-        report,
+    checked = check_upload(
+        record.filename,
+        lambda: store.submission_content(record.submission_id),  # held by the reader alone
         options,
         store.layer("districts"),
         store.projects(include_deleted=True, columns=["district_id"]),

@@ -70,7 +70,7 @@ def empty_projects() -> gpd.GeoDataFrame:
 
 def check_upload(
     filename: str,
-    data: bytes,
+    data: bytes | Callable[[], bytes],
     options: UploadOptions,
     districts: gpd.GeoDataFrame,
     existing: pd.DataFrame | None = None,
@@ -78,26 +78,13 @@ def check_upload(
 ) -> CheckedUpload:
     """Validate an upload of district projects. ``existing`` is the store's current projects
     (``project_id``, ``district_id``) so ids owned by another district are refused.
-    ``progress(fraction, stage)`` is called as the stages pass (for a progress bar)."""
-    report = ValidationReport(filename=filename)
-    if progress is not None:
-        progress(0.05, "read")
-    raw = read_stage(filename, data, options.limits, report)
-    return check_layer(raw, report, options, districts, existing, progress)
-
-
-def check_layer(
-    raw: RawLayer | None,
-    report: ValidationReport,
-    options: UploadOptions,
-    districts: gpd.GeoDataFrame,
-    existing: pd.DataFrame | None = None,
-    progress: Callable[[float, str], None] | None = None,
-) -> CheckedUpload:
-    """:func:`check_upload` after the file is read (``raw``: :func:`read_stage`'s layer, into
-    whose ``report`` it wrote). A caller holding the file's bytes only to read them calls the
-    two itself, so the bytes are let go before the checks run (at 10⁵ points, 30 MB)."""
+    ``progress(fraction, stage)`` is called as the stages pass (for a progress bar).
+    ``data``: the file's bytes, or a function that reads them — then they are held by the
+    reader alone and let go before the checks run (a stored upload of 10⁵ points: 30 MB)."""
     step = progress or (lambda fraction, stage: None)
+    report = ValidationReport(filename=filename)
+    step(0.05, "read")
+    raw = read_stage(filename, data() if callable(data) else data, options.limits, report)
     step(0.4, "crs")
     frame = crs_stage(raw, options.crs_choice, districts, report) if raw else None
     if frame is None:
@@ -111,7 +98,7 @@ def check_layer(
     id_rules(table, fields, existing, options.district_id, districts)
     site_plausibility(table, shapes, fields)
     step(1.0, "done")
-    return checked_upload(report.filename, options.district_id, table, fields, shapes)
+    return checked_upload(filename, options.district_id, table, fields, shapes)
 
 
 def read_stage(

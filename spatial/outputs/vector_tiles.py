@@ -51,6 +51,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -124,7 +125,7 @@ class MapTiles:
     url_base: str | None = None
     bounds: tuple[float, float, float, float] | None = None
 
-    @property
+    @cached_property
     def ids(self) -> np.ndarray:
         """Every archive's ids end to end: the map's feature ``k`` of an archive whose
         :attr:`offsets` entry is ``o`` is ``ids[o + k]`` (one bit each in :func:`visible_bits`)."""
@@ -132,7 +133,7 @@ class MapTiles:
             return np.array([], dtype=object)
         return np.concatenate([a.ids for a in self.archives])
 
-    @property
+    @cached_property
     def offsets(self) -> list[int]:
         """Where each archive's features start in :attr:`ids`."""
         return np.cumsum([0, *(len(a.ids) for a in self.archives)])[:-1].tolist()

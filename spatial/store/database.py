@@ -857,7 +857,6 @@ class Store:
             for part in parts:
                 buffer.write(part)
             joined = buffer.getvalue()
-            del buffer
             if joined:
                 return joined
             return conn.execute(
