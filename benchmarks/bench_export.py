@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from frame_size import frame_mb  # noqa: E402
 from table import RUNS, row  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,6 @@ def make_store(folder: Path, n: int) -> None:
 def step(name: str, folder: Path, fmt: str) -> None:
     """One export (``ours``) or its baseline (``gdal``); prints time, rest and peak."""
     import pyogrio
-    import shapely
 
     from spatial import cli
     from spatial.store.database import open_store
@@ -63,12 +63,10 @@ def step(name: str, folder: Path, fmt: str) -> None:
         frame = open_store(url).projects()
         options = {"GEOMETRY": "AS_WKT"} if fmt == "csv" else None
         pyogrio.write_dataframe(frame, out, driver=FORMATS[fmt], layer_options=options)
-    else:  # the frame: the projects as read, in memory (its columns deep, its shapes as WKB)
-        frame = open_store(url).projects()
-        wkb = shapely.to_wkb(frame.geometry.to_numpy())
-        size = frame.drop(columns="geometry").memory_usage(deep=True).sum()
-        size += sum(len(w) for w in wkb if w is not None) + 8 * len(wkb)
-        print(f"FRAME\t{size / 2**20:.1f}")
+    else:  # the frame: the projects as read, in memory (benchmarks/frame_size.py)
+        held, as_wkb, _ = frame_mb(open_store(url).projects())
+        print(f"FRAME\t{held:.1f}")
+        print(f"FRAME_WKB\t{as_wkb:.1f}")
     seconds = time.perf_counter() - t0
     print(f"REST\t{rest:.1f}")
     print(f"PEAK\t{_status('VmHWM'):.1f}")
@@ -94,6 +92,7 @@ def run(argv: list[str]) -> dict[str, float]:
             "peak": float(tagged["PEAK"]),
             "added": float(tagged["PEAK"]) - float(tagged["REST"]),
             "frame": float(tagged.get("FRAME", 0)),
+            "frame_wkb": float(tagged.get("FRAME_WKB", 0)),
             "bytes": float(tagged["BYTES"]),
         })  # fmt: skip
     return {
@@ -101,6 +100,7 @@ def run(argv: list[str]) -> dict[str, float]:
         "peak": max(r["peak"] for r in runs),
         "added": max(r["added"] for r in runs),
         "frame": runs[-1]["frame"],
+        "frame_wkb": runs[-1]["frame_wkb"],
         "bytes": runs[-1]["bytes"],
     }
 
@@ -114,7 +114,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             subprocess.run([*me, "store", str(folder), str(n)], check=True, cwd=ROOT)
-            frame = run([*me, "frame", str(folder), "geojson"])["frame"]
+            sized = run([*me, "frame", str(folder), "geojson"])
+            frame = sized["frame"]
             for fmt in FORMATS:
                 ours = run([*me, "ours", str(folder), fmt])
                 base = run([*me, "gdal", str(folder), fmt])
@@ -130,7 +131,9 @@ def main() -> None:
                     f"{ours['added'] / frame:.1f}× the frame; baseline "
                     f"{base['added'] / frame:.1f}×)",
                     "Store.projects + pyogrio.write_dataframe")  # fmt: skip
-            print(f"  (the projects' GeoDataFrame {frame:.0f} MB in memory; medians of {RUNS} "
+            print(f"  (the projects' GeoDataFrame {frame:.0f} MB in memory "
+                  f"({sized['frame_wkb']:.0f} MB with its shapes counted as WKB, as before "
+                  f"2026-12-03; benchmarks/frame_size.py); medians of {RUNS} "
                   "runs; peaks are each process's own high-water mark)")  # fmt: skip
 
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 
 import numpy as np
 import shapely
@@ -30,6 +31,23 @@ def transformer(source, target) -> Transformer:
     (making one looks the operation up in PROJ's database: about 40 ms each time; pyproj's
     transformers are safe to share between threads since 3.1)."""
     return Transformer.from_crs(source, target, always_xy=True)
+
+
+METRIC_BATCH = 1_000  # shapes projected to EPSG:4547 at a time
+
+
+def metric_batches(geoms: GeoSeries, where: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The lon-lat shapes of ``geoms`` where ``where`` (booleans) holds, in EPSG:4547,
+    ``METRIC_BATCH`` at a time: (their positions in ``geoms``, their shapes in metres). A
+    rule that only measures them never holds every projected shape at once (10⁴ site
+    polygons of 50 vertices: 14 MB)."""
+    if geoms.crs is None:
+        raise ValueError("geometries have no CRS; expected lon-lat (EPSG:4326/4490)")
+    values, to_metres = geoms.to_numpy(), transformer(geoms.crs, METRIC)
+    at = np.flatnonzero(np.asarray(where, dtype=bool))
+    for start in range(0, len(at), METRIC_BATCH):
+        part = at[start : start + METRIC_BATCH]
+        yield part, shapely.transform(values[part], to_metres.transform, interleaved=False)
 
 
 def area_m2(geoms: GeoSeries) -> np.ndarray:

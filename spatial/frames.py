@@ -58,7 +58,8 @@ def _joined(parts: list[pd.DataFrame], name: str) -> pd.Series | None:
         return None
     objects = target == np.dtype(object)
     out = [
-        piece.astype(target) if piece is not None and (objects or not none)
+        piece.astype(target)
+        if piece is not None and (objects or not none)
         else _missing(len(part), target)
         for part, piece, none in zip(parts, pieces, nothing, strict=True)
     ]

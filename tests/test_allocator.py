@@ -35,4 +35,3 @@ def test_importing_spatial_makes_the_system_allocator_arrows_pool():
 @pytest.mark.parametrize("pool", ["mimalloc", "jemalloc"])
 def test_a_pool_named_in_the_environment_wins(pool):
     assert run(pool) == (pool, 6)
-

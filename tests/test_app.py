@@ -473,8 +473,8 @@ def test_a_commit_prepares_the_next_pages_read_in_the_background(
     monkeypatch.setattr(
         mapview,
         "tiles_for_map",
-        lambda snap, who, *a, **k: looked_up.append(who.user_name) or tiles_for_map(
-            snap, who, *a, **k
+        lambda snap, who, *a, **k: (
+            looked_up.append(who.user_name) or tiles_for_map(snap, who, *a, **k)
         ),
     )
     app.switch_page(f"{PAGES}/upload.py").run()

@@ -4,8 +4,10 @@ import coordTransform as ct
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
+from geopandas import GeoSeries
 from pyproj import Geod
-from shapely.geometry import Polygon, box
+from shapely.geometry import Point, Polygon, box
 
 from spatial.crs import (
     METRIC,
@@ -14,6 +16,7 @@ from spatial.crs import (
     gcj02_to_wgs84,
     geometries_to_gcj02,
     length_m,
+    metric_batches,
     wgs84_to_gcj02,
 )
 
@@ -104,3 +107,25 @@ def test_a_transformer_is_made_once_per_pair_and_shared_between_threads():
         shared = list(pool.map(lambda _: transformer(WGS84, METRIC).transform(lon, lat), range(16)))
     for x, y in shared:
         assert np.array_equal(x, fresh[0]) and np.array_equal(y, fresh[1])
+
+
+@pytest.mark.parametrize("batch", [1, 3, 5_000])
+def test_metric_batches_project_the_chosen_shapes_as_to_crs_does(monkeypatch, batch):
+    """Every chosen shape once, in order, with its position, projected as ``to_crs`` projects
+    it; the others (and a missing shape not chosen) left out."""
+    monkeypatch.setattr("spatial.crs.METRIC_BATCH", batch)
+    geoms = GeoSeries(
+        [box(114.0, 22.5, 114.01, 22.51), Point(114.1, 22.6), None,
+         box(113.9, 22.7, 113.95, 22.72), Point(114.2, 22.55)],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    chosen = np.array([True, True, False, True, False])
+    parts = list(metric_batches(geoms, chosen))
+    assert all(len(p) <= batch for p, _ in parts)
+    at = np.concatenate([p for p, _ in parts])
+    assert at.tolist() == [0, 1, 3]
+    projected = np.concatenate([m for _, m in parts])
+    expected = geoms[chosen].to_crs(METRIC).to_numpy()
+    assert shapely.equals_exact(projected, expected, tolerance=1e-6).all()
+    with pytest.raises(ValueError, match="no CRS"):
+        next(metric_batches(GeoSeries([Point(1, 2)]), np.array([True])))

@@ -76,7 +76,8 @@ SOUND = {
         *[{**feature(), "properties": {"面积": "12万㎡"}}] * 6,
     ),
     "a big whole number late": collection(
-        *[{**feature(), "properties": {"n": 1}}] * 8, {**feature(), "properties": {"n": 2**62}},
+        *[{**feature(), "properties": {"n": 1}}] * 8,
+        {**feature(), "properties": {"n": 2**62}},
         {**feature(), "properties": {"n": 2**63 + 5}},
     ),
     "nulls, missing, booleans": collection(
@@ -111,7 +112,8 @@ HOSTILE = {
     "a name twice in a late feature": encoded(many(feature()))[:-2]
     + b',{"type":"Feature","properties":{"a":1,"a":2},"geometry":null}]}',
     "features given twice": b'{"type":"FeatureCollection","features":[],"features":'
-    + json.dumps([feature()] * 8).encode() + b"}",
+    + json.dumps([feature()] * 8).encode()
+    + b"}",
     "a name twice in the root's crs": b'{"type":"FeatureCollection","crs":{"type":"name",'
     b'"type":"x"},"features":' + json.dumps([feature()] * 8).encode() + b"}",
     "a trailing comma": encoded(many(feature()))[:-2] + b",]}",
@@ -225,4 +227,3 @@ def test_the_layout_is_given_up_past_its_limit_and_for_brackets_that_do_not_pair
     assert structure(data, layout=True, max_elements=19).layout is None
     assert structure(data, layout=True, max_elements=21).layout is not None
     assert structure(b'{"a": [1, {"b": 2}', layout=True, max_elements=10).layout is None
-

@@ -649,10 +649,11 @@ def test_a_districts_grown_outline_is_computed_from_the_outline_given(shipped_st
         assert abs(moved.bounds[0] - area.bounds[0] - 1.0) < 1e-9
 
 
-def test_site_shares_are_those_of_the_plain_intersection(shipped_store):
+@pytest.mark.parametrize("batch", [1, 2, 5_000])
+def test_site_shares_are_those_of_the_plain_intersection(shipped_store, monkeypatch, batch):
     """Sites wholly inside, wholly outside and across the outline: the share each holds in
-    the district is the area of its intersection with it over its own (EPSG:4547), whether
-    the rule is handed the metric shapes or projects them itself."""
+    the district is the area of its intersection with it over its own (EPSG:4547), however
+    many projected sites a batch holds (one, two, all)."""
     import geopandas as gpd
     import numpy as np
     import pandas as pd
@@ -676,11 +677,11 @@ def test_site_shares_are_those_of_the_plain_intersection(shipped_store):
     metric = sites.iloc[:3].to_crs(METRIC)
     zone = gpd.GeoSeries([outline], crs="EPSG:4326").to_crs(METRIC).iloc[0]
     expected = shapely.area(shapely.intersection(metric.to_numpy(), zone)) / metric.area
-    for given in (None, metric):
-        share = site_share_in(sites, usable, outline, given)
-        np.testing.assert_allclose(share.iloc[:3].to_numpy(), expected.to_numpy(), atol=1e-9)
-        assert share.loc[5] == pytest.approx(1.0) and share.loc[7] == 0.0
-        assert 0.0 < share.loc[6] < 1.0 and pd.isna(share.loc[8])
+    monkeypatch.setattr("spatial.crs.METRIC_BATCH", batch)
+    share = site_share_in(sites, usable, outline)
+    np.testing.assert_allclose(share.iloc[:3].to_numpy(), expected.to_numpy(), atol=1e-9)
+    assert share.loc[5] == pytest.approx(1.0) and share.loc[7] == 0.0
+    assert 0.0 < share.loc[6] < 1.0 and pd.isna(share.loc[8])
 
 
 IMPOSSIBLE = [

@@ -274,7 +274,7 @@ CODED_COLUMNS = {
     "64 values": [f"v{i % 64}" for i in range(200)],
     "65 values": [f"v{i % 65}" for i in range(200)],
     "4,097 values": [f"v{i % 4097}" for i in range(5000)],
-    "hostile text": ['</script><b>x</b>', "{{ 7*7 }}", '"\\', "{%raw%}", '</script><b>x</b>'],
+    "hostile text": ["</script><b>x</b>", "{{ 7*7 }}", '"\\', "{%raw%}", "</script><b>x</b>"],
 }
 
 

@@ -4,8 +4,10 @@ import hashlib
 from dataclasses import replace
 from datetime import datetime
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from sqlalchemy import insert, select, text
 
 from spatial.layers import PROJECT_EVIDENCE_FIELDS
@@ -290,8 +292,11 @@ def test_a_read_in_batches_is_the_read_at_once(seeded_store, monkeypatch, readin
     monkeypatch.setattr(database, "READ_BATCH", 7)
     reads = []  # every read_sql: none may be the read at once (a column that did not join)
     read_sql = pd.read_sql
-    monkeypatch.setattr(database.pd, "read_sql",
-                        lambda *a, **k: reads.append(k.get("chunksize")) or read_sql(*a, **k))
+    monkeypatch.setattr(
+        database.pd,
+        "read_sql",
+        lambda *a, **k: reads.append(k.get("chunksize")) or read_sql(*a, **k),
+    )
     batched = store.projects(**ask)
     assert reads == [7] and len(whole) == len(frame) > 7 * 3
     pd.testing.assert_frame_equal(batched, whole)
@@ -353,3 +358,18 @@ def test_a_read_in_batches_is_planned_for_every_row(empty_store):
     with empty_store.engine.connect() as conn:
         stmt = select(literal_column("current_setting('cursor_tuple_fraction')").label("f"))
         assert read_in_batches(stmt, conn)["f"].tolist() == ["1"]
+
+
+def test_projects_read_with_their_stored_wkb_are_the_decoded_shapes(seeded_store):
+    """``decode_geometry=False`` gives each project's shape as the stored WKB (bytes, None for
+    none) on both backends: the same rows, in the same order, as the decoded read."""
+    decoded = seeded_store.projects(columns=["name_zh", "geometry"])
+    stored = seeded_store.projects(columns=["name_zh", "geometry"], decode_geometry=False)
+    assert not isinstance(stored, gpd.GeoDataFrame)
+    assert list(stored["project_id"]) == list(decoded["project_id"])
+    wkb = stored["geometry"].to_numpy()
+    assert all(v is None or type(v) is bytes for v in wkb)
+    shapes, expected = shapely.from_wkb(wkb), decoded.geometry.to_numpy()
+    missing = shapely.is_missing(expected)
+    assert (shapely.is_missing(shapes) == missing).all() and not missing.all()
+    assert shapely.equals_identical(shapes[~missing], expected[~missing]).all()

@@ -173,3 +173,21 @@ def test_id_rules_within_the_file_and_against_the_store(reference):
     assert "id_invisible_character" in rows[5]
     assert "id_of_other_district" in rows[6]
     assert id_key("ＦＴ-2") == id_key("ft-2")
+
+
+def test_derived_evidence_points_at_one_string_per_kind():
+    """Where a file says nothing of the evidence, each dated stage is confirmed or planned:
+    the right one per row, every row's value one of two shared strings (a string per row
+    took 12 MB at 10⁵ rows)."""
+    n = 400
+    table = table_of(
+        项目编号=[f"FT-{i}" for i in range(n)],
+        名称=["甲"] * n,
+        状态=["竣工", "规划"] * (n // 2),
+        总建筑面积=["1万"] * n,
+        开工日期=["2023-03-01"] * n,
+    )
+    evidence = check_fields(table).evidence["start_evidence"]
+    assert list(evidence[:2]) == ["confirmed", "planned"]
+    assert (evidence[::2] == "confirmed").all() and (evidence[1::2] == "planned").all()
+    assert len({id(v) for v in evidence}) == 2

@@ -109,7 +109,7 @@ def _transform(xy: np.ndarray, source: str) -> np.ndarray:
 
 
 def _to_lonlat(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
-    out = frame.copy()
+    out = frame.copy(deep=False)  # its columns replaced, never changed in place
     geoms = frame.geometry.to_numpy()
     if source in (GCJ02, BD09):
         out[frame.geometry.name] = shapely.transform(geoms, lambda c: _transform(c, source))
@@ -184,6 +184,7 @@ def _range_guess(extent: np.ndarray) -> str | None:
 
 
 NEAR_BOUNDARY_M = 50.0
+POLYGON_TYPE_IDS = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
 def gcj_offset_test(frame: gpd.GeoDataFrame, boundaries) -> tuple[float, float] | None:
@@ -191,10 +192,11 @@ def gcj_offset_test(frame: gpd.GeoDataFrame, boundaries) -> tuple[float, float] 
     and after a GCJ-02→WGS84 shift. Outlines traced from Amap/Tencent line up with the
     boundaries only after the shift. Only boundary-like data can tell; None when too few
     vertices."""
-    polys = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if polys.empty or boundaries is None:
+    geoms = frame.geometry.to_numpy()
+    polys = geoms[np.isin(shapely.get_type_id(geoms), POLYGON_TYPE_IDS)]
+    if not len(polys) or boundaries is None:
         return None
-    coords = shapely.get_coordinates(shapely.boundary(polys.geometry.to_numpy()))
+    coords = shapely.get_coordinates(polys)  # the rings' vertices, as their boundaries hold them
     if len(coords) < 50:
         return None
     sample = coords[:: max(1, len(coords) // 3000)]

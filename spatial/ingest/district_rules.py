@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.crs import METRIC
+from spatial.crs import METRIC, metric_batches
 from spatial.districts import resolve_districts
 from spatial.ingest.columns import ProjectTable
 from spatial.ingest.field_rules import ProjectFields
@@ -30,32 +30,29 @@ def district_names(districts: gpd.GeoDataFrame) -> dict[str, tuple[str, str]]:
     return {d: (zh, en) for d, zh, en in columns.itertuples(index=False)}
 
 
-def site_share_in(
-    geoms: gpd.GeoSeries,
-    usable: pd.Series,
-    district_area,
-    metric: gpd.GeoSeries | None = None,
-) -> pd.Series:
+def site_share_in(geoms: gpd.GeoSeries, usable: pd.Series, district_area) -> pd.Series:
     """For each usable site polygon, the share of its area (EPSG:4547) inside
-    ``district_area`` (lon-lat); NaN for points and unusable rows. Vectorised. ``metric``:
-    those polygons already in EPSG:4547, when the caller has them."""
+    ``district_area`` (lon-lat); NaN for points and unusable rows. Vectorised over a batch of
+    projected sites at a time (:func:`~spatial.crs.metric_batches`)."""
     share = pd.Series(np.nan, index=geoms.index)
-    polys = usable & geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+    polys = (usable & geoms.geom_type.isin(["Polygon", "MultiPolygon"])).to_numpy()
     if not polys.any():
         return share
-    metric = geoms[polys].to_crs(METRIC) if metric is None else metric
-    sites = shapely.make_valid(metric.to_numpy())  # invalid ones too
     zone = gpd.GeoSeries([district_area], crs=geoms.crs).to_crs(METRIC).iloc[0]
     shapely.prepare(zone)
-    total = shapely.area(sites)
-    # a site wholly inside holds all its area there, one apart none: only the sites across
-    # the outline are intersected with it (an overlay each, against thousands of vertices)
-    within = shapely.contains(zone, sites)
-    across = ~within & shapely.intersects(zone, sites)
-    inside = np.where(within, total, 0.0)
-    inside[across] = shapely.area(shapely.intersection(sites[across], zone))
-    share[polys] = np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
-    return share
+    values = share.to_numpy(copy=True)
+    for at, metric in metric_batches(geoms, polys):
+        sites = shapely.make_valid(metric)  # invalid ones too
+        total = shapely.area(sites)
+        # a site wholly inside holds all its area there, one apart none: only the sites
+        # across the outline are intersected with it (an overlay each, against thousands of
+        # vertices)
+        within = shapely.contains(zone, sites)
+        across = ~within & shapely.intersects(zone, sites)
+        inside = np.where(within, total, 0.0)
+        inside[across] = shapely.area(shapely.intersection(sites[across], zone))
+        values[at] = np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
+    return pd.Series(values, index=geoms.index)
 
 
 def district_of(points: gpd.GeoSeries, districts: gpd.GeoDataFrame) -> pd.Series:
@@ -122,7 +119,7 @@ def _located_in_district(
         shapely.contains_xy(area, probe.x.fillna(0), probe.y.fillna(0)), index=table.index
     )
     zh_name, en_name = names.get(district_id, (district_id,) * 2)
-    share = site_share_in(geoms, usable, area, shapes.metric_polygons)
+    share = site_share_in(geoms, usable, area)
     sites = share.notna()
     inside = inside.where(~sites, share >= MIN_SITE_SHARE)
     rows.warn(

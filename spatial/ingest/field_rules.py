@@ -60,6 +60,9 @@ PLAUSIBLE_MAX: dict[str, tuple[float, str, str]] = {
 }
 MAX_TEXT_CHARS = 4_000
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # NUL etc.; tab and newlines allowed
+# the derived evidence, each row pointing at one of two strings (np.where over two str values
+# makes a new Python string per row: 12 MB at 10⁵ rows)
+_CONFIRMED_OR_PLANNED = np.array([Evidence.CONFIRMED.value, Evidence.PLANNED.value], dtype=object)
 
 
 @dataclass
@@ -377,7 +380,7 @@ def stage_evidence(
         reached = rank >= STATUS_ORDER[STAGE_STATUS[stage]]
         ahead = dated & (dates[date_column].astype(object).fillna("") > today)
         derived = pd.Series(
-            np.where(reached & ~ahead, Evidence.CONFIRMED.value, Evidence.PLANNED.value),
+            _CONFIRMED_OR_PLANNED.take(np.where(reached & ~ahead, 0, 1)),
             index=status.index,
             dtype=object,
         )

@@ -32,7 +32,7 @@ from spatial.ingest.district_rules import MIN_SITE_SHARE, district_names, site_s
 from spatial.ingest.field_rules import CONTROL_CHARACTERS, MAX_SITE_FAR, MAX_TEXT_CHARS
 from spatial.ingest.fields import field_label, map_columns, parse_numbers, parse_vocabulary
 from spatial.ingest.findings import RowFindings, ValidationReport, error, warning
-from spatial.ingest.geometry_rules import VALID, geometry_checks
+from spatial.ingest.geometry_rules import VALID, geometry_checks, to_stored_precision
 from spatial.ingest.upload import UploadOptions, crs_stage, read_stage
 from spatial.layers import READINESS, SITE_FIELDS, SITE_NUMERIC_FIELDS, Quality
 
@@ -140,7 +140,7 @@ def check_site_upload(
             # sending the same sites under another file name changes nothing
             "source": text["source"].fillna(f"{options.district_id} upload"),
         },
-        geometry=shapely.set_precision(geoms.to_numpy(), 1e-7, mode="pointwise"),
+        geometry=to_stored_precision(geoms.to_numpy()),
         crs="EPSG:4326",
         index=frame.index,
     )

@@ -99,40 +99,64 @@ class CommitResult:
     unchanged: int
 
 
-def incoming_rows(
-    store: Store, checked: CheckedUpload, stored: pd.DataFrame | None = None
-) -> gpd.GeoDataFrame:
-    """The rows a commit would write: the file's values, and for fields the file has no column
-    for, the values already stored (a file without an English-name column keeps the names).
-    ``stored``: the current projects already read (indexed by id), else they are read here."""
+def checked_rows(checked: CheckedUpload) -> gpd.GeoDataFrame:
+    """The rows of a checked file a commit may write: those without errors (copy on write:
+    the checked rows stay as they are)."""
     ok = checked.row_ok.reindex(checked.projects.index, fill_value=False)
-    rows = rows_where(checked.projects, ok)  # copy on write: the checked rows stay as they are
+    return rows_where(checked.projects, ok)
+
+
+def compared_fields(checked: CheckedUpload) -> tuple[str, ...]:
+    """The fields a commit compares with the stored rows: those the file gives. A field it
+    has no column for keeps its stored value (:func:`with_stored_fields`), so it cannot
+    change."""
+    return tuple(f for f in COMPARED_FIELDS if f in checked.present_fields)
+
+
+def with_stored_fields(
+    store: Store, rows: gpd.GeoDataFrame, checked: CheckedUpload
+) -> gpd.GeoDataFrame:
+    """``rows`` (of ``checked``) as a commit writes them: the file's values, and for the
+    fields the file has no column for, the values already stored (a file without an
+    English-name column keeps the names) — read for these rows' ids only."""
     absent = [f for f in PROJECT_FIELDS if f not in checked.present_fields]
-    if absent and not rows.empty:
-        current = (
-            store.projects(columns=absent).set_index("project_id")
-            if stored is None
-            else stored[[f for f in absent if f != "project_id"]]
-        )
-        at = current.index.get_indexer(rows["project_id"])  # the stored row of each, or -1
-        known = at >= 0
-        if known.any():
-            for f in absent:
-                kept = current[f].take(at[known])  # the stored values, typed as stored
-                if known.all():  # (a register sent again) the stored column, not objects
-                    rows[f] = kept.set_axis(rows.index)
-                else:
-                    column = rows[f].astype(object).to_numpy(copy=True)
-                    column[known] = kept.astype(object).to_numpy()
-                    rows[f] = column
+    if not absent or rows.empty:
+        return rows
+    ids = rows["project_id"].astype(str).tolist()
+    current = store.projects(columns=absent, ids=ids).set_index("project_id")
+    at = current.index.get_indexer(rows["project_id"])  # the stored row of each, or -1
+    known = at >= 0
+    if not known.any():
+        return rows
+    rows = rows.copy(deep=False)  # its columns replaced, never changed in place
+    for f in absent:
+        if f == "project_id":
+            continue
+        kept = current[f].take(at[known])  # the stored values, typed as stored
+        if known.all():  # (a register sent again) the stored column, not objects
+            rows[f] = kept.set_axis(rows.index)
+        else:
+            column = rows[f].astype(object).to_numpy(copy=True)
+            column[known] = kept.astype(object).to_numpy()
+            rows[f] = column
     return rows
 
 
-def district_projects(store: Store, district_id: str) -> gpd.GeoDataFrame:
-    """A district's current projects by id, as a commit compares and keeps them: the project
-    fields and the shape, not the versions' bookkeeping (a quarter less to read at 10⁵)."""
-    columns = [*PROJECT_FIELDS, "geometry"]
-    return store.projects(district_id=district_id, columns=columns).set_index("project_id")
+def incoming_rows(store: Store, checked: CheckedUpload) -> gpd.GeoDataFrame:
+    """Every row a commit of ``checked`` would write, as it would write it."""
+    return with_stored_fields(store, checked_rows(checked), checked)
+
+
+def district_projects(
+    store: Store, district_id: str, fields: tuple[str, ...] = COMPARED_FIELDS
+) -> pd.DataFrame:
+    """A district's current projects by id, as a commit compares them: ``fields`` (those the
+    file gives), the name and status that list the projects the file leaves out, and the
+    shape as stored (WKB, compared by :func:`field_changes` without decoding it) — not the
+    versions' bookkeeping, nor the fields the file cannot change."""
+    columns = list(dict.fromkeys(["project_id", *fields, "name_zh", "status", "geometry"]))
+    frame = store.projects(district_id=district_id, columns=columns, decode_geometry=False)
+    return frame.set_index("project_id")
 
 
 def _differs(before: pd.Series, after: pd.Series, numeric: bool) -> pd.Series:
@@ -178,7 +202,7 @@ def field_changes(
             changes.append(pd.DataFrame({key: new.index[mask], "field": f,
                                          "before": before[mask.to_numpy()].to_numpy(),
                                          "after": new.loc[mask, f].to_numpy()}))  # fmt: skip
-    moved, shapes = _moved(stored(old.geometry.to_numpy()), new.geometry.to_numpy())
+    moved, shapes = _moved(stored(old["geometry"].to_numpy()), new.geometry.to_numpy())
     if moved.any():
         changes.append(pd.DataFrame({key: new.index[moved], "field": "geometry",
                                      "before": shapes["before"],
@@ -197,19 +221,27 @@ def field_changes(
 
 def _moved(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Per row, whether a shape moved — its WKT to 1e-7° differs (a missing or empty shape
-    is None) — and the moved rows' WKT before and after. Only rows whose WKB differs are
-    written as text: a shape stored from the same file reads back byte for byte."""
-    texts, empty, wkb = {}, {}, {}
-    for side, geoms in (("before", before), ("after", after)):
-        empty[side] = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        wkb[side] = shapely.to_wkb(np.where(empty[side], None, geoms), output_dimension=3)
-    maybe = np.flatnonzero(wkb["before"] != wkb["after"])
-    for side, geoms in (("before", before), ("after", after)):
-        text = shapely.to_wkt(geoms[maybe], rounding_precision=7)
-        texts[side] = np.where(empty[side][maybe], None, text)
+    is None) — and the moved rows' WKT before and after. ``before``: shapes, or shapes as
+    stored (WKB bytes, None for none). Only rows whose WKB differs are decoded and written
+    as text: a shape stored from the same file reads back byte for byte."""
+    after_empty = shapely.is_missing(after) | shapely.is_empty(after)
+    after_wkb = shapely.to_wkb(np.where(after_empty, None, after), output_dimension=3)
+    shapes = shapely.is_geometry(before).any()
+    if shapes:
+        before_empty = shapely.is_missing(before) | shapely.is_empty(before)
+        before_wkb = shapely.to_wkb(np.where(before_empty, None, before), output_dimension=3)
+    else:
+        before_wkb = np.asarray(before, dtype=object)
+    maybe = np.flatnonzero(before_wkb != after_wkb)
+    texts = {}
+    sides = (("before", before[maybe] if shapes else shapely.from_wkb(before_wkb[maybe])),
+             ("after", after[maybe]))  # fmt: skip
+    for side, geoms in sides:
+        empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        texts[side] = np.where(empty, None, shapely.to_wkt(geoms, rounding_precision=7))
     moved = np.zeros(len(before), dtype=bool)
-    moved[maybe[texts["before"] != texts["after"]]] = True
     kept = texts["before"] != texts["after"]
+    moved[maybe[kept]] = True
     return moved, {side: texts[side][kept] for side in texts}
 
 
@@ -217,19 +249,20 @@ def preview(
     store: Store,
     checked: CheckedUpload,
     district_id: str,
-    incoming=None,
     mine: pd.DataFrame | None = None,
 ) -> Preview:
-    """What committing ``checked`` would do to the current store (``incoming``: its rows,
-    when already derived; ``mine``: the district's current projects by id, when already read),
-    compared column by column over all rows at once."""
-    incoming = incoming_rows(store, checked) if incoming is None else incoming
+    """What committing ``checked`` would do to the current store (``mine``: the district's
+    current projects by id as :func:`district_projects` reads them for ``checked``, when
+    already read), compared column by column over all rows at once — the fields the file
+    gives and the shape; a field it has no column for keeps its stored value."""
+    incoming = checked_rows(checked)
+    fields = compared_fields(checked)
     if mine is None:
-        mine = district_projects(store, district_id)
+        mine = district_projects(store, district_id, fields)
     known = ids_in(incoming["project_id"], mine.index)
     new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
     rows = rows_where(incoming, known).set_index("project_id")
-    changed = field_changes(mine, rows, COMPARED_FIELDS, PROJECT_NUMERIC_FIELDS, "project_id")
+    changed = field_changes(mine, rows, fields, PROJECT_NUMERIC_FIELDS, "project_id")
     touched = set(changed["project_id"])
     absent = mine[~ids_in(mine.index, incoming["project_id"])].reset_index()
     return Preview(
@@ -437,10 +470,7 @@ def commit(
     with store.transaction(lock=WRITE_LOCK) as conn:
         if store.submission_status(submission_id, conn) != "validated":
             raise SubmissionError("该上传已经提交过", "this submission was already committed")
-        # the district's projects read once, for the fields the file leaves out and the plan
-        # (an id of another district is refused below, so only this district's can be kept)
-        mine = district_projects(store, record.district_id)
-        rows = incoming_rows(store, checked, stored=mine)
+        rows = checked_rows(checked)
         foreign = store.current_owners(
             rows["project_id"].astype(str).tolist(), conn, other_than=record.district_id
         )
@@ -450,11 +480,14 @@ def commit(
                 f"这些项目编号已属于其他区：{listed}；请重新检查文件",
                 f"these project ids now belong to another district: {listed}; check the file again",
             )
-        plan = preview(store, checked, record.district_id, rows, mine)
+        plan = preview(store, checked, record.district_id)
+        # a changed project keeps the fields the file leaves out as stored (an id of another
+        # district was refused above, so only this district's can be kept); a new one has none
+        changed = rows_where(rows, ids_in(rows["project_id"], plan.changed_ids))
         at = at or utcnow()
         created = store.write_project_versions(
             conn,
-            rows[ids_in(rows["project_id"], plan.new["project_id"])],
+            rows_where(rows, ids_in(rows["project_id"], plan.new["project_id"])),
             at=at,
             changed_by=user,
             change_kind="create",
@@ -462,7 +495,7 @@ def commit(
         )
         updated = store.write_project_versions(
             conn,
-            rows[ids_in(rows["project_id"], plan.changed_ids)],
+            with_stored_fields(store, changed, checked),
             at=at,
             changed_by=user,
             change_kind="update",

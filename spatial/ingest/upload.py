@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 
 from spatial.ingest.columns import ProjectTable, map_project_columns
 from spatial.ingest.crs_detect import AUTO, resolve_crs
@@ -35,6 +34,7 @@ from spatial.ingest.geometry_rules import (
     geometry_checks,
     project_geometry,
     site_plausibility,
+    to_stored_precision,
 )
 from spatial.ingest.id_rules import id_rules
 from spatial.ingest.limits import UploadLimits
@@ -177,10 +177,9 @@ def checked_upload(
         geometry=shapes.geoms.to_numpy(),
         crs="EPSG:4326",
         index=table.index,
+        copy=False,  # the parsed fields' columns taken as they are, not a second copy of each
     )
-    projects[projects.geometry.name] = shapely.set_precision(
-        projects.geometry.to_numpy(), 1e-7, mode="pointwise"
-    )
+    projects[projects.geometry.name] = to_stored_precision(projects.geometry.to_numpy())
     table.rows.report.features = len(table.frame)
     present = {"project_id", "district_id", "quality", "geometry", "source"}
     present |= {*PROJECT_EVIDENCE_FIELDS, *ASPECT_QUALITY_FIELDS}  # derived here

@@ -27,7 +27,7 @@ from spatial.ingest.geojson.bulk import ColumnPart, columns_of
 from spatial.ingest.geojson.members import all_objects, objects_seen
 from spatial.ingest.geojson.text import Layout, NotJsonNumber, strict_loads
 
-SLICE_BYTES = 1 << 22  # a slice's text; its parsed objects take about seven times this
+SLICE_BYTES = 1 << 20  # a slice's text; its parsed objects take about seven times this
 
 
 @dataclass

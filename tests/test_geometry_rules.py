@@ -1,0 +1,34 @@
+"""Shapes to the store's precision (spatial/ingest/geometry_rules.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from spatial.ingest.geometry_rules import STORED_PRECISION, to_stored_precision
+
+SHAPES = [
+    "POINT (114.123456 22.654321)",  # 6 decimals: kept as it is
+    "POINT (114.12345678912 22.6543219876)",  # rounded
+    "POLYGON ((114 22, 114.01 22, 114.01 22.01, 114 22))",
+    "POLYGON ((114.000000049 22, 114.01 22, 114.01 22.01, 114.000000049 22))",
+    "MULTIPOLYGON (((114 22, 114.01 22, 114.01 22.01, 114 22)))",
+    "POINT EMPTY",
+    None,
+]
+
+
+@pytest.mark.parametrize("batch", [1, 2, 10_000])
+def test_shapes_are_rounded_as_set_precision_rounds_them(monkeypatch, batch):
+    """Each shape as ``set_precision(1e-7, pointwise)`` gives it, however many are rounded at
+    a time; where rounding changes no coordinate the very shape is kept (no second copy)."""
+    monkeypatch.setattr("spatial.ingest.geometry_rules.PRECISION_BATCH", batch)
+    geoms = np.array([None if w is None else shapely.from_wkt(w) for w in SHAPES], dtype=object)
+    rounded = to_stored_precision(geoms)
+    expected = shapely.set_precision(geoms, STORED_PRECISION, mode="pointwise")
+    same = shapely.equals_identical(rounded, expected)
+    assert same[:-1].all() and rounded[-1] is None
+    kept = [r is g for r, g in zip(rounded, geoms, strict=True)]
+    assert kept[0] and kept[2] and kept[4] and not kept[1] and not kept[3]
+    assert geoms[1].x == pytest.approx(114.12345678912)  # the input is left as it was
