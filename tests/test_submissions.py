@@ -14,6 +14,7 @@ from spatial.figures.snapshot import take_snapshot
 from spatial.ingest import submissions as sub
 from spatial.ingest.limits import UploadLimits
 from spatial.ingest.upload import UploadOptions
+from spatial.layers import PROJECT_FIELDS
 from spatial.store.database import project_versions_table
 
 OFFICER = Principal("officer", Role.DISTRICT, "baoan")
@@ -49,6 +50,7 @@ def feature(pid, **props):
 
 def test_accepted_upload_commits_and_moves_the_ledger(seeded_store):
     before = take_snapshot(seeded_store).ledger().summary.cumulative_m2
+    stored_before = seeded_store.projects().set_index("project_id").loc["REF-003"]
     data = fc(feature("BA-100"), feature("REF-003", 总建筑面积=400000, 厂房面积=300000))
     sid = sub.receive(seeded_store, "baoan.geojson", data, "baoan", OFFICER)
     checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
@@ -72,6 +74,12 @@ def test_accepted_upload_commits_and_moves_the_ledger(seeded_store):
     assert seeded_store.project_history("REF-001")["version_id"].tolist() == [1]  # untouched
     stored = seeded_store.projects().set_index("project_id").loc["REF-003"]
     assert stored["name_en"].startswith("Yanluo")  # no English column in the file: kept
+    lacking = [f for f in PROJECT_FIELDS if f not in checked.present_fields]
+    assert "name_en" in lacking and "street" in lacking
+    for f in lacking:  # every field the file has no column for, as it was stored
+        assert stored[f] == stored_before[f] or (pd.isna(stored[f]) and pd.isna(stored_before[f]))
+    new = seeded_store.projects().set_index("project_id").loc["BA-100"]
+    assert pd.isna(new["name_en"]) and pd.isna(new["street"])  # a new project has none
 
 
 def test_rejected_upload_keeps_the_bytes_and_changes_nothing(seeded_store):

@@ -94,8 +94,12 @@ def text_rules(table: ProjectTable) -> dict[str, pd.Series]:
     """Text fields as trimmed text: no control character (NUL etc.), at most
     ``MAX_TEXT_CHARS``."""
     values = {}
+    lacking = pd.Series(np.nan, index=table.index, dtype="str")  # every field the file lacks
     for col in TEXT_FIELDS:
         label = field_label(col)
+        if col not in table.attrs:  # one column of nothing, shared (CoW): 0.8 MB each at 10⁵
+            values[col] = lacking
+            continue
         shown = as_text(table.column(col))  # checked in Arrow; kept as str/None
         values[col] = blank_as_none(shown)
         table.rows.error(
@@ -140,10 +144,11 @@ def number_rules(table: ProjectTable) -> dict[str, pd.Series]:
     """Numeric fields parsed (units and 万 allowed): numbers, not negative, below the
     plausible maximum of each (``PLAUSIBLE_MAX``, with its reason)."""
     numbers: dict[str, pd.Series] = {}
+    lacking = pd.Series(np.nan, index=table.index)  # every field the file lacks, shared (CoW)
     for col in NUMERIC_FIELDS:
         label = field_label(col)
         if col not in table.attrs:
-            numbers[col] = pd.Series(np.nan, index=table.index)
+            numbers[col] = lacking
             continue
         written = table.attrs[col]
         parsed, bad = parse_numbers(written)

@@ -329,7 +329,7 @@ project_overlays_table = Table(
 OVERLAY_COLUMNS: tuple[str, ...] = (
     "located_district_id", "spatial_park_id", "control_level", "cluster_codes",
 )  # fmt: skip
-INSERT_BATCH = 5_000  # rows handed to the driver at once (bounds the memory of a commit)
+INSERT_BATCH = 2_000  # rows handed to the driver at once (bounds the memory of a commit)
 # PostgreSQL: a write of this many rows or more refreshes the table's planner statistics at once
 # (see analyze_after_bulk_write)
 ANALYZE_FROM = 1_000
@@ -506,7 +506,7 @@ def one_of(column, ids: list[str], conn: Connection):
 def insert_columns(
     conn: Connection,
     table: Table,
-    columns: dict[str, list | pd.Series],
+    columns: dict[str, list | pd.Series | WKBColumn],
     fixed: dict,
     keep_existing: str | None = None,
 ) -> int:
@@ -613,9 +613,27 @@ def analyze_after_bulk_write(conn: Connection, table: Table, rows: int) -> None:
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.format_table(table)}")
 
 
-def _python_values(values: list | pd.Series, start: int, stop: int) -> list:
+@dataclass(frozen=True)
+class WKBColumn:
+    """Shapes bound as 2D WKB (None for a missing or empty shape), made a batch at a time by
+    :func:`insert_columns`: a commit never holds every row's WKB at once (10⁵ points: 6 MB)."""
+
+    shapes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.shapes)
+
+    def wkb(self, start: int, stop: int) -> list:
+        part = self.shapes[start:stop]
+        empty = shapely.is_missing(part) | shapely.is_empty(part)
+        return shapely.to_wkb(np.where(empty, None, part), output_dimension=2).tolist()
+
+
+def _python_values(values: list | pd.Series | WKBColumn, start: int, stop: int) -> list:
     """Rows ``start``..``stop - 1`` of a column as Python values: NaN, NaT and pd.NA as None,
-    numpy scalars as Python ones (``tolist``)."""
+    numpy scalars as Python ones (``tolist``), shapes as their WKB."""
+    if isinstance(values, WKBColumn):
+        return values.wkb(start, stop)
     if not isinstance(values, pd.Series):
         return list(values[start:stop])
     part = values.iloc[start:stop]
@@ -1147,13 +1165,11 @@ class Store:
         ]  # fmt: skip
         frame = frame.to_crs(WGS84) if frame.crs is not None else frame
         table = pd.DataFrame(frame[fields])
-        table[layer.key] = table[layer.key].map(str)
+        if not isinstance(table[layer.key].dtype, pd.StringDtype):  # text already: as it is
+            table[layer.key] = table[layer.key].map(str)
         _refuse_unstorable_frame(table, layer.key)
-        geoms = frame.geometry.to_numpy()
-        empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        wkb = shapely.to_wkb(np.where(empty, None, geoms), output_dimension=2)
-        columns: dict[str, list | pd.Series] = {name: table[name] for name in fields}
-        columns["geometry"] = [None if e else w for e, w in zip(empty, wkb, strict=True)]
+        columns: dict[str, list | pd.Series | WKBColumn] = {name: table[name] for name in fields}
+        columns["geometry"] = WKBColumn(frame.geometry.to_numpy())
         fixed = {"valid_from": at, "valid_to": None, "submission_id": submission_id,
                  "changed_by": changed_by, "change_kind": change_kind,
                  "is_deleted": deleted}  # fmt: skip
