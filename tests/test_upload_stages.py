@@ -21,7 +21,7 @@ from spatial.ingest.field_rules import (
 )
 from spatial.ingest.findings import ValidationReport
 from spatial.ingest.geometry_rules import project_geometry, site_plausibility
-from spatial.ingest.id_rules import id_key, id_rules
+from spatial.ingest.id_rules import id_key, id_keys, id_rules
 
 FUTIAN = Point(114.055, 22.54)
 BAOAN = Point(113.88, 22.58)
@@ -173,6 +173,37 @@ def test_id_rules_within_the_file_and_against_the_store(reference):
     assert "id_invisible_character" in rows[5]
     assert "id_of_other_district" in rows[6]
     assert id_key("ＦＴ-2") == id_key("ft-2")
+
+
+LOOKALIKE_IDS = ["FT-1", "ft-1", "ＦＴ-2", "Straße", "STRASSE", "ǅ-1", "Ⅻ-3", "ﬁ-4", "x\u200b1",
+                 "", None, "BA-2024-001", "İ-5", "ς-6", "Σ-6"]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_id_keys_are_id_key_of_each_id(dtype):
+    """The keys made in Arrow are the per-id NFKC + case fold of :func:`id_key` ("" for a
+    missing id), ASCII or not: full width, ß, ligatures, titlecase digraphs, Roman numerals,
+    dotted İ, final sigma."""
+    ids = pd.Series(LOOKALIKE_IDS, dtype=dtype, index=range(10, 10 + len(LOOKALIKE_IDS)))
+    keys = id_keys(ids)
+    assert keys.index.equals(ids.index)
+    assert keys.tolist() == [id_key(v) if isinstance(v, str) else "" for v in ids]
+
+
+def test_a_lookalike_of_a_stored_id_names_the_stored_spelling(reference):
+    """An id that differs from a stored one only in case or width is refused, naming the
+    stored spelling; the id spelled as stored is an update, not a lookalike."""
+    table = table_of(项目编号=["ft-9", "FT-9", "Ｘ-1", "Y-2"], 名称=["甲"] * 4)
+    existing = pd.DataFrame({"project_id": ["FT-9", "x-1", "Z-3"],
+                             "district_id": ["futian"] * 3})  # fmt: skip
+    id_rules(table, check_fields(table), existing, "futian", reference.districts)
+    said: dict[int, str] = {}
+    for f in table.rows.report.findings:
+        if f.code == "id_lookalike":
+            said[f.feature] = said.get(f.feature, "") + f.message_en
+    assert set(said) == {1, 2, 3}  # 1 and 2 are also lookalikes of each other in the file
+    assert "existing id 'FT-9'" in said[1] and "existing id" not in said[2]
+    assert "existing id 'x-1'" in said[3]
 
 
 def test_derived_evidence_points_at_one_string_per_kind():
