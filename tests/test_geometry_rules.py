@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import shapely
 
-from spatial.ingest.geometry_rules import STORED_PRECISION, to_stored_precision
+from spatial.ingest.geometry_rules import (
+    STORED_PRECISION,
+    VALID,
+    to_stored_precision,
+    validity_reasons,
+)
 
 SHAPES = [
     "POINT (114.123456 22.654321)",  # 6 decimals: kept as it is
@@ -32,3 +37,22 @@ def test_shapes_are_rounded_as_set_precision_rounds_them(monkeypatch, batch):
     kept = [r is g for r, g in zip(rounded, geoms, strict=True)]
     assert kept[0] and kept[2] and kept[4] and not kept[1] and not kept[3]
     assert geoms[1].x == pytest.approx(114.12345678912)  # the input is left as it was
+
+
+VALIDITY_CASES = [
+    "POINT (114 22)", "POINT EMPTY", None, "POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))",
+    "LINESTRING (0 0, 0 0)", "POLYGON ((0 0, 2 0, 2 2, 0 2, 0 0), (1 1, 3 1, 3 3, 1 3, 1 1))",
+    "MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((0 0, 1 0, 1 1, 0 0)))",
+    "POLYGON ((114 22, 114.01 22, 114.01 22.01, 114 22))", "POINT (NaN NaN)",
+]  # fmt: skip
+
+
+def test_validity_reasons_are_geos_reasons_asked_only_of_the_invalid():
+    """The reason of each shape is GEOS's own (None for a missing shape); every valid shape
+    shares the one ``VALID`` string."""
+    geoms = np.array([None if w is None else shapely.from_wkt(w) for w in VALIDITY_CASES],
+                     dtype=object)  # fmt: skip
+    reasons = validity_reasons(geoms)
+    assert reasons.tolist() == shapely.is_valid_reason(geoms).tolist()
+    assert all(r is VALID for r in reasons if r == VALID)
+    assert sum(r != VALID and r is not None for r in reasons) >= 3

@@ -373,3 +373,13 @@ def test_projects_read_with_their_stored_wkb_are_the_decoded_shapes(seeded_store
     missing = shapely.is_missing(expected)
     assert (shapely.is_missing(shapes) == missing).all() and not missing.all()
     assert shapely.equals_identical(shapes[~missing], expected[~missing]).all()
+
+
+@pytest.mark.parametrize("wanted", [["REF-003", "REF-001", "NOT-STORED"], [], ["REF-034"]])
+def test_projects_read_for_given_ids_are_those_projects_only(seeded_store, wanted):
+    """``ids`` reads those projects' current versions only (one parameter on both backends);
+    an id not stored reads nothing, no id reads no row."""
+    every = seeded_store.projects(columns=["name_zh"]).set_index("project_id")
+    some = seeded_store.projects(columns=["name_zh"], ids=wanted).set_index("project_id")
+    assert list(some.index) == sorted(i for i in wanted if i in every.index)
+    assert (some["name_zh"] == every.loc[some.index, "name_zh"]).all()

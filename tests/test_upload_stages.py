@@ -222,3 +222,27 @@ def test_derived_evidence_points_at_one_string_per_kind():
     assert list(evidence[:2]) == ["confirmed", "planned"]
     assert (evidence[::2] == "confirmed").all() and (evidence[1::2] == "planned").all()
     assert len({id(v) for v in evidence}) == 2
+
+
+def test_district_of_is_the_spatial_join_of_each_point(reference):
+    """Each point's district is the one a ``within`` spatial join finds (NaN outside every
+    outline, for a missing point and for one on no land), in the points' own index."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from spatial.ingest.district_rules import district_of
+
+    districts = reference.districts
+    rng = np.random.default_rng(5)
+    xy = np.column_stack([rng.uniform(113.7, 114.7, 400), rng.uniform(22.4, 22.9, 400)])
+    points = list(shapely.points(xy)) + [None, shapely.Point(120.0, 30.0), shapely.Point()]
+    probe = gpd.GeoSeries(points, index=range(1000, 1000 + len(points)), crs="EPSG:4326")
+    joined = gpd.sjoin(gpd.GeoDataFrame(geometry=probe), districts[["district_id", "geometry"]],
+                       how="left", predicate="within")  # fmt: skip
+    expected = joined[~joined.index.duplicated()]["district_id"].reindex(probe.index)
+    located = district_of(probe, districts)
+    assert located.index.equals(probe.index)
+    assert located.isna().tolist() == expected.isna().tolist()
+    assert (located[expected.notna()] == expected[expected.notna()]).all()
+    assert expected.notna().sum() > 100 and located.iloc[-3:].isna().all()

@@ -142,11 +142,6 @@ def with_stored_fields(
     return rows
 
 
-def incoming_rows(store: Store, checked: CheckedUpload) -> gpd.GeoDataFrame:
-    """Every row a commit of ``checked`` would write, as it would write it."""
-    return with_stored_fields(store, checked_rows(checked), checked)
-
-
 def district_projects(
     store: Store, district_id: str, fields: tuple[str, ...] = COMPARED_FIELDS
 ) -> pd.DataFrame:
