@@ -129,9 +129,7 @@ def with_stored_fields(
     if not known.any():
         return rows
     rows = rows.copy(deep=False)  # its columns replaced, never changed in place
-    for f in absent:
-        if f == "project_id":
-            continue
+    for f in absent:  # (the id is always the file's)
         kept = current[f].take(at[known])  # the stored values, typed as stored
         if known.all():  # (a register sent again) the stored column, not objects
             rows[f] = kept.set_axis(rows.index)
@@ -142,9 +140,7 @@ def with_stored_fields(
     return rows
 
 
-def district_projects(
-    store: Store, district_id: str, fields: tuple[str, ...] = COMPARED_FIELDS
-) -> pd.DataFrame:
+def district_projects(store: Store, district_id: str, fields: tuple[str, ...]) -> pd.DataFrame:
     """A district's current projects by id, as a commit compares them: ``fields`` (those the
     file gives), the name and status that list the projects the file leaves out, and the
     shape as stored (WKB, compared by :func:`field_changes` without decoding it) — not the
@@ -253,20 +249,13 @@ def _moved(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, dict[str,
     return moved, {side: texts[side][kept] for side in texts}
 
 
-def preview(
-    store: Store,
-    checked: CheckedUpload,
-    district_id: str,
-    mine: pd.DataFrame | None = None,
-) -> Preview:
-    """What committing ``checked`` would do to the current store (``mine``: the district's
-    current projects by id as :func:`district_projects` reads them for ``checked``, when
-    already read), compared column by column over all rows at once — the fields the file
-    gives and the shape; a field it has no column for keeps its stored value."""
+def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
+    """What committing ``checked`` would do to the current store, compared column by column
+    over all rows at once — the fields the file gives and the shape; a field it has no column
+    for keeps its stored value."""
     incoming = checked_rows(checked)
     fields = compared_fields(checked)
-    if mine is None:
-        mine = district_projects(store, district_id, fields)
+    mine = district_projects(store, district_id, fields)
     known = ids_in(incoming["project_id"], mine.index)
     new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
     rows = rows_where(incoming, known).set_index("project_id")
