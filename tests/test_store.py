@@ -375,11 +375,19 @@ def test_projects_read_with_their_stored_wkb_are_the_decoded_shapes(seeded_store
     assert shapely.equals_identical(shapes[~missing], expected[~missing]).all()
 
 
-@pytest.mark.parametrize("wanted", [["REF-003", "REF-001", "NOT-STORED"], [], ["REF-034"]])
+HOSTILE_IDS = ["REF-001') OR 1=1 --", "x\"]; DROP TABLE project_versions; --", "REF-002' --",
+               '["REF-003"]', "%", "REF-00_", "\\x27", "REF-004\u202e"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "wanted", [["REF-003", "REF-001", "NOT-STORED"], [], ["REF-034"], HOSTILE_IDS]
+)
 def test_projects_read_for_given_ids_are_those_projects_only(seeded_store, wanted):
     """``ids`` reads those projects' current versions only (one parameter on both backends);
-    an id not stored reads nothing, no id reads no row."""
+    an id not stored reads nothing, no id reads no row, and an id written as SQL, JSON or a
+    LIKE pattern is only an id that is not stored (the store is as it was)."""
     every = seeded_store.projects(columns=["name_zh"]).set_index("project_id")
     some = seeded_store.projects(columns=["name_zh"], ids=wanted).set_index("project_id")
     assert list(some.index) == sorted(i for i in wanted if i in every.index)
     assert (some["name_zh"] == every.loc[some.index, "name_zh"]).all()
+    assert len(seeded_store.projects(columns=["name_zh"])) == len(every)
