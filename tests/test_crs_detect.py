@@ -192,3 +192,20 @@ def test_the_shapes_kept_per_set_of_outlines_follow_a_replaced_layer(reference):
     np.testing.assert_allclose(moved_land.bounds, shifted, atol=1e-6)
     np.testing.assert_allclose(moved_lines.bounds, np.array(lines.bounds) + [0.5, 0, 0.5, 0])
     assert district_shapes(districts.iloc[:0]) == (None, None)
+
+
+def test_shenzhen_land_is_every_district_with_its_margin(reference):
+    """The land a file's coordinates are told by: every district outline wholly inside it,
+    and its edge within 50 m (the outline's simplification) of the true 3 km margin — never
+    nearer the outline than ~2.9 km nor farther than ~3.1 km (0.029°, 0.031°)."""
+    import shapely
+
+    from spatial.ingest.crs_detect import LAND_MARGIN_DEG, LAND_SIMPLIFY_DEG, district_shapes
+
+    land, _ = district_shapes(reference.districts)
+    union = shapely.union_all(reference.districts.geometry.to_numpy())
+    assert land.contains(union)
+    exact = shapely.buffer(union, LAND_MARGIN_DEG)
+    assert shapely.hausdorff_distance(land.boundary, exact.boundary) <= LAND_SIMPLIFY_DEG * 1.5
+    assert land.within(shapely.buffer(union, LAND_MARGIN_DEG + 0.001))
+    assert shapely.buffer(union, LAND_MARGIN_DEG - 0.001).within(land)

@@ -651,37 +651,57 @@ def test_a_districts_grown_outline_is_computed_from_the_outline_given(shipped_st
 
 @pytest.mark.parametrize("batch", [1, 2, 5_000])
 def test_site_shares_are_those_of_the_plain_intersection(shipped_store, monkeypatch, batch):
-    """Sites wholly inside, wholly outside and across the outline: the share each holds in
-    the district is the area of its intersection with it over its own (EPSG:4547), however
-    many projected sites a batch holds (one, two, all)."""
+    """Sites wholly inside, wholly outside and across the outline (a bow-tie, a site of two
+    parts, one without area among them): the share each holds in the district is the area of
+    its intersection with it over its own, each made valid in EPSG:4547 — as the old overlay
+    of every projected site gave it — however many projected sites a batch holds."""
     import geopandas as gpd
     import numpy as np
     import pandas as pd
     import shapely
-    from shapely.geometry import Point, box
+    from shapely.geometry import MultiPolygon, Point, Polygon, box
 
     from spatial.crs import METRIC
     from spatial.ingest.district_rules import site_share_in
 
     outline = shipped_store.layer("districts").set_index("district_id").geometry["baoan"]
     inner = outline.representative_point()
-    edge = shapely.get_coordinates(outline.exterior if outline.geom_type == "Polygon"
-                                   else outline.geoms[0].exterior)[0]  # fmt: skip
+    x, y = inner.x, inner.y
+    ring = shapely.get_coordinates(outline.exterior if outline.geom_type == "Polygon"
+                                   else outline.geoms[0].exterior)  # fmt: skip
+    edge, other_edge = ring[0], ring[len(ring) // 2]
+
+    def around(cx, cy, r):
+        return box(cx - r, cy - r, cx + r, cy + r)
+
     sites = gpd.GeoSeries(
-        [box(inner.x - 0.002, inner.y - 0.002, inner.x + 0.002, inner.y + 0.002),
-         box(edge[0] - 0.003, edge[1] - 0.003, edge[0] + 0.003, edge[1] + 0.003),
-         box(120.0, 30.0, 120.01, 30.01), Point(inner.x, inner.y)],
-        index=[5, 6, 7, 8], crs="EPSG:4326",
+        [around(x, y, 0.002),
+         around(*edge, 0.003),
+         box(120.0, 30.0, 120.01, 30.01),
+         Polygon([(x - 0.002, y - 0.002), (x + 0.002, y + 0.002), (x + 0.002, y - 0.002),
+                  (x - 0.002, y + 0.002)]),  # a bow-tie inside
+         Polygon([(edge[0] - 0.003, edge[1] - 0.003), (edge[0] + 0.003, edge[1] + 0.003),
+                  (edge[0] + 0.003, edge[1] - 0.003), (edge[0] - 0.003, edge[1] + 0.003)]),
+         MultiPolygon([around(x, y, 0.001), around(120.0, 30.0, 0.001)]),  # one part inside
+         Polygon([(x, y), (x + 0.001, y), (x + 0.001, y), (x, y)]),  # no area, inside
+         around(*other_edge, 0.004),
+         Point(x, y)],
+        index=[5, 6, 7, 9, 10, 11, 12, 13, 8], crs="EPSG:4326",
     )  # fmt: skip
     usable = pd.Series(True, index=sites.index)
-    metric = sites.iloc[:3].to_crs(METRIC)
+    metric = shapely.make_valid(sites.iloc[:-1].to_crs(METRIC).to_numpy())
     zone = gpd.GeoSeries([outline], crs="EPSG:4326").to_crs(METRIC).iloc[0]
-    expected = shapely.area(shapely.intersection(metric.to_numpy(), zone)) / metric.area
+    total = shapely.area(metric)
+    inside = shapely.area(shapely.intersection(metric, zone))
+    expected = np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
     monkeypatch.setattr("spatial.crs.METRIC_BATCH", batch)
     share = site_share_in(sites, usable, outline)
-    np.testing.assert_allclose(share.iloc[:3].to_numpy(), expected.to_numpy(), atol=1e-9)
-    assert share.loc[5] == pytest.approx(1.0) and share.loc[7] == 0.0
-    assert 0.0 < share.loc[6] < 1.0 and pd.isna(share.loc[8])
+    np.testing.assert_allclose(share.iloc[:-1].to_numpy(), expected, atol=1e-9)
+    assert share.loc[5] == 1.0 and share.loc[9] == 1.0 and share.loc[7] == 0.0
+    assert share.loc[12] == 0.0 and pd.isna(share.loc[8])
+    assert 0.0 < share.loc[6] < 1.0 and 0.0 < share.loc[10] < 1.0 and 0.0 < share.loc[13] < 1.0
+    assert 0.4 < share.loc[11] < 0.6  # (a degree holds less land at 30°N than at 22.6°N)
+    assert sites.iloc[3].is_valid is False  # the bow-tie measured made valid, not changed
 
 
 IMPOSSIBLE = [

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.crs import METRIC
+from spatial.crs import area_m2
 from spatial.layers import ControlLevel
 from spatial.store.database import OVERLAY_COLUMNS
 
@@ -182,9 +182,10 @@ def cluster_codes(
 
 
 def site_area_m2(projects: gpd.GeoDataFrame) -> pd.Series:
-    """Area of polygon sites in m² (EPSG:4547); NaN for points and missing geometry."""
+    """Area of polygon sites in m² (EPSG:4547, :func:`~spatial.crs.area_m2`); NaN for points
+    and missing geometry."""
     polys = projects.geometry.notna() & projects.geom_type.isin(["Polygon", "MultiPolygon"])
     area = pd.Series(np.nan, index=projects.index)
     if polys.any():
-        area[polys] = projects.loc[polys].geometry.to_crs(METRIC).area
+        area[polys] = area_m2(projects.loc[polys].geometry)
     return area

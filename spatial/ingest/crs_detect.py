@@ -267,13 +267,20 @@ def district_shapes(districts: gpd.GeoDataFrame | None):
     return land, boundaries
 
 
+LAND_MARGIN_DEG = 0.03  # ~3 km: Shenzhen's land for telling a file's coordinate system
+LAND_SIMPLIFY_DEG = 0.0005  # ~50 m
+
+
 @functools.lru_cache(maxsize=4)
 def _district_shapes(outlines: tuple[bytes, ...]) -> tuple[bytes, bytes]:
     """The union and buffer of :func:`district_shapes`, computed once per set of outlines
     (they change only when an admin replaces the layer); kept as WKB, so each caller builds
     (and prepares) shapes of its own."""
     geoms = shapely.from_wkb(list(outlines))
-    land = shapely.buffer(shapely.union_all(geoms), 0.03)  # ~3 km
+    union = shapely.union_all(geoms)
+    # ~3 km round the outline simplified to ~50 m (LAND_SIMPLIFY_DEG): a quarter of the
+    # buffer's time for a margin that moves by less than 50 m of its 3 km
+    land = shapely.buffer(shapely.simplify(union, LAND_SIMPLIFY_DEG), LAND_MARGIN_DEG)
     return shapely.to_wkb(land), shapely.to_wkb(shapely.union_all(shapely.boundary(geoms)))
 
 

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.crs import METRIC, metric_batches
+from spatial.crs import METRIC, metric_batches, transformer
 from spatial.districts import resolve_districts
 from spatial.ingest.columns import ProjectTable
 from spatial.ingest.field_rules import ProjectFields
-from spatial.ingest.geometry_rules import ProjectShapes, surface_points
+from spatial.ingest.geometry_rules import ProjectShapes
 
 DISTRICT_TOLERANCE_DEG = 0.001  # ~100 m: outlines are approximate
 MIN_SITE_SHARE = 0.5  # a site polygon belongs to a district holding at least half of it
@@ -32,27 +32,39 @@ def district_names(districts: gpd.GeoDataFrame) -> dict[str, tuple[str, str]]:
 
 def site_share_in(geoms: gpd.GeoSeries, usable: pd.Series, district_area) -> pd.Series:
     """For each usable site polygon, the share of its area (EPSG:4547) inside
-    ``district_area`` (lon-lat); NaN for points and unusable rows. Vectorised over a batch of
-    projected sites at a time (:func:`~spatial.crs.metric_batches`)."""
-    share = pd.Series(np.nan, index=geoms.index)
+    ``district_area`` (lon-lat); NaN for points and unusable rows (an invalid site is measured
+    as GEOS's ``make_valid`` makes it, a site without area holds none of it inside).
+
+    A site wholly inside holds all its area there and one apart none: that is told in lon-lat
+    against the prepared outline (projecting keeps what lies inside what). Only the sites
+    across the outline are projected, a batch at a time (:func:`~spatial.crs.metric_batches`),
+    and overlaid with it in metres — an overlay each, against thousands of vertices."""
+    share = np.full(len(geoms), np.nan)
     polys = (usable & geoms.geom_type.isin(["Polygon", "MultiPolygon"])).to_numpy()
     if not polys.any():
-        return share
-    zone = gpd.GeoSeries([district_area], crs=geoms.crs).to_crs(METRIC).iloc[0]
-    shapely.prepare(zone)
-    values = share.to_numpy(copy=True)
-    for at, metric in metric_batches(geoms, polys):
-        sites = shapely.make_valid(metric)  # invalid ones too
-        total = shapely.area(sites)
-        # a site wholly inside holds all its area there, one apart none: only the sites
-        # across the outline are intersected with it (an overlay each, against thousands of
-        # vertices)
-        within = shapely.contains(zone, sites)
-        across = ~within & shapely.intersects(zone, sites)
-        inside = np.where(within, total, 0.0)
-        inside[across] = shapely.area(shapely.intersection(sites[across], zone))
-        values[at] = np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
-    return pd.Series(values, index=geoms.index)
+        return pd.Series(share, index=geoms.index)
+    given = geoms.to_numpy()[polys]
+    sites = given.copy()  # told apart made valid; measured as given, made valid in metres
+    invalid = ~shapely.is_valid(sites)
+    sites[invalid] = shapely.make_valid(sites[invalid])
+    shapely.prepare(district_area)
+    has_area = shapely.area(sites) > 0
+    within = has_area & shapely.contains(district_area, sites)
+    across = has_area & ~within & shapely.intersects(district_area, sites)
+    values = within.astype(float)
+    if across.any():
+        zone = shapely.transform(
+            district_area, transformer(geoms.crs, METRIC).transform, interleaved=False
+        )
+        shapely.prepare(zone)
+        crossing = gpd.GeoSeries(given, crs=geoms.crs)
+        for at, metric in metric_batches(crossing, across):
+            metric = shapely.make_valid(metric)  # (a shape can lose its validity projected)
+            total = shapely.area(metric)
+            inside = shapely.area(shapely.intersection(metric, zone))
+            values[at] = np.where(total > 0, inside / np.where(total > 0, total, 1), 0.0)
+    share[polys] = values
+    return pd.Series(share, index=geoms.index)
 
 
 def district_of(points: gpd.GeoSeries, districts: gpd.GeoDataFrame) -> pd.Series:
@@ -60,7 +72,7 @@ def district_of(points: gpd.GeoSeries, districts: gpd.GeoDataFrame) -> pd.Series
     holds it within); NaN outside every outline. One STRtree query over every point: no
     joined frame of them, as a spatial join builds."""
     polys = districts[districts.geometry.notna()]
-    outlines = polys.to_crs(points.crs).geometry.to_numpy()
+    outlines = (polys if polys.crs == points.crs else polys.to_crs(points.crs)).geometry.to_numpy()
     at, which = shapely.STRtree(outlines).query(points.to_numpy(), predicate="within")
     order = np.lexsort((which, at))  # by point, then by district
     at, which = at[order], which[order]
@@ -121,16 +133,14 @@ def _located_in_district(
     elsewhere is named by the district it is in."""
     geoms, usable, outside, rows = shapes.geoms, shapes.usable, shapes.outside, table.rows
     names = district_names(districts)
-    probe = gpd.GeoSeries(surface_points(geoms.to_numpy()), index=table.index, crs=geoms.crs)
-    located = district_of(probe.where(usable), districts)
     area = shapely.from_wkb(tolerance_area(tuple(shapely.to_wkb(target.geometry))))
-    inside = pd.Series(
-        shapely.contains_xy(area, probe.x.fillna(0), probe.y.fillna(0)), index=table.index
-    )
     zh_name, en_name = names.get(district_id, (district_id,) * 2)
     share = site_share_in(geoms, usable, area)
     sites = share.notna()
-    inside = inside.where(~sites, share >= MIN_SITE_SHARE)
+    spots = (usable & ~sites).to_numpy()  # the usable shapes that are not sites: points
+    points = geoms.to_numpy()[spots]
+    inside = np.zeros(len(geoms), dtype=bool)
+    inside[spots] = shapely.contains_xy(area, shapely.get_x(points), shapely.get_y(points))
     rows.warn(
         sites & (share >= MIN_SITE_SHARE) & (share < STRADDLE_SHARE),
         "site_straddles_district",
@@ -155,6 +165,10 @@ def _located_in_district(
         fmt=lambda i: {"share": share[i]},
     )
 
+    stray = usable & ~sites & ~pd.Series(inside, index=table.index) & ~outside
+    # the district each stray point is in, named in its error (none in an accepted file)
+    located = district_of(gpd.GeoSeries(geoms[stray], crs=geoms.crs), districts)
+
     def where(i) -> dict[str, str]:
         if pd.isna(located[i]):
             return {"where_zh": "行政区之外", "where_en": "no district"}
@@ -162,7 +176,7 @@ def _located_in_district(
         return {"where_zh": zh, "where_en": en}
 
     rows.error(
-        usable & ~sites & ~inside & ~outside,
+        stray,
         "outside_district",
         f"位置在{{where_zh}}，不在所选的{zh_name}",
         f"the location is in {{where_en}}, not in {en_name} as chosen",

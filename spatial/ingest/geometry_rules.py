@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.crs import METRIC, metric_batches
+from spatial.crs import area_m2
 from spatial.ingest.columns import ProjectTable
 from spatial.ingest.field_rules import MAX_SITE_FAR, ProjectFields
 from spatial.ingest.findings import RowFindings
@@ -71,15 +71,10 @@ class ProjectShapes:
 
     @functools.cached_property
     def metric_areas(self) -> pd.Series:
-        """The usable polygons' areas in EPSG:4547 (m², indexed as ``geoms``), measured once
-        for every rule that needs them, a batch of projected shapes at a time."""
-        polys = self.polygons.to_numpy()
-        areas = np.empty(int(polys.sum()))
-        done = 0
-        for _, metric in metric_batches(self.geoms, polys):
-            areas[done : done + len(metric)] = shapely.area(metric)
-            done += len(metric)
-        return pd.Series(areas, index=self.geoms.index[polys])
+        """The usable polygons' areas in EPSG:4547 (m², indexed as ``geoms``;
+        :func:`~spatial.crs.area_m2`), measured once for every rule that needs them."""
+        polys = self.polygons
+        return pd.Series(area_m2(self.geoms[polys]), index=self.geoms.index[polys.to_numpy()])
 
 
 def validity_reasons(geoms: np.ndarray) -> np.ndarray:
@@ -255,7 +250,7 @@ def _invalid_shapes(
         for g in fixed
     ]
     repaired = gpd.GeoSeries(polygonal, index=geoms[invalid].index, crs=frame.crs)
-    repaired_area = repaired.to_crs(METRIC).area
+    repaired_area = pd.Series(area_m2(repaired), index=repaired.index)
 
     def describe(i):
         return {"reason": reasons[i], "area": float(repaired_area.loc[i])}
