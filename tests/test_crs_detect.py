@@ -209,3 +209,22 @@ def test_shenzhen_land_is_every_district_with_its_margin(reference):
     assert shapely.hausdorff_distance(land.boundary, exact.boundary) <= LAND_SIMPLIFY_DEG * 1.5
     assert land.within(shapely.buffer(union, LAND_MARGIN_DEG + 0.001))
     assert shapely.buffer(union, LAND_MARGIN_DEG - 0.001).within(land)
+
+
+def test_the_outlines_union_is_the_overlay_whether_they_tile_or_overlap(reference):
+    """The district outlines tile Shenzhen, so their coverage union stands; outlines an admin
+    replaced with two that overlap (or a gap between them) give the full overlay's union."""
+    import shapely
+
+    from spatial.ingest.district_rules import outline_union
+
+    geoms = reference.districts.geometry.to_numpy()
+    assert shapely.equals(outline_union(geoms), shapely.union_all(geoms))
+    overlapping = geoms.copy()
+    overlapping[0] = shapely.buffer(overlapping[0], 0.01)  # over its neighbours
+    merged = outline_union(overlapping)
+    assert shapely.is_valid(merged)
+    assert shapely.equals(merged, shapely.union_all(overlapping))
+    apart = np.array([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1), shapely.box(1, 0, 2, 1)])
+    assert shapely.area(outline_union(apart[:2])) == 2.0
+    assert shapely.equals(outline_union(apart), shapely.box(0, 0, 3, 1))

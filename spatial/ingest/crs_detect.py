@@ -26,6 +26,7 @@ from spatial.crs import (
     gcj02_to_wgs84,
     transformer,
 )
+from spatial.ingest.district_rules import outline_union
 from spatial.ingest.findings import Finding, error, warning
 from spatial.ingest.geometry_rules import surface_points
 
@@ -277,11 +278,14 @@ def _district_shapes(outlines: tuple[bytes, ...]) -> tuple[bytes, bytes]:
     (they change only when an admin replaces the layer); kept as WKB, so each caller builds
     (and prepares) shapes of its own."""
     geoms = shapely.from_wkb(list(outlines))
-    union = shapely.union_all(geoms)
+    union = outline_union(geoms)
     # ~3 km round the outline simplified to ~50 m (LAND_SIMPLIFY_DEG): a quarter of the
     # buffer's time for a margin that moves by less than 50 m of its 3 km
     land = shapely.buffer(shapely.simplify(union, LAND_SIMPLIFY_DEG), LAND_MARGIN_DEG)
-    return shapely.to_wkb(land), shapely.to_wkb(shapely.union_all(shapely.boundary(geoms)))
+    # the boundaries as one collection of lines (a distance to it is the nearest line's; a
+    # union would only merge the edges two districts share)
+    lines = shapely.multilinestrings(shapely.get_parts(shapely.boundary(geoms)))
+    return shapely.to_wkb(land), shapely.to_wkb(lines)
 
 
 def source_crs(

@@ -84,6 +84,17 @@ def district_of(points: gpd.GeoSeries, districts: gpd.GeoDataFrame) -> pd.Series
     return pd.Series(located, index=points.index, name="district_id")
 
 
+def outline_union(geoms: np.ndarray) -> shapely.Geometry:
+    """The union of district outlines: GEOS's coverage union (a tenth of the time) where they
+    form a coverage — the union it gives valid and holding their summed area, so no two
+    overlap — else the full overlay (a layer an admin replaced with overlapping outlines)."""
+    merged = shapely.coverage_union_all(geoms)
+    total = float(shapely.area(geoms).sum())
+    if shapely.is_valid(merged) and abs(shapely.area(merged) - total) <= 1e-9 * total:
+        return merged
+    return shapely.union_all(geoms)
+
+
 @functools.lru_cache(maxsize=16)
 def tolerance_area(outline: tuple[bytes, ...]) -> bytes:
     """A district's outline (its parts as WKB) grown by ``DISTRICT_TOLERANCE_DEG``, as WKB:
