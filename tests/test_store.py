@@ -391,3 +391,44 @@ def test_projects_read_for_given_ids_are_those_projects_only(seeded_store, wante
     assert list(some.index) == sorted(i for i in wanted if i in every.index)
     assert (some["name_zh"] == every.loc[some.index, "name_zh"]).all()
     assert len(seeded_store.projects(columns=["name_zh"])) == len(every)
+
+
+COPY_HOSTILE = ["a\tb", "line\nbreak", "back\\slash", "\\N", "\\.",
+                "'; DROP TABLE project_overlays; --",
+                "carriage\rreturn", "引号“”\"", "", "\u202egnp.exe"]  # fmt: skip
+
+
+def test_kept_overlays_are_read_back_as_written_whatever_their_text(seeded_store):
+    """Overlays kept in bulk (COPY on PostgreSQL, executemany on SQLite) come back byte for
+    byte — a tab, a line break, a backslash, COPY's own NULL and end marks, SQL, an empty
+    string and a direction mark are only text; NULL stays NULL. Kept again, a version
+    already kept keeps its first values, and rows under another key are dropped."""
+    from spatial.store.database import OVERLAY_COLUMNS, project_overlays_table
+
+    versions = seeded_store.projects(columns=["version_id"])["version_id"].astype(int).tolist()
+    chosen = versions[: len(COPY_HOSTILE)]
+    overlays = pd.DataFrame({"version_id": chosen})
+    for column in OVERLAY_COLUMNS:
+        overlays[column] = COPY_HOSTILE[: len(chosen)]
+    overlays.loc[1, "spatial_park_id"] = None
+    overlays["control_level"] = overlays["control_level"].str[:8]  # its column holds 8
+    seeded_store.keep_overlays(overlays, "key-1")
+    again = overlays.assign(located_district_id="changed")
+    seeded_store.keep_overlays(again, "key-1")  # kept already: the first values stand
+
+    def read() -> pd.DataFrame:
+        with seeded_store.engine.connect() as conn:
+            rows = conn.execute(select(project_overlays_table)).mappings().all()
+        return pd.DataFrame(rows).sort_values("version_id").reset_index(drop=True)
+
+    stored = read()
+    assert stored["version_id"].tolist() == sorted(chosen)
+    expected = overlays.sort_values("version_id").reset_index(drop=True)
+    for column in OVERLAY_COLUMNS:
+        got = [None if pd.isna(v) else v for v in stored[column]]
+        want = [None if pd.isna(v) else v for v in expected[column]]
+        assert got == want, column
+    assert set(stored["reference_key"]) == {"key-1"}
+    assert len(seeded_store.projects(columns=["version_id"])) == len(versions)
+    seeded_store.keep_overlays(overlays.iloc[:2], "key-2")
+    assert read()["version_id"].tolist() == sorted(chosen[:2])

@@ -14,6 +14,7 @@ import shapely
 
 from spatial.crs import area_m2
 from spatial.layers import ControlLevel
+from spatial.shapes import surface_points
 from spatial.store.database import OVERLAY_COLUMNS
 
 
@@ -21,7 +22,8 @@ def _probe_points(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One point per project inside its geometry (site polygons → representative point)."""
     has_geom = projects.geometry.notna() & ~projects.geometry.is_empty
     pts = projects.loc[has_geom, [projects.geometry.name]].copy()
-    pts[pts.geometry.name] = pts.geometry.representative_point()
+    # a point is its own (most of a register: no GEOS call for it), a site its point on surface
+    pts[pts.geometry.name] = surface_points(pts.geometry.to_numpy())
     return pts
 
 

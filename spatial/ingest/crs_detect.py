@@ -28,7 +28,7 @@ from spatial.crs import (
 )
 from spatial.ingest.district_rules import outline_union
 from spatial.ingest.findings import Finding, error, warning
-from spatial.ingest.geometry_rules import surface_points
+from spatial.shapes import surface_points
 
 GCJ02 = "GCJ-02"
 BD09 = "BD-09"

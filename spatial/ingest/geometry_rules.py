@@ -19,16 +19,6 @@ from spatial.ingest.columns import ProjectTable
 from spatial.ingest.field_rules import MAX_SITE_FAR, ProjectFields
 from spatial.ingest.findings import RowFindings
 
-
-def surface_points(geoms: np.ndarray) -> np.ndarray:
-    """A point on each geometry's surface (None for None): a Point is its own — most of a
-    register, so no GEOS call per point — and any other shape its ``point_on_surface``."""
-    out = np.asarray(geoms, dtype=object).copy()
-    other = shapely.get_type_id(out) != shapely.GeometryType.POINT
-    out[other] = shapely.point_on_surface(out[other])
-    return out
-
-
 STORED_PRECISION = 1e-7  # degrees (about 1 cm): what the store keeps of a lon-lat position
 PRECISION_BATCH = 10_000  # shapes rounded at a time
 
