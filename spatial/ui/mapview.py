@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from spatial.auth import Action, PermissionDenied, Principal, Role
+from spatial.auth import Action, PermissionDenied, Principal
 from spatial.clock import beijing_column, beijing_text, shenzhen_today
 from spatial.crs import wgs84_to_gcj02
 from spatial.districts import UnknownDistrict, resolve_district
@@ -40,11 +40,17 @@ from spatial.outputs.maps import (
     shown_projects,
 )
 from spatial.outputs.offline_map import offline_map_html
-from spatial.outputs.vector_tiles import MapTiles, cut_ahead, tiles_for_map
+from spatial.outputs.vector_tiles import (
+    SERVED_TILES_DIR,
+    TILES_KEY_FILE,
+    MapTiles,
+    cut_ahead,
+    readers_after_change,
+    tiles_for_map,
+)
 from spatial.rows import located
 from spatial.store.database import default_database_url
 from spatial.ui.common import (
-    APP_DIR,
     COUNTED_FILTER,
     PROJECT_FOCUS,
     as_of_input,
@@ -177,9 +183,9 @@ MAP_HEIGHT = 720  # px: most of a laptop's window beside the details panel (a CS
 STATE = "map_state"  # the view, the selected project and what the last run saw
 LISTED_UP_TO = 5_000  # projects the search lists; above, it searches what is typed
 TABLE_ROWS = 1_000  # rows of the table under the map; above, the projects in view, this many
-TILES_DIR = APP_DIR / "static" / "tiles"  # served at TILES_URL (Streamlit's static serving)
+TILES_DIR = SERVED_TILES_DIR  # served at TILES_URL (Streamlit's static serving)
 TILES_URL = "/app/static/tiles"
-TILES_KEY = APP_DIR / "var" / "map-tiles.key"  # names the archives; never served
+TILES_KEY = TILES_KEY_FILE  # names the archives; never served
 
 
 _TILES: OrderedDict[tuple, MapTiles | None] = OrderedDict()  # the last 16, newest last
@@ -229,12 +235,9 @@ def prepare_after_commit(who: Principal) -> None:
     ask for today — the city's and, for a district officer, their district's — so the first
     viewer after the change finds both ready, not a 10⁵-project read and a cut (nothing is cut
     for a layer small enough for GeoJSON)."""
-    readers = [Principal("map-tiles", Role.VIEWER)]  # reads what every city-wide reader reads
-    if not who.can(Action.READ, None):
-        readers.append(who)
     threading.Thread(
         target=_prepare,
-        args=(readers, shenzhen_today()),
+        args=(readers_after_change(who), shenzhen_today()),
         name="prepare-after-commit",
         daemon=True,
     ).start()
