@@ -514,3 +514,37 @@ def test_field_changes_puts_the_stored_rows_in_the_files_order():
     ]
     with pytest.raises(ValueError, match="every key"):
         sub.field_changes(stored.drop(index="B"), incoming, fields, (), "project_id")
+
+
+@pytest.mark.parametrize("batch", [1, 2, 10_000])
+def test_the_preview_is_the_same_however_many_projects_a_batch_compares(
+    seeded_store, monkeypatch, batch
+):
+    """The file's projects are looked up and compared a batch at a time: one, two, all —
+    the same new, changed (in id order, fields in order, the shape last), unchanged and
+    absent projects, and the commit writes the same versions."""
+    first = fc(*(feature(f"BA-{i}") for i in range(1, 6)))
+    sid = sub.receive(seeded_store, "first.geojson", first, "baoan", OFFICER)
+    assert sub.validate(seeded_store, sid, UploadOptions("baoan")).accepted
+    sub.commit(seeded_store, sid, OFFICER)
+    moved = feature("BA-3")
+    moved["geometry"]["coordinates"] = [113.871, 22.756]
+    second = fc(feature("BA-9"), feature("BA-2", 总建筑面积=200000, 项目名称="改名"),
+                feature("BA-1"), moved, feature("BA-0"))  # fmt: skip
+    monkeypatch.setattr(sub, "PREVIEW_BATCH", batch)
+    sid = sub.receive(seeded_store, "second.geojson", second, "baoan", OFFICER)
+    checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
+    assert checked.accepted
+    plan = sub.preview(seeded_store, checked, "baoan")
+    assert plan.new["project_id"].tolist() == ["BA-9", "BA-0"]  # in the file's order
+    assert plan.changed[["project_id", "field"]].values.tolist() == [
+        ["BA-2", "name_zh"], ["BA-2", "floor_area_m2"], ["BA-3", "geometry"]
+    ]  # fmt: skip
+    assert plan.unchanged == ["BA-1"]
+    stored = seeded_store.projects(district_id="baoan", columns=["name_zh"])["project_id"]
+    expected_absent = sorted(set(stored) - {"BA-1", "BA-2", "BA-3"})
+    assert plan.absent["project_id"].tolist() == expected_absent
+    assert {"BA-4", "BA-5", "REF-001"} <= set(expected_absent)
+    assert list(plan.absent.columns) == ["project_id", "name_zh", "status"]
+    result = sub.commit(seeded_store, sid, OFFICER)
+    assert (result.created, result.updated, result.unchanged) == (2, 2, 1)

@@ -140,13 +140,15 @@ def with_stored_fields(
     return rows
 
 
-def district_projects(store: Store, district_id: str, fields: tuple[str, ...]) -> pd.DataFrame:
-    """A district's current projects by id, as a commit compares them: ``fields`` (those the
-    file gives), the name and status that list the projects the file leaves out, and the
-    shape as stored (WKB, compared by :func:`field_changes` without decoding it) — not the
-    versions' bookkeeping, nor the fields the file cannot change."""
-    columns = list(dict.fromkeys(["project_id", *fields, "name_zh", "status", "geometry"]))
-    frame = store.projects(district_id=district_id, columns=columns, decode_geometry=False)
+def district_projects(
+    store: Store, district_id: str, fields: tuple[str, ...], ids: list[str] | None = None
+) -> pd.DataFrame:
+    """A district's current projects by id (``ids``: only these), as a commit compares them:
+    ``fields`` (those the file gives) and the shape as stored (WKB, compared by
+    :func:`field_changes` without decoding it) — not the versions' bookkeeping, nor the
+    fields the file cannot change."""
+    columns = list(dict.fromkeys(["project_id", *fields, "geometry"]))
+    frame = store.projects(district_id=district_id, columns=columns, decode_geometry=False, ids=ids)
     return frame.set_index("project_id")
 
 
@@ -199,6 +201,13 @@ def field_changes(
         changes.append(pd.DataFrame({key: new.index[moved], "field": "geometry",
                                      "before": shapes["before"],
                                      "after": shapes["after"]}))  # fmt: skip
+    return in_change_order(changes, fields, key)
+
+
+def in_change_order(changes: list[pd.DataFrame], fields: tuple[str, ...], key: str):
+    """Changes (``key``, field, before, after) as one frame: by ``key``, then each key's
+    fields in ``fields``' order, the geometry last."""
+    changes = [c for c in changes if len(c)]
     if not changes:
         return pd.DataFrame(columns=[key, "field", "before", "after"])
     order = {f: i for i, f in enumerate([*fields, "geometry"])}
@@ -249,24 +258,37 @@ def _moved(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, dict[str,
     return moved, {side: texts[side][kept] for side in texts}
 
 
+PREVIEW_BATCH = 10_000  # the file's projects compared with the stored ones at a time
+
+
 def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
     """What committing ``checked`` would do to the current store, compared column by column
-    over all rows at once — the fields the file gives and the shape; a field it has no column
-    for keeps its stored value."""
+    — the fields the file gives and the shape; a field it has no column for keeps its stored
+    value. The file's projects are looked up in the district's stored ones and compared
+    ``PREVIEW_BATCH`` at a time (by id), so an update never holds a whole district's stored
+    fields beside the file's (10⁵ projects: some 25 MB); a project found in none is new."""
     incoming = checked_rows(checked)
     fields = compared_fields(checked)
-    mine = district_projects(store, district_id, fields)
-    known = ids_in(incoming["project_id"], mine.index)
-    new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
-    rows = rows_where(incoming, known).set_index("project_id")
-    changed = field_changes(mine, rows, fields, PROJECT_NUMERIC_FIELDS, "project_id")
+    known = np.zeros(len(incoming), dtype=bool)
+    parts = []
+    for at in range(0, len(incoming), PREVIEW_BATCH):
+        part = incoming.iloc[at : at + PREVIEW_BATCH]
+        mine = district_projects(store, district_id, fields, ids=part["project_id"].tolist())
+        found = ids_in(part["project_id"], mine.index)
+        known[at : at + PREVIEW_BATCH] = found
+        rows = rows_where(part, found).set_index("project_id")
+        parts.append(field_changes(mine, rows, fields, PROJECT_NUMERIC_FIELDS, "project_id"))
+    changed = in_change_order(parts, fields, "project_id")
     touched = set(changed["project_id"])
-    absent = mine[~ids_in(mine.index, incoming["project_id"])].reset_index()
+    new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
+    stored = store.projects(district_id=district_id, columns=["project_id"])["project_id"]
+    left_out = stored[~ids_in(stored, incoming["project_id"])].tolist()
+    absent = store.projects(district_id=district_id, columns=["name_zh", "status"], ids=left_out)
     return Preview(
         new=new.reset_index(drop=True),
         changed=changed,
-        unchanged=[p for p in rows.index if p not in touched],
-        absent=absent[["project_id", "name_zh", "status"]],
+        unchanged=[p for p in incoming["project_id"][known] if p not in touched],
+        absent=absent[["project_id", "name_zh", "status"]].reset_index(drop=True),
     )
 
 
