@@ -96,16 +96,16 @@ def area_m2(geoms: GeoSeries) -> np.ndarray:
 
     A shape at most ``SMALL_SHAPE_DEG`` across — a building, a site, a block — is its lon-lat
     area times the projection's areal scale at its centroid (the Jacobian of EPSG:4547 from
-    pyproj's factors): over so small a shape the scale varies by parts in 10⁹, so this is
-    the area of its projected vertices to within 10⁻⁸ (a 5 ha site: 0.0005 m²;
-    tests/test_crs.py), in a tenth of the time. A larger shape is projected,
+    pyproj's factors): over so small a shape that scale is all but constant, so this is the
+    area of its projected vertices to within 10⁻⁸ (a 5 ha site: 0.0005 m²; tests/test_crs.py),
+    in a tenth of the time. A larger shape is projected,
     ``METRIC_BATCH`` at a time, and measured."""
     if geoms.crs is None:
         raise ValueError("geometries have no CRS; expected lon-lat (EPSG:4326/4490)")
-    values = geoms.to_numpy()
-    areas = np.full(len(values), np.nan)
     if _crs_name(geoms.crs).upper() not in LONLAT:
         return shapely.area(to_metric(geoms))
+    values = geoms.to_numpy()
+    areas = np.full(len(values), np.nan)
     bounds = shapely.bounds(values)
     small = (bounds[:, 2] - bounds[:, 0] <= SMALL_SHAPE_DEG) & (
         bounds[:, 3] - bounds[:, 1] <= SMALL_SHAPE_DEG

@@ -572,7 +572,7 @@ def _insert_copied(
     names = [*columns, *fixed]
     listed = ", ".join(quote.quote(n) for n in names)
     target = quote.format_table(table)
-    incoming = quote.quote(f"incoming_{table.name}")
+    incoming = "pg_temp." + quote.quote(f"incoming_{table.name}")  # never a table of ours
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {incoming}")
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {incoming} (LIKE {target} INCLUDING DEFAULTS)")
     same = tuple(fixed.values())
