@@ -256,11 +256,11 @@ def _cut_ahead_visit(store, url: str, work: Path) -> float:
     """The first visit in a new server after the archive was cut ahead (as after a commit)."""
     from spatial.auth import Principal, Role
     from spatial.clock import shenzhen_today
-    from spatial.outputs.vector_tiles import cut_ahead
+    from spatial.outputs.vector_tiles import SERVED_TILES_DIR, TILES_KEY_FILE, cut_ahead
 
-    shutil.rmtree(ROOT / "static" / "tiles", ignore_errors=True)
-    cut_ahead(store, [Principal("map-tiles", Role.VIEWER)], ROOT / "static" / "tiles",
-              ROOT / "var" / "map-tiles.key", shenzhen_today())  # fmt: skip
+    shutil.rmtree(SERVED_TILES_DIR, ignore_errors=True)
+    cut_ahead(store, [Principal("map-tiles", Role.VIEWER)], SERVED_TILES_DIR, TILES_KEY_FILE,
+              shenzhen_today())  # fmt: skip
     with app(url, {}, work / "ahead.log") as base:
         return visit_times(base, tiled=True)[0]
 
@@ -276,6 +276,7 @@ def main() -> None:
         print(f"skipped: {CHROMIUM} missing")
         return
     from spatial.auth import Principal, Role
+    from spatial.outputs.vector_tiles import SERVED_TILES_DIR
     from spatial.store import accounts
 
     print(f"{'map page, N projects':<46} {'N':>8} {'tiles':>9} {'GeoJSON':>9} {'ratio':>6}"
@@ -291,14 +292,14 @@ def main() -> None:
             once = accounts.add_user(store, admin, "bench-officer", "district", "baoan")
             officer = Principal("bench-officer", Role.DISTRICT, "baoan")
             accounts.change_password(store, officer, once, PASSWORD)
-            shutil.rmtree(ROOT / "static" / "tiles", ignore_errors=True)  # cut anew: a cold run
+            shutil.rmtree(SERVED_TILES_DIR, ignore_errors=True)  # cut anew: a cold run
             results = {}
             for mode, env in (("tiles", {}), ("geojson", {"SPATIAL_MAP_TILED_FROM": str(10 * n)})):
                 with app(url, env, work / f"{mode}.log") as base:
                     try:
                         results[mode] = visit_times(base, tiled=mode == "tiles")
                         if mode == "tiles":
-                            after = after_commit_visit(base, ROOT / "static" / "tiles")
+                            after = after_commit_visit(base, SERVED_TILES_DIR)
                     except Exception as exc:  # say which run failed, with its server's log
                         log = (work / f"{mode}.log").read_text()[-2000:]
                         raise SystemExit(f"{shape} {mode} at {n:,}: {exc}\n{log}") from exc

@@ -281,9 +281,8 @@ def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
     changed = in_change_order(parts, fields, "project_id")
     touched = set(changed["project_id"])
     new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
-    stored = store.projects(district_id=district_id, columns=["project_id"])["project_id"]
-    left_out = stored[~ids_in(stored, incoming["project_id"])].tolist()
-    absent = store.projects(district_id=district_id, columns=["name_zh", "status"], ids=left_out)
+    listed = store.projects(district_id=district_id, columns=["name_zh", "status"])
+    absent = listed[~ids_in(listed["project_id"], incoming["project_id"])]
     return Preview(
         new=new.reset_index(drop=True),
         changed=changed,

@@ -183,9 +183,7 @@ MAP_HEIGHT = 720  # px: most of a laptop's window beside the details panel (a CS
 STATE = "map_state"  # the view, the selected project and what the last run saw
 LISTED_UP_TO = 5_000  # projects the search lists; above, it searches what is typed
 TABLE_ROWS = 1_000  # rows of the table under the map; above, the projects in view, this many
-TILES_DIR = SERVED_TILES_DIR  # served at TILES_URL (Streamlit's static serving)
-TILES_URL = "/app/static/tiles"
-TILES_KEY = TILES_KEY_FILE  # names the archives; never served
+TILES_URL = "/app/static/tiles"  # where Streamlit serves SERVED_TILES_DIR
 
 
 _TILES: OrderedDict[tuple, MapTiles | None] = OrderedDict()  # the last 16, newest last
@@ -219,7 +217,7 @@ def _map_tiles(snap: Snapshot, key: tuple, who, gcj02: bool, note) -> MapTiles |
             if key in _TILES:
                 return _TILES[key]
         tiles = tiles_for_map(
-            snap, who, TILES_DIR, TILES_URL, TILES_KEY, gcj02=gcj02, before_build=note
+            snap, who, SERVED_TILES_DIR, TILES_URL, TILES_KEY_FILE, gcj02=gcj02, before_build=note
         )
         with _TILES_LOCK:
             _TILES[key] = tiles
@@ -250,7 +248,7 @@ def _prepare(readers: list[Principal], today) -> None:
         snap = shared_snapshot(default_database_url(), revision, today)
     except Exception:  # a background helper: the pages read the store when asked instead
         log.exception("the snapshot could not be read ahead; the first page will read it")
-        cut_ahead(s, readers, TILES_DIR, TILES_KEY, today)
+        cut_ahead(s, readers, SERVED_TILES_DIR, TILES_KEY_FILE, today)
         return
     for reader in readers:  # the tiles a page will ask for, under the key it asks with
         try:
