@@ -540,7 +540,7 @@ def test_the_preview_is_the_same_however_many_projects_a_batch_compares(
     assert plan.changed[["project_id", "field"]].values.tolist() == [
         ["BA-2", "name_zh"], ["BA-2", "floor_area_m2"], ["BA-3", "geometry"]
     ]  # fmt: skip
-    assert plan.unchanged == ["BA-1"]
+    assert plan.unchanged.tolist() == ["BA-1"]
     stored = seeded_store.projects(district_id="baoan", columns=["name_zh"])["project_id"]
     expected_absent = sorted(set(stored) - {"BA-1", "BA-2", "BA-3"})
     assert plan.absent["project_id"].tolist() == expected_absent

@@ -19,9 +19,9 @@ from spatial.ingest.field_rules import (
     status_rules,
     text_rules,
 )
-from spatial.ingest.findings import ValidationReport
+from spatial.ingest.findings import RowFindings, ValidationReport
 from spatial.ingest.geometry_rules import project_geometry, site_plausibility
-from spatial.ingest.id_rules import id_key, id_keys, id_rules
+from spatial.ingest.id_rules import id_key, id_keys, id_rules, last_of_each, repeated
 
 FUTIAN = Point(114.055, 22.54)
 BAOAN = Point(113.88, 22.58)
@@ -204,6 +204,69 @@ def test_a_lookalike_of_a_stored_id_names_the_stored_spelling(reference):
     assert set(said) == {1, 2, 3}  # 1 and 2 are also lookalikes of each other in the file
     assert "existing id 'FT-9'" in said[1] and "existing id" not in said[2]
     assert "existing id 'x-1'" in said[3]
+
+
+ID_RUNS = [
+    [],
+    ["A"],
+    ["A", "A"],
+    [None, None, "A"],
+    ["b", "a", "b", None, "a", "c", "b", ""],
+    ["FT-1", "ft-1", "ＦＴ-1", "FT-1", "", "", None],
+    [f"BA-{i % 7}" for i in range(50)],
+]
+
+
+@pytest.mark.parametrize("values", ID_RUNS)
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_repeated_and_last_of_each_are_what_pandas_says(values, dtype):
+    """Told by sorting in Arrow: the same rows as ``duplicated`` (a missing id never
+    repeated; each missing id its own for ``last_of_each``), on any index."""
+    ids = pd.Series(values, dtype=dtype, index=range(100, 100 + len(values)))
+    missing = ids.isna().to_numpy()
+    got = repeated(ids)
+    assert got.index.equals(ids.index)
+    assert got.tolist() == (ids.duplicated(keep=False).to_numpy() & ~missing).tolist()
+    assert (
+        last_of_each(ids).tolist() == (~ids.duplicated(keep="last").to_numpy() | missing).tolist()
+    )
+
+
+def test_a_store_holding_lookalikes_names_the_last_stored_spelling(reference):
+    """Stored ids that are lookalikes of each other (or given twice): the file's lookalike
+    names the last of them, as before the ids were sorted in Arrow."""
+    table = table_of(项目编号=["Ft-9"], 名称=["甲"])
+    existing = pd.DataFrame({"project_id": ["FT-9", "ft-9", "FT-9", "fT-9", "ft-9"],
+                             "district_id": ["futian"] * 5})  # fmt: skip
+    id_rules(table, check_fields(table), existing, "futian", reference.districts)
+    said = [f.message_en for f in table.rows.report.findings if f.code == "id_lookalike"]
+    assert len(said) == 1 and "existing id 'fT-9'" in said[0]
+
+
+@pytest.mark.parametrize(
+    "ids, named",
+    [
+        (pd.Series(["A-1", None], dtype="str"), ["A-1", None]),
+        (pd.Series(["A-1", None], dtype=object), ["A-1", None]),
+        (pd.Series(["A-1", pd.NA], dtype="string"), ["A-1", None]),
+        (pd.Series([7, None], dtype=object), ["7", None]),
+        (pd.Series([7.0, float("nan")]), ["7.0", None]),
+    ],
+)
+def test_a_finding_names_its_rows_id_as_text_or_none(ids, named):
+    """The row ids are kept as read; a finding's id is their text, a missing one None."""
+    rows = RowFindings(ValidationReport(filename="x"), pd.Series([1, 2]), ids)
+    rows.error(pd.Series([True, True]), "c", "中", "en")
+    assert [f.feature_id for f in rows.report.findings] == named
+
+
+def test_a_table_without_its_written_values_keeps_their_names_and_the_shapes():
+    table = table_of(项目编号=["A", "B"], 名称=["甲", "乙"], 状态=["规划", "在建"])
+    parsed = table.without_written_values()
+    assert list(parsed.attrs.columns) == list(table.attrs.columns) and parsed.attrs.empty
+    assert set(parsed.frame.columns) == {"_feature", "_id", "_broken", "geometry"}
+    assert parsed.frame.geometry.equals(table.frame.geometry)
+    assert parsed.rows is table.rows and parsed.index.equals(table.index)
 
 
 def test_derived_evidence_points_at_one_string_per_kind():

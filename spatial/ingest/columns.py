@@ -42,6 +42,14 @@ class ProjectTable:
             return self.attrs[field]
         return pd.Series(None, index=self.index, dtype=object)
 
+    def without_written_values(self) -> ProjectTable:
+        """The table once the field rules have parsed every value: the file's attribute
+        columns let go (only their names kept, in an ``attrs`` of no rows), the frame holding
+        the readers' bookkeeping and the shapes. The geometry, district, id and site rules
+        read nothing else; at 10⁵ points the values as written are 11 MB held to the end."""
+        kept = [c for c in self.frame.columns if c in INTERNAL or c == self.frame.geometry.name]
+        return ProjectTable(self.frame[kept], self.attrs.iloc[:0], self.mapping, self.rows)
+
     def text(self, field: str) -> pd.Series:
         """A field's values as trimmed text; None for missing and blank values."""
         return blank_as_none(as_text(self.column(field)))
@@ -64,9 +72,10 @@ def map_project_columns(frame: gpd.GeoDataFrame, report: ValidationReport) -> Pr
         attrs[canonical] = frame[original]
     if "project_id" not in attrs and frame["_id"].notna().any():
         attrs["project_id"] = frame["_id"]
+    # the ids as read (a finding names its row's id as text when it is made): no Python
+    # string per row held through the checks (6 MB at 10⁵ rows)
     ids = attrs["project_id"] if "project_id" in attrs else frame["_id"]
-    ids = ids.astype("object").where(ids.notna(), None)
-    rows = RowFindings(report, frame["_feature"], ids.map(lambda v: None if v is None else str(v)))
+    rows = RowFindings(report, frame["_feature"], ids)
     rows.bad |= frame["_broken"].astype(bool)
     if unknown:
         names = list(map(str, unknown))

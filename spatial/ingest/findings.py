@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
-import numpy as np
 import pandas as pd
 
 
@@ -178,7 +177,7 @@ class RowFindings:
 
     def _where(self, idx, fld):
         fid = self.ids.get(idx)
-        fid = None if fid is None or (isinstance(fid, float) and np.isnan(fid)) else str(fid)
+        fid = None if fid is None or (pd.api.types.is_scalar(fid) and pd.isna(fid)) else str(fid)
         return {"feature": int(self.positions[idx]), "feature_id": fid, "field": fld}
 
     def _add(self, make, mask: pd.Series, code, zh, en, fix_zh, fix_en, fld, fmt) -> None:

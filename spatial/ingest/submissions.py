@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatial.allocator import hand_back_freed_memory
 from spatial.auth import Action, Principal, require
 from spatial.i18n import BilingualError
 from spatial.ids import ids_in
@@ -75,7 +76,7 @@ NEW_COLUMNS = (
 class Preview:
     new: pd.DataFrame  # NEW_COLUMNS: what a new project will hold
     changed: pd.DataFrame  # project_id, field, before, after
-    unchanged: list[str]
+    unchanged: pd.Series  # their ids, as text (no Python string per project: 10⁵ are 6 MB)
     absent: pd.DataFrame  # the district's stored projects not in the file (kept)
 
     @property
@@ -278,15 +279,18 @@ def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
         known[at : at + PREVIEW_BATCH] = found
         rows = rows_where(part, found).set_index("project_id")
         parts.append(field_changes(mine, rows, fields, PROJECT_NUMERIC_FIELDS, "project_id"))
+        del mine, rows
+        hand_back_freed_memory()  # the batch's stored rows, before the next is read
     changed = in_change_order(parts, fields, "project_id")
-    touched = set(changed["project_id"])
     new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
     listed = store.projects(district_id=district_id, columns=["name_zh", "status"])
     absent = listed[~ids_in(listed["project_id"], incoming["project_id"])]
     return Preview(
         new=new.reset_index(drop=True),
         changed=changed,
-        unchanged=[p for p in incoming["project_id"][known] if p not in touched],
+        unchanged=rows_where(
+            incoming["project_id"], known & ~ids_in(incoming["project_id"], changed["project_id"])
+        ).reset_index(drop=True),
         absent=absent[["project_id", "name_zh", "status"]].reset_index(drop=True),
     )
 
@@ -499,6 +503,7 @@ def commit(
                 f"these project ids now belong to another district: {listed}; check the file again",
             )
         plan = preview(store, checked, record.district_id)
+        hand_back_freed_memory()  # the comparison's batches, before the rows are bound
         # a changed project keeps the fields the file leaves out as stored (an id of another
         # district was refused above, so only this district's can be kept); a new one has none
         changed = rows_where(rows, ids_in(rows["project_id"], plan.changed_ids))
@@ -511,6 +516,7 @@ def commit(
             change_kind="create",
             submission_id=submission_id,
         )
+        hand_back_freed_memory()
         updated = store.write_project_versions(
             conn,
             with_stored_fields(store, changed, checked),

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
+from spatial.allocator import hand_back_freed_memory
 from spatial.ingest.columns import ProjectTable, map_project_columns
 from spatial.ingest.crs_detect import AUTO, resolve_crs
 from spatial.ingest.district_rules import district_rules
@@ -81,24 +82,35 @@ def check_upload(
     ``progress(fraction, stage)`` is called as the stages pass (for a progress bar).
     ``data``: the file's bytes, or a function that reads them — then they are held by the
     reader alone and let go before the checks run (a stored upload of 10⁵ points: 30 MB)."""
-    step = progress or (lambda fraction, stage: None)
+    told = progress or (lambda fraction, stage: None)
+
+    def step(fraction: float, stage: str) -> None:
+        hand_back_freed_memory()  # what the last stage dropped, not kept resident by malloc
+        told(fraction, stage)
+
     report = ValidationReport(filename=filename)
     step(0.05, "read")
     raw = read_stage(filename, data() if callable(data) else data, options.limits, report)
     step(0.4, "crs")
     frame = crs_stage(raw, options.crs_choice, districts, report) if raw else None
+    del raw  # the file's own coordinates, where they were transformed
     if frame is None:
         return CheckedUpload(report, empty_projects(), pd.Series(dtype=bool))
     step(0.55, "attributes")
     table = map_project_columns(frame, report)
+    del frame  # held by the table alone
     fields = check_fields(table)
+    table = table.without_written_values()
     step(0.75, "geometry")
     shapes = project_geometry(table, options.repair_invalid)
     district_rules(table, shapes, fields, options.district_id, districts)
     id_rules(table, fields, existing, options.district_id, districts)
     site_plausibility(table, shapes, fields)
+    step(0.95, "rows")
+    checked = checked_upload(filename, options.district_id, table, fields, shapes)
+    del table, fields, shapes
     step(1.0, "done")
-    return checked_upload(filename, options.district_id, table, fields, shapes)
+    return checked
 
 
 def read_stage(

@@ -43,6 +43,7 @@ STAGES = {
     "crs": ("识别坐标系", "coordinate system"),
     "attributes": ("检查属性", "checking attributes"),
     "geometry": ("检查几何", "checking geometry"),
+    "rows": ("整理项目记录", "preparing the project rows"),
     "done": ("完成", "done"),
 }
 STATUS_TEXT = {
