@@ -39,6 +39,22 @@ def test_shapes_are_rounded_as_set_precision_rounds_them(monkeypatch, batch):
     assert geoms[1].x == pytest.approx(114.12345678912)  # the input is left as it was
 
 
+@pytest.mark.parametrize("batch", [1, 2, 3, 1_000])
+def test_repeated_vertices_are_counted_per_shape_however_many_are_read_at_a_time(
+    monkeypatch, batch
+):
+    """A vertex that repeats the one before it in the same shape counts, one that only
+    repeats the last vertex of the shape before does not, however the shapes are batched."""
+    from spatial.ingest.geometry_rules import repeated_vertices
+
+    monkeypatch.setattr("spatial.ingest.geometry_rules.VERTEX_BATCH", batch)
+    shapes = ["LINESTRING (0 0, 0 0, 1 1)", "LINESTRING (1 1, 2 2)", "POINT (2 2)",
+              "POLYGON ((0 0, 1 0, 1 0, 1 1, 1 1, 0 0))", None, "POINT EMPTY",
+              "MULTIPOINT ((3 3), (3 3))"]  # fmt: skip
+    geoms = np.array([None if w is None else shapely.from_wkt(w) for w in shapes], dtype=object)
+    assert repeated_vertices(geoms).tolist() == [1, 0, 0, 2, 0, 0, 1]
+
+
 VALIDITY_CASES = [
     "POINT (114 22)", "POINT EMPTY", None, "POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))",
     "LINESTRING (0 0, 0 0)", "POLYGON ((0 0, 2 0, 2 2, 0 2, 0 0), (1 1, 3 1, 3 3, 1 3, 1 1))",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from sqlalchemy import select
 
 from spatial.auth import PermissionDenied, Principal, Role
@@ -516,9 +518,33 @@ def test_field_changes_puts_the_stored_rows_in_the_files_order():
         sub.field_changes(stored.drop(index="B"), incoming, fields, (), "project_id")
 
 
-@pytest.mark.parametrize("batch", [1, 2, 10_000])
+@pytest.mark.parametrize(
+    ("rows", "vertices", "counts", "expected"),
+    [
+        (10, 100, [1, 1, 1], [(0, 3)]),
+        (2, 100, [1, 1, 1], [(0, 2), (2, 3)]),
+        (10, 10, [5, 5, 5, 20, 1], [(0, 2), (2, 3), (3, 4), (4, 5)]),  # one big shape alone
+        (10, 10, [0, 0, 10, 0], [(0, 4)]),  # a missing shape has no vertices
+        (10, 10, [], []),
+    ],
+)
+def test_preview_batches_are_cut_by_rows_and_by_vertices(
+    monkeypatch, rows, vertices, counts, expected
+):
+    monkeypatch.setattr(sub, "PREVIEW_BATCH", rows)
+    monkeypatch.setattr(sub, "PREVIEW_VERTICES", vertices)
+    geoms = np.array(
+        [None if k == 0 else shapely.linestrings(np.arange(2 * k).reshape(k, 2))
+         if k > 1 else shapely.points(0, 0) for k in counts], dtype=object,
+    )  # fmt: skip
+    assert sub.preview_batches(geoms) == expected
+
+
+@pytest.mark.parametrize(
+    ("batch", "vertices"), [(1, 10**6), (2, 10**6), (10_000, 10**6), (10_000, 2)]
+)
 def test_the_preview_is_the_same_however_many_projects_a_batch_compares(
-    seeded_store, monkeypatch, batch
+    seeded_store, monkeypatch, batch, vertices
 ):
     """The file's projects are looked up and compared a batch at a time: one, two, all —
     the same new, changed (in id order, fields in order, the shape last), unchanged and
@@ -532,6 +558,7 @@ def test_the_preview_is_the_same_however_many_projects_a_batch_compares(
     second = fc(feature("BA-9"), feature("BA-2", 总建筑面积=200000, 项目名称="改名"),
                 feature("BA-1"), moved, feature("BA-0"))  # fmt: skip
     monkeypatch.setattr(sub, "PREVIEW_BATCH", batch)
+    monkeypatch.setattr(sub, "PREVIEW_VERTICES", vertices)
     sid = sub.receive(seeded_store, "second.geojson", second, "baoan", OFFICER)
     checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
     assert checked.accepted

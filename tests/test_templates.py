@@ -4,6 +4,7 @@ languages."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from spatial.ingest.templates import TEMPLATE_FIELDS, excel_template, field_table, geojson_template
@@ -29,7 +30,7 @@ def test_a_template_is_accepted_as_it_is(seeded_store, lang, name, build):
     assert row["floor_area_m2"] == 120000
     assert row["start_evidence"] == "confirmed"  # 已证实
     assert row["completion_evidence"] == "planned"  # 计划
-    assert row["delivery_evidence"] is None  # no delivery date
+    assert pd.isna(row["delivery_evidence"])  # no delivery date
     assert row["figures_quality"] == "exact" and row["location_quality"] == "official"
 
 

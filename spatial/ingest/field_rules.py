@@ -18,6 +18,7 @@ from spatial.ingest.fields import (
     NUMERIC_FIELDS,
     TEXT_FIELDS,
     as_text,
+    as_vocabulary_series,
     field_label,
     parse_aspect_quality,
     parse_dates,
@@ -60,11 +61,10 @@ PLAUSIBLE_MAX: dict[str, tuple[float, str, str]] = {
 }
 MAX_TEXT_CHARS = 4_000
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # NUL etc.; tab and newlines allowed
+
+
 # the derived evidence, each row pointing at one of two strings (np.where over two str values
 # makes a new Python string per row: 12 MB at 10⁵ rows)
-_CONFIRMED_OR_PLANNED = np.array([Evidence.CONFIRMED.value, Evidence.PLANNED.value], dtype=object)
-
-
 @dataclass
 class ProjectFields:
     """Every project field parsed, one Series per field over the upload's rows."""
@@ -383,12 +383,8 @@ def stage_evidence(
         label, date_label = field_label(column), field_label(date_column)
         dated = dates[date_column].notna()
         reached = rank >= STATUS_ORDER[STAGE_STATUS[stage]]
-        ahead = dated & (dates[date_column].astype(object).fillna("") > today)
-        derived = pd.Series(
-            _CONFIRMED_OR_PLANNED.take(np.where(reached & ~ahead, 0, 1)),
-            index=status.index,
-            dtype=object,
-        )
+        # ISO dates compared as text (in Arrow for a text column: no Python string per row)
+        ahead = dated & (dates[date_column].fillna("") > today).astype(bool)
         given, bad = vocabulary_column(
             table, column, parse_evidence, "unknown_evidence",
             "可用：已证实、计划、推断（或 confirmed、planned、inferred）；不确定可留空。",
@@ -439,8 +435,24 @@ def stage_evidence(
             f"Add the {date_label.en}, or clear the evidence.",
             fld=column,
         )
-        out[column] = given.astype(object).where(given.notna(), derived).where(dated, None)
+        out[column] = _evidence(given, derived_confirmed=reached & ~ahead, dated=dated)
     return out
+
+
+EVIDENCE_CATEGORIES = pd.Index([e.value for e in Evidence])
+_CONFIRMED, _PLANNED = (
+    EVIDENCE_CATEGORIES.get_loc(e.value) for e in (Evidence.CONFIRMED, Evidence.PLANNED)
+)
+
+
+def _evidence(given: pd.Series, derived_confirmed: pd.Series, dated: pd.Series) -> pd.Series:
+    """A stage's evidence as categories: as the file gives it, else confirmed where
+    ``derived_confirmed`` and planned where not; none without a date."""
+    codes = pd.Categorical(given, categories=EVIDENCE_CATEGORIES).codes
+    derived = np.where(derived_confirmed.to_numpy(bool), _CONFIRMED, _PLANNED).astype(codes.dtype)
+    codes = np.where(codes >= 0, codes, derived)
+    codes[~dated.to_numpy(bool)] = -1
+    return pd.Series(pd.Categorical.from_codes(codes, EVIDENCE_CATEGORIES), index=given.index)
 
 
 def aspect_quality(
@@ -461,8 +473,8 @@ def aspect_quality(
         )  # fmt: skip
         if column == "location_quality":  # a district's own location is official unless rough
             given = given.where(given != Quality.EXACT.value, Quality.OFFICIAL.value)
-            out[column] = given.fillna(Quality.OFFICIAL.value)
+            out[column] = as_vocabulary_series(given.fillna(Quality.OFFICIAL.value))
             continue
         quality = given.fillna(Quality.EXACT.value)
-        out[column] = quality.where(present[column], Quality.MISSING.value)
+        out[column] = as_vocabulary_series(quality.where(present[column], Quality.MISSING.value))
     return out

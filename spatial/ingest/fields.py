@@ -210,6 +210,21 @@ def as_text(values: pd.Series) -> pd.Series:
     return text.fillna("").str.strip()
 
 
+def as_vocabulary(values, n: int) -> pd.Categorical:
+    """A column of few distinct values (a status, an evidence or quality grade, the district,
+    the upload's source; one value or none for every row) as categories: a byte per row
+    where text takes an offset and its characters (10⁵ rows: 0.1 MB against 1.3-2 MB)."""
+    if values is None or isinstance(values, str):  # one value for every row, or none
+        codes = np.full(n, -1 if values is None else 0, dtype=np.int8)
+        return pd.Categorical.from_codes(codes, pd.Index([] if values is None else [values]))
+    return pd.Categorical(values)
+
+
+def as_vocabulary_series(values: pd.Series) -> pd.Series:
+    """:func:`as_vocabulary` of a column, on its index."""
+    return pd.Series(as_vocabulary(values, len(values)), index=values.index)
+
+
 def per_distinct_text(parse):
     """Run a text parser once per distinct text of the column and spread its results back to
     the rows. A register's columns hold few distinct values (statuses, dates, areas repeat), so

@@ -20,7 +20,8 @@ from spatial.ingest.field_rules import MAX_SITE_FAR, ProjectFields
 from spatial.ingest.findings import RowFindings
 
 STORED_PRECISION = 1e-7  # degrees (about 1 cm): what the store keeps of a lon-lat position
-PRECISION_BATCH = 10_000  # shapes rounded at a time
+PRECISION_BATCH = 1_000  # shapes rounded at a time (10⁴ site polygons at once: 10 MB)
+VERTEX_BATCH = 1_000  # shapes whose vertices are read at a time
 
 
 def to_stored_precision(geoms: np.ndarray) -> np.ndarray:
@@ -87,9 +88,7 @@ def geometry_checks(frame: gpd.GeoDataFrame, rows: RowFindings, geographic: bool
     if geographic:
         _lon_lat_range(arr, present, rows)
     counts = pd.Series(shapely.get_num_coordinates(arr), index=frame.index)
-    coords, owner = shapely.get_coordinates(arr, return_index=True)
-    same = np.all(coords[1:] == coords[:-1], axis=1) & (owner[1:] == owner[:-1])
-    repeats = pd.Series(np.bincount(owner[1:][same], minlength=len(arr)), index=frame.index)
+    repeats = pd.Series(repeated_vertices(arr), index=frame.index)
     rows.warn(
         present & (repeats > 0) & (reasons == VALID),
         "duplicate_vertices",
@@ -129,6 +128,22 @@ def geometry_checks(frame: gpd.GeoDataFrame, rows: RowFindings, geographic: bool
     if "_bbox" in frame:
         _bbox_holds_geometry(frame["_bbox"], arr, present, rows)
     return reasons
+
+
+def repeated_vertices(geoms: np.ndarray) -> np.ndarray:
+    """How many vertices of each shape repeat the one before it (within a part or across
+    them), counted ``VERTEX_BATCH`` shapes at a time: the coordinates of every shape at
+    once, with their owners, held 13 MB for 10⁴ site polygons of 50 vertices."""
+    counts = np.zeros(len(geoms), dtype=np.int64)
+    for start in range(0, len(geoms), VERTEX_BATCH):
+        coords, owner = shapely.get_coordinates(
+            geoms[start : start + VERTEX_BATCH], return_index=True
+        )
+        same = np.all(coords[1:] == coords[:-1], axis=1) & (owner[1:] == owner[:-1])
+        counts[start : start + VERTEX_BATCH] = np.bincount(
+            owner[1:][same], minlength=len(geoms[start : start + VERTEX_BATCH])
+        )
+    return counts
 
 
 def _lon_lat_range(arr: np.ndarray, present: pd.Series, rows: RowFindings) -> None:

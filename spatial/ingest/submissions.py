@@ -259,24 +259,41 @@ def _moved(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, dict[str,
     return moved, {side: texts[side][kept] for side in texts}
 
 
-PREVIEW_BATCH = 10_000  # the file's projects compared with the stored ones at a time
+PREVIEW_BATCH = 10_000  # the file's projects compared with the stored ones at a time, at most
+PREVIEW_VERTICES = 100_000  # and the vertices of their shapes (10⁴ site polygons: 8 MB of WKB)
+
+
+def preview_batches(geoms: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of rows (start, stop) of at most ``PREVIEW_BATCH`` shapes and, past the first
+    shape of a run, ``PREVIEW_VERTICES`` vertices: a batch of site polygons holds its
+    stored and its incoming WKB, so it is cut by vertices, not rows alone."""
+    ends = np.cumsum(shapely.get_num_coordinates(geoms))
+    runs, start = [], 0
+    while start < len(geoms):
+        base = ends[start - 1] if start else 0
+        stop = int(np.searchsorted(ends, base + PREVIEW_VERTICES, side="right"))
+        stop = min(max(stop, start + 1), start + PREVIEW_BATCH, len(geoms))
+        runs.append((start, stop))
+        start = stop
+    return runs
 
 
 def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
     """What committing ``checked`` would do to the current store, compared column by column
     — the fields the file gives and the shape; a field it has no column for keeps its stored
-    value. The file's projects are looked up in the district's stored ones and compared
-    ``PREVIEW_BATCH`` at a time (by id), so an update never holds a whole district's stored
-    fields beside the file's (10⁵ projects: some 25 MB); a project found in none is new."""
+    value. The file's projects are looked up in the district's stored ones and compared a
+    batch at a time (by id; :func:`preview_batches`), so an update never holds a whole
+    district's stored fields beside the file's (10⁵ projects: some 25 MB); a project found
+    in none is new."""
     incoming = checked_rows(checked)
     fields = compared_fields(checked)
     known = np.zeros(len(incoming), dtype=bool)
     parts = []
-    for at in range(0, len(incoming), PREVIEW_BATCH):
-        part = incoming.iloc[at : at + PREVIEW_BATCH]
+    for at, stop in preview_batches(incoming.geometry.to_numpy()):
+        part = incoming.iloc[at:stop]
         mine = district_projects(store, district_id, fields, ids=part["project_id"].tolist())
         found = ids_in(part["project_id"], mine.index)
-        known[at : at + PREVIEW_BATCH] = found
+        known[at:stop] = found
         rows = rows_where(part, found).set_index("project_id")
         parts.append(field_changes(mine, rows, fields, PROJECT_NUMERIC_FIELDS, "project_id"))
         del mine, rows

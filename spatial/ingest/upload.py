@@ -26,7 +26,12 @@ from spatial.ingest.columns import ProjectTable, map_project_columns
 from spatial.ingest.crs_detect import AUTO, resolve_crs
 from spatial.ingest.district_rules import district_rules
 from spatial.ingest.field_rules import ProjectFields, check_fields
-from spatial.ingest.fields import ASPECT_QUALITY_FIELDS, DATE_FIELDS, NUMERIC_FIELDS
+from spatial.ingest.fields import (
+    ASPECT_QUALITY_FIELDS,
+    DATE_FIELDS,
+    NUMERIC_FIELDS,
+    as_vocabulary,
+)
 from spatial.ingest.findings import RowFindings, UploadRejected, ValidationReport, error
 from spatial.ingest.formats import RawLayer, read_upload
 from spatial.ingest.geometry_rules import (
@@ -163,28 +168,29 @@ def checked_upload(
     """The rows as the store keeps them (PROJECT_FIELDS, lon-lat to 1e-7°), which rows may be
     committed, and which fields the file gave (an update leaves the others as they were)."""
     values = fields.values
+    n = len(table.index)
     projects = gpd.GeoDataFrame(
         {
             "project_id": values["project_id"],
             "name_zh": values["name_zh"],
             "name_en": values["name_en"],
-            "district_id": district_id,
+            "district_id": as_vocabulary(district_id, n),
             "street": values["street"],
             "declared_park_id": values["park"],
             **{c: fields.numbers[c] for c in NUMERIC_FIELDS},
-            "status": fields.status,
-            "status_note": None,
+            "status": as_vocabulary(fields.status, n),
+            "status_note": as_vocabulary(None, n),
             **{c: fields.dates[c] for c in DATE_FIELDS},
             "developer": values["developer"],
             "clusters": values["clusters"],
             "industries": values["industries"],
             **fields.evidence,
-            "quality": Quality.OFFICIAL.value,
+            "quality": as_vocabulary(Quality.OFFICIAL.value, n),
             **fields.aspect_quality,
-            "confidence": None,
+            "confidence": as_vocabulary(None, n),
             # without a source column: the district's upload (each version names its upload),
             # so the same register sent again under another file name changes nothing
-            "source": values["source"].fillna(f"{district_id} upload"),
+            "source": as_vocabulary(values["source"].fillna(f"{district_id} upload"), n),
         },
         geometry=shapes.geoms.to_numpy(),
         crs="EPSG:4326",
