@@ -15,8 +15,10 @@ from spatial.ui.common import (
     restore_language,
     sign_in_page,
 )
+from spatial.ui.mapview import prepare_on_start
 
 st.set_page_config(page_title="深圳工业空间 · Shenzhen industrial space", layout="wide")
+prepare_on_start()  # once per server: today's snapshot and the city's map tiles, ahead
 restore_language()
 language_switch()
 lg = lang()

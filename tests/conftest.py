@@ -24,6 +24,9 @@ from spatial.store.reference import ReferenceData, load_reference
 from spatial.store.seed import seed_store
 
 ROOT = Path(__file__).resolve().parent.parent
+# the app run in this process (AppTest) reads nothing ahead in the background: each test's
+# store is its own; the real app (running_app) does, as `make run` starts it
+os.environ.setdefault("SPATIAL_PREPARE_ON_START", "0")
 SHARED = ROOT.parent / "shared"
 CHROMIUM = os.environ.get("SPATIAL_CHROMIUM", "/usr/bin/chromium")
 # what a browser test lets through: this machine, and pages made in the browser
@@ -48,7 +51,7 @@ def running_app(
     `streamlit run app.py` on 127.0.0.1 until the block ends (``env``: more variables for it).
     Yields its base URL; its log is ``folder/streamlit.log``."""
     port = port or free_port()
-    env = os.environ | {"DATABASE_URL": database_url} | (env or {})
+    env = os.environ | {"DATABASE_URL": database_url, "SPATIAL_PREPARE_ON_START": "1"} | (env or {})
     subprocess.run(
         [sys.executable, "-m", "spatial.cli", "init"],
         env=env,

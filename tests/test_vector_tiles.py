@@ -743,3 +743,50 @@ def test_tiles_cut_ahead_are_found_cut_by_the_map(shipped_store, tmp_path, monke
         assert tiles is not None and all(a.path.exists() for a in tiles.archives)
     assert cut == []  # every one was there already
     cut_ahead(shipped_store, [officer], tmp_path / "elsewhere" / "t", None, as_of)  # no raise
+
+
+def test_a_new_server_reads_the_city_snapshot_and_tiles_ahead_once(
+    shipped_store, tmp_path, monkeypatch
+):
+    """At a new server's first page run the app reads today's snapshot and finds (here:
+    cuts) the city's archives in the background, once per process: the first planner's map
+    takes them from memory and cuts nothing; a later page run starts nothing again."""
+    import spatial.ui.mapview as mapview
+    from spatial.clock import shenzhen_today
+    from spatial.ui import common
+
+    monkeypatch.setenv("DATABASE_URL", str(shipped_store.engine.url))
+    monkeypatch.setenv("SPATIAL_MAP_TILED_FROM", "1")
+    monkeypatch.setenv(mapview.PREPARE_ON_START, "1")
+    monkeypatch.setattr(mapview, "SERVED_TILES_DIR", tmp_path / "t")
+    monkeypatch.setattr(mapview, "TILES_KEY_FILE", tmp_path / "key")
+    monkeypatch.setattr(mapview, "_STARTED", threading.Event())
+    monkeypatch.setattr(mapview, "_TILES", type(mapview._TILES)())
+
+    def started() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "prepare-on-start"]
+
+    mapview.prepare_on_start()
+    for thread in started():
+        thread.join(120)
+    assert not started()
+    today = shenzhen_today()
+    url, revision = str(shipped_store.engine.url), shipped_store.revision()
+    snap = common.shared_snapshot(url, revision, today)
+    assert len(list((tmp_path / "t").glob("*.pmtiles"))) == 1  # the city's, cut ahead
+
+    def cut_again(*args, **kwargs):
+        raise AssertionError("the map cut (or looked up) tiles the start had ready")
+
+    monkeypatch.setattr(mapview, "tiles_for_map", cut_again)
+    planner = Principal("p", Role.PLANNER)
+    tiles = mapview._map_tiles(
+        snap, mapview._tiles_key(snap, planner, revision, today), planner, False, None
+    )
+    assert tiles is not None and all(a.path.exists() for a in tiles.archives)
+    mapview.prepare_on_start()  # a later page run: nothing started again
+    assert not started()
+    monkeypatch.setenv(mapview.PREPARE_ON_START, "0")
+    monkeypatch.setattr(mapview, "_STARTED", threading.Event())
+    mapview.prepare_on_start()  # switched off: nothing read ahead
+    assert not started() and not mapview._STARTED.is_set()
