@@ -63,8 +63,6 @@ MAX_TEXT_CHARS = 4_000
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # NUL etc.; tab and newlines allowed
 
 
-# the derived evidence, each row pointing at one of two strings (np.where over two str values
-# makes a new Python string per row: 12 MB at 10⁵ rows)
 @dataclass
 class ProjectFields:
     """Every project field parsed, one Series per field over the upload's rows."""
