@@ -142,6 +142,50 @@ def test_migrations_upgrade_without_losing_data(db_url):
     engine.dispose()
 
 
+def test_overlays_kept_before_migration_0009_are_computed_again_without_the_key(db_url):
+    """A store at 0008 with its overlays kept: the upgrade makes the derived table again
+    without its foreign key and key index (a bulk write's upkeep), empty; the next read
+    computes the same overlays and keeps them again, and the projects are untouched."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, func, inspect
+
+    from spatial.figures.snapshot import take_snapshot
+    from spatial.store.database import MIGRATIONS_DIR, Store, project_overlays_table
+    from spatial.store.reference import load_reference
+    from spatial.store.seed import seed_store
+
+    engine = create_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0008")
+    assert inspect(engine).get_foreign_keys("project_overlays")  # as 0008 made it
+    old = Store(engine)
+    seed_store(old, load_reference())
+    as_of = datetime(2026, 6, 30).date()
+    before = take_snapshot(old, as_of).projects.set_index("project_id")
+    versions = dump(old)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(project_overlays_table)).scalar()
+    upgraded = open_store(db_url)  # runs 0009
+    checked = inspect(upgraded.engine)
+    assert checked.get_foreign_keys("project_overlays") == []
+    assert checked.get_indexes("project_overlays") == []
+    with upgraded.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(project_overlays_table)).scalar() == 0
+    after = take_snapshot(upgraded, as_of).projects.set_index("project_id")
+    derived = ["located_district_id", "park_id", "park_basis", "control_level", "clusters"]
+    pd.testing.assert_frame_equal(before[derived], after.loc[before.index, derived])
+    with upgraded.engine.connect() as conn:
+        kept = conn.execute(select(func.count()).select_from(project_overlays_table)).scalar()
+    assert kept == len(after)
+    pd.testing.assert_frame_equal(versions, dump(upgraded))
+    engine.dispose()
+    upgraded.engine.dispose()
+
+
 def test_a_store_made_before_migrations_is_adopted(tmp_path):
     from sqlalchemy import create_engine, inspect
 
