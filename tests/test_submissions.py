@@ -376,6 +376,37 @@ def test_commit_writes_only_what_the_library_checked(seeded_store):
     assert set(seeded_store.projects()["project_id"]).isdisjoint({"BA-7", "BA-8"})
 
 
+@pytest.mark.parametrize(
+    "given",
+    [
+        "stored",  # the caller's bytes are the stored ones: parsed without reading them back
+        "same length",  # another id of the same length: the stored file is what is checked
+        "refused",  # a file that would be refused: the stored (accepted) one is checked
+        "none",
+    ],
+)
+def test_validate_parses_the_callers_bytes_only_when_they_are_the_stored_ones(
+    seeded_store, given
+):
+    """``validate(content=…)`` parses the caller's bytes instead of reading the stored copy
+    only when their length and SHA-256 are the stored ones; any other bytes are ignored, and
+    what is checked and committed is the stored file."""
+    data = fc(feature("BA-7"))
+    sid = sub.receive(seeded_store, "ba.geojson", data, "baoan", OFFICER)
+    content = {
+        "stored": bytes(bytearray(data)),  # equal, not the same object
+        "same length": data.replace(b"BA-7", b"BA-9"),
+        "refused": fc(feature("BA-8", 状态="?")),
+        "none": None,
+    }[given]
+    checked = sub.validate(seeded_store, sid, UploadOptions("baoan"), content=content)
+    assert checked.accepted
+    assert checked.projects["project_id"].tolist() == ["BA-7"]
+    sub.commit(seeded_store, sid, OFFICER)
+    ids = set(seeded_store.projects()["project_id"])
+    assert "BA-7" in ids and ids.isdisjoint({"BA-8", "BA-9"})
+
+
 def test_commit_uses_the_options_the_upload_was_checked_with(seeded_store):
     """A self-intersecting site accepted with 'use the repaired shape' is written repaired,
     also when the commit runs in a fresh process (nothing cached)."""

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections import OrderedDict
@@ -383,7 +384,18 @@ def _options_of(record, report: dict | None) -> UploadOptions:
     )
 
 
-def _check_stored(store: Store, record, options: UploadOptions, progress=None) -> CheckedUpload:
+def _is_stored(content: bytes | None, record) -> bool:
+    """Whether ``content`` is the submission's stored bytes (length and SHA-256)."""
+    return (
+        isinstance(content, bytes)
+        and len(content) == record.size_bytes
+        and hashlib.sha256(content).hexdigest() == record.sha256
+    )
+
+
+def _check_stored(
+    store: Store, record, options: UploadOptions, progress=None, content: bytes | None = None
+) -> CheckedUpload:
     key = _checked_key(store, record, options)
     if key in _CHECKED:
         _CHECKED.move_to_end(key)
@@ -392,9 +404,13 @@ def _check_stored(store: Store, record, options: UploadOptions, progress=None) -
         report = ValidationReport(filename=record.filename)
         report.extend(too_large(record.size_bytes, options.limits).findings)
         return CheckedUpload(report, empty_projects(), pd.Series(dtype=bool))
+    if _is_stored(content, record):  # the caller's bytes, the stored ones: not held twice
+        read = lambda: content  # noqa: E731
+    else:  # read from the store, held by the reader alone
+        read = lambda: store.submission_content(record.submission_id)  # noqa: E731
     checked = check_upload(
         record.filename,
-        lambda: store.submission_content(record.submission_id),  # held by the reader alone
+        read,
         options,
         store.layer("districts"),
         store.projects(include_deleted=True, columns=["district_id"]),
@@ -407,11 +423,18 @@ def _check_stored(store: Store, record, options: UploadOptions, progress=None) -
 
 
 def validate(
-    store: Store, submission_id: int, options: UploadOptions, progress=None
+    store: Store,
+    submission_id: int,
+    options: UploadOptions,
+    progress=None,
+    content: bytes | None = None,
 ) -> CheckedUpload:
     """Check a received submission against the store; save its report, status and options.
 
-    The district checked is always the submission's own (``options.district_id`` must agree)."""
+    The district checked is always the submission's own (``options.district_id`` must agree).
+    ``content``: the bytes the caller gave :func:`receive`, still held by it — read instead of
+    the stored copy when their length and SHA-256 are the stored ones (else the store's are
+    read), so a large file is not held twice while it is parsed."""
     record = _record_or_fail(store, submission_id)
     if record.kind == SITES_KIND:
         from spatial.ingest.site_submissions import validate_sites
@@ -424,7 +447,7 @@ def validate(
             f"as {options.district_id}",
         )
     try:
-        checked = _check_stored(store, record, options, progress)
+        checked = _check_stored(store, record, options, progress, content)
     except Exception as exc:  # an unexpected failure still leaves a report behind
         report = ValidationReport(filename=record.filename)
         report.add(
@@ -564,7 +587,9 @@ def submit(
 ) -> tuple[int, CheckedUpload, CommitResult | None]:
     """receive → validate → commit when accepted (the command line's ``spatial import``)."""
     submission_id = receive(store, filename, data, options.district_id, actor)
-    checked = validate(store, submission_id, options)
+    checked = validate(
+        store, submission_id, options, content=data if isinstance(data, bytes) else None
+    )
     if not checked.accepted:
         return submission_id, checked, None
     return submission_id, checked, commit(store, submission_id, actor)

@@ -132,14 +132,15 @@ COMMITTED = "upload_committed"  # the message of the commit just made (shown onc
 UPLOADER = "upload_generation"  # bumped after a commit: a fresh, empty file box
 
 
-def _check(submission_id: int, options: UploadOptions, lg: str) -> CheckedUpload:
+def _check(submission_id: int, options: UploadOptions, lg: str, content: bytes) -> CheckedUpload:
     bar = st.progress(0.0, text=T("检查中…", "checking…"))
 
     def progress(fraction: float, stage: str) -> None:
         zh, en = STAGES.get(stage, (stage, stage))
         bar.progress(min(max(fraction, 0.0), 1.0), text=zh if lg == "zh" else en)
 
-    checked = sub.validate(store(), submission_id, options, progress=progress)
+    # the file's bytes as the page holds them: not read back from the store beside them
+    checked = sub.validate(store(), submission_id, options, progress=progress, content=content)
     bar.empty()
     return checked
 
@@ -430,7 +431,7 @@ def _check_and_commit(upload, district_id: str, crs_choice: str, repair: bool, w
     check_key = (submission_id, crs_choice, repair)
     if check_key not in cache:  # check once per file and options, not on every rerun
         cache.clear()
-        cache[check_key] = _check(submission_id, options, lg)
+        cache[check_key] = _check(submission_id, options, lg, upload.getvalue())
     checked = cache[check_key]
     _report(checked, lg)
     if record.status == "committed":
