@@ -385,9 +385,7 @@ def test_commit_writes_only_what_the_library_checked(seeded_store):
         "none",
     ],
 )
-def test_validate_parses_the_callers_bytes_only_when_they_are_the_stored_ones(
-    seeded_store, given
-):
+def test_validate_parses_the_callers_bytes_only_when_they_are_the_stored_ones(seeded_store, given):
     """``validate(content=…)`` parses the caller's bytes instead of reading the stored copy
     only when their length and SHA-256 are the stored ones; any other bytes are ignored, and
     what is checked and committed is the stored file."""
