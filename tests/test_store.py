@@ -94,22 +94,32 @@ def test_reopening_keeps_data(db_url, seeded_store):
     assert again.revision() == seeded_store.revision()
 
 
-def test_migrations_upgrade_without_losing_data(db_url):
-    """A store at the baseline migration, with data, upgraded to the newest keeps every row."""
+def store_at_migration(db_url: str, revision: str):
+    """An engine on ``db_url`` with the schema brought to ``revision`` (Alembic), not beyond."""
     from alembic import command
     from alembic.config import Config
-    from sqlalchemy import create_engine, inspect
+    from sqlalchemy import create_engine
 
-    from spatial.store.database import MIGRATIONS_DIR, Store
-    from spatial.store.reference import load_reference
-    from spatial.store.seed import seed_store
+    from spatial.store.database import MIGRATIONS_DIR
 
     engine = create_engine(db_url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0001")
+        command.upgrade(config, revision)
+    return engine
+
+
+def test_migrations_upgrade_without_losing_data(db_url):
+    """A store at the baseline migration, with data, upgraded to the newest keeps every row."""
+    from sqlalchemy import inspect
+
+    from spatial.store.database import Store
+    from spatial.store.reference import load_reference
+    from spatial.store.seed import seed_store
+
+    engine = store_at_migration(db_url, "0001")
     assert "comments" not in inspect(engine).get_table_names()
     old = Store(engine)
 
@@ -146,21 +156,14 @@ def test_overlays_kept_before_migration_0009_are_computed_again_without_the_key(
     """A store at 0008 with its overlays kept: the upgrade makes the derived table again
     without its foreign key and key index (a bulk write's upkeep), empty; the next read
     computes the same overlays and keeps them again, and the projects are untouched."""
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine, func, inspect
+    from sqlalchemy import func, inspect
 
     from spatial.figures.snapshot import take_snapshot
-    from spatial.store.database import MIGRATIONS_DIR, Store, project_overlays_table
+    from spatial.store.database import Store, project_overlays_table
     from spatial.store.reference import load_reference
     from spatial.store.seed import seed_store
 
-    engine = create_engine(db_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0008")
+    engine = store_at_migration(db_url, "0008")
     assert inspect(engine).get_foreign_keys("project_overlays")  # as 0008 made it
     old = Store(engine)
     seed_store(old, load_reference())

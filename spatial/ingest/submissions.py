@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -404,13 +405,13 @@ def _check_stored(
         report = ValidationReport(filename=record.filename)
         report.extend(too_large(record.size_bytes, options.limits).findings)
         return CheckedUpload(report, empty_projects(), pd.Series(dtype=bool))
-    if _is_stored(content, record):  # the caller's bytes, the stored ones: not held twice
-        read = lambda: content  # noqa: E731
-    else:  # read from the store, held by the reader alone
-        read = lambda: store.submission_content(record.submission_id)  # noqa: E731
     checked = check_upload(
         record.filename,
-        read,
+        # the caller's bytes when they are the stored ones (not held twice); else read from
+        # the store, held by the reader alone
+        content
+        if _is_stored(content, record)
+        else functools.partial(store.submission_content, record.submission_id),
         options,
         store.layer("districts"),
         store.projects(include_deleted=True, columns=["district_id"]),
