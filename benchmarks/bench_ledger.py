@@ -5,9 +5,10 @@ on PostGIS.
 * this project: ``take_snapshot(store, as_of, LEDGER_COLUMNS)`` + ``judgement().ledger`` —
   what ``spatial ledger`` runs (only the columns it needs; no geometry, no overlays);
 * a page's snapshot (every column and geometry; each version's overlays — district, park,
-  control line, clusters — kept in the store by the first read) + the same ledger — what a
-  page reads once per store revision (the app caches it); and that first read, which
-  computes the overlays of every version by spatial join and keeps them;
+  control line, clusters — as the commit that wrote it kept them) + the same ledger — what a
+  page reads once per store revision (the app caches it), the first read after an upload
+  too; and the first read after the reference data changed, which computes the overlays of
+  every version again by spatial join and keeps them in place of the stale ones;
 * baselines: ``pandas.read_sql`` of the same columns of the current versions (for a page:
   every column, with the WKB decoded by shapely) + a vectorised groupby per stage and year
   (status reached, confirmed, dated on or before the as-of date).
@@ -94,10 +95,11 @@ def ledger_full(store):
     return take_snapshot(store, AS_OF).judgement(None).ledger
 
 
-def forget_overlays(store) -> None:
-    """Drop the kept overlays, so the next page read is a first read again."""
+def stale_overlays(store) -> None:
+    """Make every kept overlay one of other reference data — what an edit of a park, a line
+    or a district does to them — so the next page read computes them all again."""
     with store.engine.begin() as conn:
-        conn.execute(project_overlays_table.delete())
+        conn.execute(project_overlays_table.update().values(reference_key="changed"))
 
 
 def check(ledger, base: pd.DataFrame) -> None:
@@ -126,7 +128,7 @@ def backends(tmp: Path) -> list[tuple[str, callable]]:
 
 def main() -> None:
     sizes = [int(a) for a in sys.argv[1:]] or [100_000, 1_000_000]
-    print(f"{'step':<52} {'N':>9} {'this project':>13} {'baseline':>10} {'ratio':>6}  baseline")
+    print(f"{'step':<60} {'N':>9} {'this project':>13} {'baseline':>10} {'ratio':>6}  baseline")
     with tempfile.TemporaryDirectory() as tmp:
         for name, url_for in backends(Path(tmp)):
             for n in sizes:
@@ -134,10 +136,11 @@ def main() -> None:
                 base, t_base = median_of(baseline, store)
                 ours, t_ours = median_of(ledger_only, store)
                 check(ours, base)
-                # the first page read after the register was written computes and keeps
-                # every version's overlays; the reads after it take them from the store
+                # the first page read after the reference data changed computes every
+                # version's overlays again and keeps them; the reads after it (and after an
+                # upload, whose commit kept them) take them from the store
                 first, t_first = median_of(
-                    ledger_full, store, before=lambda s=store: forget_overlays(s)
+                    ledger_full, store, before=lambda s=store: stale_overlays(s)
                 )
                 check(first, base)
                 page_base, t_page_base = median_of(baseline_page, store)
@@ -147,13 +150,13 @@ def main() -> None:
                 for label, seconds, against, what in (
                     ("spatial ledger (ledger columns)", t_ours, t_base,
                      "read_sql of the ledger's columns + groupby"),
-                    ("a page's snapshot + ledger (overlays kept)", t_full, t_page_base,
+                    ("a page's snapshot + ledger (after an upload)", t_full, t_page_base,
                      "read_sql of every column + WKB decoded + groupby"),
-                    ("the first page read after an upload of all", t_first, t_page_base,
+                    ("the first page read after the reference changed", t_first, t_page_base,
                      "read_sql of every column + WKB decoded + groupby"),
                 ):  # fmt: skip
                     print(
-                        f"{name + ': ' + label:<52} {n:>9,} {seconds:>11.2f} s "
+                        f"{name + ': ' + label:<60} {n:>9,} {seconds:>11.2f} s "
                         f"{against:>8.2f} s {seconds / against:>5.1f}×  {what}"
                     )
                     row(f"{name}: {label}", n, f"{seconds:.2f} s", f"{against:.2f} s",

@@ -87,18 +87,23 @@ def projects(n: int, seed: int = 7, polygons: bool = False) -> gpd.GeoDataFrame:
 
 def store_with_projects(url: str, n: int, seed: int = 7, polygons: bool = False):
     """A store at ``url`` with the shipped reference data and ``n`` generated projects (one
-    version each, written as a commit writes them; footprints with ``polygons``)."""
+    version each, written as a commit writes them, with their overlays kept as a commit keeps
+    them; footprints with ``polygons``)."""
     from spatial.store.database import open_store
+    from spatial.store.overlays import OverlayReference, keep_written_overlays, overlays_by_id
     from spatial.store.seed import ensure_seeded
 
     store = open_store(url)
     store.create_schema()
     ensure_seeded(store)
     frame = projects(n, seed, polygons=polygons)
+    reference = OverlayReference.of_store(store)
     with store.transaction() as conn:
         for start in range(0, n, 200_000):  # bounded memory per batch
+            batch = frame.iloc[start : start + 200_000]
             store.write_project_versions(
-                conn, frame.iloc[start : start + 200_000], at=datetime(2023, 1, 1),
+                conn, batch, at=datetime(2023, 1, 1),
                 changed_by="benchmark", change_kind="create", submission_id=None,
             )  # fmt: skip
+            keep_written_overlays(store, conn, reference, [overlays_by_id(reference, batch)])
     return store

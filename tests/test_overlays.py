@@ -7,7 +7,8 @@ import pytest
 from shapely.geometry import Point, box
 
 from spatial.crs import WGS84
-from spatial.figures.overlays import cluster_codes, enrich_projects, site_area_m2
+from spatial.figures.overlays import enrich_projects, site_area_m2
+from spatial.store.overlays import cluster_codes
 
 
 @pytest.fixture

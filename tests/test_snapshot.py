@@ -13,9 +13,10 @@ from shapely.geometry import box
 from sqlalchemy import create_engine, func, select, update
 
 from spatial.auth import Principal, Role
-from spatial.figures.overlays import computed_overlays, reference_key, with_overlays
+from spatial.figures.overlays import with_overlays
 from spatial.figures.snapshot import take_snapshot
 from spatial.store.database import Store, open_store, project_overlays_table
+from spatial.store.overlays import computed_overlays, reference_key
 from spatial.store.reference_edits import replace_layer
 from spatial.store.seed import seed_store
 

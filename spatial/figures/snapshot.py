@@ -26,7 +26,7 @@ from spatial.figures.counting import (
     register_coverage,
 )
 from spatial.figures.ledger import Ledger, build_ledger
-from spatial.figures.overlays import computed_overlays, reference_key, with_overlays
+from spatial.figures.overlays import with_overlays
 from spatial.layers import (
     PROJECT_DATE_FIELDS,
     PROJECT_EVIDENCE_FIELDS,
@@ -34,6 +34,7 @@ from spatial.layers import (
     Stage,
 )
 from spatial.store.database import OVERLAY_COLUMNS, Store, end_of_day
+from spatial.store.overlays import OverlayReference
 
 log = logging.getLogger(__name__)
 
@@ -122,16 +123,15 @@ def take_snapshot(
     in the database's order — no geometry, no overlays, no cluster matching, no sort: what the
     ledger and the verdict need, at the cost of reading those columns."""
     as_of = as_of or shenzhen_today()
-    districts = store.layer("districts")
-    parks = store.layer("parks")
-    control_lines = store.layer("control_lines")
-    clusters = store.table("clusters")
+    reference = OverlayReference.of_store(store)
+    districts, parks, control_lines = reference.districts, reference.parks, reference.control_lines
+    clusters = reference.clusters
     if project_columns is not None:
         projects = store.projects(
             at=end_of_day(as_of), columns=list(project_columns), ordered=False
         )
     else:
-        projects = _projects_with_overlays(store, as_of, districts, parks, control_lines, clusters)
+        projects = _projects_with_overlays(store, as_of, reference)
     return Snapshot(
         as_of=as_of,
         districts=districts,
@@ -150,34 +150,27 @@ def take_snapshot(
 
 
 def _projects_with_overlays(
-    store: Store,
-    as_of: date,
-    districts: gpd.GeoDataFrame,
-    parks: gpd.GeoDataFrame,
-    control_lines: gpd.GeoDataFrame,
-    clusters: pd.DataFrame,
+    store: Store, as_of: date, reference: OverlayReference
 ) -> gpd.GeoDataFrame:
     """Every current project with its overlays: those the store keeps under the digest of
-    today's reference data, and for the rest (new versions, or reference data changed since)
-    computed now by vectorised joins and kept for the next read. The ``clusters`` column
-    holds the matched "20+8" codes."""
-    aliases = store.table("cluster_aliases")
-    key = reference_key(districts, parks, control_lines, aliases, clusters)
+    today's reference data (a commit or an undo keeps those of what it wrote), and for the
+    rest (reference data changed since, versions written before overlays were kept at the
+    write) computed now by vectorised joins and kept for the next read. The ``clusters``
+    column holds the matched "20+8" codes."""
+    key = reference.key
     projects = store.projects(at=end_of_day(as_of), overlays=key)
     missing = ~projects.pop("overlay_kept").to_numpy(dtype=bool)
     overlays = projects[list(OVERLAY_COLUMNS)].astype(object)
     projects = projects.drop(columns=list(OVERLAY_COLUMNS))
     if missing.any():
-        fresh = computed_overlays(
-            projects[missing], districts, parks, control_lines, aliases, clusters
-        )
+        fresh = reference.overlays(projects[missing])
         overlays.loc[missing, list(OVERLAY_COLUMNS)] = fresh[list(OVERLAY_COLUMNS)]
         try:
             store.keep_overlays(fresh.assign(version_id=projects.loc[missing, "version_id"]), key)
         except DBAPIError as exc:  # a read-only role, a busy store: read again next time
             log.warning("overlays not kept (%s); they are computed again on the next read", exc)
     overlays = overlays.where(overlays.notna(), None)  # missing is None however it was read
-    out = with_overlays(projects, overlays, control_lines)
+    out = with_overlays(projects, overlays, reference.control_lines)
     out["clusters"] = overlays["cluster_codes"].fillna("")
     return out
 

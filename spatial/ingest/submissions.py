@@ -36,6 +36,7 @@ from spatial.ingest.upload import CheckedUpload, UploadOptions, check_upload, em
 from spatial.layers import PROJECT_FIELDS, PROJECT_NUMERIC_FIELDS
 from spatial.rows import rows_where
 from spatial.store.database import PROJECTS_LOCK, Store, utcnow
+from spatial.store.overlays import OverlayReference, keep_written_overlays, overlays_by_id
 
 COMPARED_FIELDS = tuple(
     f
@@ -528,6 +529,7 @@ def commit(
         raise SubmissionError(
             "文件有错误，不能提交；请先修正", "the file has errors; fix them first"
         )
+    reference = OverlayReference.of_store(store)  # read before the lock: it is not changed
     # commits and undos run one after another (city-wide: an id is unique across districts);
     # the plan is made, and ownership checked, under the lock
     with store.transaction(lock=WRITE_LOCK) as conn:
@@ -549,23 +551,17 @@ def commit(
         # district was refused above, so only this district's can be kept); a new one has none
         changed = rows_where(rows, ids_in(rows["project_id"], plan.changed_ids))
         at = at or utcnow()
-        created = store.write_project_versions(
-            conn,
-            rows_where(rows, ids_in(rows["project_id"], plan.new["project_id"])),
-            at=at,
-            changed_by=user,
-            change_kind="create",
-            submission_id=submission_id,
-        )
+        how = {"at": at, "changed_by": user, "submission_id": submission_id}
+        written = rows_where(rows, ids_in(rows["project_id"], plan.new["project_id"]))
+        created = store.write_project_versions(conn, written, change_kind="create", **how)
+        overlays = [overlays_by_id(reference, written)]
+        del written
         hand_back_freed_memory()
-        updated = store.write_project_versions(
-            conn,
-            with_stored_fields(store, changed, checked),
-            at=at,
-            changed_by=user,
-            change_kind="update",
-            submission_id=submission_id,
-        )
+        written = with_stored_fields(store, changed, checked)
+        updated = store.write_project_versions(conn, written, change_kind="update", **how)
+        overlays.append(overlays_by_id(reference, written))
+        del written
+        keep_written_overlays(store, conn, reference, overlays)
         report = checked.report.to_dict() | {"commit": plan.summary()}
         store.set_submission_status(submission_id, "committed", report, conn=conn)
         store.record_event(
@@ -631,6 +627,7 @@ def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None
         return undo_sites(store, submission_id, actor, at)
     _require(store, actor, Action.UNDO, record)
     user = actor.user_name
+    reference = OverlayReference.of_store(store)  # read before the lock: it is not changed
     if record.status != "committed" or record.kind != "upload":
         raise SubmissionError(
             f"只能撤销已提交的上传（该记录状态为 {record.status}）",
@@ -649,14 +646,17 @@ def undo(store: Store, submission_id: int, actor: Principal, at: datetime | None
         live_before = previous[~previous["is_deleted"].astype(bool)]
         restored_ids = set(live_before["project_id"])
 
+        restored = _versions_frame(live_before)
         count = store.write_project_versions(
             conn,
-            _versions_frame(live_before),
+            restored,
             at=at,
             changed_by=user,
             change_kind="undo",
             submission_id=submission_id,
         )
+        keep_written_overlays(store, conn, reference, [overlays_by_id(reference, restored)])
+        del restored
         absent_before = versions[~versions["project_id"].isin(restored_ids)]
         count += store.write_project_versions(
             conn,

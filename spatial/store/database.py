@@ -307,10 +307,11 @@ project_versions_table = Table(
 
 # what a version's location means against the reference layers (district, park, control
 # line) and its industries against the "20+8" clusters: derived data, computed by
-# figures.overlays on the first read of a version and kept with the digest of the reference
-# data it was computed against (a row under another digest is stale and computed again).
-# No foreign key and no index beyond the version: the first read after a commit writes a row
-# per version in bulk, and their upkeep was three quarters of that write (migration 0009).
+# store.overlays in the commit or undo that writes a version (or by the first read, where no
+# write did) and kept with the digest of the reference data it was computed against (a row
+# under another digest is stale and computed again). No foreign key and no index beyond the
+# version: a row per version is written in bulk, and their upkeep was three quarters of that
+# write (migration 0009).
 project_overlays_table = Table(
     "project_overlays",
     metadata,
@@ -1004,31 +1005,44 @@ class Store:
         geoms = _geoms(frame.pop("geometry"))
         return gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84)
 
-    def keep_overlays(self, overlays: pd.DataFrame, reference_key: str) -> None:
+    def keep_overlays(
+        self, overlays: pd.DataFrame, reference_key: str, conn: Connection | None = None
+    ) -> None:
         """Keep computed overlays (``version_id`` + :data:`OVERLAY_COLUMNS`) under
         ``reference_key``; rows kept under any other key are dropped first (they describe
         reference data that no longer exists). A version already kept is left as it is, so
-        two readers filling at once agree. Derived data: the store's revision is unchanged."""
+        two readers filling at once agree. Derived data: the store's revision is unchanged.
+        ``conn``: inside the caller's transaction (a commit keeps the overlays of what it
+        wrote with it); otherwise in a transaction of its own that waits at most
+        :data:`OVERLAY_WAIT_MS` for SQLite's write lock (a reader does not queue behind a
+        long commit for this)."""
+        if conn is not None:
+            self._keep_overlays(conn, overlays, reference_key)
+            return
+        dialect = self.engine.dialect.name
+        with collector_paused(), self.engine.connect() as own:
+            if dialect == "sqlite":
+                own.exec_driver_sql(f"PRAGMA busy_timeout={OVERLAY_WAIT_MS}")
+                own.commit()
+            try:
+                with own.begin():
+                    self._keep_overlays(own, overlays, reference_key)
+            finally:
+                if dialect == "sqlite":
+                    own.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                    own.commit()
+
+    @staticmethod
+    def _keep_overlays(conn: Connection, overlays: pd.DataFrame, reference_key: str) -> None:
         o = project_overlays_table
         values = overlays[list(OVERLAY_COLUMNS)].astype(object)
         values = values.where(values.notna(), None)
         columns = {"version_id": overlays["version_id"].astype(int).tolist()}
         columns |= {c: values[c].tolist() for c in OVERLAY_COLUMNS}
-        dialect = self.engine.dialect.name
-        with collector_paused(), self.engine.connect() as conn:
-            if dialect == "sqlite":  # a reader does not queue behind a long commit for this
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={OVERLAY_WAIT_MS}")
-                conn.commit()
-            try:
-                with conn.begin():
-                    conn.execute(delete(o).where(o.c.reference_key != reference_key))
-                    kept = insert_columns(conn, o, columns, {"reference_key": reference_key},
-                                          keep_existing="version_id")  # fmt: skip
-                    analyze_after_bulk_write(conn, o, kept)
-            finally:
-                if dialect == "sqlite":
-                    conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-                    conn.commit()
+        conn.execute(delete(o).where(o.c.reference_key != reference_key))
+        kept = insert_columns(conn, o, columns, {"reference_key": reference_key},
+                              keep_existing="version_id")  # fmt: skip
+        analyze_after_bulk_write(conn, o, kept)
 
     def reference_revision(self, conn: Connection | None = None) -> int:
         """How many times reference data (layers, seed tables) has been written."""
@@ -1123,6 +1137,16 @@ class Store:
         if other_than is not None:
             stmt = stmt.where(or_(t.c.district_id.is_(None), t.c.district_id != other_than))
         return {fid: district for fid, district in conn.execute(stmt)}
+
+    def current_version_ids(self, ids: list[str], conn: Connection) -> pd.Series:
+        """The ``version_id`` of the current version of each project in ``ids`` the store
+        holds (deleted ones included), indexed by ``project_id``: what a commit just wrote."""
+        t = project_versions_table
+        stmt = select(t.c.project_id, t.c.version_id).where(
+            one_of(t.c.project_id, ids, conn), t.c.valid_to.is_(None)
+        )
+        found = dict(conn.execute(stmt).all()) if ids else {}
+        return pd.Series(found, dtype="int64", name="version_id")
 
     def previous_versions(
         self, version_ids: list[int], conn: Connection, layer=PROJECT_VERSIONS

@@ -1,0 +1,200 @@
+"""The overlays a store keeps with each project version: which district, park and control line
+it lies in, and which "20+8" clusters its industries name — computed against the reference data
+the store holds (:class:`OverlayReference`), kept under that data's digest, by the write that
+made the version (a commit, an undo) or, where none did, by the first read
+(:mod:`spatial.figures.snapshot`).
+
+All spatial tests are vectorised spatial joins (shapely 2 / geopandas), never per-feature loops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection
+
+from spatial.layers import ControlLevel
+from spatial.shapes import surface_points
+from spatial.store.database import OVERLAY_COLUMNS, Store
+
+
+def _probe_points(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One point per project inside its geometry (site polygons → representative point)."""
+    has_geom = projects.geometry.notna() & ~projects.geometry.is_empty
+    pts = projects.loc[has_geom, [projects.geometry.name]].copy()
+    # a point is its own (most of a register: no GEOS call for it), a site its point on surface
+    pts[pts.geometry.name] = surface_points(pts.geometry.to_numpy())
+    return pts
+
+
+def _first_match(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, column: str) -> pd.Series:
+    polys = polygons[polygons.geometry.notna() & ~polygons.geometry.is_empty]
+    polys = polys[polys.geom_type.isin(["Polygon", "MultiPolygon"])][[column, "geometry"]]
+    if points.empty or polys.empty:
+        return pd.Series(dtype=object)
+    joined = gpd.sjoin(points, polys.to_crs(points.crs), how="inner", predicate="within")
+    return joined[~joined.index.duplicated(keep="first")][column]
+
+
+def reference_key(
+    districts: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame,
+    control_lines: gpd.GeoDataFrame,
+    aliases: pd.DataFrame,
+    clusters: pd.DataFrame,
+) -> str:
+    """A digest of everything the overlays are computed from: the three layers' ids, levels
+    and geometries (WKB) and the cluster names and aliases. Overlays kept under another
+    digest describe reference data that has since changed."""
+    digest = hashlib.sha256(b"overlays/1")
+    for frame, columns in (
+        (districts, ["district_id"]),
+        (parks, ["park_id"]),
+        (control_lines, ["line_id", "level"]),
+    ):
+        ids = frame[columns].astype(str).agg("\x1f".join, axis=1) if len(frame) else []
+        wkb = shapely.to_wkb(frame.geometry.to_numpy(), output_dimension=2)
+        for key, geom in sorted(zip(ids, wkb, strict=True), key=lambda kv: kv[0]):
+            digest.update(key.encode() + b"\x1e" + (geom or b"") + b"\x1d")
+        digest.update(b"\x1c")
+    for frame, columns in ((clusters, ["name_zh", "code"]), (aliases, ["alias", "code"])):
+        rows = sorted(frame[columns].astype(str).agg("\x1f".join, axis=1)) if len(frame) else []
+        digest.update("\x1e".join(rows).encode() + b"\x1c")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class OverlayReference:
+    """What overlays are computed from — the district, park and control-line layers and the
+    "20+8" clusters with their aliases — as one store held them, with their digest."""
+
+    districts: gpd.GeoDataFrame
+    parks: gpd.GeoDataFrame
+    control_lines: gpd.GeoDataFrame
+    aliases: pd.DataFrame
+    clusters: pd.DataFrame
+
+    @classmethod
+    def of_store(cls, store: Store) -> OverlayReference:
+        return cls(
+            districts=store.layer("districts"),
+            parks=store.layer("parks"),
+            control_lines=store.layer("control_lines"),
+            aliases=store.table("cluster_aliases"),
+            clusters=store.table("clusters"),
+        )
+
+    @cached_property
+    def key(self) -> str:
+        """:func:`reference_key` of this reference data: what overlays are kept under."""
+        return reference_key(
+            self.districts, self.parks, self.control_lines, self.aliases, self.clusters
+        )
+
+    def overlays(self, projects: gpd.GeoDataFrame) -> pd.DataFrame:
+        """:func:`computed_overlays` of ``projects`` against this reference data."""
+        return computed_overlays(
+            projects, self.districts, self.parks, self.control_lines, self.aliases, self.clusters
+        )
+
+
+def overlays_by_id(reference: OverlayReference, projects: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The overlays of ``projects`` (rows about to be, or just, written as versions) against
+    ``reference``, indexed by ``project_id``."""
+    found = reference.overlays(projects)
+    found.index = pd.Index(projects["project_id"].astype(str).to_numpy(), name="project_id")
+    return found
+
+
+def keep_written_overlays(
+    store: Store, conn: Connection, reference: OverlayReference, overlays: list[pd.DataFrame]
+) -> None:
+    """Keep, in the writer's transaction ``conn``, the overlays (:func:`overlays_by_id`) of the
+    versions it has just written, under ``reference``'s key: the first page read after a
+    commit or an undo computes none of them. The versions are the projects' current ones."""
+    found = pd.concat([o for o in overlays if len(o)]) if any(len(o) for o in overlays) else None
+    if found is None:
+        return
+    versions = store.current_version_ids(found.index.tolist(), conn)
+    found["version_id"] = versions.reindex(found.index).to_numpy()
+    store.keep_overlays(found, reference.key, conn=conn)
+
+
+def computed_overlays(
+    projects: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame,
+    control_lines: gpd.GeoDataFrame,
+    aliases: pd.DataFrame | None = None,
+    clusters: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The overlays of each project (:data:`OVERLAY_COLUMNS`, indexed like ``projects``), by
+    vectorised spatial joins of one probe point per project:
+
+    * ``located_district_id`` – the district polygon it lies in (None outside any);
+    * ``spatial_park_id`` – the park whose polygon contains it (None where none does);
+    * ``control_level`` – ``level1`` / ``level2`` / ``none`` (level 1 wins where both apply);
+      None for a project with no location;
+    * ``cluster_codes`` – its industries and clusters text matched to "20+8" codes
+      (:func:`cluster_codes`; None when ``clusters`` is not given).
+    """
+    out = pd.DataFrame(index=projects.index)
+    points = _probe_points(projects)
+    out["located_district_id"] = _first_match(points, districts, "district_id").reindex(out.index)
+    out["spatial_park_id"] = _first_match(points, parks, "park_id").reindex(out.index)
+    level = pd.Series("none", index=out.index, dtype=object)
+    lines = control_lines[control_lines.geometry.notna()]
+    for lvl in (ControlLevel.LEVEL2, ControlLevel.LEVEL1):  # level 1 overrides level 2
+        hits = _first_match(points, lines[lines["level"] == lvl.value], "line_id")
+        level.loc[hits.index] = lvl.value
+    level[~out.index.isin(points.index)] = None
+    out["control_level"] = level
+    out["cluster_codes"] = None
+    if clusters is not None:
+        text = projects.get("industries", pd.Series(index=projects.index, dtype=object))
+        text = (
+            text.fillna("")
+            + ";"
+            + projects.get("clusters", pd.Series(index=projects.index, dtype=object)).fillna("")
+        )
+        out["cluster_codes"] = cluster_codes(text, aliases, clusters)
+    out = out[list(OVERLAY_COLUMNS)]  # the columns, in the order, the store keeps
+    return out.astype(object).where(out.notna(), None)
+
+
+def cluster_codes(
+    industries: pd.Series, aliases: pd.DataFrame, clusters: pd.DataFrame
+) -> pd.Series:
+    """Map free-text industry lists ('生物医药;智能制造') to "20+8" codes ('C06').
+
+    A cluster matches when its name, or one of its aliases, occurs in the text. Returns a
+    ';'-joined string of codes per row ('' when none matched). Each distinct text is matched
+    once (a register repeats a few industry lists over many rows).
+    """
+    rows = industries.fillna("").astype(str)
+    which, distinct = pd.factorize(rows)
+    text = pd.Series(distinct, dtype=object)
+    names = pd.concat(
+        [
+            clusters[["name_zh", "code"]].rename(columns={"name_zh": "alias"}),
+            aliases[["alias", "code"]],
+        ],
+        ignore_index=True,
+    ).drop_duplicates()
+    matches = pd.DataFrame(
+        {code: np.zeros(len(text), dtype=bool) for code in sorted(set(names["code"]))},
+        index=text.index,
+    )
+    for alias, code in names.itertuples(index=False):
+        matches[code] |= text.str.contains(alias, regex=False)
+    joined = matches.astype(object).dot(
+        pd.Series([c + ";" for c in matches.columns], index=matches.columns)
+    )
+    found = joined.astype(str).str.rstrip(";").replace("0", "").to_numpy(dtype=object)
+    return pd.Series(found[which], index=rows.index, dtype=object)
