@@ -20,6 +20,7 @@ import shapely
 from sqlalchemy import Connection
 
 from spatial.layers import ControlLevel
+from spatial.rows import rows_where
 from spatial.shapes import surface_points
 from spatial.store.database import OVERLAY_COLUMNS, Store
 
@@ -121,9 +122,10 @@ def keep_written_overlays(
     found = pd.concat([o for o in overlays if len(o)]) if any(len(o) for o in overlays) else None
     if found is None:
         return
-    versions = store.current_version_ids(found.index.tolist(), conn)
-    found["version_id"] = versions.reindex(found.index).to_numpy()
-    store.keep_overlays(found, reference.key, conn=conn)
+    found["version_id"] = store.current_version_ids(found.index.tolist(), conn)
+    # (every one was just written; one that was not is left to the next read to compute)
+    store.keep_overlays(rows_where(found, found["version_id"].to_numpy() >= 0), reference.key,
+                        conn=conn)  # fmt: skip
 
 
 def computed_overlays(
