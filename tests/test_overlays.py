@@ -96,3 +96,21 @@ def test_site_area_is_metric(reference):
     )
     area = site_area_m2(sites)
     assert 1.1e6 < area.iloc[0] < 1.2e6 and pd.isna(area.iloc[1])
+
+
+@pytest.mark.parametrize("batch", [1, 3, 34, 1000])
+def test_a_commits_overlays_in_batches_are_those_of_one_join(reference, monkeypatch, batch):
+    """``overlays_by_id`` computes a commit's overlays a batch of rows at a time: the same, row
+    by row and in the rows' order, as one join of them all, however the rows are cut."""
+    from spatial.store import overlays as kept
+
+    ref = kept.OverlayReference(reference.districts, reference.parks, reference.control_lines,
+                                reference.cluster_aliases, reference.clusters)  # fmt: skip
+    projects = reference.projects.iloc[::-1]  # not in id order
+    whole = ref.overlays(projects)
+    monkeypatch.setattr(kept, "OVERLAY_BATCH", batch)
+    found = kept.overlays_by_id(ref, projects)
+    assert found.index.tolist() == projects["project_id"].tolist()
+    pd.testing.assert_frame_equal(found.reset_index(drop=True), whole.reset_index(drop=True))
+    assert whole["control_level"].isin(["level1", "level2"]).any()
+    assert whole["cluster_codes"].str.len().gt(0).any()

@@ -13,7 +13,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -1138,15 +1138,16 @@ class Store:
             stmt = stmt.where(or_(t.c.district_id.is_(None), t.c.district_id != other_than))
         return {fid: district for fid, district in conn.execute(stmt)}
 
-    def current_version_ids(self, ids: list[str], conn: Connection) -> np.ndarray:
+    def current_version_ids(self, ids: Sequence[str], conn: Connection) -> np.ndarray:
         """The ``version_id`` of the current version (deleted ones included) of each project
-        in ``ids``, in their order (-1 for an id the store does not hold): what a commit just
-        wrote. Asked :data:`READ_BATCH` ids at a time, so a register's ids never stand as
-        rows of Python objects all at once (10⁵ of them: 36 MB)."""
+        in ``ids`` (a list, or a pandas Index or array of text), in their order (-1 for an id
+        the store does not hold): what a commit just wrote. Asked :data:`READ_BATCH` ids at a
+        time, so a register's ids never stand as rows, or as Python strings, all at once
+        (10⁵ of them as rows: 36 MB)."""
         t = project_versions_table
         found = np.full(len(ids), -1, dtype=np.int64)
         for start in range(0, len(ids), READ_BATCH):
-            part = ids[start : start + READ_BATCH]
+            part = [str(i) for i in ids[start : start + READ_BATCH]]
             stmt = select(t.c.project_id, t.c.version_id).where(
                 one_of(t.c.project_id, part, conn), t.c.valid_to.is_(None)
             )

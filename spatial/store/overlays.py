@@ -24,6 +24,8 @@ from spatial.rows import rows_where
 from spatial.shapes import surface_points
 from spatial.store.database import OVERLAY_COLUMNS, Store
 
+OVERLAY_BATCH = 20_000  # rows whose overlays a commit computes at once (bounds its memory)
+
 
 def _probe_points(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One point per project inside its geometry (site polygons → representative point)."""
@@ -107,9 +109,16 @@ class OverlayReference:
 
 def overlays_by_id(reference: OverlayReference, projects: gpd.GeoDataFrame) -> pd.DataFrame:
     """The overlays of ``projects`` (rows about to be, or just, written as versions) against
-    ``reference``, indexed by ``project_id``."""
-    found = reference.overlays(projects)
-    found.index = pd.Index(projects["project_id"].astype(str).to_numpy(), name="project_id")
+    ``reference``, indexed by ``project_id``; computed :data:`OVERLAY_BATCH` rows at a time,
+    so a commit's probe points and joins never stand for the whole file at once."""
+    parts = [
+        reference.overlays(projects.iloc[start : start + OVERLAY_BATCH])
+        for start in range(0, len(projects), OVERLAY_BATCH)
+    ]
+    found = (
+        pd.concat(parts) if len(parts) > 1 else parts[0] if parts else reference.overlays(projects)
+    )
+    found.index = pd.Index(projects["project_id"].astype(str), name="project_id")
     return found
 
 
@@ -122,7 +131,7 @@ def keep_written_overlays(
     found = pd.concat([o for o in overlays if len(o)]) if any(len(o) for o in overlays) else None
     if found is None:
         return
-    found["version_id"] = store.current_version_ids(found.index.tolist(), conn)
+    found["version_id"] = store.current_version_ids(found.index, conn)
     # (every one was just written; one that was not is left to the next read to compute)
     store.keep_overlays(rows_where(found, found["version_id"].to_numpy() >= 0), reference.key,
                         conn=conn)  # fmt: skip
