@@ -114,10 +114,8 @@ def overlays_by_id(reference: OverlayReference, projects: gpd.GeoDataFrame) -> p
     parts = [
         reference.overlays(projects.iloc[start : start + OVERLAY_BATCH])
         for start in range(0, len(projects), OVERLAY_BATCH)
-    ]
-    found = (
-        pd.concat(parts) if len(parts) > 1 else parts[0] if parts else reference.overlays(projects)
-    )
+    ] or [reference.overlays(projects)]  # no rows: the empty frame of the columns
+    found = pd.concat(parts) if len(parts) > 1 else parts[0]
     found.index = pd.Index(projects["project_id"].astype(str), name="project_id")
     return found
 
@@ -128,9 +126,10 @@ def keep_written_overlays(
     """Keep, in the writer's transaction ``conn``, the overlays (:func:`overlays_by_id`) of the
     versions it has just written, under ``reference``'s key: the first page read after a
     commit or an undo computes none of them. The versions are the projects' current ones."""
-    found = pd.concat([o for o in overlays if len(o)]) if any(len(o) for o in overlays) else None
-    if found is None:
+    parts = [o for o in overlays if len(o)]
+    if not parts:
         return
+    found = pd.concat(parts)
     found["version_id"] = store.current_version_ids(found.index, conn)
     # (every one was just written; one that was not is left to the next read to compute)
     store.keep_overlays(rows_where(found, found["version_id"].to_numpy() >= 0), reference.key,
