@@ -4,6 +4,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import Point, box
 
 from spatial.crs import WGS84
@@ -114,3 +115,46 @@ def test_a_commits_overlays_in_batches_are_those_of_one_join(reference, monkeypa
     pd.testing.assert_frame_equal(found.reset_index(drop=True), whole.reset_index(drop=True))
     assert whole["control_level"].isin(["level1", "level2"]).any()
     assert whole["cluster_codes"].str.len().gt(0).any()
+
+
+@pytest.mark.parametrize("placed", ["random", "on_vertices", "shuffled_index"])
+def test_a_points_district_by_its_tile_is_the_spatial_joins(reference, placed):
+    """Districts are matched tile by tile (each district's box, then ``contains_xy``): the
+    same district, for every point, as geopandas' sjoin — points on an outline's vertices
+    (on the border two districts share: in neither) and points outside the city included."""
+    from spatial.store import overlays as kept
+
+    districts = reference.districts
+    rng = np.random.default_rng(7)
+    minx, miny, maxx, maxy = districts.total_bounds
+    x = rng.uniform(minx - 0.05, maxx + 0.05, 3000)
+    y = rng.uniform(miny - 0.05, maxy + 0.05, 3000)
+    inner = shapely.get_coordinates(districts.geometry.representative_point().to_numpy())
+    x, y = np.r_[x, inner[:, 0]], np.r_[y, inner[:, 1]]  # one point in each district at least
+    if placed == "on_vertices":
+        vertices = np.unique(shapely.get_coordinates(districts.geometry.to_numpy()), axis=0)
+        pick = vertices[rng.integers(0, len(vertices), 1000)]
+        x, y = np.r_[x, pick[:, 0]], np.r_[y, pick[:, 1]]
+    index = rng.permutation(len(x)) + 100 if placed == "shuffled_index" else np.arange(len(x))
+    points = gpd.GeoDataFrame(geometry=shapely.points(x, y), index=index, crs=WGS84)
+    by_tile = kept._tile_match(points, districts, "district_id")
+    by_join = kept._first_match(points, districts, "district_id")
+    pd.testing.assert_series_equal(
+        by_tile.reindex(points.index).astype(object),
+        by_join.reindex(points.index).astype(object),
+        check_names=False,
+    )
+    assert by_tile.notna().sum() > 500 and by_tile.nunique() == districts.geometry.notna().sum()
+
+
+def test_a_tile_match_of_other_shapes_falls_back_to_the_join(layers):
+    from spatial.store import overlays as kept
+
+    districts, _, _ = layers
+    shapes = gpd.GeoDataFrame(
+        geometry=[box(113.9, 22.6, 113.91, 22.61), Point(114.1, 22.7), Point(120, 30)],
+        crs=WGS84,
+    )
+    assert kept._tile_match(shapes, districts, "district_id").to_dict() == {0: "west", 1: "east"}
+    assert kept._tile_match(shapes.iloc[:0], districts, "district_id").empty
+    assert kept._tile_match(shapes, districts.iloc[:0], "district_id").empty
