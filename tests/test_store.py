@@ -479,3 +479,17 @@ def test_kept_overlays_are_read_back_as_written_whatever_their_text(seeded_store
     assert len(seeded_store.projects(columns=["version_id"])) == len(versions)
     seeded_store.keep_overlays(overlays.iloc[:2], "key-2")
     assert read()["version_id"].tolist() == sorted(chosen[:2])
+
+
+@pytest.mark.parametrize("left_out", ["none", "one", "all", "thousands_unknown"])
+def test_projects_other_than_ids_reads_only_those_not_listed(seeded_store, left_out):
+    """``projects(other_than_ids=…)`` is the complement of ``ids=…`` in one statement, the
+    ids one parameter (a NOT EXISTS over the array on PostgreSQL): ids the store does not
+    hold change nothing, an empty list leaves every project."""
+    stored = seeded_store.projects(columns=["status"])["project_id"].tolist()
+    listed = {"none": stored, "one": stored[1:], "all": [],
+              "thousands_unknown": [*stored[2:], *(f"X-{i}" for i in range(5000))]}[left_out]  # fmt: skip
+    got = seeded_store.projects(columns=["status"], other_than_ids=listed)
+    assert got["project_id"].tolist() == sorted(set(stored) - set(listed))
+    inside = seeded_store.projects(columns=["status"], ids=listed)["project_id"].tolist()
+    assert sorted(inside + got["project_id"].tolist()) == sorted(stored)

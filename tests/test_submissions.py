@@ -17,7 +17,7 @@ from spatial.ingest import submissions as sub
 from spatial.ingest.limits import UploadLimits
 from spatial.ingest.upload import UploadOptions
 from spatial.layers import PROJECT_FIELDS
-from spatial.store.database import project_overlays_table, project_versions_table
+from spatial.store.database import project_overlays_table, project_versions_table, utcnow
 from spatial.store.overlays import OverlayReference
 
 OFFICER = Principal("officer", Role.DISTRICT, "baoan")
@@ -666,3 +666,33 @@ def test_the_preview_is_the_same_however_many_projects_a_batch_compares(
     assert list(plan.absent.columns) == ["project_id", "name_zh", "status"]
     result = sub.commit(seeded_store, sid, OFFICER)
     assert (result.created, result.updated, result.unchanged) == (2, 2, 1)
+
+
+def test_a_register_sent_whole_again_has_no_absent_project_and_one_left_out_is_listed(
+    seeded_store,
+):
+    """The projects a file leaves out: none when it holds every project the district has
+    (only those the file leaves out are read); the one it leaves out, when it leaves one out;
+    a deleted project is neither counted nor listed."""
+    stored = seeded_store.projects(district_id="baoan", columns=["name_zh"])["project_id"]
+    whole = [feature(p) for p in stored] + [feature("BA-NEW")]
+    sid = sub.receive(seeded_store, "whole.geojson", fc(*whole), "baoan", OFFICER)
+    checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
+    assert checked.accepted, checked.report.to_text("en")
+    plan = sub.preview(seeded_store, checked, "baoan")
+    assert plan.absent.empty and list(plan.absent.columns) == ["project_id", "name_zh", "status"]
+    assert plan.summary()["absent"] == 0
+    sub.commit(seeded_store, sid, OFFICER)
+    left_out = sorted(stored)[0]
+    rest = [feature(p) for p in [*stored, "BA-NEW"] if p != left_out]
+    sid = sub.receive(seeded_store, "rest.geojson", fc(*rest), "baoan", OFFICER)
+    checked = sub.validate(seeded_store, sid, UploadOptions("baoan"))
+    plan = sub.preview(seeded_store, checked, "baoan")
+    assert plan.absent["project_id"].tolist() == [left_out]
+    with seeded_store.transaction() as conn:  # deleted: no longer the district's to list
+        seeded_store.write_project_versions(
+            conn, seeded_store.projects(ids=[left_out]), at=utcnow(), changed_by="t",
+            change_kind="delete", submission_id=None, deleted=True,
+        )  # fmt: skip
+    assert seeded_store.projects(district_id="baoan", columns=["status"]).shape[0] == len(stored)
+    assert sub.preview(seeded_store, checked, "baoan").absent.empty

@@ -303,8 +303,11 @@ def preview(store: Store, checked: CheckedUpload, district_id: str) -> Preview:
         hand_back_freed_memory()  # the batch's stored rows, before the next is read
     changed = in_change_order(parts, fields, "project_id")
     new = pd.DataFrame({c: incoming.loc[~known, c] for c in NEW_COLUMNS})
-    listed = store.projects(district_id=district_id, columns=["name_zh", "status"])
-    absent = listed[~ids_in(listed["project_id"], incoming["project_id"])]
+    absent = store.projects(  # read alone, in the database: a register sent whole has none
+        district_id=district_id,
+        columns=["name_zh", "status"],
+        other_than_ids=incoming["project_id"].astype(str).tolist(),
+    )
     return Preview(
         new=new.reset_index(drop=True),
         changed=changed,

@@ -46,6 +46,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    exists,
     func,
     insert,
     literal_column,
@@ -497,6 +498,25 @@ def one_of(column, ids: list[str], conn: Connection):
         return column == any_(bindparam("ids", list(ids), type_=ARRAY(String)))
     listed = func.json_each(bindparam("ids", json.dumps(list(ids))))
     return column.in_(select(literal_column("value")).select_from(listed))
+
+
+def none_of(column, ids: list[str], conn: Connection):
+    """``column`` NOT IN ``ids``, the ids as one parameter (see :func:`one_of`): on PostgreSQL
+    a NOT EXISTS over the array's rows — a hashed anti-join, where ``<> ALL`` of a 10⁵-id
+    array would compare each row with every id."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        listed = (
+            func.unnest(bindparam("ids", list(ids), type_=ARRAY(String)))
+            .table_valued("value")
+            .render_derived()
+        )
+        return ~exists(
+            select(literal_column("1")).select_from(listed).where(listed.c.value == column)
+        )
+    listed = func.json_each(bindparam("ids", json.dumps(list(ids))))
+    return column.not_in(select(literal_column("value")).select_from(listed))
 
 
 def insert_columns(
@@ -958,6 +978,7 @@ class Store:
         ordered: bool = True,
         decode_geometry: bool = True,
         ids: list[str] | None = None,
+        other_than_ids: list[str] | None = None,
     ):
         """The project versions valid at instant ``at`` (now when None), one row per project,
         in ``project_id`` order (in the database's own order when not ``ordered``: a reader
@@ -967,7 +988,8 @@ class Store:
         ``overlays``: a reference key — with each version, its kept overlays
         (:data:`OVERLAY_COLUMNS`) computed under that key, and ``overlay_kept`` (False where
         none is kept: never computed, or computed against other reference data).
-        ``ids``: only these projects (one parameter whatever their number).
+        ``ids``: only these projects; ``other_than_ids``: only projects not among these (each
+        one parameter whatever their number).
         ``decode_geometry`` False: a plain frame whose ``geometry`` is the stored WKB (bytes,
         None for none) — for a reader that only compares shapes, without GEOS's copy of
         every shape (at 10⁵ points, 20 MB)."""
@@ -991,6 +1013,8 @@ class Store:
         with collector_paused(), self.engine.connect() as conn:  # rows of tuples: no cycles
             if ids is not None:
                 stmt = stmt.where(one_of(t.c.project_id, ids, conn))
+            if other_than_ids is not None:
+                stmt = stmt.where(none_of(t.c.project_id, other_than_ids, conn))
             frame = read_in_batches(stmt, conn)
         for col in PROJECT_NUMERIC_FIELDS:
             if col in frame:
