@@ -221,23 +221,35 @@ def test_the_store_file_is_readable_by_its_owner_only(tmp_path):
     assert stat.S_IMODE((tmp_path / "var" / "spatial.db").stat().st_mode) == 0o600
 
 
+@pytest.mark.parametrize("held_as", ["as_given", "category", "arrow_text"])
 @pytest.mark.parametrize(
     "field,value",
-    [("name_zh", "a\x00b"), ("floor_area_m2", float("inf")), ("project_id", "P" * 65)],
-)
-def test_both_backends_refuse_what_one_would_store(empty_store, field, value):
+    [("name_zh", "a\x00b"), ("status", "在建\x00"), ("floor_area_m2", float("inf")),
+     ("floor_area_m2", float("-inf")), ("project_id", "P" * 65)],
+)  # fmt: skip
+def test_both_backends_refuse_what_one_would_store(empty_store, field, value, held_as):
+    """Refused whatever holds the column (a category column by its categories, each once),
+    naming the row's id; nothing is written."""
     import geopandas as gpd
     from shapely.geometry import Point
 
     from spatial.layers import PROJECT_FIELDS
 
-    row = dict.fromkeys(PROJECT_FIELDS) | {"project_id": "P-1", "name_zh": "n"} | {field: value}
-    frame = gpd.GeoDataFrame([row], geometry=[Point(113.9, 22.6)], crs=4326)
-    with pytest.raises(ValueError), empty_store.transaction() as conn:
+    rows = [dict.fromkeys(PROJECT_FIELDS) | {"project_id": f"P-{i}", "name_zh": "n",
+                                             "status": "规划", "floor_area_m2": 1.0}
+            for i in range(3)]  # fmt: skip
+    rows[1][field] = value
+    frame = gpd.GeoDataFrame(rows, geometry=[Point(113.9, 22.6)] * 3, crs=4326)
+    if held_as == "category":
+        frame[field] = frame[field].astype("category")
+    elif held_as == "arrow_text" and isinstance(value, str):
+        frame[field] = frame[field].astype("str")
+    with pytest.raises(ValueError) as refused, empty_store.transaction() as conn:
         empty_store.write_project_versions(
             conn, frame, at=datetime(2025, 1, 1), changed_by="t", change_kind="create",
             submission_id=None,
         )  # fmt: skip
+    assert field == "project_id" or "P-1" in str(refused.value)
     assert empty_store.projects().empty
 
 
@@ -306,6 +318,42 @@ def test_insert_columns_stores_what_a_row_by_row_insert_stores(seeded_store):
         .query("project_id == 'BULK-1'")
         .empty
     )  # valid_from compares as a time, to the microsecond
+
+
+@pytest.mark.parametrize(
+    ("field", "values", "dtype"),
+    [
+        ("name_zh", ["名'; DROP TABLE x;--", None, "=1+1", ""], "str"),
+        ("name_zh", ["名", None, "<b>", "x"], object),
+        ("status", ["在建", None, "规划", "在建"], "category"),
+        ("status", [None, None, None, None], "category"),
+        ("floor_area_m2", [1234.5, None, 0.0, -1e300], "float64"),
+        ("floor_area_m2", [1234.5, None, 0.0, 7.0], "Float64"),
+        ("storeys", [3, None, 0, 120], "Int64"),
+    ],
+)
+def test_insert_columns_stores_a_series_as_its_python_values(seeded_store, field, values, dtype):
+    """A column given as a pandas Series (text and nullable numbers by Arrow, floats by
+    numpy, anything else as objects) is stored as the same values given as a list: missing
+    ones (None, NaN, pd.NA) NULL, text as it is."""
+    from spatial.store.database import insert_columns, project_versions_table
+
+    t = project_versions_table
+    fixed = {"valid_from": datetime(2026, 3, 4), "valid_to": None, "submission_id": None,
+             "changed_by": "t", "change_kind": "create", "is_deleted": False}  # fmt: skip
+    ids = [f"{prefix}-{i}" for prefix in ("LIST", "SERIES") for i in range(len(values))]
+    with seeded_store.transaction() as conn:
+        insert_columns(conn, t, {"project_id": ids[: len(values)], field: values}, fixed)
+        series = pd.Series(values, dtype=dtype, index=range(50, 50 + len(values)))
+        insert_columns(conn, t, {"project_id": pd.Series(ids[len(values) :], dtype="str"),
+                                 field: series}, fixed)  # fmt: skip
+    with seeded_store.engine.connect() as conn:
+        rows = conn.execute(select(t.c.project_id, t.c[field]).where(t.c.project_id.in_(ids))).all()
+    stored = dict(rows)
+    as_list = [stored[f"LIST-{i}"] for i in range(len(values))]
+    as_series = [stored[f"SERIES-{i}"] for i in range(len(values))]
+    assert as_series == as_list and as_list[1] is None
+    assert [type(v) for v in as_series] == [type(v) for v in as_list]
 
 
 @pytest.mark.parametrize("reading", ["every column", "some columns", "with overlays"])
@@ -487,8 +535,9 @@ def test_projects_other_than_ids_reads_only_those_not_listed(seeded_store, left_
     ids one parameter (a NOT EXISTS over the array on PostgreSQL): ids the store does not
     hold change nothing, an empty list leaves every project."""
     stored = seeded_store.projects(columns=["status"])["project_id"].tolist()
+    unknown = [f"X-{i}" for i in range(5000)]
     listed = {"none": stored, "one": stored[1:], "all": [],
-              "thousands_unknown": [*stored[2:], *(f"X-{i}" for i in range(5000))]}[left_out]  # fmt: skip
+              "thousands_unknown": [*stored[2:], *unknown]}[left_out]  # fmt: skip
     got = seeded_store.projects(columns=["status"], other_than_ids=listed)
     assert got["project_id"].tolist() == sorted(set(stored) - set(listed))
     inside = seeded_store.projects(columns=["status"], ids=listed)["project_id"].tolist()

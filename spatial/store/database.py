@@ -24,6 +24,7 @@ from typing import BinaryIO
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from sqlalchemy import (
     Boolean,
@@ -448,33 +449,39 @@ def _clean(value):
     return value
 
 
+def _unstorable(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per value of ``column``: whether it is text holding NUL, whether a number not finite.
+    A category column is tested by its categories, each once."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        text, number = _unstorable(pd.Series(column.cat.categories, dtype=object))
+        if not len(text):  # no categories: every value missing
+            return np.zeros(len(codes), bool), np.zeros(len(codes), bool)
+        at, placed = np.maximum(codes, 0), codes >= 0
+        return text[at] & placed, number[at] & placed
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return np.zeros(len(column), bool), np.isinf(column.to_numpy(dtype=float, na_value=np.nan))
+    if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+        # text only: searched in one Arrow kernel, not value by value
+        nul = column.astype("string[pyarrow]").str.contains("\x00", regex=False)
+        return nul.fillna(False).to_numpy(dtype=bool), np.zeros(len(column), bool)
+    text = column.map(lambda v: isinstance(v, str) and "\x00" in v, na_action="ignore")
+    number = column.map(lambda v: isinstance(v, float) and math.isinf(v), na_action="ignore")
+    return (text.fillna(False).to_numpy(dtype=bool),
+            number.fillna(False).to_numpy(dtype=bool))  # fmt: skip
+
+
 def _refuse_unstorable_frame(values: pd.DataFrame, key: str) -> None:
     """What one backend would store and the other refuse, or what no figure may hold: NUL in
     text (PostgreSQL refuses it), ids over 64 characters, infinite numbers (NaN is stored as
     NULL). The upload checks catch each with a message; this keeps both backends alike for
-    any other caller. Vectorised over the columns."""
+    any other caller. Vectorised over the columns (:func:`_unstorable`)."""
     for name in values.columns:
-        column = values[name]
-        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-            bad = np.isinf(column.to_numpy(dtype=float, na_value=np.nan))
-            if bad.any():
-                raise ValueError(f"{name} of {key} {values[key][bad].iloc[0]!r} is not finite")
-            continue
-        if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
-            # text only: searched in one Arrow kernel, not value by value
-            nul = column.astype("string[pyarrow]").str.contains("\x00", regex=False)
-            text = nul.fillna(False).astype(bool)
-            number = pd.Series(False, index=column.index)
-        else:
-            text = column.map(lambda v: isinstance(v, str) and "\x00" in v, na_action="ignore")
-            text = text.fillna(False).astype(bool)
-            number = column.map(
-                lambda v: isinstance(v, float) and math.isinf(v), na_action="ignore"
-            ).fillna(False)
+        text, number = _unstorable(values[name])
         if text.any():
             raise ValueError(f"NUL character in {name} of {key} {values[key][text].iloc[0]!r}")
-        if number.astype(bool).any():
-            raise ValueError(f"{name} of {key} is not finite")
+        if number.any():
+            raise ValueError(f"{name} of {key} {values[key][number].iloc[0]!r} is not finite")
     long = values[key].astype(str).str.len() > 64
     if long.any():
         raise ValueError(f"{key} longer than 64 characters: {values[key][long].iloc[0][:70]!r}")
@@ -674,6 +681,18 @@ def _python_values(values: list | pd.Series | WKBColumn, start: int, stop: int) 
     if not isinstance(values, pd.Series):
         return list(values[start:stop])
     part = values.iloc[start:stop]
+    if isinstance(part.dtype, pd.CategoricalDtype):  # a few values, each made once
+        codes = part.cat.codes.to_numpy()
+        made = np.asarray(part.cat.categories.astype(object), dtype=object)
+        return np.where(codes < 0, None, made[codes] if len(made) else None).tolist()
+    if hasattr(part.array, "__arrow_array__"):  # text, nullable numbers: Arrow's own nulls
+        return pa.array(part.array).to_pylist()  # (a tenth of the time of the general way)
+    if part.dtype.kind == "f":
+        numbers = part.to_numpy()
+        out = numbers.tolist()
+        for at in np.flatnonzero(np.isnan(numbers)).tolist():
+            out[at] = None
+        return out
     return part.astype(object).where(part.notna(), None).tolist()
 
 
