@@ -1190,11 +1190,11 @@ class Store:
         t = project_versions_table
         found = np.full(len(ids), -1, dtype=np.int64)
         for start in range(0, len(ids), READ_BATCH):
-            part = [str(i) for i in ids[start : start + READ_BATCH]]
+            part = pd.Index(ids[start : start + READ_BATCH]).astype("str").tolist()
             stmt = select(t.c.project_id, t.c.version_id).where(
                 one_of(t.c.project_id, part, conn), t.c.valid_to.is_(None)
             )
-            versions = {pid: vid for pid, vid in conn.execute(stmt)}
+            versions = dict(conn.execute(stmt).all())  # fetched at once, not row by row
             found[start : start + len(part)] = [versions.get(i, -1) for i in part]
         return found
 
@@ -1242,7 +1242,7 @@ class Store:
         Runs inside the caller's transaction (``conn``). Returns the number of versions written.
         """
         t = layer.table
-        ids = [str(i) for i in frame[layer.key]]
+        ids = frame[layer.key].astype("str").tolist()  # (text already: as it is, in Arrow)
         if not ids:
             return 0
         if change_kind != "create":  # a created feature has no open version to close
