@@ -529,16 +529,20 @@ def test_kept_overlays_are_read_back_as_written_whatever_their_text(seeded_store
     assert read()["version_id"].tolist() == sorted(chosen[:2])
 
 
-@pytest.mark.parametrize("left_out", ["none", "one", "all", "thousands_unknown"])
+@pytest.mark.parametrize("left_out", ["none", "one", "all", "thousands_unknown", "hostile"])
 def test_projects_other_than_ids_reads_only_those_not_listed(seeded_store, left_out):
     """``projects(other_than_ids=…)`` is the complement of ``ids=…`` in one statement, the
     ids one parameter (a NOT EXISTS over the array on PostgreSQL): ids the store does not
     hold change nothing, an empty list leaves every project."""
     stored = seeded_store.projects(columns=["status"])["project_id"].tolist()
     unknown = [f"X-{i}" for i in range(5000)]
+    hostile = ["x') OR 1=1 --", "'; DROP TABLE project_versions;--", '"]', "{a,b}", "\\", "NULL",
+               "%(ids)s", "?", "=HYPERLINK(\"http://x\")", "<script>"]  # fmt: skip
     listed = {"none": stored, "one": stored[1:], "all": [],
-              "thousands_unknown": [*stored[2:], *unknown]}[left_out]  # fmt: skip
+              "thousands_unknown": [*stored[2:], *unknown],
+              "hostile": [*stored[3:], *hostile]}[left_out]  # fmt: skip
     got = seeded_store.projects(columns=["status"], other_than_ids=listed)
     assert got["project_id"].tolist() == sorted(set(stored) - set(listed))
     inside = seeded_store.projects(columns=["status"], ids=listed)["project_id"].tolist()
     assert sorted(inside + got["project_id"].tolist()) == sorted(stored)
+    assert seeded_store.projects(columns=["status"])["project_id"].tolist() == stored
