@@ -503,8 +503,13 @@ def one_of(column, ids: list[str], conn: Connection):
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return column == any_(bindparam("ids", list(ids), type_=ARRAY(String)))
+    return column.in_(_json_listed(ids))
+
+
+def _json_listed(ids: list[str]):
+    """SQLite: the ids as the rows of one JSON parameter (``json_each``)."""
     listed = func.json_each(bindparam("ids", json.dumps(list(ids))))
-    return column.in_(select(literal_column("value")).select_from(listed))
+    return select(literal_column("value")).select_from(listed)
 
 
 def none_of(column, ids: list[str], conn: Connection):
@@ -522,8 +527,7 @@ def none_of(column, ids: list[str], conn: Connection):
         return ~exists(
             select(literal_column("1")).select_from(listed).where(listed.c.value == column)
         )
-    listed = func.json_each(bindparam("ids", json.dumps(list(ids))))
-    return column.not_in(select(literal_column("value")).select_from(listed))
+    return column.not_in(_json_listed(ids))
 
 
 def insert_columns(
@@ -689,10 +693,7 @@ def _python_values(values: list | pd.Series | WKBColumn, start: int, stop: int) 
         return pa.array(part.array).to_pylist()  # (a tenth of the time of the general way)
     if part.dtype.kind == "f":
         numbers = part.to_numpy()
-        out = numbers.tolist()
-        for at in np.flatnonzero(np.isnan(numbers)).tolist():
-            out[at] = None
-        return out
+        return np.where(np.isnan(numbers), None, numbers.astype(object)).tolist()
     return part.astype(object).where(part.notna(), None).tolist()
 
 

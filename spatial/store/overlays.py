@@ -47,7 +47,10 @@ def _first_match(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, column: s
     """``column`` of the first polygon of ``polygons`` each point lies within (sjoin), by point."""
     if points.empty:
         return pd.Series(dtype=object)
-    polys = _polygons(polygons, column, points.crs)
+    return _joined_first(points, _polygons(polygons, column, points.crs), column)
+
+
+def _joined_first(points: gpd.GeoDataFrame, polys: gpd.GeoDataFrame, column: str) -> pd.Series:
     if polys.empty:
         return pd.Series(dtype=object)
     joined = gpd.sjoin(points, polys, how="inner", predicate="within")
@@ -59,10 +62,12 @@ def _tile_match(points: gpd.GeoDataFrame, tiles: gpd.GeoDataFrame, column: str) 
     city: every point falls in some tile's box, so a spatial index's pairs are as many as the
     points. Each tile instead tests the points in its box not yet placed (``contains_xy``,
     prepared): 0.29 s for 10⁶ points in 11 districts, against sjoin's 1.1 s and 49 MB."""
+    if points.empty:
+        return pd.Series(dtype=object)
+    polys = _polygons(tiles, column, points.crs)
     geoms = points.geometry.to_numpy()
-    polys = _polygons(tiles, column, points.crs) if len(points) else tiles.iloc[:0]
     if polys.empty or not (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all():
-        return _first_match(points, tiles, column)
+        return _joined_first(points, polys, column)
     x, y = shapely.get_x(geoms), shapely.get_y(geoms)
     found = np.full(len(geoms), -1, dtype=np.int64)
     shapes = polys.geometry.to_numpy()
